@@ -1,0 +1,1 @@
+"""Channel adapters: each verifies, translates and renders for one platform, and nothing else."""

@@ -1,0 +1,1 @@
+"""The terminal console: ``bizbot console --as HANDLE``; card buttons become numbered choices."""

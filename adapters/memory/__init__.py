@@ -1,0 +1,1 @@
+"""An in-memory channel that records a transcript; used by tests."""

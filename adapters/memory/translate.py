@@ -1,0 +1,35 @@
+"""Building memory-channel events, as a platform's translate step would."""
+
+from __future__ import annotations
+
+import uuid
+
+from adapters.memory.client import CHANNEL
+from bot.events import Address, EventKind, InboundEvent
+
+
+def say(
+    sender: str, text: str, *, event_id: str = "", conversation: str = "", channel: str = CHANNEL
+) -> InboundEvent:
+    """A typed message (a command when it starts with /) from ``sender``."""
+    kind = EventKind.COMMAND if text.lstrip().startswith(("/", "／")) else EventKind.MESSAGE
+    return InboundEvent(
+        kind=kind,
+        address=Address(channel, conversation or sender),
+        event_id=event_id or uuid.uuid4().hex,
+        sender_id=sender,
+        text=text,
+    )
+
+
+def tap(
+    sender: str, token: str, *, event_id: str = "", conversation: str = "", channel: str = CHANNEL
+) -> InboundEvent:
+    """A button tap by ``sender``."""
+    return InboundEvent(
+        kind=EventKind.ACTION,
+        address=Address(channel, conversation or sender),
+        event_id=event_id or uuid.uuid4().hex,
+        sender_id=sender,
+        action_token=token,
+    )

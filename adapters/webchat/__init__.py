@@ -1,0 +1,1 @@
+"""The built-in web chat: a page, a WebSocket, and cards with working buttons."""

@@ -1,0 +1,158 @@
+"use strict";
+// Bizbot web chat: one WebSocket; messages are kept until the server acknowledges them.
+(function () {
+  const strings = JSON.parse(document.getElementById("strings").textContent);
+  const list = document.getElementById("messages");
+  const input = document.getElementById("text");
+  const statusLine = document.getElementById("status");
+  const pending = new Map(); // client id -> frame, until acked
+  let socket = null;
+  let backoff = 500;
+
+  function newId() {
+    const bytes = new Uint8Array(12);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function drawCard(message) {
+    const card = el("div", "card " + message.status);
+    card.appendChild(el("h3", "", message.title));
+    if (message.body) card.appendChild(el("div", "body", message.body));
+    if (message.fields.length) {
+      const dl = el("dl");
+      for (const [label, value] of message.fields) {
+        dl.appendChild(el("dt", "", label));
+        dl.appendChild(el("dd", "", value));
+      }
+      card.appendChild(dl);
+    }
+    if (message.buttons.length) {
+      const row = el("div", "buttons");
+      for (const [label, token, style] of message.buttons) {
+        const button = el("button", style, label);
+        button.type = "button";
+        button.addEventListener("click", () => tap(token, button));
+        row.appendChild(button);
+      }
+      card.appendChild(row);
+    }
+    if (message.footer) card.appendChild(el("div", "footer", message.footer));
+    return card;
+  }
+
+  function drawMessage(id, author, message) {
+    const wrap = el("div", "msg " + author + (message.type === "text" ? " text" : ""));
+    wrap.dataset.id = id;
+    if (message.type === "text") wrap.textContent = message.text;
+    else wrap.appendChild(drawCard(message));
+    return wrap;
+  }
+
+  function append(node) {
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    list.appendChild(node);
+    if (atBottom || node.classList.contains("member")) list.scrollTop = list.scrollHeight;
+  }
+
+  function replace(id, message) {
+    const old = list.querySelector('[data-id="' + CSS.escape(id) + '"]');
+    const node = drawMessage(id, "bot", message);
+    if (!old) return append(node);
+    old.replaceWith(node);
+    const card = node.querySelector(".card");
+    if (card) card.classList.add("updated");
+  }
+
+  function transmit(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  }
+
+  function say(text) {
+    const frame = { type: "say", id: newId(), text: text };
+    pending.set(frame.id, frame);
+    const bubble = drawMessage(frame.id, "member", { type: "text", text: text });
+    bubble.classList.add("pending");
+    append(bubble);
+    transmit(frame);
+  }
+
+  function tap(token, button) {
+    const frame = { type: "tap", id: newId(), token: token };
+    button.disabled = true;
+    pending.set(frame.id, Object.assign({ button: button }, frame));
+    transmit(frame);
+  }
+
+  function acknowledged(frame) {
+    const sent = pending.get(frame.id);
+    pending.delete(frame.id);
+    if (sent && sent.button) sent.button.disabled = false;
+    const bubble = list.querySelector('[data-id="' + CSS.escape(frame.id || "") + '"]');
+    if (bubble) bubble.classList.remove("pending", "failed");
+  }
+
+  function failed(frame) {
+    const bubble = frame.id && list.querySelector('[data-id="' + CSS.escape(frame.id) + '"]');
+    if (bubble) { bubble.classList.add("failed"); bubble.title = frame.error; }
+    if (!frame.retry) {
+      const sent = pending.get(frame.id);
+      if (sent && sent.button) sent.button.disabled = false;
+      pending.delete(frame.id);
+      append(drawMessage(newId(), "bot", { type: "text", text: frame.error }));
+    }
+  }
+
+  function showHistory(lines) {
+    list.textContent = "";
+    for (const line of lines) append(drawMessage(line.id, line.author, line.message));
+    for (const frame of pending.values()) {
+      if (frame.type !== "say") continue;
+      const bubble = drawMessage(frame.id, "member", { type: "text", text: frame.text });
+      bubble.classList.add("pending");
+      append(bubble);
+    }
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function receive(event) {
+    const frame = JSON.parse(event.data);
+    if (frame.type === "history") showHistory(frame.lines);
+    else if (frame.type === "message") append(drawMessage(frame.id, frame.author, frame.message));
+    else if (frame.type === "update") replace(frame.id, frame.message);
+    else if (frame.type === "ack") acknowledged(frame);
+    else if (frame.type === "error") failed(frame);
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws");
+    socket.addEventListener("open", () => {
+      backoff = 500;
+      statusLine.textContent = strings.connected;
+      for (const frame of pending.values()) transmit({ type: frame.type, id: frame.id, text: frame.text, token: frame.token });
+    });
+    socket.addEventListener("message", receive);
+    socket.addEventListener("close", () => {
+      statusLine.textContent = strings.reconnecting;
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 10000);
+    });
+  }
+
+  document.getElementById("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    say(text);
+  });
+  connect();
+})();

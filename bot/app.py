@@ -1,0 +1,268 @@
+"""The composition root: the only module that wires the kernel, the adapters and the commands."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TextIO
+
+from aiohttp import web
+from rich.console import Console
+
+from adapters.console.client import ConsoleClient
+from adapters.console.repl import run_console
+from adapters.webchat.client import Hub, WebChatClient
+from adapters.webchat.routes import WebChat, setup_routes
+from bot import migrate
+from bot.config import Settings
+from bot.context import Policies
+from bot.dispatch import Dispatcher
+from bot.events import Address, InboundEvent
+from bot.logging import configure_logging, get_logger
+from bot.metrics import Metrics
+from bot.pipeline.admin import backlog, outbox_counts, prune
+from bot.pipeline.batching import GroupCommit
+from bot.pipeline.inbox import store_events
+from bot.pipeline.relay import Relay
+from bot.pipeline.worker import Workers
+from bot.ports import Accepted, ChannelClient
+from bot.router import Router
+from bot.web import add_ops_routes, errors_middleware
+from bot.webauth import DirectoryWebAuth, PipelineHistory
+from commands import register_all
+from domain.directory.importer import import_org
+from domain.directory.services import list_members
+from domain.shared.clock import Clock, SystemClock
+from domain.shared.db import Database, open_database
+
+log = get_logger("bizbot.app")
+
+HANDLE_CHANNELS = frozenset({"webchat", "console", "memory"})
+DEMO_ORG = Path(__file__).parent / "demo" / "org.yaml"
+PRUNE_EVERY = 3600.0
+
+
+def build_router() -> Router:
+    """Every command and action."""
+    router = Router()
+    register_all(router)
+    return router
+
+
+@dataclass
+class Runtime:
+    """The running pipeline: inbox, workers, relay, and the channel clients it delivers through."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    metrics: Metrics
+    router: Router
+    clients: dict[str, ChannelClient]
+    workers: Workers
+    relay: Relay
+    inbox: GroupCommit[InboundEvent, Accepted]
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Start accepting, handling and delivering."""
+        self.inbox.start()
+        self.workers.start(self.settings.workers if self.db.dialect == "postgresql" else 1)
+        self.relay.start()
+        self._tasks.append(asyncio.create_task(self._prune_periodically(), name="prune"))
+
+    async def stop(self) -> None:
+        """Finish what was acknowledged to the pipeline, then stop."""
+        for task in self._tasks:
+            task.cancel()
+        await self.inbox.stop()
+        await self.workers.stop()
+        await self.relay.stop()
+
+    async def ingest(self, event: InboundEvent) -> Accepted:
+        """Make an event durable (the caller may acknowledge once this returns)."""
+        started = time.perf_counter()
+        accepted = await self.inbox.submit(event)
+        self.metrics.ingest_latency.observe(time.perf_counter() - started)
+        self.metrics.events_in.labels(event.address.channel, str(not accepted.new).lower()).inc()
+        if accepted.new:
+            self.workers.wake()
+        return accepted
+
+    async def settle(self, address: Address | None = None) -> None:
+        """Wait until the events and replies of a conversation (or of all) are through."""
+        channels = sorted(self.clients)
+        key = address.key if address else None
+        while await self.db.run(lambda s: backlog(s, channels, key)):
+            self.workers.wake()
+            self.relay.wake()
+            await asyncio.sleep(0.02)
+
+    async def readiness(self) -> dict[str, str]:
+        """Problems that make this process unfit for traffic ({} when ready)."""
+        try:
+            revision = await self.db.run(migrate.revision_of)
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            return {"database": f"unreachable: {type(exc).__name__}"}
+        if revision != migrate.head_revision():
+            return {"migrations": f"database at {revision}, code at {migrate.head_revision()}"}
+        return {}
+
+    async def refresh_gauges(self) -> None:
+        """Read the outbox counts into the gauges."""
+        counts = await self.db.run(outbox_counts)
+        self.metrics.outbox_pending.set(counts.get("pending", 0) + counts.get("sending", 0))
+        self.metrics.outbox_dead.set(counts.get("dead", 0))
+
+    async def _prune_periodically(self) -> None:
+        while True:
+            try:
+                await self._prune_once()
+            except Exception:
+                log.exception("pipeline.prune_failed")
+            await asyncio.sleep(PRUNE_EVERY)
+
+    async def _prune_once(self) -> None:
+        before = self.clock.now() - timedelta(days=self.settings.retention_days)
+        removed = await self.db.run(lambda s: prune(s, before))
+        if removed:
+            log.info("pipeline.pruned", rows=removed)
+
+
+def build_runtime(
+    settings: Settings,
+    clients: list[ChannelClient],
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+) -> Runtime:
+    """Wire the pipeline for the given channel clients."""
+    db = db or open_database(
+        settings.database_url.get_secret_value(), pool_size=settings.db_pool_size
+    )
+    clock = clock or SystemClock()
+    metrics = Metrics()
+    router = build_router()
+    by_channel = {client.channel: client for client in clients}
+    relay = Relay(
+        db,
+        by_channel,
+        clock,
+        metrics,
+        concurrency=settings.outbox_concurrency,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+        max_attempts=settings.outbox_max_attempts,
+        poll_interval=settings.poll_interval,
+        crash_at=settings.crash_at,
+    )
+    dispatcher = Dispatcher(
+        router,
+        HANDLE_CHANNELS,
+        timedelta(hours=settings.action_ttl_hours),
+        Policies(invite_ttl=timedelta(hours=settings.invite_ttl_hours)),
+    )
+    workers = Workers(
+        db,
+        dispatcher,
+        clock,
+        metrics,
+        batch=settings.inbox_batch,
+        poll_interval=settings.poll_interval,
+        crash_at=settings.crash_at,
+        on_replies=relay.wake,
+    )
+    inbox: GroupCommit[InboundEvent, Accepted] = GroupCommit(
+        db, lambda s, events: store_events(s, events, db.dialect, clock.now()), name="inbox"
+    )
+    return Runtime(settings, db, clock, metrics, router, by_channel, workers, relay, inbox)
+
+
+def build_web(runtime: Runtime, hub: Hub) -> web.Application:
+    """The HTTP server: ops routes plus every enabled adapter's routes."""
+    settings = runtime.settings
+    app = web.Application(middlewares=[errors_middleware], client_max_size=1024**2)
+    add_ops_routes(app, runtime.metrics, runtime.readiness, runtime.refresh_gauges)
+    chat = WebChat(
+        ingest=runtime.ingest,
+        auth=DirectoryWebAuth(runtime.db, runtime.clock, timedelta(days=settings.web_session_days)),
+        history=PipelineHistory(runtime.db),
+        hub=hub,
+        local_login=settings.local_only,
+        secure_cookies=settings.base_url().startswith("https://"),
+    )
+    setup_routes(app, chat)
+    return app
+
+
+async def prepare_database(settings: Settings, db: Database, clock: Clock) -> None:
+    """Migrate, then load the demo organisation into an empty directory when demo mode is on."""
+    await migrate.upgrade(settings.database_url.get_secret_value())
+    if settings.demo and not await db.run(lambda s: list_members(s, active_only=False)):
+        text = DEMO_ORG.read_text(encoding="utf-8")
+        await db.run(lambda s: import_org(s, text, clock.now()))
+        log.info("demo.loaded", members="wang, alice, bob, chen, zhao, liu, emma")
+
+
+async def serve(settings: Settings) -> None:
+    """``bizbot serve``: migrate, start the pipeline and the web server, run until a signal."""
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    hub = Hub()
+    runtime = build_runtime(settings, [WebChatClient(hub)])
+    await prepare_database(settings, runtime.db, runtime.clock)
+    await runtime.start()
+    runner = web.AppRunner(build_web(runtime, hub), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    log.info("serving", url=settings.base_url(), database=runtime.db.dialect)
+    print(
+        f"Bizbot is running at {settings.base_url()}  (Ctrl+C to stop)", file=sys.stderr, flush=True
+    )
+    await _until_signal()
+    log.info("stopping")
+    await hub.close_all()
+    await runner.cleanup()
+    await runtime.stop()
+    await runtime.db.dispose()
+
+
+async def _until_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def console(settings: Settings, handle: str, stdin: TextIO, interactive: bool) -> int:
+    """``bizbot console --as HANDLE``: the pipeline in this process, printing to the terminal."""
+    configure_logging(json=settings.log_json, level="WARNING")
+    out = Console(highlight=False)
+    client = ConsoleClient(out)
+    runtime = build_runtime(settings, [client])
+    await prepare_database(settings, runtime.db, runtime.clock)
+    members = {m.handle: m for m in await runtime.db.run(list_members)}
+    if handle.lstrip("@").lower() not in members:
+        print(f"bizbot: no active member with handle {handle!r}", file=sys.stderr)
+        await runtime.db.dispose()
+        return 2
+    await runtime.start()
+    try:
+        await run_console(
+            handle.lstrip("@").lower(),
+            client,
+            runtime.ingest,
+            runtime.settle,
+            stdin=stdin,
+            console=out,
+            interactive=interactive,
+        )
+    finally:
+        await runtime.stop()
+        await runtime.db.dispose()
+    return 0

@@ -1,0 +1,66 @@
+"""Settings: environment variables prefixed ``BIZBOT_``, or an optional ``bizbot.toml``.
+
+Every field here is documented in docs/OPERATIONS.md; a test fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BIZBOT_", toml_file="bizbot.toml", extra="ignore", frozen=True
+    )
+
+    database_url: SecretStr = SecretStr("sqlite:///var/bizbot.db")
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str = ""
+    demo: bool = True
+    log_json: bool = False
+    log_level: str = "INFO"
+    workers: int = Field(default=4, ge=1, le=64)
+    inbox_batch: int = Field(default=64, ge=1, le=1000)
+    poll_interval: float = Field(default=1.0, gt=0, le=60)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    outbox_lease_seconds: float = Field(default=30.0, gt=0)
+    outbox_concurrency: int = Field(default=64, ge=1, le=1000)
+    retention_days: int = Field(default=30, ge=1)
+    invite_ttl_hours: int = Field(default=168, ge=1)
+    login_link_ttl_minutes: int = Field(default=15, ge=1)
+    web_session_days: int = Field(default=30, ge=1)
+    action_ttl_hours: int = Field(default=72, ge=1)
+    crash_at: str = ""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Constructor arguments win, then the environment, then ``bizbot.toml``."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def local_only(self) -> bool:
+        """Whether the server listens only on this machine (local login is then offered)."""
+        return self.host in LOCAL_HOSTS
+
+    def base_url(self) -> str:
+        """Where people reach the web chat."""
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"

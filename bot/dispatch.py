@@ -1,0 +1,290 @@
+"""Handling one inbound event inside its transaction: who sent it, what it asks, and the answer."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from bot.context import CommandContext, Policies
+from bot.events import EventKind, InboundEvent
+from bot.i18n import _, gettext, normalise_locale, t
+from bot.logging import get_logger
+from bot.parsing import ArgumentError, CommandLine, bind_words, split_command
+from bot.pipeline.inbox import Claimed, finish
+from bot.pipeline.outbox import OutboxWriter
+from bot.pipeline.tables import ActionTokenRow
+from bot.replies import Message, Reply
+from bot.router import CommandSpec, Router
+from domain.directory.services import get_org, resolve_sender
+from domain.directory.views import MemberView, OrgView
+from domain.shared.errors import DomainError
+
+log = get_logger("bizbot.dispatch")
+
+TAP_COMMAND = "tap"
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What became of one event, for metrics and logs."""
+
+    inbox_id: int
+    command: str
+    outcome: str  # ok | refused | invalid | stranger | error
+    received_at: datetime
+    replies: int
+
+
+@dataclass
+class Trace:
+    """What is known about an event as it is routed, for the answer when it fails."""
+
+    locale: str
+    command: str = ""
+    actor_id: int | None = None
+
+
+@dataclass
+class Dispatcher:
+    """Resolves the sender, routes the event and writes the answers to the outbox."""
+
+    router: Router
+    handle_channels: frozenset[str]
+    action_ttl: timedelta
+    policies: Policies = field(default_factory=Policies)
+    message_handler: Callable[[CommandContext], Message | None] | None = None
+
+    def handle(self, session: Session, claimed: Claimed, now: datetime) -> Handled:
+        """Process one claimed event in a savepoint: a refusal or a bug undoes only its changes."""
+        event = claimed.event
+        cid = secrets.token_hex(4).upper()
+        outbox = OutboxWriter(session, now, claimed.id, self.action_ttl)
+        trace = Trace(locale=normalise_locale(event.locale_hint))
+        structlog.contextvars.bind_contextvars(correlation_id=cid, inbox_id=claimed.id)
+        try:
+            with session.begin_nested():
+                outcome = self._route(session, event, outbox, now, cid, trace)
+            finish(session, claimed.id, now)
+        except DomainError as exc:
+            outbox.written = 0
+            outbox.send(
+                event.address,
+                Reply(t(trace.locale, exc.message, **exc.params)),
+                recipient_id=trace.actor_id,
+            )
+            finish(session, claimed.id, now)
+            outcome = "refused"
+        except Exception as exc:  # noqa: BLE001 - the one boundary that turns any bug into a reply
+            outbox.written = 0
+            self._report_crash(session, claimed, outbox, now, cid, exc, trace.locale)
+            outcome = "error"
+        finally:
+            structlog.contextvars.unbind_contextvars("correlation_id", "inbox_id")
+        return Handled(claimed.id, trace.command, outcome, claimed.received_at, outbox.written)
+
+    def _route(
+        self,
+        session: Session,
+        event: InboundEvent,
+        outbox: OutboxWriter,
+        now: datetime,
+        cid: str,
+        trace: Trace,
+    ) -> str:
+        org = get_org(session)
+        actor = resolve_sender(
+            session,
+            event.address.channel,
+            event.address.workspace,
+            event.sender_id,
+            by_handle=event.address.channel in self.handle_channels,
+        )
+        if actor is None or not actor.active:
+            trace.locale = normalise_locale(event.locale_hint or org.locale)
+            return self._stranger(session, event, org, actor, outbox, now, cid, trace)
+        trace.locale, trace.actor_id = actor.locale, actor.id
+        ctx = CommandContext(
+            session, event, actor, org, now, outbox, self.router, cid, self.policies
+        )
+        if event.kind is EventKind.ACTION:
+            trace.command = TAP_COMMAND
+            return self._tap(ctx, event.action_token)
+        line = split_command(event.text)
+        if line is None:
+            return self._message(ctx)
+        return self._command(ctx, line, trace)
+
+    def _stranger(
+        self,
+        session: Session,
+        event: InboundEvent,
+        org: OrgView,
+        member: MemberView | None,
+        outbox: OutboxWriter,
+        now: datetime,
+        cid: str,
+        trace: Trace,
+    ) -> str:
+        """Unknown senders may only bind; deactivated members may do nothing."""
+        locale = trace.locale
+        if member is not None:
+            log.warning("refused.deactivated", member=member.handle, event_id=event.event_id)
+            outbox.send(event.address, Reply(t(locale, DEACTIVATED)), recipient_id=None)
+            return "refused"
+        line = split_command(event.text) if event.kind is not EventKind.ACTION else None
+        spec = self.router.find(line.name) if line else None
+        if line is None or spec is None or not spec.serves(stranger=True):
+            outbox.send(event.address, Reply(t(locale, HOW_TO_BIND)), recipient_id=None)
+            return "stranger"
+        stranger = _stranger_view(event, locale, org)
+        ctx = CommandContext(
+            session, event, stranger, org, now, outbox, self.router, cid, self.policies
+        )
+        return self._command(ctx, line, trace)
+
+    def _command(self, ctx: CommandContext, line: CommandLine, trace: Trace) -> str:
+        if line.name == TAP_COMMAND and line.words:
+            trace.command = TAP_COMMAND
+            return self._tap(ctx, line.words[0])
+        spec = self.router.find(line.name)
+        if spec is None:
+            trace.command = "unknown"
+            return self._unknown(ctx, line.name)
+        trace.command = spec.name
+        if not spec.serves(stranger=ctx.is_stranger):
+            me = ctx.actor
+            ctx.reply(Reply(ctx.t(ALREADY_KNOWN, name=me.name, handle=me.handle)))
+            return "refused"
+        if not ctx.is_stranger and not ctx.may(spec.permission):
+            log.warning("refused.permission", member=ctx.actor.handle, command=spec.name)
+            name = spec.display_name(ctx.locale)
+            ctx.reply(Reply(ctx.t(_("You may not use /{command}."), command=name)))
+            return "refused"
+        try:
+            args = bind_words(spec.args, line.words)
+        except ArgumentError as exc:
+            reason = ctx.t(exc.message, **_labelled(spec, ctx.locale, exc.params))
+            usage = ctx.t(_("Usage: {usage}"), usage=spec.usage(ctx.locale))
+            ctx.reply(Reply(f"{reason}\n{usage}"))
+            return "invalid"
+        return _answer(ctx, spec.handler(ctx, args))
+
+    def _unknown(self, ctx: CommandContext, name: str) -> str:
+        guess = self.router.suggest(name)
+        parts = [ctx.t(_("I don't know /{name}."), name=name)]
+        if guess:
+            parts.append(ctx.t(_("Did you mean /{guess}?"), guess=guess))
+        parts.append(ctx.t(_("Type /help to see what you can do.")))
+        ctx.reply(Reply(sentences(ctx.locale, parts)))
+        return "unknown"
+
+    def _message(self, ctx: CommandContext) -> str:
+        if self.message_handler is not None:
+            return _answer(ctx, self.message_handler(ctx))
+        ctx.reply(Reply(ctx.t(_("Commands start with /. Type /help to see what you can do."))))
+        return "ok"
+
+    def _tap(self, ctx: CommandContext, token: str) -> str:
+        """A button tap: check the token, who taps it and whether it is still live, then act."""
+        row = ctx.session.get(ActionTokenRow, token[:64])
+        spec = self.router.action(row.action) if row else None
+        if row is None or spec is None:
+            log.warning("refused.token_unknown", member=ctx.actor.handle, token=token[:64])
+            ctx.reply(Reply(ctx.t(_("This button is not valid."))))
+            return "refused"
+        if row.allowed is not None and ctx.actor.id not in row.allowed:
+            log.warning(
+                "refused.token_not_yours",
+                member=ctx.actor.handle,
+                action=row.action,
+                target=row.target,
+            )
+            ctx.reply(Reply(ctx.t(_("This button is not for you."))))
+            return "refused"
+        if row.expires_at is not None and row.expires_at <= ctx.now:
+            ctx.reply(Reply(ctx.t(_("This button has expired."))))
+            return "refused"
+        if not ctx.may(spec.permission):
+            log.warning("refused.permission", member=ctx.actor.handle, action=row.action)
+            ctx.reply(Reply(ctx.t(_("You may not do that."))))
+            return "refused"
+        ctx.card_id = row.outbox_id
+        return _answer(ctx, _use_token(ctx, row, spec.handler))
+
+    def _report_crash(
+        self,
+        session: Session,
+        claimed: Claimed,
+        outbox: OutboxWriter,
+        now: datetime,
+        cid: str,
+        exc: Exception,
+        locale: str,
+    ) -> None:
+        log.error("event.crashed", correlation_id=cid, inbox_id=claimed.id, exc_info=exc)
+        text = t(locale, _("Sorry, something went wrong. Reference: {ref}"), ref=cid)
+        outbox.send(claimed.event.address, Reply(text), recipient_id=None)
+        finish(session, claimed.id, now, failed=True, correlation_id=cid, error=repr(exc)[:2000])
+
+
+def sentences(locale: str, parts: list[str]) -> str:
+    """Join sentences: with spaces in English, without in Chinese."""
+    return ("" if locale.startswith("zh") else " ").join(parts)
+
+
+def _labelled(spec: CommandSpec, locale: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Argument-error params with the field name shown as its label in the reader's language."""
+    field = params.get("field")
+    info = spec.args.model_fields.get(field) if isinstance(field, str) else None
+    if info is None:
+        return params
+    return {**params, "field": gettext(locale, info.description or str(field))}
+
+
+def _answer(ctx: CommandContext, answer: Message | None) -> str:
+    if answer is not None:
+        ctx.reply(answer)
+    return "ok"
+
+
+def _use_token(ctx: CommandContext, row: ActionTokenRow, handler: Any) -> Message | None:
+    if row.single_use:
+        used = ctx.session.execute(
+            update(ActionTokenRow)
+            .where(ActionTokenRow.token == row.token, ActionTokenRow.used_at.is_(None))
+            .values(used_at=ctx.now)
+        )
+        if used.rowcount != 1:  # type: ignore[attr-defined]
+            raise DomainError(_("That was already done."))
+    return handler(ctx, row.target, dict(row.args))  # type: ignore[no-any-return]
+
+
+def _stranger_view(event: InboundEvent, locale: str, org: OrgView) -> MemberView:
+    return MemberView(
+        id=0,
+        handle="",
+        name=event.sender_name or event.sender_id,
+        email=None,
+        phone=None,
+        department=None,
+        manager=None,
+        roles=(),
+        locale=locale,
+        timezone=org.timezone,
+        active=False,
+    )
+
+
+HOW_TO_BIND = _(
+    "Hello! I don't know you yet. Ask your administrator for a bind code, "
+    "then send /bind CODE here."
+)
+ALREADY_KNOWN = _("You are already known here as {name} (@{handle}).")
+DEACTIVATED = _("Your account is deactivated. Please contact your administrator.")

@@ -1,0 +1,62 @@
+"""What arrives from a chat platform, once its adapter has verified and translated it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class EventKind(StrEnum):
+    """A typed message, a slash command, or a tap on a card button."""
+
+    MESSAGE = "message"
+    COMMAND = "command"
+    ACTION = "action"
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where a conversation happens: channel, workspace (team, corp) and conversation id."""
+
+    channel: str
+    conversation: str
+    workspace: str = ""
+
+    @property
+    def key(self) -> str:
+        """One string per conversation; the inbox and outbox keep order within it."""
+        return f"{self.channel}:{self.workspace}:{self.conversation}"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    """One verified platform event, in the shape every adapter produces.
+
+    ``event_id`` is the platform's own id for the delivery (Slack ``event_id``, Telegram
+    ``update_id``, a web chat client id); the inbox is unique on channel + event id.
+    ``extra`` carries platform context an adapter needs to answer (a reply URL, a card id).
+    """
+
+    kind: EventKind
+    address: Address
+    event_id: str
+    sender_id: str
+    text: str = ""
+    action_token: str = ""
+    sender_name: str = ""
+    locale_hint: str = ""
+    is_direct: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_wire(self) -> dict[str, Any]:
+        """A JSON-safe dict for the inbox row."""
+        return asdict(self)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> InboundEvent:
+        """Rebuild an event stored by ``to_wire``."""
+        fields = dict(data)
+        fields["kind"] = EventKind(fields["kind"])
+        fields["address"] = Address(**fields["address"])
+        return cls(**fields)

@@ -1,0 +1,10 @@
+"""Every table, imported in one place so that migrations and tests see the whole schema."""
+
+from __future__ import annotations
+
+from bot.pipeline import tables as pipeline_tables
+from domain.directory import models as directory_models
+from domain.shared.db import Base
+
+metadata = Base.metadata
+MODEL_MODULES = (pipeline_tables, directory_models)

@@ -1,0 +1,1 @@
+"""The durable pipeline: inbox, workers, outbox and the delivery relay."""

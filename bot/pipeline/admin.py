@@ -1,0 +1,124 @@
+"""Looking into and repairing the pipeline: backlog, dead letters, retries, pruning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.pipeline.tables import ActionTokenRow, InboxRow, InboxStatus, OutboxRow, OutboxStatus
+
+OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxView:
+    """One outbox row, for operators."""
+
+    id: int
+    channel: str
+    conversation: str
+    kind: str
+    status: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    last_error: str | None
+    summary: str
+
+
+def outbox_counts(session: Session) -> dict[str, int]:
+    """How many outbox rows are in each status."""
+    rows = session.execute(
+        select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+    ).tuples()
+    return {status: count for status, count in rows}
+
+
+def backlog(session: Session, channels: list[str], conversation_key: str | None = None) -> int:
+    """Events not yet handled plus messages not yet delivered (for these channels)."""
+    inbox = select(func.count()).select_from(InboxRow).where(InboxRow.status == InboxStatus.PENDING)
+    outbox = (
+        select(func.count())
+        .select_from(OutboxRow)
+        .where(OutboxRow.status.in_(OPEN_STATUSES), OutboxRow.channel.in_(channels))
+    )
+    if conversation_key is not None:
+        inbox = inbox.where(InboxRow.conversation_key == conversation_key)
+        outbox = outbox.where(OutboxRow.conversation_key == conversation_key)
+    return int(session.scalar(inbox) or 0) + int(session.scalar(outbox) or 0)
+
+
+def list_outbox(session: Session, status: str | None, limit: int) -> list[OutboxView]:
+    """The newest outbox rows, optionally of one status."""
+    query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxRow.status == status)
+    return [_view(row) for row in session.scalars(query)]
+
+
+def _view(row: OutboxRow) -> OutboxView:
+    payload = row.payload
+    summary = payload.get("text") or payload.get("title") or ""
+    return OutboxView(
+        id=row.id,
+        channel=row.channel,
+        conversation=row.conversation,
+        kind=row.kind,
+        status=row.status,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        summary=str(summary).replace("\n", " ")[:80],
+    )
+
+
+def retry_outbox(session: Session, ids: list[int], now: datetime, *, all_dead: bool = False) -> int:
+    """Put dead (or waiting) rows back in line to be sent now; returns how many."""
+    where = OutboxRow.status == OutboxStatus.DEAD if all_dead else OutboxRow.id.in_(ids)
+    result = session.execute(
+        update(OutboxRow)
+        .where(where, OutboxRow.status.in_((OutboxStatus.DEAD, OutboxStatus.PENDING)))
+        .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def drop_outbox(session: Session, ids: list[int]) -> int:
+    """Give up on rows that were not sent (they are kept, marked dropped); returns how many."""
+    result = session.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.id.in_(ids), OutboxRow.status.in_((OutboxStatus.DEAD, OutboxStatus.PENDING))
+        )
+        .values(status=OutboxStatus.DROPPED)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def prune(session: Session, before: datetime) -> int:
+    """Delete finished pipeline rows older than ``before``; returns how many rows went."""
+    finished = (OutboxStatus.SENT, OutboxStatus.DROPPED)
+    old_outbox = select(OutboxRow.id).where(
+        OutboxRow.status.in_(finished), OutboxRow.created_at < before
+    )
+    tokens = session.execute(
+        delete(ActionTokenRow).where(
+            or_(ActionTokenRow.expires_at < before, ActionTokenRow.outbox_id.in_(old_outbox))
+        )
+    )
+    session.execute(update(OutboxRow).where(OutboxRow.edit_of.in_(old_outbox)).values(edit_of=None))
+    outbox = session.execute(delete(OutboxRow).where(OutboxRow.id.in_(old_outbox)))
+    referenced = select(OutboxRow.cause_id).where(OutboxRow.cause_id.is_not(None))
+    inbox = session.execute(
+        delete(InboxRow).where(
+            InboxRow.status != InboxStatus.PENDING,
+            InboxRow.received_at < before,
+            InboxRow.id.not_in(referenced),
+        )
+    )
+    counts: list[int] = [r.rowcount for r in (tokens, outbox, inbox)]  # type: ignore[attr-defined]
+    return sum(counts)

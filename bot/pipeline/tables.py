@@ -1,0 +1,104 @@
+"""Pipeline tables: the inbox of platform events, the outbox of messages, and button tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.shared.db import Base, UTCDateTime
+
+RowId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class InboxStatus(StrEnum):
+    """Where an inbound event is in its life."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboxStatus(StrEnum):
+    """Where an outbound message is in its life."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+    DROPPED = "dropped"
+
+
+class InboxRow(Base):
+    """One platform event, stored before the platform is acknowledged."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "event_id"),
+        Index("ix_inbox_conversation", "conversation_key", "id"),
+        Index("ix_inbox_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(200))
+    conversation_key: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default=InboxStatus.PENDING)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    correlation_id: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxRow(Base):
+    """One message to send or edit, written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_conversation", "conversation_key", "id"),
+        Index("ix_outbox_subject", "subject"),
+        Index("ix_outbox_cause", "cause_id"),
+    )
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(128), default="")
+    conversation: Mapped[str] = mapped_column(String(256))
+    conversation_key: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(8), default="send")
+    edit_of: Mapped[int | None] = mapped_column(RowId, ForeignKey("outbox.id"))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    platform_message_id: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    cause_id: Mapped[int | None] = mapped_column(RowId, ForeignKey("inbox.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ActionTokenRow(Base):
+    """What a card button's opaque token stands for. Nothing else in a callback is trusted."""
+
+    __tablename__ = "action_tokens"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    args: Mapped[dict[str, Any]]
+    allowed: Mapped[list[Any] | None]
+    single_use: Mapped[bool] = mapped_column(default=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outbox_id: Mapped[int | None] = mapped_column(RowId, ForeignKey("outbox.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,103 @@
+"""Workers: claim inbox events, handle them, and commit the answers to the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from bot.dispatch import Dispatcher, Handled
+from bot.faults import AFTER_COMMIT_BEFORE_SEND, crash_point
+from bot.logging import get_logger
+from bot.metrics import Metrics
+from bot.pipeline.inbox import claim_pending
+from domain.shared.clock import Clock
+from domain.shared.db import Database
+
+log = get_logger("bizbot.worker")
+
+
+class Workers:
+    """A pool of worker loops; each claims a batch, handles it, commits, and wakes the relay."""
+
+    def __init__(
+        self,
+        db: Database,
+        dispatcher: Dispatcher,
+        clock: Clock,
+        metrics: Metrics,
+        *,
+        batch: int,
+        poll_interval: float,
+        crash_at: str,
+        on_replies: Callable[[], None],
+    ) -> None:
+        self._db = db
+        self._dispatcher = dispatcher
+        self._clock = clock
+        self._metrics = metrics
+        self._batch = batch
+        self._poll = poll_interval
+        self._crash_at = crash_at
+        self._on_replies = on_replies
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def wake(self) -> None:
+        """New events were committed."""
+        self._wake.set()
+
+    def start(self, count: int) -> None:
+        """Start ``count`` loops (one is enough on SQLite, where writes are serial anyway)."""
+        self._tasks = [asyncio.create_task(self._loop(), name=f"worker-{i}") for i in range(count)]
+
+    async def stop(self) -> None:
+        """Stop the loops; a batch being handled rolls back and stays pending."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def run_once(self) -> list[Handled]:
+        """Handle one batch now; returns what was handled."""
+        handled = await self._db.run(self._process_batch)
+        self._observe(handled)
+        return handled
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                handled = await self.run_once()
+            except Exception:
+                self._metrics.errors.labels("worker").inc()
+                log.exception("worker.batch_failed")
+                handled = []
+            if handled:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    def _process_batch(self, session: Session) -> list[Handled]:
+        now = self._clock.now()
+        claimed = claim_pending(
+            session, limit=self._batch, skip_locked=self._db.dialect == "postgresql"
+        )
+        return [self._dispatcher.handle(session, c, now) for c in claimed]
+
+    def _observe(self, handled: list[Handled]) -> None:
+        if not handled:
+            return
+        now = self._clock.now()
+        for h in handled:
+            self._metrics.commands.labels(h.command or "message", h.outcome).inc()
+            self._metrics.command_latency.observe((now - h.received_at).total_seconds())
+            if h.outcome == "error":
+                self._metrics.errors.labels("command").inc()
+        if any(h.replies for h in handled):
+            crash_point(self._crash_at, AFTER_COMMIT_BEFORE_SEND)
+            self._on_replies()

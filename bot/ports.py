@@ -1,0 +1,98 @@
+"""The interfaces between the kernel and the channel adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.events import Address, InboundEvent
+from bot.replies import Message
+
+
+class DeliveryError(Exception):
+    """Sending failed in a way worth retrying later (network, 5xx)."""
+
+
+class RetryLater(DeliveryError):
+    """The platform asked us to wait (HTTP 429 ``Retry-After``, Telegram ``retry_after``)."""
+
+    def __init__(self, seconds: float, detail: str = "") -> None:
+        super().__init__(detail or f"rate limited, retry after {seconds:g}s")
+        self.seconds = seconds
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying cannot help (channel not found, bot blocked, user left): dead-letter at once."""
+
+
+class ChannelClient(Protocol):
+    """Sends and edits messages on one platform; the delivery relay is its only caller."""
+
+    channel: str
+
+    async def send(self, address: Address, message: Message) -> str:
+        """Post a message and return the platform's id for it (used to edit it later)."""
+        ...
+
+    async def edit(self, address: Address, message_id: str, message: Message) -> None:
+        """Replace a message sent earlier, e.g. a card whose buttons were used."""
+        ...
+
+    def pace(self, address: Address) -> float:
+        """Seconds to wait before the next send to this conversation (the platform's rate limit).
+
+        Calling it books the slot: a caller that gets 0 may send now.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The inbox's answer to an event: whether it is new (False for a duplicate)."""
+
+    new: bool
+
+
+Ingest = Callable[[InboundEvent], Awaitable[Accepted]]
+
+
+@dataclass(frozen=True, slots=True)
+class WebUser:
+    """A member signed in to the web chat."""
+
+    handle: str
+    name: str
+    locale: str
+
+
+class WebAuth(Protocol):
+    """Web chat sign-in, backed by the directory."""
+
+    async def local_members(self) -> list[WebUser]:
+        """Members offered for local login."""
+        ...
+
+    async def start_local(self, handle: str) -> str | None:
+        """A session secret for a local login as ``handle`` (None if no such active member)."""
+        ...
+
+    async def start_from_link(self, secret: str) -> str | None:
+        """A session secret for a one-time login link (None if unknown, used or expired)."""
+        ...
+
+    async def user_for(self, session_secret: str) -> WebUser | None:
+        """The active member of a session."""
+        ...
+
+    async def end(self, session_secret: str) -> None:
+        """Log out."""
+        ...
+
+
+class History(Protocol):
+    """Reads a conversation back, for clients that (re)connect."""
+
+    async def __call__(self, address: Address, limit: int) -> list[dict[str, Any]]:
+        """The last ``limit`` lines, oldest first, as JSON-safe dicts."""
+        ...

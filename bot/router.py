@@ -1,0 +1,124 @@
+"""The command and button registry: names, aliases, argument models, permissions and help."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from bot.i18n import gettext
+from bot.parsing import rest_field
+from domain.directory.roles import Permission
+
+if TYPE_CHECKING:
+    from bot.context import CommandContext
+    from bot.replies import Message
+
+
+class Audience(StrEnum):
+    """Who a command is for: members, senders not yet bound (strangers), or both."""
+
+    MEMBERS = "members"
+    STRANGERS = "strangers"
+    EVERYONE = "everyone"
+
+
+class NoArgs(BaseModel):
+    """For commands that take no arguments."""
+
+
+CommandHandler = Callable[["CommandContext", Any], "Message | None"]
+ActionHandler = Callable[["CommandContext", str, dict[str, Any]], "Message | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """One chat command. ``summary`` and ``details`` are English msgids, translated on display."""
+
+    name: str
+    summary: str
+    handler: CommandHandler
+    args: type[BaseModel] = NoArgs
+    aliases: tuple[str, ...] = ()
+    permission: Permission = Permission.USE
+    details: str = ""
+    examples: tuple[str, ...] = ()
+    audience: Audience = Audience.MEMBERS
+
+    def serves(self, *, stranger: bool) -> bool:
+        """Whether this command is offered to a stranger (or to a member)."""
+        return (
+            self.audience is Audience.EVERYONE or (self.audience is Audience.STRANGERS) == stranger
+        )
+
+    def display_name(self, locale: str) -> str:
+        """The name shown to a reader: the first Chinese alias for Chinese readers."""
+        if locale.startswith("zh"):
+            chinese = [a for a in self.aliases if not a.isascii()]
+            if chinese:
+                return chinese[0]
+        return self.name
+
+    def usage(self, locale: str) -> str:
+        """``/name <arg> [optional]`` in the reader's language."""
+        parts = [f"/{self.display_name(locale)}"]
+        rest = rest_field(self.args)
+        for name, info in self.args.model_fields.items():
+            label = gettext(locale, info.description or name)
+            label = f"{label}…" if name == rest else label
+            parts.append(f"<{label}>" if info.is_required() else f"[{label}]")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """What a card button does once its token has been checked."""
+
+    name: str
+    handler: ActionHandler
+    permission: Permission = Permission.USE
+
+
+class Router:
+    """Finds the command for a name or alias, and the handler for a button action."""
+
+    def __init__(self) -> None:
+        self._commands: dict[str, CommandSpec] = {}
+        self._by_name: dict[str, CommandSpec] = {}
+        self._actions: dict[str, ActionSpec] = {}
+
+    def add(self, spec: CommandSpec) -> None:
+        """Register a command under its name and aliases; a clash is a programming error."""
+        for name in (spec.name, *spec.aliases):
+            key = name.lower()
+            if key in self._by_name:
+                raise ValueError(f"command name {name!r} is taken by /{self._by_name[key].name}")
+            self._by_name[key] = spec
+        self._commands[spec.name] = spec
+
+    def add_action(self, spec: ActionSpec) -> None:
+        """Register a button action."""
+        if spec.name in self._actions:
+            raise ValueError(f"action {spec.name!r} is registered twice")
+        self._actions[spec.name] = spec
+
+    def find(self, name: str) -> CommandSpec | None:
+        """The command with this name or alias."""
+        return self._by_name.get(name.lower())
+
+    def action(self, name: str) -> ActionSpec | None:
+        """The action with this name."""
+        return self._actions.get(name)
+
+    def commands(self) -> Iterable[CommandSpec]:
+        """Every command, in registration order."""
+        return self._commands.values()
+
+    def suggest(self, name: str) -> str | None:
+        """The closest known name, for "did you mean …"."""
+        close = difflib.get_close_matches(name.lower(), list(self._by_name), n=1, cutoff=0.5)
+        return close[0] if close else None

@@ -1,0 +1,82 @@
+"""The web chat's sign-in and history, implemented on the directory and the pipeline tables."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.events import Address
+from bot.pipeline.transcript import conversation_history
+from bot.ports import WebUser
+from domain.directory import services as directory
+from domain.directory.views import MemberView
+from domain.shared.clock import Clock
+from domain.shared.db import Database
+from domain.shared.errors import DomainError
+
+
+def _user(member: MemberView) -> WebUser:
+    return WebUser(handle=member.handle, name=member.name, locale=member.locale)
+
+
+class DirectoryWebAuth:
+    """WebAuth on the directory: sessions and login links are member tokens."""
+
+    def __init__(self, db: Database, clock: Clock, session_ttl: timedelta) -> None:
+        self._db = db
+        self._clock = clock
+        self._ttl = session_ttl
+
+    async def local_members(self) -> list[WebUser]:
+        """Every active member, for the local login list."""
+        members = await self._db.run(directory.list_members)
+        return [_user(m) for m in members]
+
+    async def start_local(self, handle: str) -> str | None:
+        """Open a session for ``handle`` (the caller checked that local login is allowed)."""
+        return await self._start(handle=handle)
+
+    async def start_from_link(self, secret: str) -> str | None:
+        """Open a session from a one-time login link."""
+        return await self._start(link=secret)
+
+    async def _start(self, *, handle: str = "", link: str = "") -> str | None:
+        now = self._clock.now()
+        try:
+            secret, _member = await self._db.run(
+                lambda s: directory.start_web_session(s, now, self._ttl, handle=handle, link=link)
+            )
+        except DomainError:
+            return None
+        return secret
+
+    async def user_for(self, session_secret: str) -> WebUser | None:
+        """The active member behind a session cookie."""
+        now = self._clock.now()
+        member = await self._db.run(lambda s: directory.web_session_member(s, session_secret, now))
+        return _user(member) if member else None
+
+    async def end(self, session_secret: str) -> None:
+        """End a session."""
+        now = self._clock.now()
+        await self._db.run(lambda s: directory.end_web_session(s, session_secret, now))
+
+
+class PipelineHistory:
+    """History on the inbox and outbox tables."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def __call__(self, address: Address, limit: int) -> list[dict[str, Any]]:
+        """The last lines of a conversation as JSON-safe dicts."""
+        lines = await self._db.run(lambda s: conversation_history(s, address, limit))
+        return [
+            {
+                "id": line.message_id,
+                "author": line.author,
+                "at": line.at.isoformat(),
+                "message": line.message,
+            }
+            for line in lines
+        ]

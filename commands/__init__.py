@@ -1,0 +1,12 @@
+"""Chat commands and button actions, one module per area; ``register_all`` lists them."""
+
+from __future__ import annotations
+
+from bot.router import Router
+from commands import help, identity
+
+
+def register_all(router: Router) -> None:
+    """Register every command and action Bizbot offers."""
+    help.register(router)
+    identity.register(router)

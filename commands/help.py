@@ -1,0 +1,155 @@
+"""/help, /ping and /lang: finding your way and choosing your language."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from bot.context import CommandContext
+from bot.dispatch import HOW_TO_BIND
+from bot.i18n import _
+from bot.replies import Action, Button, Card, CardStatus, Message, Reply
+from bot.replies import Field as CardField
+from bot.router import ActionSpec, Audience, CommandSpec, NoArgs, Router
+from domain.directory.services import set_locale
+
+# fmt: off
+LANGUAGE_WORDS = {
+    "en": "en",
+    "english": "en",
+    "英文": "en",
+    "英语": "en",
+    "zh": "zh_CN",
+    "zh_cn": "zh_CN",
+    "zh-cn": "zh_CN",
+    "cn": "zh_CN",
+    "中文": "zh_CN",
+    "汉语": "zh_CN",
+    "chinese": "zh_CN",
+}
+
+
+class HelpArgs(BaseModel):
+    """``/help [command]``."""
+
+    command: str | None = Field(default=None, description=_("command"))
+
+
+class LangArgs(BaseModel):
+    """``/lang zh|en``."""
+
+    language: Literal["en", "zh_CN"] | None = Field(default=None, description=_("language"))
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language_word(cls, value: Any) -> Any:
+        return LANGUAGE_WORDS.get(str(value).lower(), value) if value is not None else None
+
+
+def show_help(ctx: CommandContext, args: HelpArgs) -> Message:
+    """The commands the asker may use, or the details of one."""
+    if ctx.is_stranger:
+        return Reply(ctx.t(HOW_TO_BIND))
+    if args.command:
+        return _command_help(ctx, args.command.lstrip("/"))
+    return help_card(ctx)
+
+
+def help_card(ctx: CommandContext) -> Card:
+    """A card listing what the actor may do, with a button to switch language."""
+    lines = [
+        f"/{spec.display_name(ctx.locale)} — {ctx.t(spec.summary)}"
+        for spec in ctx.router.commands()
+        if spec.serves(stranger=False) and ctx.may(spec.permission)
+    ]
+    other = "en" if ctx.locale.startswith("zh") else "zh_CN"
+    switch = Button(
+        "English" if other == "en" else "中文",
+        Action("lang.set", args={"locale": other, "then": "help"}, single_use=False),
+        command=f"/lang {other}",
+    )
+    return Card(
+        title=ctx.t(_("What I can do for you")),
+        body="\n".join(lines),
+        buttons=(switch,),
+        footer=ctx.t(_("Type /help COMMAND for details.")),
+    )
+
+
+def _command_help(ctx: CommandContext, name: str) -> Message:
+    spec = ctx.router.find(name)
+    if spec is None or not spec.serves(stranger=False) or not ctx.may(spec.permission):
+        return Reply(ctx.t(_("I don't know /{name}."), name=name))
+    body = [ctx.t(spec.summary)]
+    if spec.details:
+        body.append(ctx.t(spec.details))
+    fields = [CardField(ctx.t(_("Usage")), spec.usage(ctx.locale))]
+    if spec.aliases:
+        fields.append(CardField(ctx.t(_("Also")), " ".join(f"/{a}" for a in spec.aliases)))
+    if spec.examples:
+        fields.append(CardField(ctx.t(_("Examples")), "\n".join(spec.examples)))
+    return Card(
+        title=f"/{spec.display_name(ctx.locale)}", body="\n".join(body), fields=tuple(fields)
+    )
+
+
+def ping(ctx: CommandContext, _args: NoArgs) -> Message:
+    """Answer, to show the bot is alive."""
+    return Reply(ctx.t(_("pong")))
+
+
+def change_language(ctx: CommandContext, args: LangArgs) -> Message:
+    """Set the language Bizbot speaks to the actor, or offer the choice."""
+    if args.language is None:
+        return Card(
+            title=ctx.t(_("Choose your language")),
+            buttons=(
+                Button("English", Action("lang.set", args={"locale": "en"}), command="/lang en"),
+                Button("中文", Action("lang.set", args={"locale": "zh_CN"}), command="/lang zh"),
+            ),
+        )
+    return _apply_language(ctx, args.language)
+
+
+def _apply_language(ctx: CommandContext, locale: str) -> Card:
+    ctx.actor = set_locale(ctx.session, ctx.actor.id, locale, ctx.now)
+    return Card(
+        title=ctx.t(_("Language")),
+        body=ctx.t(_("I will speak English with you from now on.")),
+        status=CardStatus.SUCCESS,
+    )
+
+
+def language_button(ctx: CommandContext, _target: str, args: dict[str, Any]) -> Message | None:
+    """A language button: switch, then redraw the card it was on in the new language."""
+    confirmation = _apply_language(ctx, str(args["locale"]))
+    ctx.edit_card(help_card(ctx) if args.get("then") == "help" else confirmation)
+    return None
+
+
+def register(router: Router) -> None:
+    """Register /help, /ping and /lang."""
+    router.add(
+        CommandSpec(
+            name="help",
+            summary=_("Show what you can do, or how to use one command"),
+            handler=show_help,
+            args=HelpArgs,
+            aliases=("帮助", "h"),
+            examples=("/help", "/help whoami"),
+            audience=Audience.EVERYONE,
+        )
+    )
+    router.add(CommandSpec(name="ping", summary=_("Check that Bizbot is listening"), handler=ping))
+    router.add(
+        CommandSpec(
+            name="lang",
+            summary=_("Choose the language Bizbot speaks with you"),
+            handler=change_language,
+            args=LangArgs,
+            aliases=("语言", "language"),
+            examples=("/lang zh", "/lang en"),
+        )
+    )
+    router.add_action(ActionSpec(name="lang.set", handler=language_button))

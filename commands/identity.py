@@ -1,0 +1,108 @@
+"""/whoami, /bind and /invite: who you are to Bizbot, and bringing colleagues in."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from bot.context import CommandContext
+from bot.i18n import _
+from bot.replies import Card, CardStatus, Message, Reply
+from bot.replies import Field as CardField
+from bot.router import Audience, CommandSpec, NoArgs, Router
+from domain.directory.roles import Permission
+from domain.directory.services import bind_identity, create_bind_code, identities_of
+
+
+class BindArgs(BaseModel):
+    """``/bind CODE``."""
+
+    code: str = Field(description=_("code"), min_length=4, max_length=32)
+
+
+class InviteArgs(BaseModel):
+    """``/invite HANDLE``."""
+
+    handle: str = Field(description=_("handle"), min_length=1, max_length=65)
+
+
+def whoami(ctx: CommandContext, _args: NoArgs) -> Message:
+    """The actor's directory entry and linked chat accounts."""
+    me = ctx.actor
+    none = ctx.t(_("none"))
+    accounts = identities_of(ctx.session, me.id)
+    fields = [
+        CardField(ctx.t(_("Handle")), f"@{me.handle}"),
+        CardField(ctx.t(_("Department")), me.department or none),
+        CardField(ctx.t(_("Manager")), f"@{me.manager}" if me.manager else none),
+        CardField(ctx.t(_("Roles")), ", ".join(me.roles) or "employee"),
+        CardField(ctx.t(_("Language")), "中文" if me.locale.startswith("zh") else "English"),
+        CardField(ctx.t(_("Time zone")), me.timezone),
+        CardField(ctx.t(_("Chat accounts")), ", ".join(accounts) or none),
+    ]
+    if me.email:
+        fields.insert(1, CardField(ctx.t(_("Email")), me.email))
+    return Card(title=me.name, fields=tuple(fields), status=CardStatus.INFO)
+
+
+def bind(ctx: CommandContext, args: BindArgs) -> Message:
+    """Link the sender's chat account to the member a bind code was made for."""
+    address, event = ctx.origin, ctx.event
+    member = bind_identity(
+        ctx.session, args.code, address.channel, address.workspace, event.sender_id, ctx.now
+    )
+    ctx.actor = member
+    return Reply(
+        ctx.t(
+            _("Welcome, {name}! This account is now linked to @{handle}. Type /help to begin."),
+            name=member.name,
+            handle=member.handle,
+        )
+    )
+
+
+def invite(ctx: CommandContext, args: InviteArgs) -> Message:
+    """Make a one-time bind code for a colleague."""
+    code = create_bind_code(ctx.session, args.handle, ctx.now, ctx.policies.invite_ttl)
+    return Card(
+        title=ctx.t(_("Bind code for @{handle}"), handle=args.handle.lstrip("@").lower()),
+        body=ctx.t(
+            _("Ask them to send this to Bizbot on their chat app. It works once, for {days} days."),
+            days=max(1, ctx.policies.invite_ttl.days),
+        ),
+        fields=(CardField(ctx.t(_("Command")), f"/bind {code}"),),
+        status=CardStatus.SUCCESS,
+    )
+
+
+def register(router: Router) -> None:
+    """Register /whoami, /bind and /invite."""
+    router.add(
+        CommandSpec(
+            name="whoami",
+            summary=_("Show who you are to Bizbot"),
+            handler=whoami,
+            aliases=("我是谁",),
+        )
+    )
+    router.add(
+        CommandSpec(
+            name="bind",
+            summary=_("Link this chat account to your member entry with a bind code"),
+            handler=bind,
+            args=BindArgs,
+            aliases=("绑定",),
+            examples=("/bind K7PD-M3QX",),
+            audience=Audience.STRANGERS,
+        )
+    )
+    router.add(
+        CommandSpec(
+            name="invite",
+            summary=_("Make a bind code for a colleague"),
+            handler=invite,
+            args=InviteArgs,
+            aliases=("邀请",),
+            permission=Permission.INVITE_MEMBERS,
+            examples=("/invite alice",),
+        )
+    )

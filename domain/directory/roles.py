@@ -1,0 +1,54 @@
+"""Roles and the permissions they grant (docs/PERMISSIONS.md shows the table; a test checks it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What a member is in the organisation."""
+
+    ADMIN = "admin"
+    MANAGER = "manager"
+    HR = "hr"
+    FINANCE = "finance"
+    SALES = "sales"
+    WAREHOUSE = "warehouse"
+    EMPLOYEE = "employee"
+
+
+class Permission(StrEnum):
+    """Something a command or button may require."""
+
+    USE = "use"
+    INVITE_MEMBERS = "directory.invite"
+    VIEW_DIRECTORY = "directory.view"
+    OPERATE = "system.operate"
+
+
+ALL_ROLES = frozenset(Role)
+
+GRANTS: dict[Permission, frozenset[Role]] = {
+    Permission.USE: ALL_ROLES,
+    Permission.VIEW_DIRECTORY: ALL_ROLES,
+    Permission.INVITE_MEMBERS: frozenset({Role.ADMIN, Role.HR}),
+    Permission.OPERATE: frozenset({Role.ADMIN}),
+}
+
+PERMISSION_PURPOSE: dict[Permission, str] = {
+    Permission.USE: "Talk to Bizbot: /help, /whoami, /lang, /ping",
+    Permission.VIEW_DIRECTORY: "Look people up in the directory",
+    Permission.INVITE_MEMBERS: "Create bind codes for colleagues (/invite)",
+    Permission.OPERATE: "Operate the installation (outbox, imports)",
+}
+
+
+def effective_roles(roles: Iterable[str]) -> frozenset[Role]:
+    """The member's roles plus ``employee``, which every active member has."""
+    return frozenset(Role(r) for r in roles) | {Role.EMPLOYEE}
+
+
+def allows(roles: Iterable[str], permission: Permission) -> bool:
+    """Whether a member with these roles holds the permission."""
+    return bool(effective_roles(roles) & GRANTS[permission])

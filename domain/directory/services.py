@@ -1,0 +1,251 @@
+"""Directory services: who a sender is, bind codes, web logins and member preferences."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, aliased
+
+from domain.directory.models import ChatIdentity, Department, Member, MemberRole, MemberToken, Org
+from domain.directory.views import MemberView, OrgView
+from domain.shared.errors import Conflict, NotFound
+
+DEFAULT_ORG = OrgView(name="Bizbot", timezone="UTC", locale="en", currency="CNY")
+BIND_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
+BIND_CODE_LENGTH = 8
+SUPPORTED_LOCALES = ("en", "zh_CN")
+
+
+def token_hash(secret: str) -> str:
+    """How a secret is stored: its SHA-256, so a database copy holds no usable codes."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def normalise_bind_code(text: str) -> str:
+    """Upper-case a typed code and drop the dashes and spaces people add."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def format_bind_code(code: str) -> str:
+    """Show a code in two groups of four, ``K7PD-M3QX``."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+def get_org(session: Session) -> OrgView:
+    """The org's settings, or neutral defaults before an org is imported."""
+    org = session.get(Org, 1)
+    if org is None:
+        return DEFAULT_ORG
+    return OrgView(org.name, org.timezone, org.locale, org.currency)
+
+
+def _member_views(session: Session, *criteria: Any, order_by: Any = None) -> list[MemberView]:
+    """Members matching ``criteria`` with department, manager and roles, in two queries."""
+    manager = aliased(Member)
+    query = (
+        select(Member, Department.name, manager.handle)
+        .outerjoin(Department, Department.id == Member.department_id)
+        .outerjoin(manager, manager.id == Member.manager_id)
+        .where(*criteria)
+    )
+    if order_by is not None:
+        query = query.order_by(order_by)
+    org = get_org(session)
+    return [
+        MemberView(
+            id=member.id,
+            handle=member.handle,
+            name=member.name,
+            email=member.email,
+            phone=member.phone,
+            department=department,
+            manager=manager_handle,
+            roles=tuple(r.role for r in member.roles),
+            locale=member.locale or org.locale,
+            timezone=member.timezone or org.timezone,
+            active=member.active,
+        )
+        for member, department, manager_handle in session.execute(query)
+    ]
+
+
+def _one(views: list[MemberView]) -> MemberView | None:
+    return views[0] if views else None
+
+
+def member_view(session: Session, member_id: int) -> MemberView:
+    """One member by id."""
+    view = _one(_member_views(session, Member.id == member_id))
+    if view is None:
+        raise NotFound("No member with id {id}.", id=member_id)
+    return view
+
+
+def find_member(session: Session, handle: str) -> MemberView | None:
+    """One member by handle (case-insensitive, a leading @ is ignored)."""
+    return _one(_member_views(session, Member.handle == handle.lstrip("@").lower()))
+
+
+def list_members(session: Session, *, active_only: bool = True) -> list[MemberView]:
+    """Every member, by handle."""
+    criteria = [Member.active.is_(True)] if active_only else []
+    return _member_views(session, *criteria, order_by=Member.handle)
+
+
+def resolve_sender(
+    session: Session, channel: str, workspace: str, platform_user_id: str, *, by_handle: bool
+) -> MemberView | None:
+    """The member behind a chat account, or None for a stranger.
+
+    Built-in channels (web chat, console) authenticate members themselves and pass the handle
+    (``by_handle``); platforms are looked up through chat identities, exact workspace first.
+    """
+    if by_handle:
+        return find_member(session, platform_user_id)
+    member_id = session.scalar(
+        select(ChatIdentity.member_id)
+        .where(
+            ChatIdentity.channel == channel,
+            ChatIdentity.platform_user_id == platform_user_id,
+            ChatIdentity.workspace.in_((workspace, "")),
+        )
+        .order_by(ChatIdentity.workspace.desc())
+        .limit(1)
+    )
+    return _one(_member_views(session, Member.id == member_id)) if member_id else None
+
+
+def set_locale(session: Session, member_id: int, locale: str, now: datetime) -> MemberView:
+    """Change the language Bizbot speaks to a member."""
+    if locale not in SUPPORTED_LOCALES:
+        raise Conflict("Unsupported language {locale}.", locale=locale)
+    session.execute(
+        update(Member).where(Member.id == member_id).values(locale=locale, updated_at=now)
+    )
+    return member_view(session, member_id)
+
+
+def _issue_token(
+    session: Session, member: Member, purpose: str, secret: str, now: datetime, ttl: timedelta
+) -> None:
+    session.add(
+        MemberToken(
+            token_hash=token_hash(secret),
+            purpose=purpose,
+            member_id=member.id,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+
+
+def _active_member(session: Session, handle: str) -> Member:
+    member = session.scalar(select(Member).where(Member.handle == handle.lstrip("@").lower()))
+    if member is None:
+        raise NotFound("No member with handle {handle}.", handle=handle)
+    if not member.active:
+        raise Conflict("{handle} is deactivated.", handle=member.handle)
+    return member
+
+
+def create_bind_code(session: Session, handle: str, now: datetime, ttl: timedelta) -> str:
+    """A one-time code the member types as ``/bind CODE`` on a chat platform."""
+    member = _active_member(session, handle)
+    code = "".join(secrets.choice(BIND_CODE_ALPHABET) for _ in range(BIND_CODE_LENGTH))
+    _issue_token(session, member, "invite", code, now, ttl)
+    return format_bind_code(code)
+
+
+def _redeem(session: Session, secret: str, purpose: str, now: datetime) -> Member:
+    """Use a one-time token exactly once (compare-and-set on ``used_at``)."""
+    hashed = token_hash(secret)
+    used = session.execute(
+        update(MemberToken)
+        .where(
+            MemberToken.token_hash == hashed,
+            MemberToken.purpose == purpose,
+            MemberToken.used_at.is_(None),
+            MemberToken.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    token = session.get(MemberToken, hashed) if used.rowcount == 1 else None  # type: ignore[attr-defined]
+    member = session.get(Member, token.member_id) if token else None
+    if member is None or not member.active:
+        raise NotFound("That code is unknown, used or expired.")
+    return member
+
+
+def bind_identity(
+    session: Session, code: str, channel: str, workspace: str, platform_user_id: str, now: datetime
+) -> MemberView:
+    """Redeem a bind code: from now on this chat account acts as the code's member."""
+    existing = resolve_sender(session, channel, workspace, platform_user_id, by_handle=False)
+    if existing is not None:
+        raise Conflict("This account is already bound to {handle}.", handle=existing.handle)
+    member = _redeem(session, normalise_bind_code(code), "invite", now)
+    session.add(
+        ChatIdentity(
+            member_id=member.id,
+            channel=channel,
+            workspace=workspace,
+            platform_user_id=platform_user_id,
+            created_at=now,
+        )
+    )
+    return member_view(session, member.id)
+
+
+def create_login_link(session: Session, handle: str, now: datetime, ttl: timedelta) -> str:
+    """A one-time secret for ``/login/<secret>`` in the web chat."""
+    member = _active_member(session, handle)
+    secret = secrets.token_urlsafe(24)
+    _issue_token(session, member, "login_link", secret, now, ttl)
+    return secret
+
+
+def start_web_session(
+    session: Session, now: datetime, ttl: timedelta, *, handle: str = "", link: str = ""
+) -> tuple[str, MemberView]:
+    """Open a web chat session, either from a one-time link or (local login) for a handle."""
+    member = _redeem(session, link, "login_link", now) if link else _active_member(session, handle)
+    secret = secrets.token_urlsafe(32)
+    _issue_token(session, member, "web_session", secret, now, ttl)
+    return secret, member_view(session, member.id)
+
+
+def web_session_member(session: Session, secret: str, now: datetime) -> MemberView | None:
+    """The active member a web chat cookie belongs to, or None."""
+    token = session.get(MemberToken, token_hash(secret))
+    if token is None or token.purpose != "web_session" or token.expires_at <= now:
+        return None
+    view = _one(_member_views(session, Member.id == token.member_id))
+    return view if view and view.active else None
+
+
+def end_web_session(session: Session, secret: str, now: datetime) -> None:
+    """Log a web chat session out."""
+    session.execute(
+        update(MemberToken)
+        .where(MemberToken.token_hash == token_hash(secret), MemberToken.purpose == "web_session")
+        .values(expires_at=now)
+    )
+
+
+def member_roles(session: Session, member_id: int) -> list[str]:
+    """The roles stored for a member (without the implicit ``employee``)."""
+    return list(session.scalars(select(MemberRole.role).where(MemberRole.member_id == member_id)))
+
+
+def identities_of(session: Session, member_id: int) -> list[str]:
+    """A member's chat accounts as ``channel:user`` strings."""
+    rows = session.execute(
+        select(ChatIdentity.channel, ChatIdentity.platform_user_id)
+        .where(ChatIdentity.member_id == member_id)
+        .order_by(ChatIdentity.channel)
+    ).tuples()
+    return [f"{channel}:{user}" for channel, user in rows]

@@ -1,0 +1,50 @@
+"""Alembic environment: runs on a connection from ``bot.migrate``, or on BIZBOT_DATABASE_URL."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy import Connection
+
+from bot.config import Settings
+from bot.models import metadata
+from domain.shared.db import normalise_url
+
+config = context.config
+
+
+def run_on(connection: Connection) -> None:
+    """Apply migrations on an open connection."""
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_from_url(url: str) -> None:
+    """Open the database named in the settings and migrate it."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(normalise_url(url).set(drivername=_async_driver(url)))
+    async with engine.connect() as connection:
+        await connection.run_sync(run_on)
+        await connection.commit()
+    await engine.dispose()
+
+
+def _async_driver(url: str) -> str:
+    backend = normalise_url(url).get_backend_name()
+    return "postgresql+asyncpg" if backend == "postgresql" else "sqlite+aiosqlite"
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported; run `bizbot db upgrade`")
+elif (handed := config.attributes.get("connection")) is not None:
+    run_on(handed)
+else:
+    asyncio.run(run_from_url(Settings().database_url.get_secret_value()))
