@@ -107,7 +107,9 @@ class Dispatcher:
             by_handle=event.address.channel in self.handle_channels,
         )
         if actor is None or not actor.active:
-            trace.locale = normalise_locale(event.locale_hint or org.locale)
+            trace.locale = (
+                actor.locale if actor else normalise_locale(event.locale_hint or org.locale)
+            )
             return self._stranger(session, event, org, actor, outbox, now, cid, trace)
         trace.locale, trace.actor_id = actor.locale, actor.id
         ctx = CommandContext(

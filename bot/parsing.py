@@ -113,7 +113,7 @@ def bind_words(model: type[M], words: list[str]) -> M:
     keys = field_names(model)
     named, positional = _split_named(model, keys, words)
     values = dict(named)
-    free = [n for n in model.model_fields if n not in values]
+    free = [n for n in model.model_fields if n not in values and not _is_flag(model, n)]
     rest = rest_field(model)
     for name in free:
         if not positional:

@@ -31,9 +31,7 @@ class OutboxView:
 
 def outbox_counts(session: Session) -> dict[str, int]:
     """How many outbox rows are in each status."""
-    rows = session.execute(
-        select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
-    ).tuples()
+    rows = session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
     return {status: count for status, count in rows}
 
 

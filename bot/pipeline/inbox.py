@@ -26,7 +26,7 @@ def insert_events(
         .on_conflict_do_nothing(index_elements=["channel", "event_id"])
         .returning(InboxRow.channel, InboxRow.event_id)
     )
-    return {(channel, event_id) for channel, event_id in session.execute(stmt).tuples()}
+    return {(channel, event_id) for channel, event_id in session.execute(stmt)}
 
 
 def inbox_row(event: InboundEvent, now: datetime) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def claim_pending(session: Session, *, limit: int, skip_locked: bool) -> list[Cl
         query = query.with_for_update(skip_locked=True, of=InboxRow)
     return [
         Claimed(id=row_id, event=InboundEvent.from_wire(payload), received_at=received)
-        for row_id, payload, received in session.execute(query).tuples()
+        for row_id, payload, received in session.execute(query)
     ]
 
 

@@ -205,7 +205,7 @@ def _edit_targets(session: Session, ids: list[int]) -> dict[int, str | None]:
         return {}
     rows = session.execute(
         select(OutboxRow.id, OutboxRow.platform_message_id).where(OutboxRow.id.in_(ids))
-    ).tuples()
+    )
     return {row_id: message_id for row_id, message_id in rows}
 
 

@@ -52,7 +52,7 @@ def conversation_history(session: Session, address: Address, limit: int = 100) -
         .where(InboxRow.conversation_key == address.key, InboxRow.kind != "action")
         .order_by(InboxRow.id.desc())
         .limit(limit)
-    ).tuples()
+    )
     lines += [
         Line(at, "member", f"in-{row_id}", {"type": "text", "text": payload.get("text", "")})
         for row_id, at, payload in member_rows

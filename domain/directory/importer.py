@@ -137,14 +137,14 @@ def _cycles(session: Session, spec: OrgFile, root: yaml.Node | None) -> list[Pro
 
 
 def _existing_parents(session: Session) -> dict[str, str | None]:
-    names = {i: n for i, n in session.execute(select(Department.id, Department.name)).tuples()}
-    rows = session.execute(select(Department.name, Department.parent_id)).tuples()
+    names = {i: n for i, n in session.execute(select(Department.id, Department.name))}
+    rows = session.execute(select(Department.name, Department.parent_id))
     return {name: names.get(parent) if parent else None for name, parent in rows}
 
 
 def _existing_managers(session: Session) -> dict[str, str | None]:
-    handles = {i: h for i, h in session.execute(select(Member.id, Member.handle)).tuples()}
-    rows = session.execute(select(Member.handle, Member.manager_id)).tuples()
+    handles = {i: h for i, h in session.execute(select(Member.id, Member.handle))}
+    rows = session.execute(select(Member.handle, Member.manager_id))
     return {handle: handles.get(manager) if manager else None for handle, manager in rows}
 
 
@@ -169,7 +169,7 @@ def _identity_conflicts(session: Session, spec: OrgFile, root: yaml.Node | None)
                 ChatIdentity.platform_user_id,
                 Member.handle,
             ).join(Member, Member.id == ChatIdentity.member_id)
-        ).tuples()
+        )
     }
     claimed: dict[tuple[str, str, str], str] = {}
     problems = []

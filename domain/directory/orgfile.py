@@ -197,7 +197,11 @@ def parse_org_file(text: str) -> tuple[OrgFile, yaml.Node | None]:
         return OrgFile.model_validate(data), root
     except ValidationError as exc:
         problems = [
-            Problem(_line_of(root, tuple(err["loc"])), dotted(tuple(err["loc"])), err["msg"])
+            Problem(
+                _line_of(root, tuple(err["loc"])),
+                dotted(tuple(err["loc"])),
+                err["msg"].removeprefix("Value error, "),
+            )
             for err in exc.errors()
         ]
         raise OrgFileInvalid(problems) from exc

@@ -247,5 +247,5 @@ def identities_of(session: Session, member_id: int) -> list[str]:
         select(ChatIdentity.channel, ChatIdentity.platform_user_id)
         .where(ChatIdentity.member_id == member_id)
         .order_by(ChatIdentity.channel)
-    ).tuples()
+    )
     return [f"{channel}:{user}" for channel, user in rows]

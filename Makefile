@@ -1,0 +1,59 @@
+# Bizbot: `make run` serves the web chat on http://localhost:8080, `make test` runs every check.
+# Both create .venv and install what they need on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := chromium fonts-wqy-microhei
+
+.PHONY: run test system-deps lint typecheck test-only bench messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.run-installed
+
+run: $(VENV)/.run-installed
+	$(BIN)/bizbot serve
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for the browser test:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing \
+	    || echo "warning: could not install$$missing (not root?); the browser test will be skipped"; \
+	fi
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test-only: $(VENV)/.dev-installed
+	$(BIN)/pytest
+
+test: system-deps lint typecheck test-only
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.pipeline
+
+# Re-extract translatable strings and merge them into the Chinese catalog.
+messages: $(VENV)/.dev-installed
+	$(BIN)/pybabel extract --no-default-keywords -k _ -k t:2 -k gettext:2 -k DomainError -k NotFound \
+	  -k Conflict -k Forbidden -k ArgumentError -k FrameError --no-location -o var/bizbot.pot \
+	  bot adapters commands domain scheduler
+	$(BIN)/pybabel update --no-location -i var/bizbot.pot -d bot/locale -D bizbot -l zh_CN
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

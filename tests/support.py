@@ -1,0 +1,94 @@
+"""Test helpers: a pipeline to talk to, and PostgreSQL databases made and dropped per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from adapters.memory.client import MemoryClient, Posted
+from adapters.memory.translate import say, tap
+from bot.app import Runtime
+from bot.events import InboundEvent
+from bot.ports import Accepted
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ORG_YAML = (FIXTURES / "org.yaml").read_text(encoding="utf-8")
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def pg_admin_url() -> str:
+    """Where the PostgreSQL tests connect (BIZBOT_TEST_PG_URL)."""
+    return os.environ.get("BIZBOT_TEST_PG_URL", PG_DEFAULT)
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def pg_available() -> bool:
+    """Whether a PostgreSQL server answers at the test URL."""
+    try:
+        conn = await asyncpg.connect(_asyncpg_dsn(pg_admin_url()), timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    await conn.close()
+    return True
+
+
+async def create_pg_database() -> str:
+    """A fresh, empty database on the test server; returns its URL."""
+    name = f"bizbot_t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(_asyncpg_dsn(pg_admin_url()))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return make_url(pg_admin_url()).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_pg_database(url: str) -> None:
+    """Drop a database made by ``create_pg_database``."""
+    name = make_url(url).database
+    conn = await asyncpg.connect(_asyncpg_dsn(pg_admin_url()))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Chat:
+    """Talk to a running pipeline through the memory channels and read what came back."""
+
+    runtime: Runtime
+    memory: MemoryClient  # senders are handles, like the web chat
+    chat: MemoryClient  # senders are platform ids resolved through chat identities
+
+    async def send(self, event: InboundEvent) -> Accepted:
+        """Hand in one event and wait until it and its replies are through."""
+        accepted = await self.runtime.ingest(event)
+        await self.runtime.settle()
+        return accepted
+
+    async def say(
+        self, sender: str, text: str, *, channel: str = "memory", event_id: str = ""
+    ) -> Posted:
+        """Send a message and return the newest message of the conversation afterwards."""
+        await self.send(say(sender, text, channel=channel, event_id=event_id))
+        return self.client(channel).last(sender)
+
+    async def tap(
+        self, sender: str, token: str, *, channel: str = "memory", conversation: str = ""
+    ) -> Posted:
+        """Tap a button and return the newest message of the conversation afterwards."""
+        await self.send(tap(sender, token, channel=channel, conversation=conversation))
+        return self.client(channel).last(conversation or sender)
+
+    def client(self, channel: str) -> MemoryClient:
+        """The memory client of a channel."""
+        return self.memory if channel == "memory" else self.chat
