@@ -47,6 +47,11 @@ DEMO_ORG = Path(__file__).parent / "demo" / "org.yaml"
 PRUNE_EVERY = 3600.0
 
 
+def deliverable_channels(settings: Settings) -> frozenset[str]:
+    """Channels this installation delivers to (the web chat always; platforms once configured)."""
+    return frozenset({"webchat"})
+
+
 def build_router() -> Router:
     """Every command and action."""
     router = Router()
@@ -164,7 +169,10 @@ def build_runtime(
         router,
         HANDLE_CHANNELS,
         timedelta(hours=settings.action_ttl_hours),
-        Policies(invite_ttl=timedelta(hours=settings.invite_ttl_hours)),
+        Policies(
+            invite_ttl=timedelta(hours=settings.invite_ttl_hours),
+            notify_channels=deliverable_channels(settings) | (set(by_channel) - {"console"}),
+        ),
     )
     workers = Workers(
         db,

@@ -13,6 +13,7 @@ from bot.i18n import t
 from bot.pipeline.outbox import OutboxWriter
 from bot.replies import Message
 from bot.router import Router
+from domain.directory.reach import preferred_account
 from domain.directory.roles import Permission, allows
 from domain.directory.views import MemberView, OrgView
 
@@ -22,6 +23,7 @@ class Policies:
     """Operator-set limits that commands apply (from Settings)."""
 
     invite_ttl: timedelta = timedelta(days=7)
+    notify_channels: frozenset[str] = frozenset({"webchat"})
 
 
 @dataclass
@@ -66,6 +68,12 @@ class CommandContext:
     def reply(self, message: Message, *, subject: str | None = None) -> int:
         """Answer in the conversation the event came from."""
         return self.outbox.send(self.origin, message, recipient_id=self.actor.id, subject=subject)
+
+    def notify(self, member_id: int, message: Message, *, subject: str | None = None) -> int:
+        """Send to a member where they prefer to be reached (their chosen channel, or the first)."""
+        account = preferred_account(self.session, member_id, self.policies.notify_channels)
+        address = Address(account.channel, account.user, account.workspace)
+        return self.outbox.send(address, message, recipient_id=member_id, subject=subject)
 
     def edit_card(self, message: Message) -> int:
         """Replace the card whose button was tapped (or answer anew if there is none)."""

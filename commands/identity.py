@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
 from bot.i18n import _
-from bot.replies import Card, CardStatus, Message, Reply
+from bot.replies import Action, Button, Card, CardStatus, Message, Reply
 from bot.replies import Field as CardField
-from bot.router import Audience, CommandSpec, NoArgs, Router
+from bot.router import ActionSpec, Audience, CommandSpec, NoArgs, Router
+from domain.directory.reach import accounts_of, preferred_account, set_preferred_channel
 from domain.directory.roles import Permission
 from domain.directory.services import bind_identity, create_bind_code, identities_of
 
@@ -19,10 +22,25 @@ class BindArgs(BaseModel):
     code: str = Field(description=_("code"), min_length=4, max_length=32)
 
 
+class PreferArgs(BaseModel):
+    """``/prefer [channel]``."""
+
+    channel: str | None = Field(default=None, description=_("channel"), max_length=32)
+
+
 class InviteArgs(BaseModel):
     """``/invite HANDLE``."""
 
     handle: str = Field(description=_("handle"), min_length=1, max_length=65)
+
+
+CHANNEL_NAMES = {
+    "webchat": "Web chat",
+    "slack": "Slack",
+    "telegram": "Telegram",
+    "dingtalk": "DingTalk 钉钉",
+    "wecom": "WeCom 企业微信",
+}
 
 
 def whoami(ctx: CommandContext, _args: NoArgs) -> Message:
@@ -74,6 +92,44 @@ def invite(ctx: CommandContext, args: InviteArgs) -> Message:
     )
 
 
+def prefer(ctx: CommandContext, args: PreferArgs) -> Message:
+    """Choose the chat app notifications go to, or show the choice as buttons."""
+    if args.channel:
+        return _set_preference(ctx, args.channel.lower())
+    current = preferred_account(ctx.session, ctx.actor.id, ctx.policies.notify_channels)
+    channels = sorted({a.channel for a in accounts_of(ctx.session, ctx.actor.id)})
+    buttons = tuple(
+        Button(CHANNEL_NAMES.get(c, c), Action("prefer.set", target=c), command=f"/prefer {c}")
+        for c in channels
+        if c != current.channel
+    )
+    return Card(
+        title=ctx.t(_("Where should I reach you?")),
+        body=ctx.t(
+            _("Notifications go to {channel}."),
+            channel=CHANNEL_NAMES.get(current.channel, current.channel),
+        ),
+        buttons=buttons,
+    )
+
+
+def _set_preference(ctx: CommandContext, channel: str) -> Card:
+    set_preferred_channel(ctx.session, ctx.actor.id, channel, ctx.now)
+    return Card(
+        title=ctx.t(_("Where should I reach you?")),
+        body=ctx.t(
+            _("Notifications go to {channel}."), channel=CHANNEL_NAMES.get(channel, channel)
+        ),
+        status=CardStatus.SUCCESS,
+    )
+
+
+def prefer_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
+    """A channel button on the /prefer card: choose it and redraw the card."""
+    ctx.edit_card(_set_preference(ctx, target))
+    return None
+
+
 def register(router: Router) -> None:
     """Register /whoami, /bind and /invite."""
     router.add(
@@ -95,6 +151,17 @@ def register(router: Router) -> None:
             audience=Audience.STRANGERS,
         )
     )
+    router.add(
+        CommandSpec(
+            name="prefer",
+            summary=_("Choose the chat app where Bizbot notifies you"),
+            handler=prefer,
+            args=PreferArgs,
+            aliases=("偏好",),
+            examples=("/prefer", "/prefer telegram"),
+        )
+    )
+    router.add_action(ActionSpec(name="prefer.set", handler=prefer_button))
     router.add(
         CommandSpec(
             name="invite",

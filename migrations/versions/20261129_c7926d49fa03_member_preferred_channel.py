@@ -1,0 +1,28 @@
+"""member preferred channel
+
+Revision ID: c7926d49fa03
+Revises: 47e91d8270f7
+Create Date: 2026-11-29 11:18:25.353272
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "c7926d49fa03"
+down_revision: str | None = "47e91d8270f7"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Apply this revision."""
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("preferred_channel", sa.String(length=32), nullable=True))
+
+
+def downgrade() -> None:
+    """Revert this revision."""
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.drop_column("preferred_channel")
