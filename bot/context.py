@@ -67,7 +67,13 @@ class CommandContext:
 
     def reply(self, message: Message, *, subject: str | None = None) -> int:
         """Answer in the conversation the event came from."""
-        return self.outbox.send(self.origin, message, recipient_id=self.actor.id, subject=subject)
+        return self.outbox.send(
+            self.origin,
+            message,
+            recipient_id=self.actor.id,
+            subject=subject,
+            context=self.event.extra,
+        )
 
     def notify(self, member_id: int, message: Message, *, subject: str | None = None) -> int:
         """Send to a member where they prefer to be reached (their chosen channel, or the first)."""
@@ -79,4 +85,6 @@ class CommandContext:
         """Replace the card whose button was tapped (or answer anew if there is none)."""
         if self.card_id is None:
             return self.reply(message)
-        return self.outbox.edit(self.card_id, message, recipient_id=self.actor.id)
+        return self.outbox.edit(
+            self.card_id, message, recipient_id=self.actor.id, context=self.event.extra
+        )

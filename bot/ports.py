@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,11 +31,17 @@ class ChannelClient(Protocol):
 
     channel: str
 
-    async def send(self, address: Address, message: Message) -> str:
-        """Post a message and return the platform's id for it (used to edit it later)."""
+    async def send(self, address: Address, message: Message, context: Mapping[str, str]) -> str:
+        """Post a message and return the platform's id for it (used to edit it later).
+
+        ``context`` is the ``extra`` of the event being answered (a reply URL, a session
+        webhook, a one-time card code), or empty for notifications.
+        """
         ...
 
-    async def edit(self, address: Address, message_id: str, message: Message) -> None:
+    async def edit(
+        self, address: Address, message_id: str, message: Message, context: Mapping[str, str]
+    ) -> None:
         """Replace a message sent earlier, e.g. a card whose buttons were used."""
         ...
 

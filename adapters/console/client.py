@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 
 from rich.console import Console
 
@@ -22,12 +23,20 @@ class ConsoleClient:
         self.choices: dict[int, str] = {}
         self._ids = itertools.count(1)
 
-    async def send(self, address: Address, message: Message) -> str:
+    async def send(
+        self, address: Address, message: Message, context: Mapping[str, str] | None = None
+    ) -> str:
         """Print a new message."""
         self._print(message, edited=False)
         return f"c{next(self._ids)}"
 
-    async def edit(self, address: Address, message_id: str, message: Message) -> None:
+    async def edit(
+        self,
+        address: Address,
+        message_id: str,
+        message: Message,
+        context: Mapping[str, str] | None = None,
+    ) -> None:
         """A terminal cannot change what it printed: print the new version, marked as updated."""
         self._print(message, edited=True)
 

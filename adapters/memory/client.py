@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.events import Address
@@ -41,7 +42,9 @@ class MemoryClient:
         self.waits: deque[float] = deque()
         self._ids = itertools.count(1)
 
-    async def send(self, address: Address, message: Message) -> str:
+    async def send(
+        self, address: Address, message: Message, context: Mapping[str, str] | None = None
+    ) -> str:
         """Record a new message."""
         self._maybe_fail()
         message_id = f"m{next(self._ids)}"
@@ -49,7 +52,13 @@ class MemoryClient:
         self.calls.append(("send", message_id))
         return message_id
 
-    async def edit(self, address: Address, message_id: str, message: Message) -> None:
+    async def edit(
+        self,
+        address: Address,
+        message_id: str,
+        message: Message,
+        context: Mapping[str, str] | None = None,
+    ) -> None:
         """Replace a recorded message."""
         self._maybe_fail()
         posted = self.posted[message_id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -57,13 +58,21 @@ class WebChatClient:
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
 
-    async def send(self, address: Address, message: Message) -> str:
+    async def send(
+        self, address: Address, message: Message, context: Mapping[str, str] | None = None
+    ) -> str:
         """Push a new message to the member's tabs."""
         message_id = uuid.uuid4().hex[:16]
         await self._hub.publish(address.conversation, frame("message", message_id, message))
         return message_id
 
-    async def edit(self, address: Address, message_id: str, message: Message) -> None:
+    async def edit(
+        self,
+        address: Address,
+        message_id: str,
+        message: Message,
+        context: Mapping[str, str] | None = None,
+    ) -> None:
         """Replace a message in the member's tabs."""
         await self._hub.publish(address.conversation, frame("update", message_id, message))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,26 +40,32 @@ class OutboxWriter:
         *,
         recipient_id: int | None,
         subject: str | None = None,
+        context: Mapping[str, str] | None = None,
     ) -> int:
         """Queue a new message (card buttons get tokens bound to the recipient); returns its id."""
         minted, tokens = self._mint(message, recipient_id)
-        row_id = self._insert(address, minted, kind="send", subject=subject, edit_of=None)
+        row_id = self._insert(address, minted, "send", subject, None, context)
         if tokens:
             for token in tokens:
                 token["outbox_id"] = row_id
             self.session.execute(insert(ActionTokenRow), tokens)
         return row_id
 
-    def edit(self, original_id: int, message: Message, *, recipient_id: int | None) -> int:
+    def edit(
+        self,
+        original_id: int,
+        message: Message,
+        *,
+        recipient_id: int | None,
+        context: Mapping[str, str] | None = None,
+    ) -> int:
         """Queue an in-place edit of an earlier message (e.g. a card whose button was used)."""
         original = self.session.get(OutboxRow, original_id)
         if original is None:
             raise LookupError(f"no outbox row {original_id}")
         address = Address(original.channel, original.conversation, original.workspace)
         minted, tokens = self._mint(message, recipient_id)
-        row_id = self._insert(
-            address, minted, kind="edit", subject=original.subject, edit_of=original_id
-        )
+        row_id = self._insert(address, minted, "edit", original.subject, original_id, context)
         if tokens:
             for token in tokens:
                 token["outbox_id"] = original_id
@@ -69,10 +76,10 @@ class OutboxWriter:
         self,
         address: Address,
         message: Message,
-        *,
         kind: str,
         subject: str | None,
         edit_of: int | None,
+        context: Mapping[str, str] | None,
     ) -> int:
         self.written += 1
         return int(
@@ -87,6 +94,7 @@ class OutboxWriter:
                     edit_of=edit_of,
                     subject=subject,
                     payload=to_wire(message),
+                    context=dict(context) if context else None,
                     status=OutboxStatus.PENDING,
                     attempts=0,
                     next_attempt_at=self.now,
@@ -143,6 +151,7 @@ class Delivery:
     message: Message
     attempts: int
     created_at: datetime
+    context: Mapping[str, str]
     edit_of: int | None
     edit_target: str | None  # platform message id of the original, for edits
 
@@ -193,6 +202,7 @@ def claim_due(
             message=from_wire(r.payload),
             attempts=r.attempts,
             created_at=r.created_at,
+            context=r.context or {},
             edit_of=r.edit_of,
             edit_target=targets.get(r.edit_of) if r.edit_of else None,
         )

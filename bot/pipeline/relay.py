@@ -156,9 +156,10 @@ class Relay:
 
     async def _send(self, client: ChannelClient, delivery: Delivery) -> str:
         if delivery.kind == "edit" and delivery.edit_target:
-            await client.edit(delivery.address, delivery.edit_target, delivery.message)
+            target, message = delivery.edit_target, delivery.message
+            await client.edit(delivery.address, target, message, delivery.context)
             return delivery.edit_target
-        return await client.send(delivery.address, delivery.message)
+        return await client.send(delivery.address, delivery.message, delivery.context)
 
     def _failed(self, delivery: Delivery, exc: Exception) -> Outcome:
         channel = delivery.address.channel

@@ -75,6 +75,7 @@ class OutboxRow(Base):
     edit_of: Mapped[int | None] = mapped_column(RowId, ForeignKey("outbox.id"))
     subject: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]]
+    context: Mapped[dict[str, Any] | None]
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())

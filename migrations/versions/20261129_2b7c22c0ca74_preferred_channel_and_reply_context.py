@@ -1,8 +1,8 @@
-"""member preferred channel
+"""preferred channel and reply context
 
-Revision ID: c7926d49fa03
+Revision ID: 2b7c22c0ca74
 Revises: 47e91d8270f7
-Create Date: 2026-11-29 11:18:25.353272
+Create Date: 2026-11-29 11:19:44.781624
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "c7926d49fa03"
+revision: str = "2b7c22c0ca74"
 down_revision: str | None = "47e91d8270f7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -21,8 +21,14 @@ def upgrade() -> None:
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.add_column(sa.Column("preferred_channel", sa.String(length=32), nullable=True))
 
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("context", sa.JSON(), nullable=True))
+
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("context")
+
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_column("preferred_channel")
