@@ -30,7 +30,7 @@ from bot.pipeline.batching import GroupCommit
 from bot.pipeline.inbox import store_events
 from bot.pipeline.relay import Relay
 from bot.pipeline.worker import Workers
-from bot.ports import Accepted, ChannelClient
+from bot.ports import Accepted, Channel, ChannelClient
 from bot.router import Router
 from bot.web import add_ops_routes, errors_middleware
 from bot.webauth import DirectoryWebAuth, PipelineHistory
@@ -47,9 +47,15 @@ DEMO_ORG = Path(__file__).parent / "demo" / "org.yaml"
 PRUNE_EVERY = 3600.0
 
 
+def platform_channels(settings: Settings) -> list[Channel]:
+    """The chat platforms whose settings are present (constructing them does no I/O)."""
+    channels: list[Channel] = []
+    return channels
+
+
 def deliverable_channels(settings: Settings) -> frozenset[str]:
-    """Channels this installation delivers to (the web chat always; platforms once configured)."""
-    return frozenset({"webchat"})
+    """Channels this installation delivers to: the web chat, and every configured platform."""
+    return frozenset({"webchat", *(c.client.channel for c in platform_channels(settings))})
 
 
 def build_router() -> Router:
@@ -220,10 +226,15 @@ async def serve(settings: Settings) -> None:
     """``bizbot serve``: migrate, start the pipeline and the web server, run until a signal."""
     configure_logging(json=settings.log_json, level=settings.log_level)
     hub = Hub()
-    runtime = build_runtime(settings, [WebChatClient(hub)])
+    channels = platform_channels(settings)
+    runtime = build_runtime(settings, [WebChatClient(hub), *(c.client for c in channels)])
     await prepare_database(settings, runtime.db, runtime.clock)
     await runtime.start()
-    runner = web.AppRunner(build_web(runtime, hub), access_log=None)
+    app = build_web(runtime, hub)
+    for channel in channels:
+        channel.mount(app, runtime.ingest)
+        await channel.start(runtime.ingest)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
@@ -235,7 +246,11 @@ async def serve(settings: Settings) -> None:
     log.info("stopping")
     await hub.close_all()
     await runner.cleanup()
+    for channel in channels:
+        await channel.stop()
     await runtime.stop()
+    for channel in channels:
+        await channel.close()
     await runtime.db.dispose()
 
 

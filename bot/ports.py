@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from aiohttp import web
+
 from bot.events import Address, InboundEvent
 from bot.replies import Message
 
@@ -50,6 +52,33 @@ class ChannelClient(Protocol):
 
         Calling it books the slot: a caller that gets 0 may send now.
         """
+        ...
+
+
+class Channel(Protocol):
+    """An enabled chat platform: its client for delivery, its inbound routes, its background work.
+
+    Constructing one does no I/O. At shutdown ``stop`` ends receiving (Socket Mode, long
+    polling) first; the client keeps delivering until the pipeline has stopped, then ``close``
+    closes its connections.
+    """
+
+    client: ChannelClient
+
+    def mount(self, app: web.Application, ingest: Ingest) -> None:
+        """Add the platform's inbound routes (verify, translate, ``ingest``, then acknowledge)."""
+        ...
+
+    async def start(self, ingest: Ingest) -> None:
+        """Start background work."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop receiving."""
+        ...
+
+    async def close(self) -> None:
+        """Close outbound connections (after the pipeline has stopped)."""
         ...
 
 
