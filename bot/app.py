@@ -6,12 +6,13 @@ import asyncio
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from rich.console import Console
 
 from adapters.console.client import ConsoleClient
@@ -34,17 +35,19 @@ from bot.ports import Accepted, Channel, ChannelClient
 from bot.router import Router
 from bot.web import add_ops_routes, errors_middleware
 from bot.webauth import DirectoryWebAuth, PipelineHistory
-from commands import register_all
+from commands import register_all, timer_handlers
 from domain.directory.importer import import_org
 from domain.directory.services import list_members
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.db import Database, open_database
+from scheduler.jobs import JobRunner, PeriodicJob, hourly
+from scheduler.runner import build_scheduler
+from scheduler.tick import TimerTick
 
 log = get_logger("bizbot.app")
 
 HANDLE_CHANNELS = frozenset({"webchat", "console", "memory"})
 DEMO_ORG = Path(__file__).parent / "demo" / "org.yaml"
-PRUNE_EVERY = 3600.0
 
 
 def platform_channels(settings: Settings) -> list[Channel]:
@@ -75,22 +78,19 @@ class Runtime:
     metrics: Metrics
     router: Router
     clients: dict[str, ChannelClient]
+    dispatcher: Dispatcher
     workers: Workers
     relay: Relay
     inbox: GroupCommit[InboundEvent, Accepted]
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
         """Start accepting, handling and delivering."""
         self.inbox.start()
         self.workers.start(self.settings.workers if self.db.dialect == "postgresql" else 1)
         self.relay.start()
-        self._tasks.append(asyncio.create_task(self._prune_periodically(), name="prune"))
 
     async def stop(self) -> None:
         """Finish what was acknowledged to the pipeline, then stop."""
-        for task in self._tasks:
-            task.cancel()
         await self.inbox.stop()
         await self.workers.stop()
         await self.relay.stop()
@@ -129,20 +129,6 @@ class Runtime:
         counts = await self.db.run(outbox_counts)
         self.metrics.outbox_pending.set(counts.get("pending", 0) + counts.get("sending", 0))
         self.metrics.outbox_dead.set(counts.get("dead", 0))
-
-    async def _prune_periodically(self) -> None:
-        while True:
-            try:
-                await self._prune_once()
-            except Exception:
-                log.exception("pipeline.prune_failed")
-            await asyncio.sleep(PRUNE_EVERY)
-
-    async def _prune_once(self) -> None:
-        before = self.clock.now() - timedelta(days=self.settings.retention_days)
-        removed = await self.db.run(lambda s: prune(s, before))
-        if removed:
-            log.info("pipeline.pruned", rows=removed)
 
 
 def build_runtime(
@@ -193,7 +179,9 @@ def build_runtime(
     inbox: GroupCommit[InboundEvent, Accepted] = GroupCommit(
         db, lambda s, events: store_events(s, events, db.dialect, clock.now()), name="inbox"
     )
-    return Runtime(settings, db, clock, metrics, router, by_channel, workers, relay, inbox)
+    return Runtime(
+        settings, db, clock, metrics, router, by_channel, dispatcher, workers, relay, inbox
+    )
 
 
 def build_web(runtime: Runtime, hub: Hub) -> web.Application:
@@ -222,6 +210,31 @@ async def prepare_database(settings: Settings, db: Database, clock: Clock) -> No
         log.info("demo.loaded", members="wang, alice, bob, chen, zhao, liu, emma")
 
 
+def next_occurrence(rule: str, after: datetime) -> datetime:
+    """The next time a stored recurrence falls due after ``after``."""
+    raise NotImplementedError("recurrence arrives with the time-parsing work")
+
+
+def build_scheduler_for(runtime: Runtime) -> AsyncIOScheduler:
+    """The timer tick and the periodic jobs of a serving process."""
+    settings = runtime.settings
+    tick = TimerTick(
+        runtime.db,
+        runtime.clock,
+        timer_handlers(),
+        runtime.dispatcher.policies,
+        runtime.metrics,
+        action_ttl=timedelta(hours=settings.action_ttl_hours),
+        next_due=next_occurrence,
+        on_messages=runtime.relay.wake,
+    )
+    retention = timedelta(days=settings.retention_days)
+    jobs = [
+        PeriodicJob("prune", {"minute": 17}, hourly, lambda s, now: prune(s, now - retention)),
+    ]
+    return build_scheduler(tick, JobRunner(runtime.db, runtime.clock), jobs)
+
+
 async def serve(settings: Settings) -> None:
     """``bizbot serve``: migrate, start the pipeline and the web server, run until a signal."""
     configure_logging(json=settings.log_json, level=settings.log_level)
@@ -230,6 +243,8 @@ async def serve(settings: Settings) -> None:
     runtime = build_runtime(settings, [WebChatClient(hub), *(c.client for c in channels)])
     await prepare_database(settings, runtime.db, runtime.clock)
     await runtime.start()
+    clock_work = build_scheduler_for(runtime)
+    clock_work.start()
     app = build_web(runtime, hub)
     for channel in channels:
         channel.mount(app, runtime.ingest)
@@ -248,6 +263,7 @@ async def serve(settings: Settings) -> None:
     await runner.cleanup()
     for channel in channels:
         await channel.stop()
+    clock_work.shutdown(wait=False)
     await runtime.stop()
     for channel in channels:
         await channel.close()

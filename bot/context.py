@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +16,9 @@ from bot.replies import Message
 from bot.router import Router
 from domain.directory.reach import preferred_account
 from domain.directory.roles import Permission, allows
+from domain.directory.services import member_view
 from domain.directory.views import MemberView, OrgView
+from domain.timers.services import TimerView
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +80,7 @@ class CommandContext:
 
     def notify(self, member_id: int, message: Message, *, subject: str | None = None) -> int:
         """Send to a member where they prefer to be reached (their chosen channel, or the first)."""
-        account = preferred_account(self.session, member_id, self.policies.notify_channels)
-        address = Address(account.channel, account.user, account.workspace)
-        return self.outbox.send(address, message, recipient_id=member_id, subject=subject)
+        return notify_member(self.session, self.outbox, self.policies, member_id, message, subject)
 
     def edit_card(self, message: Message) -> int:
         """Replace the card whose button was tapped (or answer anew if there is none)."""
@@ -88,3 +89,40 @@ class CommandContext:
         return self.outbox.edit(
             self.card_id, message, recipient_id=self.actor.id, context=self.event.extra
         )
+
+
+def notify_member(
+    session: Session,
+    outbox: OutboxWriter,
+    policies: Policies,
+    member_id: int,
+    message: Message,
+    subject: str | None = None,
+) -> int:
+    """Queue a message for a member on their preferred channel; returns the outbox row id."""
+    account = preferred_account(session, member_id, policies.notify_channels)
+    address = Address(account.channel, account.user, account.workspace)
+    return outbox.send(address, message, recipient_id=member_id, subject=subject)
+
+
+@dataclass
+class TimerContext:
+    """What a timer handler gets: the transaction that marks the timer fired, and a way to speak."""
+
+    session: Session
+    now: datetime
+    outbox: OutboxWriter
+    policies: Policies
+    late: timedelta
+    expired: bool
+
+    def notify(self, member_id: int, message: Message, *, subject: str | None = None) -> int:
+        """Send to a member where they prefer to be reached."""
+        return notify_member(self.session, self.outbox, self.policies, member_id, message, subject)
+
+    def member(self, member_id: int) -> MemberView:
+        """A member, for their name, language and time zone."""
+        return member_view(self.session, member_id)
+
+
+TimerHandler = Callable[[TimerContext, TimerView], None]

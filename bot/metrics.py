@@ -37,6 +37,9 @@ class Metrics:
             ["channel", "result"],
             registry=r,
         )
+        self.timers = Counter(
+            "bizbot_timers", "Timers fired or expired, by kind", ["kind", "result"], registry=r
+        )
         self.outbox_pending = Gauge(
             "bizbot_outbox_pending", "Messages waiting to go out", registry=r
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.pipeline import tables as pipeline_tables
 from domain.directory import models as directory_models
 from domain.shared.db import Base
+from domain.timers import models as timer_models
 
 metadata = Base.metadata
-MODEL_MODULES = (pipeline_tables, directory_models)
+MODEL_MODULES = (pipeline_tables, directory_models, timer_models)

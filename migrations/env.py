@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import Connection
 
 from bot.config import Settings
 from bot.models import metadata
-from domain.shared.db import normalise_url
+from domain.shared.db import UTCDateTime, normalise_url
+from domain.shared.money import Money
 
 config = context.config
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Write our column types as plain SQLAlchemy types, so revisions never import app code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, Money):
+        return "sa.BigInteger()"
+    return False
 
 
 def run_on(connection: Connection) -> None:
@@ -21,6 +32,7 @@ def run_on(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

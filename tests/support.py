@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -92,3 +93,18 @@ class Chat:
     def client(self, channel: str) -> MemoryClient:
         """The memory client of a channel."""
         return self.memory if channel == "memory" else self.chat
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        """The fake present."""
+        return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the present forward."""
+        self._now += delta
