@@ -215,19 +215,24 @@ def next_occurrence(rule: str, after: datetime) -> datetime:
     raise NotImplementedError("recurrence arrives with the time-parsing work")
 
 
-def build_scheduler_for(runtime: Runtime) -> AsyncIOScheduler:
-    """The timer tick and the periodic jobs of a serving process."""
-    settings = runtime.settings
-    tick = TimerTick(
+def build_tick(runtime: Runtime) -> TimerTick:
+    """The timer tick, with every feature's timer handlers."""
+    return TimerTick(
         runtime.db,
         runtime.clock,
         timer_handlers(),
         runtime.dispatcher.policies,
         runtime.metrics,
-        action_ttl=timedelta(hours=settings.action_ttl_hours),
+        action_ttl=timedelta(hours=runtime.settings.action_ttl_hours),
         next_due=next_occurrence,
         on_messages=runtime.relay.wake,
     )
+
+
+def build_scheduler_for(runtime: Runtime) -> AsyncIOScheduler:
+    """The timer tick and the periodic jobs of a serving process."""
+    settings = runtime.settings
+    tick = build_tick(runtime)
     retention = timedelta(days=settings.retention_days)
     jobs = [
         PeriodicJob("prune", {"minute": 17}, hourly, lambda s, now: prune(s, now - retention)),

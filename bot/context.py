@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from domain.directory.reach import preferred_account
 from domain.directory.roles import Permission, allows
 from domain.directory.services import member_view
 from domain.directory.views import MemberView, OrgView
+from domain.timers.reminders import RecordState
 from domain.timers.services import TimerView
 
 
@@ -27,6 +28,7 @@ class Policies:
 
     invite_ttl: timedelta = timedelta(days=7)
     notify_channels: frozenset[str] = frozenset({"webchat"})
+    record_states: Mapping[str, RecordState] = field(default_factory=dict)
 
 
 @dataclass

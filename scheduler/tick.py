@@ -15,7 +15,7 @@ from bot.pipeline.outbox import OutboxWriter
 from domain.shared.clock import Clock
 from domain.shared.db import Database
 from domain.timers.models import LatePolicy, Timer, TimerStatus
-from domain.timers.services import NextDue, TimerView, claim_due, is_late, settle
+from domain.timers.services import NextDue, claim_due, is_late, settle, view_of
 
 log = get_logger("bizbot.timers")
 
@@ -74,10 +74,7 @@ class TimerTick:
     def _fire(self, session: Session, timer: Timer, now: datetime, outbox: OutboxWriter) -> None:
         expired = timer.late_policy == LatePolicy.EXPIRE and is_late(timer, now)
         handler = self._handlers.get(timer.kind)
-        view = TimerView(
-            timer.id, timer.kind, timer.subject, timer.owner_id, timer.due_at,
-            dict(timer.payload), timer.status, timer.recurrence, timer.fire_count,
-        )  # fmt: skip
+        view = view_of(timer)
         context = TimerContext(session, now, outbox, self._policies, now - timer.due_at, expired)
         try:
             if handler is None:

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     INVITE_MEMBERS = "directory.invite"
     VIEW_DIRECTORY = "directory.view"
     OPERATE = "system.operate"
+    REMIND_OTHERS = "reminders.others"
 
 
 ALL_ROLES = frozenset(Role)
@@ -34,6 +35,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_DIRECTORY: ALL_ROLES,
     Permission.INVITE_MEMBERS: frozenset({Role.ADMIN, Role.HR}),
     Permission.OPERATE: frozenset({Role.ADMIN}),
+    Permission.REMIND_OTHERS: frozenset({Role.ADMIN, Role.MANAGER, Role.HR}),
 }
 
 PERMISSION_PURPOSE: dict[Permission, str] = {
@@ -41,6 +43,7 @@ PERMISSION_PURPOSE: dict[Permission, str] = {
     Permission.VIEW_DIRECTORY: "Look people up in the directory",
     Permission.INVITE_MEMBERS: "Create bind codes for colleagues (/invite)",
     Permission.OPERATE: "Operate the installation (outbox, imports)",
+    Permission.REMIND_OTHERS: "Set reminders for other members and for a whole conversation",
 }
 
 

@@ -38,7 +38,8 @@ class TimerView:
     fire_count: int
 
 
-def _view(timer: Timer) -> TimerView:
+def view_of(timer: Timer) -> TimerView:
+    """The read model of a timer row."""
     return TimerView(
         timer.id,
         timer.kind,
@@ -121,7 +122,7 @@ def get_timer(session: Session, timer_id: int) -> TimerView:
     timer = session.get(Timer, timer_id)
     if timer is None:
         raise NotFound("No such timer.")
-    return _view(timer)
+    return view_of(timer)
 
 
 def pending_for(session: Session, owner_id: int, kind: str) -> list[TimerView]:
@@ -131,7 +132,7 @@ def pending_for(session: Session, owner_id: int, kind: str) -> list[TimerView]:
         .where(Timer.owner_id == owner_id, Timer.kind == kind, Timer.status == TimerStatus.PENDING)
         .order_by(Timer.due_at, Timer.id)
     )
-    return [_view(t) for t in rows]
+    return [view_of(t) for t in rows]
 
 
 def claim_due(session: Session, now: datetime, limit: int, *, skip_locked: bool) -> list[Timer]:

@@ -1,0 +1,26 @@
+"""Dates, times and durations in the reader's language and time zone (Babel)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton, format_timedelta
+
+from bot.i18n import normalise_locale
+
+
+def moment(at: datetime, locale: str, tz: str, *, now: datetime | None = None) -> str:
+    """``Tue, Dec 1 09:30`` / ``12月1日周二 09:30`` in the reader's time zone (with the year if
+    it is not this year's)."""
+    zone = ZoneInfo(tz)
+    loc = normalise_locale(locale)
+    local = at.astimezone(zone)
+    same_year = now is None or now.astimezone(zone).year == local.year
+    date = format_skeleton("MMMEd" if same_year else "yMMMEd", local, tzinfo=zone, locale=loc)
+    return f"{date} {format_skeleton('Hm', local, tzinfo=zone, locale=loc)}"
+
+
+def duration(span: timedelta, locale: str) -> str:
+    """``2 hours`` / ``2小时``, rounded to the largest sensible unit."""
+    return format_timedelta(span, locale=normalise_locale(locale), threshold=1.1)
