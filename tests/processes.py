@@ -114,6 +114,11 @@ async def query(db_url: str, work: Callable[[Session], T]) -> T:
         await db.dispose()
 
 
+def tail(log: Path, chars: int = 4000) -> str:
+    """The end of a log file."""
+    return log.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
 def describe(result: subprocess.CompletedProcess[Any]) -> str:
     """A failed run's exit code and output, for assertion messages."""
     return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
