@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.pipeline.tables import InboxRow, OutboxRow
+from domain.directory.models import Member
 from domain.shared.db import open_database
 from tests.processes import (
     bot_env,
@@ -44,6 +45,7 @@ IN_FLIGHT = 32  # events being sent (each to both servers) at once
 START_SECONDS = 60.0
 DRAIN_SECONDS = 240.0
 COOKIE = "bizbot_session"
+DEMO_HANDLES = ["wang", "alice", "bob", "chen", "zhao", "liu", "emma"]
 
 
 @pytest.fixture
@@ -240,3 +242,24 @@ async def test_two_servers_handle_every_event_once_when_each_gets_every_event(
     assert sum(handled) == EVENTS  # each event handled by exactly one of them
     assert sum(delivered) == EVENTS  # each reply handed to the platform once
     assert codes == [0, 0], [tail(s.log) for s in servers]
+
+
+async def test_servers_started_together_on_an_empty_database_all_come_up(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Each migrates and loads the demo org at start; they must not trip over each other."""
+    with processes() as running:
+        bases, logs = [], []
+        for n in range(4):
+            port, log = free_port(), tmp_path / f"serve-{n}.log"
+            env = bot_env(pg_url, port=str(port), demo="1")
+            running.append(start_bot("serve", env=env, log=log))
+            bases.append(f"http://127.0.0.1:{port}")
+            logs.append(log)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+            for base, process, log in zip(bases, running, logs, strict=True):
+                await wait_ready(http, base, process, log)
+        codes = [stop_process(process) for process in running]
+    handles = await query(pg_url, lambda s: sorted(s.scalars(select(Member.handle))))
+    assert handles == sorted(DEMO_HANDLES)
+    assert codes == [0, 0, 0, 0], [tail(log) for log in logs]
