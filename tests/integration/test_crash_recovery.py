@@ -79,8 +79,8 @@ async def test_crash_after_send_before_mark_sends_at_most_once_more(db_url: str)
     assert await query(db_url, rows) == Rows(["done"], [("sent", 1)])
 
 
-async def test_a_crash_before_the_commit_loses_nothing(db_url: str) -> None:
-    """The console input is the platform here: a line read but not committed is not acked."""
+async def test_a_reply_left_by_a_crash_comes_before_new_ones(db_url: str) -> None:
+    """Restarted, the console first delivers what the crash left behind, then reads on."""
     import_test_org(db_url)
     env = bot_env(db_url, poll_interval="0.1")
     first = run_bot(

@@ -33,6 +33,7 @@ from tests.support import ORG_YAML
 START = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 WAIT_SECONDS = 30.0
 ALL_RETRIES = 3600.0 * 2  # longer than any backoff
+FINAL = ("sent", "dead", "dropped")
 
 
 class FakeClock:
@@ -140,16 +141,17 @@ class Relayed:
         self.runtime.relay.wake()
         return ids
 
-    async def enqueue_edit(self, original_id: int, message: Message) -> int:
+    async def enqueue_edits(self, original_id: int, *messages: Message) -> list[int]:
+        """Write edits of an earlier message to the outbox, in one transaction."""
         now = self.clock.now()
 
-        def write(session: Session) -> int:
+        def write(session: Session) -> list[int]:
             outbox = OutboxWriter(session, now, None, timedelta(hours=1))
-            return outbox.edit(original_id, message, recipient_id=None)
+            return [outbox.edit(original_id, m, recipient_id=None) for m in messages]
 
-        row_id = await self.runtime.db.run(write)
+        ids = await self.runtime.db.run(write)
         self.runtime.relay.wake()
-        return row_id
+        return ids
 
 
 @pytest.fixture
@@ -292,15 +294,18 @@ async def test_an_edit_of_an_undelivered_message_is_sent_new_and_edited_later(
     [original] = await relayed.enqueue("alice", Card(title="v1"))
     await relayed.wait_row(original, "the lost original", lambda r: r.status == "dead")
 
-    first_edit = await relayed.enqueue_edit(original, Card(title="v2"))
-    sent = await relayed.wait_row(first_edit, "the first edit", lambda r: r.status == "sent")
-    second_edit = await relayed.enqueue_edit(original, Card(title="v3"))
-    await relayed.wait_row(second_edit, "the second edit", lambda r: r.status == "sent")
+    edits = await relayed.enqueue_edits(original, Card(title="v2"), Card(title="v3"))
+    rows = await relayed.wait("both edits", lambda rows: all(r.status in FINAL for r in rows))
+    assert [r.status for r in rows if r.id in edits] == ["sent", "sent"]
+    [third_edit] = await relayed.enqueue_edits(original, Card(title="v4"))
+    await relayed.wait_row(third_edit, "a later edit", lambda r: r.status == "sent")
 
-    message_id = sent.platform_message_id
+    message_id = next(r.platform_message_id for r in rows if r.id == edits[0])
     assert message_id is not None
-    assert relayed.platform.calls == [("send", message_id), ("edit", message_id)]
-    assert [v.title for v in relayed.platform.posted[message_id].versions] == ["v2", "v3"]  # type: ignore[union-attr]
+    edit = ("edit", message_id)
+    assert relayed.platform.calls == [("send", message_id), edit, edit]
+    titles = [v.title for v in relayed.platform.posted[message_id].versions]  # type: ignore[union-attr]
+    assert titles == ["v2", "v3", "v4"]
     assert (await relayed.row(original)).platform_message_id == message_id
 
 
