@@ -34,6 +34,9 @@ members:
   - handle: Bad Handle
     name: Bob
 """
+# text that rich would take for markup: shown as it is, never a crash
+THIRD = "I don't know /[/]x. Usage: /lang [language]"
+ERROR = "PermanentDeliveryError: [bold]chat[/bold] not found"
 BROKEN_PROBLEMS = (
     "line 1, org.timezone: unknown time zone 'Mars/Olympus' (use an IANA name such as "
     "Asia/Shanghai)",
@@ -118,7 +121,11 @@ async def test_an_invite_code_binds_a_chat_account_through_the_pipeline(
 
 def test_invite_for_an_unknown_or_deactivated_member_fails(env: dict[str, str], url: str) -> None:
     import_test_org(url)
-    for handle, reason in (("nobody", "No member with handle nobody."), ("dave", "deactivated")):
+    for handle, reason in (
+        ("nobody", "No member with handle nobody."),
+        ("dave", "deactivated"),
+        ("[/]x", "No member with handle [/]x."),
+    ):
         result = run_bot("invite", handle, env=env)
         assert result.returncode == 1, describe(result)
         assert reason in result.stderr and "/bind" not in result.stdout
@@ -143,12 +150,12 @@ def _dead_letters(session: Session) -> list[int]:
     outbox = OutboxWriter(session, SystemClock().now(), None, timedelta(hours=1))
     ids = [
         outbox.send(Address("slack", "C42", "T1"), Reply(text), recipient_id=None)
-        for text in ("first lost message", "second lost message", "third lost message")
+        for text in ("first lost message", "second lost message", THIRD)
     ]
     session.execute(
         update(OutboxRow)
         .where(OutboxRow.id.in_(ids))
-        .values(status=OutboxStatus.DEAD, attempts=8, last_error="PermanentDeliveryError: x")
+        .values(status=OutboxStatus.DEAD, attempts=8, last_error=ERROR)
     )
     return ids
 
@@ -163,9 +170,10 @@ async def test_outbox_list_retry_and_drop(env: dict[str, str], url: str) -> None
     first, second, third = await query(url, _dead_letters)
     wide = env | {"COLUMNS": "200"}
     listed = ok("outbox", "list", "--status", "dead", env=wide)
-    for row_id, text in ((first, "first"), (second, "second"), (third, "third")):
+    shown = {first: "first lost message", second: "second lost message", third: THIRD}
+    for row_id, text in shown.items():
         assert any(
-            f"│ {row_id} " in line and f"{text} lost message" in line and "dead" in line
+            f"│ {row_id} " in line and text in line and "dead" in line and ERROR in line
             for line in listed.splitlines()
         ), listed
     assert "dead: 3" in listed
