@@ -14,6 +14,7 @@ from typing import TextIO
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from adapters.console.client import ConsoleClient
 from adapters.console.repl import run_console
@@ -204,10 +205,17 @@ def build_web(runtime: Runtime, hub: Hub) -> web.Application:
 async def prepare_database(settings: Settings, db: Database, clock: Clock) -> None:
     """Migrate, then load the demo organisation into an empty directory when demo mode is on."""
     await migrate.upgrade(settings.database_url.get_secret_value())
-    if settings.demo and not await db.run(lambda s: list_members(s, active_only=False)):
-        text = DEMO_ORG.read_text(encoding="utf-8")
-        await db.run(lambda s: import_org(s, text, clock.now()))
+    if settings.demo and await db.run(lambda s: _load_demo(s, clock.now())):
         log.info("demo.loaded", members="wang, alice, bob, chen, zhao, liu, emma")
+
+
+def _load_demo(session: Session, now: datetime) -> bool:
+    """Import the demo org into an empty directory; False if it has members already."""
+    migrate.hold_startup_lock(session.connection())  # another process may be loading it now
+    if list_members(session, active_only=False):
+        return False
+    import_org(session, DEMO_ORG.read_text(encoding="utf-8"), now)
+    return True
 
 
 def next_occurrence(rule: str, after: datetime) -> datetime:

@@ -11,7 +11,9 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.orm import Session
 
 from bot import app as composition
@@ -38,8 +40,9 @@ outbox_cli = typer.Typer(help="Outgoing messages: inspect, retry, drop.", no_arg
 cli.add_typer(db_cli, name="db")
 cli.add_typer(org_cli, name="org")
 cli.add_typer(outbox_cli, name="outbox")
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: a line printed to a pipe stays one line (URLs, codes and problems get copied)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _settings() -> Settings:
@@ -62,7 +65,7 @@ def _run(work: Callable[[Session], T]) -> T:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", markup=True)
+    err.print(f"[red]error:[/red] {escape(message)}", markup=True)
     return typer.Exit(code)
 
 
@@ -181,10 +184,11 @@ def outbox_list(
     counts = _run(admin.outbox_counts)
     table = Table("id", "channel", "to", "status", "tries", "created", "message", "last error")
     for r in rows:
-        table.add_row(
+        cells = (
             str(r.id), r.channel, r.conversation, r.status, str(r.attempts),
             r.created_at.strftime("%Y-%m-%d %H:%M:%S"), r.summary, (r.last_error or "")[:60],
         )  # fmt: skip
+        table.add_row(*map(Text, cells))  # text, never markup: it holds what members typed
     out.print(table)
     out.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
 

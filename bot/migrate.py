@@ -16,6 +16,17 @@ import migrations
 from domain.shared.db import ensure_sqlite_dir, normalise_url
 
 SCRIPT_LOCATION = Path(migrations.__file__).parent
+STARTUP_LOCK = 0x62697A62  # PostgreSQL advisory lock key ("bizb") for setting up a database
+
+
+def hold_startup_lock(connection: Connection) -> None:
+    """On PostgreSQL, wait until no other process is setting up this database; held to commit.
+
+    Processes started together would otherwise all run the same migration or load the demo
+    org at once, and all but one crash. (SQLite serves one process.)
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({STARTUP_LOCK})")
 
 
 def alembic_config() -> Config:
@@ -31,6 +42,7 @@ def head_revision() -> str | None:
 
 
 def _upgrade_on(connection: Connection) -> None:
+    hold_startup_lock(connection)
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")

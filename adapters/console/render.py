@@ -38,7 +38,7 @@ def render(
         parts.append(Text("  ".join(labels), style="bold"))
     if message.footer:
         parts.append(Text(message.footer, style="dim"))
-    title = f"{message.title} (updated)" if edited else message.title
+    title = Text(f"{message.title} (updated)" if edited else message.title)  # text, not markup
     panel = Panel(
         Group(*parts), title=title, title_align="left", border_style=STATUS_STYLE[message.status]
     )

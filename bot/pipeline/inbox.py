@@ -49,7 +49,10 @@ def store_events(
     unique: dict[tuple[str, str], dict[str, Any]] = {}
     for event in events:
         unique.setdefault((event.address.channel, event.event_id), inbox_row(event, now))
-    new = insert_events(session, list(unique.values()), dialect)
+    # Conversations in one global order, so that processes storing the same events do not
+    # deadlock; within a conversation arrival order stays (it is the order events are handled).
+    rows = sorted(unique.values(), key=lambda row: str(row["conversation_key"]))
+    new = insert_events(session, rows, dialect)
     results = []
     for event in events:
         key = (event.address.channel, event.event_id)

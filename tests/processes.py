@@ -1,0 +1,124 @@
+"""Running ``python -m bot`` from this checkout in a subprocess, always with a time limit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from domain.shared.db import open_database
+
+ROOT = Path(__file__).resolve().parent.parent
+ORG_FILE = ROOT / "tests" / "fixtures" / "org.yaml"
+RUN_TIMEOUT = 120.0
+T = TypeVar("T")
+
+
+def bot_env(db_url: str, **settings: str) -> dict[str, str]:
+    """This environment without any BIZBOT_ setting, plus the database and ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BIZBOT_")}
+    env |= {
+        "BIZBOT_DATABASE_URL": db_url,
+        "BIZBOT_DEMO": "0",
+        "BIZBOT_LOG_LEVEL": "WARNING",
+        "PYTHONIOENCODING": "utf-8",
+    }
+    env |= {f"BIZBOT_{name.upper()}": value for name, value in settings.items()}
+    return env
+
+
+def run_bot(
+    *args: str | Path, env: dict[str, str], stdin: str = "", timeout: float = RUN_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
+    """``python -m bot ARGS`` in the checkout; killed and raised on if it outlives ``timeout``."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
+    )
+
+
+def start_bot(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start ``python -m bot ARGS`` in the background, its output going to ``log``."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
+    """SIGTERM, then SIGKILL if it does not exit in time; returns the exit code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+    return process.returncode
+
+
+@contextmanager
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """A list to put started processes in; whatever still runs at the end is killed."""
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+                process.wait(30)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def import_test_org(db_url: str) -> subprocess.CompletedProcess[str]:
+    """``python -m bot org import tests/fixtures/org.yaml``, which must succeed."""
+    result = run_bot("org", "import", ORG_FILE, env=bot_env(db_url))
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+async def query(db_url: str, work: Callable[[Session], T]) -> T:
+    """Run one read on the database with a connection of its own."""
+    db = open_database(db_url)
+    try:
+        return await db.run(work)
+    finally:
+        await db.dispose()
+
+
+def tail(log: Path, chars: int = 4000) -> str:
+    """The end of a log file."""
+    return log.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+def describe(result: subprocess.CompletedProcess[Any]) -> str:
+    """A failed run's exit code and output, for assertion messages."""
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
