@@ -82,7 +82,7 @@ class _Handlers:
             lang="zh-CN" if user.locale.startswith("zh") else "en",
             name=html.escape(user.name),
             handle=html.escape(user.handle),
-            strings=html.escape(json.dumps(strings, ensure_ascii=False)),
+            strings=_script_json(strings),
             placeholder=html.escape(strings["placeholder"]),
             send=html.escape(strings["send"]),
             logout=html.escape(strings["logout"]),
@@ -197,6 +197,12 @@ class _Handlers:
             return web.json_response({"error": "sign in first"}, status=401)
         lines = await self.chat.history(address_of(user.handle), HISTORY_LIMIT)
         return web.json_response({"lines": lines})
+
+
+def _script_json(value: Any) -> str:
+    """JSON to embed in a ``<script>`` element: raw text there, so escape only what ends it."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _browser_locale(request: web.Request) -> str:
