@@ -68,7 +68,7 @@ def _page(page: str, *, status: int = 200, **values: str) -> web.Response:
 
 
 def _redirect(location: str) -> web.Response:
-    """A 302 that can carry cookies (returned, where ``raise web.HTTPFound`` would not need them)."""
+    """A plain 302 response, which can set or clear cookies."""
     return web.Response(status=302, headers={"Location": location})
 
 
@@ -210,7 +210,7 @@ class _Handlers:
             return web.json_response({"error": "send application/json"}, status=415)
         if (request.content_length or 0) > MAX_FRAME:
             return web.json_response({"error": "request too large"}, status=413)
-        answer = await self._take(user, await request.text())
+        answer = await self._take(user, _utf8(await request.read()))
         status = 200 if answer["type"] == "ack" else (503 if answer.get("retry") else 400)
         return web.json_response(answer, status=status)
 
@@ -226,6 +226,14 @@ async def _signed_out(ws: web.WebSocketResponse, locale: str) -> None:
     """Tell the page its session is over (expired, logged out, member deactivated) and close."""
     await ws.send_json({"type": "error", "id": None, "error": t(locale, SIGN_IN_AGAIN)})
     await ws.close(code=SIGNED_OUT, message=b"signed out")
+
+
+def _utf8(body: bytes) -> str:
+    """A request body as text; JSON is UTF-8 whatever the charset says (bad bytes: not JSON)."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
 
 
 def _script_json(value: Any) -> str:
