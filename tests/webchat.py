@@ -78,22 +78,47 @@ class Site:
 
 
 @asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[Site]:
-    """A pipeline with only the web chat channel, on the test org, served on 127.0.0.1."""
+async def web_chat_pipeline(settings: Settings) -> AsyncIterator[tuple[Runtime, Hub]]:
+    """A running pipeline with only the web chat channel, on the test org."""
     hub = Hub()
     runtime = build_runtime(settings, [WebChatClient(hub)])
     now = runtime.clock.now()
     await runtime.db.run(lambda s: import_org(s, ORG_YAML, now))
     await runtime.start()
-    client: WebClient = TestClient(TestServer(build_web(runtime, hub), host="127.0.0.1"))
     try:
-        await client.start_server()
-        yield Site(runtime, hub, client)
+        yield runtime, hub
     finally:
         await hub.close_all()
-        await client.close()
         await runtime.stop()
         await runtime.db.dispose()
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Site]:
+    """The web chat pipeline behind aiohttp's test server and client, on 127.0.0.1."""
+    async with web_chat_pipeline(settings) as (runtime, hub):
+        client: WebClient = TestClient(TestServer(build_web(runtime, hub), host="127.0.0.1"))
+        try:
+            await client.start_server()
+            yield Site(runtime, hub, client)
+        finally:
+            await hub.close_all()
+            await client.close()
+
+
+@asynccontextmanager
+async def live_server(settings: Settings) -> AsyncIterator[tuple[Runtime, Hub, str]]:
+    """The web chat as ``bizbot serve`` runs it, on 127.0.0.1 and a free port; yields its URL."""
+    async with web_chat_pipeline(settings) as (runtime, hub):
+        runner = web.AppRunner(build_web(runtime, hub), access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            host, port = runner.addresses[0][:2]
+            yield runtime, hub, f"http://{host}:{port}"
+        finally:
+            await hub.close_all()
+            await runner.cleanup()
 
 
 def frame_id() -> str:
