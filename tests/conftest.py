@@ -81,6 +81,14 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 
 @pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    """Settings on a migrated SQLite database only, for tests about input or the browser."""
+    url = f"sqlite:///{tmp_path}/bizbot.db"
+    asyncio.run(migrate.upgrade(url))
+    return Settings(database_url=url, demo=False, poll_interval=0.05)  # type: ignore[arg-type]
+
+
+@pytest.fixture
 def settings(db_url: str) -> Settings:
     """Settings for a pipeline on the test database, tuned for quick tests."""
     return Settings(

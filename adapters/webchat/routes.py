@@ -21,6 +21,7 @@ STATIC = Path(__file__).parent / "static"
 COOKIE = "bizbot_session"
 HISTORY_LIMIT = 100
 MAX_FRAME = 64 * 1024
+SIGNED_OUT = 4401  # WebSocket close code: the session is over, the page goes to /login
 log = get_logger("bizbot.webchat")
 
 UI_STRINGS = {
@@ -59,9 +60,21 @@ def setup_routes(app: web.Application, chat: WebChat) -> None:
     app.router.add_static("/static/", STATIC, name="webchat-static")
 
 
-def _page(page: str, **values: str) -> web.Response:
+def _page(page: str, *, status: int = 200, **values: str) -> web.Response:
     template = Template((STATIC / page).read_text(encoding="utf-8"))
-    return web.Response(text=template.substitute(values), content_type="text/html", charset="utf-8")
+    return web.Response(
+        text=template.substitute(values), status=status, content_type="text/html", charset="utf-8"
+    )
+
+
+def _redirect(location: str) -> web.Response:
+    """A plain 302 response, which can set or clear cookies."""
+    return web.Response(status=302, headers={"Location": location})
+
+
+def _html_lang(locale: str) -> str:
+    """The ``lang`` attribute of a page in this locale."""
+    return "zh-CN" if locale.startswith("zh") else "en"
 
 
 class _Handlers:
@@ -79,10 +92,10 @@ class _Handlers:
         strings = {key: t(user.locale, msgid) for key, msgid in UI_STRINGS.items()}
         return _page(
             "chat.html",
-            lang="zh-CN" if user.locale.startswith("zh") else "en",
+            lang=_html_lang(user.locale),
             name=html.escape(user.name),
             handle=html.escape(user.handle),
-            strings=html.escape(json.dumps(strings, ensure_ascii=False)),
+            strings=_script_json(strings),
             placeholder=html.escape(strings["placeholder"]),
             send=html.escape(strings["send"]),
             logout=html.escape(strings["logout"]),
@@ -90,8 +103,10 @@ class _Handlers:
 
     async def login_page(self, request: web.Request) -> web.Response:
         locale = _browser_locale(request)
+        lang = _html_lang(locale)
         if not self.chat.local_login:
-            return _page("login.html", members="", note=html.escape(t(locale, NO_LOCAL_LOGIN)))
+            note = html.escape(t(locale, NO_LOCAL_LOGIN))
+            return _page("login.html", lang=lang, members="", note=note)
         members = await self.chat.auth.local_members()
         buttons = "\n".join(
             f'<button name="handle" value="{html.escape(m.handle)}">'
@@ -99,7 +114,7 @@ class _Handlers:
             for m in members
         )
         note = LOCAL_LOGIN if members else NO_MEMBERS
-        return _page("login.html", members=buttons, note=html.escape(t(locale, note)))
+        return _page("login.html", lang=lang, members=buttons, note=html.escape(t(locale, note)))
 
     async def login_local(self, request: web.Request) -> web.StreamResponse:
         if not self.chat.local_login:
@@ -115,12 +130,13 @@ class _Handlers:
         secret = await self.chat.auth.start_from_link(request.match_info["secret"])
         if secret is None:
             log.warning("refused.login_link", remote=request.remote)
-            note = t(_browser_locale(request), BAD_LINK)
-            return _page("login.html", members="", note=html.escape(note))
+            locale = _browser_locale(request)
+            note = html.escape(t(locale, BAD_LINK))
+            return _page("login.html", status=403, lang=_html_lang(locale), members="", note=note)
         return self._signed_in(secret)
 
     def _signed_in(self, secret: str) -> web.StreamResponse:
-        response = web.HTTPFound("/")
+        response = _redirect("/")
         response.set_cookie(
             COOKIE, secret, httponly=True, samesite="Lax", secure=self.chat.secure_cookies, path="/"
         )
@@ -130,7 +146,7 @@ class _Handlers:
         secret = request.cookies.get(COOKIE)
         if secret:
             await self.chat.auth.end(secret)
-        response = web.HTTPFound("/login")
+        response = _redirect("/login")
         response.del_cookie(COOKIE, path="/")
         return response
 
@@ -147,8 +163,15 @@ class _Handlers:
             history = await self.chat.history(address_of(user.handle), HISTORY_LIMIT)
             await ws.send_json({"type": "history", "lines": history})
             async for message in ws:
-                if message.type is WSMsgType.TEXT:
-                    await ws.send_json(await self._take(user, message.data))
+                if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    continue
+                current = await self._user(request)  # logged out or deactivated since?
+                if current is None:
+                    await _signed_out(ws, user.locale)
+                    break
+                user = current
+                data = message.data if message.type is WSMsgType.TEXT else ""
+                await ws.send_json(await self._take(user, data))
         finally:
             self.chat.hub.leave(conversation, ws)
         return ws
@@ -187,7 +210,7 @@ class _Handlers:
             return web.json_response({"error": "send application/json"}, status=415)
         if (request.content_length or 0) > MAX_FRAME:
             return web.json_response({"error": "request too large"}, status=413)
-        answer = await self._take(user, await request.text())
+        answer = await self._take(user, _utf8(await request.read()))
         status = 200 if answer["type"] == "ack" else (503 if answer.get("retry") else 400)
         return web.json_response(answer, status=status)
 
@@ -197,6 +220,26 @@ class _Handlers:
             return web.json_response({"error": "sign in first"}, status=401)
         lines = await self.chat.history(address_of(user.handle), HISTORY_LIMIT)
         return web.json_response({"lines": lines})
+
+
+async def _signed_out(ws: web.WebSocketResponse, locale: str) -> None:
+    """Tell the page its session is over (expired, logged out, member deactivated) and close."""
+    await ws.send_json({"type": "error", "id": None, "error": t(locale, SIGN_IN_AGAIN)})
+    await ws.close(code=SIGNED_OUT, message=b"signed out")
+
+
+def _utf8(body: bytes) -> str:
+    """A request body as text; JSON is UTF-8 whatever the charset says (bad bytes: not JSON)."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+
+
+def _script_json(value: Any) -> str:
+    """JSON to embed in a ``<script>`` element: raw text there, so escape only what ends it."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _browser_locale(request: web.Request) -> str:
@@ -220,4 +263,5 @@ NO_MEMBERS = _(
     "There are no members yet. Import your organisation with: bizbot org import FILE.yaml"
 )
 NO_LOCAL_LOGIN = _("Ask your administrator for a login link (bizbot login-link HANDLE).")
+SIGN_IN_AGAIN = _("You are signed out. Please sign in again.")
 BAD_LINK = _("This login link is unknown, used or expired. Ask for a new one.")

@@ -9,7 +9,11 @@ from bot.events import Address, EventKind, InboundEvent
 
 CHANNEL = "webchat"
 MAX_TEXT = 4000
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what the pipeline issues (token_urlsafe)
+# Nothing a person types: C0/C1 controls except tab and line breaks, and lone surrogates.
+# PostgreSQL refuses NUL and invalid UTF-8 in query parameters, so they never reach the kernel.
+UNTYPEABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class FrameError(ValueError):
@@ -30,7 +34,7 @@ def frame_to_event(handle: str, locale: str, frame: Any) -> InboundEvent:
     if not isinstance(frame, dict):
         raise FrameError("Expected a JSON object.")
     client_id = frame.get("id")
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+    if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
         raise FrameError("Each message needs an id of 8-64 letters, digits, - or _.")
     kind = frame.get("type", "say")
     if kind == "say":
@@ -41,11 +45,11 @@ def frame_to_event(handle: str, locale: str, frame: Any) -> InboundEvent:
 
 
 def _say(handle: str, locale: str, client_id: str, text: Any) -> InboundEvent:
-    if not isinstance(text, str) or not text.strip():
+    stripped = UNTYPEABLE.sub("", text).strip() if isinstance(text, str) else ""
+    if not stripped:
         raise FrameError("The message is empty.")
-    if len(text) > MAX_TEXT:
+    if len(stripped) > MAX_TEXT:
         raise FrameError("The message is too long (at most 4000 characters).")
-    stripped = text.strip()
     kind = EventKind.COMMAND if stripped.startswith(("/", "／")) else EventKind.MESSAGE
     return InboundEvent(
         kind=kind,
@@ -58,7 +62,7 @@ def _say(handle: str, locale: str, client_id: str, text: Any) -> InboundEvent:
 
 
 def _tap(handle: str, locale: str, client_id: str, token: Any) -> InboundEvent:
-    if not isinstance(token, str) or not 1 <= len(token) <= 64:
+    if not isinstance(token, str) or not TOKEN.fullmatch(token):
         raise FrameError("The button is not valid.")
     return InboundEvent(
         kind=EventKind.ACTION,

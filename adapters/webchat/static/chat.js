@@ -6,8 +6,10 @@
   const input = document.getElementById("text");
   const statusLine = document.getElementById("status");
   const pending = new Map(); // client id -> frame, until acked
+  const SIGNED_OUT = 4401; // close code: the session is over (routes.SIGNED_OUT)
   let socket = null;
   let backoff = 500;
+  let early = null; // message/update frames that came before this connection's history
 
   function newId() {
     const bytes = new Uint8Array(12);
@@ -122,17 +124,44 @@
     list.scrollTop = list.scrollHeight;
   }
 
+  function show(frame) {
+    if (frame.type === "update") replace(frame.id, frame.message);
+    else if (!list.querySelector('[data-id="' + CSS.escape(frame.id) + '"]')) {
+      append(drawMessage(frame.id, frame.author, frame.message));
+    }
+  }
+
   function receive(event) {
     const frame = JSON.parse(event.data);
-    if (frame.type === "history") showHistory(frame.lines);
-    else if (frame.type === "message") append(drawMessage(frame.id, frame.author, frame.message));
-    else if (frame.type === "update") replace(frame.id, frame.message);
-    else if (frame.type === "ack") acknowledged(frame);
+    if (frame.type === "history") {
+      // The server joins us to the conversation before it reads the history, so a reply can
+      // arrive first; it is shown after the history (which clears the list), unless already in it.
+      showHistory(frame.lines);
+      const held = early || [];
+      early = null;
+      held.forEach(show);
+    } else if (frame.type === "message" || frame.type === "update") {
+      if (early) early.push(frame);
+      else show(frame);
+    } else if (frame.type === "ack") acknowledged(frame);
     else if (frame.type === "error") failed(frame);
+  }
+
+  function signIn() {
+    location.assign("/login");
+  }
+
+  // A socket refused for want of a session fails like any other (the page never sees the 401),
+  // so ask the API before trying again: signed out goes to the login page, not round in circles.
+  function reconnect() {
+    fetch("/api/history", { credentials: "same-origin", cache: "no-store" })
+      .then((answer) => (answer.status === 401 ? signIn() : connect()))
+      .catch(connect); // the server is unreachable: keep trying, with backoff
   }
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    early = [];
     socket = new WebSocket(scheme + location.host + "/ws");
     socket.addEventListener("open", () => {
       backoff = 500;
@@ -140,9 +169,10 @@
       for (const frame of pending.values()) transmit({ type: frame.type, id: frame.id, text: frame.text, token: frame.token });
     });
     socket.addEventListener("message", receive);
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
+      if (event.code === SIGNED_OUT) return signIn();
       statusLine.textContent = strings.reconnecting;
-      setTimeout(connect, backoff);
+      setTimeout(reconnect, backoff);
       backoff = Math.min(backoff * 2, 10000);
     });
   }
