@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from domain.shared.errors import DomainError
 log = get_logger("bizbot.dispatch")
 
 TAP_COMMAND = "tap"
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what bot.pipeline.outbox.new_token makes
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +197,7 @@ class Dispatcher:
 
     def _tap(self, ctx: CommandContext, token: str) -> str:
         """A button tap: check the token, who taps it and whether it is still live, then act."""
-        row = ctx.session.get(ActionTokenRow, token[:64])
+        row = ctx.session.get(ActionTokenRow, token) if TOKEN_SHAPE.match(token) else None
         spec = self.router.action(row.action) if row else None
         if row is None or spec is None:
             log.warning("refused.token_unknown", member=ctx.actor.handle, token=token[:64])

@@ -6,6 +6,7 @@ marked ``rest`` takes the remaining words, so ``/note acme called about renewal`
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from enum import Enum
@@ -41,6 +42,7 @@ _FULLWIDTH.update({chr(c): chr(c - 0xFEE0) for c in range(ord("Ａ"), ord("Ｚ")
 _FULLWIDTH.update({chr(c): chr(c - 0xFEE0) for c in range(ord("ａ"), ord("ｚ") + 1)})
 _TABLE = str.maketrans(_FULLWIDTH)
 MAX_INPUT = 4000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -54,8 +56,9 @@ class ArgumentError(Exception):
 
 
 def normalise(text: str) -> str:
-    """Turn full-width quotes, the ideographic space and full-width ASCII into plain ASCII."""
-    return text.translate(_TABLE).strip()
+    """Turn full-width quotes, the ideographic space and full-width ASCII into plain ASCII,
+    and drop control characters (NUL cannot even be stored by PostgreSQL)."""
+    return _CONTROL.sub("", text.translate(_TABLE)).strip()
 
 
 def split_words(text: str) -> list[str]:
