@@ -12,6 +12,8 @@ Rules:
   and "15号" this month or next, "Dec 1" and "12月1日" this year or next.
 - A phrase that pins the day ("today 9am", "今天上午9点", "下周一", a date with a year) and has
   already passed is refused with a "has passed" message.
+- Each language keeps its own "next": "next Friday" said on a Wednesday is the coming Friday
+  (dateparser), "下周五" is the Friday of next week (jionlp-time). Numeric dates are month/day.
 - A phrase with a day but no time of day ("tomorrow", "下周一", "3天后") is ``date_only`` and is
   placed at ``default_time`` (09:00 unless the caller says otherwise).
 - Spans ("in 2 hours", "两小时后") in hours, minutes or seconds are real elapsed time, so they are
