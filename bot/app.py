@@ -41,6 +41,7 @@ from domain.directory.importer import import_org
 from domain.directory.services import list_members
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.db import Database, open_database
+from domain.shared.recurrence import Recurrence
 from scheduler.jobs import JobRunner, PeriodicJob, hourly
 from scheduler.runner import build_scheduler
 from scheduler.tick import TimerTick
@@ -220,7 +221,7 @@ def _load_demo(session: Session, now: datetime) -> bool:
 
 def next_occurrence(rule: str, after: datetime) -> datetime:
     """The next time a stored recurrence falls due after ``after``."""
-    raise NotImplementedError("recurrence arrives with the time-parsing work")
+    return Recurrence.from_rrule(rule).next_after(after)
 
 
 def build_tick(runtime: Runtime) -> TimerTick:
