@@ -38,6 +38,7 @@ from bot.web import add_ops_routes, errors_middleware
 from bot.webauth import DirectoryWebAuth, PipelineHistory
 from commands import register_all, timer_handlers
 from domain.directory.importer import import_org
+from domain.directory.reach import HANDLE_CHANNELS
 from domain.directory.services import list_members
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.db import Database, open_database
@@ -48,7 +49,6 @@ from scheduler.tick import TimerTick
 
 log = get_logger("bizbot.app")
 
-HANDLE_CHANNELS = frozenset({"webchat", "console", "memory"})
 DEMO_ORG = Path(__file__).parent / "demo" / "org.yaml"
 
 

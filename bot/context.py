@@ -29,6 +29,7 @@ class Policies:
     invite_ttl: timedelta = timedelta(days=7)
     notify_channels: frozenset[str] = frozenset({"webchat"})
     record_states: Mapping[str, RecordState] = field(default_factory=dict)
+    built_in_channel: str = "webchat"  # where every member can be reached, by handle
 
 
 @dataclass
@@ -102,7 +103,9 @@ def notify_member(
     subject: str | None = None,
 ) -> int:
     """Queue a message for a member on their preferred channel; returns the outbox row id."""
-    account = preferred_account(session, member_id, policies.notify_channels)
+    account = preferred_account(
+        session, member_id, policies.notify_channels, policies.built_in_channel
+    )
     address = Address(account.channel, account.user, account.workspace)
     return outbox.send(address, message, recipient_id=member_id, subject=subject)
 

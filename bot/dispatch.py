@@ -74,7 +74,7 @@ class Dispatcher:
             with session.begin_nested():
                 outcome = self._route(session, event, outbox, now, cid, trace)
             finish(session, claimed.id, now)
-        except DomainError as exc:
+        except (DomainError, ArgumentError) as exc:  # a refusal, or a fixable mistake
             outbox.written = 0
             outbox.send(
                 event.address,

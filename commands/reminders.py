@@ -1,4 +1,4 @@
-"""/remind and /reminders: natural-language reminders for yourself, a colleague or a conversation."""
+"""/remind and /reminders: reminders for yourself, a colleague or a conversation."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from bot.context import CommandContext, TimerContext
 from bot.events import Address
 from bot.formatting import duration, moment
 from bot.i18n import _, normalise_locale, t
-from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Field as CardField, Message
+from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Message
+from bot.replies import Field as CardField
 from bot.router import ActionSpec, CommandSpec, Router
 from bot.timeparse import Moment, When, split_when
 from domain.directory.roles import Permission
@@ -40,8 +41,12 @@ HERE_WORDS = {"#here", "#channel", "#这里", "#本群"}
 LATE_NOTE_AFTER = timedelta(minutes=2)
 LISTED = 10
 # English: "about approval 42 if still pending"; Chinese: "审批42 如果还是 待审批"
-GUARD_EN = re.compile(r"\b(?:about\s+)?(?P<type>[a-z_]+)\s+#?(?P<id>\d+)\s+if\s+still\s+(?P<state>[a-z_]+)\b", re.I)
-GUARD_ZH = re.compile(r"(?P<type>[\u4e00-\u9fff]+)\s*#?(?P<id>\d+)\s*(?:如果|若)(?:还|仍|仍然|还是)?是?\s*(?P<state>\S+)")
+GUARD_EN = re.compile(
+    r"\b(?:about\s+)?(?P<type>[a-z_]+)\s+#?(?P<id>\d+)\s+if\s+still\s+(?P<state>[a-z_]+)\b", re.I
+)
+GUARD_ZH = re.compile(
+    r"(?P<type>[\u4e00-\u9fff]+)\s*#?(?P<id>\d+)\s*(?:如果|若)(?:还|仍|仍然|还是)?是?\s*(?P<state>\S+)"
+)
 CHINESE_RECORD_TYPES = {"审批": "approval", "商机": "deal", "工单": "ticket", "订单": "order"}
 
 
@@ -113,7 +118,11 @@ def _schedule_of(when: When, now: datetime) -> tuple[datetime, str | None]:
 def _address_dict(address: Address | None) -> dict[str, str] | None:
     if address is None:
         return None
-    return {"channel": address.channel, "conversation": address.conversation, "workspace": address.workspace}
+    return {
+        "channel": address.channel,
+        "conversation": address.conversation,
+        "workspace": address.workspace,
+    }
 
 
 def _guard_in(text: str) -> Guard | None:
@@ -124,8 +133,14 @@ def _guard_in(text: str) -> Guard | None:
     return Guard(record_type, found["id"], found["state"].lower())
 
 
-def _confirmation(ctx: CommandContext, timer_id: int, request: ReminderRequest, target: Target) -> Card:
-    fields = [CardField(ctx.t(_("When")), moment(request.due_at, ctx.locale, ctx.actor.timezone, now=ctx.now))]
+def _confirmation(
+    ctx: CommandContext, timer_id: int, request: ReminderRequest, target: Target
+) -> Card:
+    fields = [
+        CardField(
+            ctx.t(_("When")), moment(request.due_at, ctx.locale, ctx.actor.timezone, now=ctx.now)
+        )
+    ]
     if request.recurrence:
         fields.append(CardField(ctx.t(_("Repeats")), _repeat_text(ctx.locale, request.recurrence)))
     if target.member and target.member.id != ctx.actor.id:
@@ -135,7 +150,11 @@ def _confirmation(ctx: CommandContext, timer_id: int, request: ReminderRequest, 
     if request.guard:
         g = request.guard
         fields.append(CardField(ctx.t(_("Only if")), f"{g.record_type} {g.record_id}: {g.state}"))
-    cancel = Button(ctx.t(_("Cancel")), Action("reminder.cancel", target=str(timer_id)), command=f"/reminders cancel {timer_id}")
+    cancel = Button(
+        ctx.t(_("Cancel")),
+        Action("reminder.cancel", target=str(timer_id)),
+        command=f"/reminders cancel {timer_id}",
+    )
     return Card(
         title=ctx.t(_("Reminder #{id} set"), id=timer_id),
         body=request.text,
@@ -168,14 +187,28 @@ def list_or_cancel(ctx: CommandContext, args: RemindersArgs) -> Message:
         return _cancelled(ctx, args.number)
     pending = reminders_of(ctx.session, ctx.actor.id)
     if not pending:
-        return Card(title=ctx.t(_("No reminders")), body=ctx.t(_("Set one with /remind me tomorrow 9am call Bob")))
+        return Card(
+            title=ctx.t(_("No reminders")),
+            body=ctx.t(_("Set one with /remind me tomorrow 9am call Bob")),
+        )
     lines = [_line(ctx, r) for r in pending[:LISTED]]
     buttons = tuple(
-        Button(ctx.t(_("Cancel #{id}"), id=r.id), Action("reminder.cancel", target=str(r.id)), command=f"/reminders cancel {r.id}")
+        Button(
+            ctx.t(_("Cancel #{id}"), id=r.id),
+            Action("reminder.cancel", target=str(r.id)),
+            command=f"/reminders cancel {r.id}",
+        )
         for r in pending[:5]
     )
-    more = ctx.t(_("and {count} more"), count=len(pending) - LISTED) if len(pending) > LISTED else ""
-    return Card(title=ctx.t(_("Your reminders ({count})"), count=len(pending)), body="\n".join(lines), buttons=buttons, footer=more)
+    more = (
+        ctx.t(_("and {count} more"), count=len(pending) - LISTED) if len(pending) > LISTED else ""
+    )
+    return Card(
+        title=ctx.t(_("Your reminders ({count})"), count=len(pending)),
+        body="\n".join(lines),
+        buttons=buttons,
+        footer=more,
+    )
 
 
 def _line(ctx: CommandContext, reminder: TimerView) -> str:
@@ -205,7 +238,10 @@ def snooze_button(ctx: CommandContext, target: str, args: dict[str, Any]) -> Mes
     snooze(ctx.session, ctx.actor.id, int(target), until, ctx.now)
     ctx.edit_card(
         Card(
-            title=ctx.t(_("Snoozed until {when}"), when=moment(until, ctx.locale, ctx.actor.timezone, now=ctx.now)),
+            title=ctx.t(
+                _("Snoozed until {when}"),
+                when=moment(until, ctx.locale, ctx.actor.timezone, now=ctx.now),
+            ),
             body=str(args.get("text", "")),
             status=CardStatus.INFO,
         )
@@ -216,7 +252,9 @@ def snooze_button(ctx: CommandContext, target: str, args: dict[str, Any]) -> Mes
 def _snooze_until(ctx: CommandContext, args: dict[str, Any]) -> datetime:
     if args.get("tomorrow"):
         local = ctx.now.astimezone(ZoneInfo(ctx.actor.timezone))
-        return local_to_utc(datetime.combine(local.date() + timedelta(days=1), time(9)), ctx.actor.timezone)
+        return local_to_utc(
+            datetime.combine(local.date() + timedelta(days=1), time(9)), ctx.actor.timezone
+        )
     return ctx.now + timedelta(minutes=int(args.get("minutes", 10)))
 
 
@@ -229,7 +267,9 @@ def fire_reminder(ctx: TimerContext, timer: TimerView) -> None:
     card = _reminder_card(ctx, timer, owner)
     conversation = timer.payload.get("conversation")
     if conversation:
-        ctx.outbox.send(Address(**conversation), card, recipient_id=None, subject=f"reminder:{timer.id}")
+        ctx.outbox.send(
+            Address(**conversation), card, recipient_id=None, subject=f"reminder:{timer.id}"
+        )
     else:
         ctx.notify(owner.id, card, subject=f"reminder:{timer.id}")
 
@@ -243,13 +283,36 @@ def _reminder_card(ctx: TimerContext, timer: TimerView, owner: MemberView) -> Ca
         fields.append(CardField(t(locale, _("Set by")), f"{setter.name} (@{setter.handle})"))
     footer = ""
     if ctx.late > LATE_NOTE_AFTER:
-        footer = t(locale, _("Delayed by {late}: Bizbot was not running at the time."), late=duration(ctx.late, locale))
+        footer = t(
+            locale,
+            _("Delayed by {late}: Bizbot was not running at the time."),
+            late=duration(ctx.late, locale),
+        )
     snoozes = (
-        Button(t(locale, _("10 min")), Action("reminder.snooze", target=str(timer.id), args={"minutes": 10, "text": text})),
-        Button(t(locale, _("1 hour")), Action("reminder.snooze", target=str(timer.id), args={"minutes": 60, "text": text})),
-        Button(t(locale, _("Tomorrow")), Action("reminder.snooze", target=str(timer.id), args={"tomorrow": True, "text": text})),
+        Button(
+            t(locale, _("10 min")),
+            Action("reminder.snooze", target=str(timer.id), args={"minutes": 10, "text": text}),
+        ),
+        Button(
+            t(locale, _("1 hour")),
+            Action("reminder.snooze", target=str(timer.id), args={"minutes": 60, "text": text}),
+        ),
+        Button(
+            t(locale, _("Tomorrow")),
+            Action("reminder.snooze", target=str(timer.id), args={"tomorrow": True, "text": text}),
+        ),
     )
-    stop = (Button(t(locale, _("Stop repeating")), Action("reminder.cancel", target=str(timer.id)), style=ButtonStyle.DANGER),) if timer.recurrence else ()
+    stop = (
+        (
+            Button(
+                t(locale, _("Stop repeating")),
+                Action("reminder.cancel", target=str(timer.id)),
+                style=ButtonStyle.DANGER,
+            ),
+        )
+        if timer.recurrence
+        else ()
+    )
     return Card(
         title="⏰ " + t(locale, _("Reminder")),
         body=text,
@@ -269,8 +332,16 @@ def register(router: Router) -> None:
             handler=remind,
             args=RemindArgs,
             aliases=("提醒",),
-            details=_("Say who (me, @handle or #here), when, then what. Add \"about approval 42 if still pending\" to skip it once the record has moved on."),
-            examples=("/remind me tomorrow 9am call Bob", "/remind @bob in 2 hours send the report", "/提醒 我 明天上午9点 给张总回电话", "/remind #here every Monday 9am standup"),
+            details=_(
+                'Say who (me, @handle or #here), when, then what. Add "about approval 42 if '
+                'still pending" to skip it once the record has moved on.'
+            ),
+            examples=(
+                "/remind me tomorrow 9am call Bob",
+                "/remind @bob in 2 hours send the report",
+                "/提醒 我 明天上午9点 给张总回电话",
+                "/remind #here every Monday 9am standup",
+            ),
         )
     )
     router.add(

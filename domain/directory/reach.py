@@ -12,6 +12,7 @@ from domain.directory.models import ChatIdentity, Member
 from domain.shared.errors import Conflict, NotFound
 
 BUILT_IN = "webchat"  # every member can be reached in the web chat, by handle
+HANDLE_CHANNELS = frozenset({BUILT_IN, "console", "memory"})  # sign members in by handle
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,7 @@ class Account:
     user: str
 
 
-def accounts_of(session: Session, member_id: int) -> list[Account]:
+def accounts_of(session: Session, member_id: int, built_in: str = BUILT_IN) -> list[Account]:
     """A member's accounts: their platform identities, then the web chat."""
     member = session.get(Member, member_id)
     if member is None:
@@ -32,15 +33,19 @@ def accounts_of(session: Session, member_id: int) -> list[Account]:
         select(ChatIdentity).where(ChatIdentity.member_id == member_id).order_by(ChatIdentity.id)
     )
     accounts = [Account(i.channel, i.workspace, i.platform_user_id) for i in rows]
-    accounts = [a for a in accounts if a.channel not in (BUILT_IN, "console")]
-    return [*accounts, Account(BUILT_IN, "", member.handle)]
+    accounts = [a for a in accounts if a.channel not in HANDLE_CHANNELS]
+    return [*accounts, Account(built_in, "", member.handle)]
 
 
-def preferred_account(session: Session, member_id: int, enabled: frozenset[str]) -> Account:
+def preferred_account(
+    session: Session, member_id: int, enabled: frozenset[str], built_in: str = BUILT_IN
+) -> Account:
     """Where a member's notifications go: their chosen channel, else their first account."""
     member = session.get(Member, member_id)
     usable = [
-        a for a in accounts_of(session, member_id) if a.channel in enabled or a.channel == BUILT_IN
+        a
+        for a in accounts_of(session, member_id, built_in)
+        if a.channel in enabled or a.channel == built_in
     ]
     chosen = [a for a in usable if member is not None and a.channel == member.preferred_channel]
     return (chosen or usable)[0]

@@ -95,7 +95,9 @@ def _check_guard(session: Session, guard: Guard, states: Mapping[str, RecordStat
         )
 
 
-def guard_holds(session: Session, payload: Mapping[str, Any], states: Mapping[str, RecordState]) -> bool:
+def guard_holds(
+    session: Session, payload: Mapping[str, Any], states: Mapping[str, RecordState]
+) -> bool:
     """Whether a reminder should still fire: no guard, or its record is still in the state."""
     guard = payload.get("guard")
     if not guard:

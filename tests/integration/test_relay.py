@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -56,10 +56,12 @@ class FlakyClient(MemoryClient):
         super().__init__("memory")
         self.unreachable: set[str] = set()
 
-    async def send(self, address: Address, message: Message) -> str:
+    async def send(
+        self, address: Address, message: Message, context: Mapping[str, str] | None = None
+    ) -> str:
         if address.conversation in self.unreachable:
             raise DeliveryError(f"{address.conversation} is unreachable")
-        return await super().send(address, message)
+        return await super().send(address, message, context)
 
 
 @dataclass(frozen=True)
