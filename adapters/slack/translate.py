@@ -135,7 +135,7 @@ def _token(action: Any) -> str | None:
 
 def _reply_context(body: Mapping[str, Any]) -> dict[str, str]:
     url = _text(body, "response_url")
-    return {"response_url": url} if url else {}
+    return {"response_url": url} if url.startswith(("https://", "http://")) else {}
 
 
 def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
