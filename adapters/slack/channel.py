@@ -16,6 +16,11 @@ from bot.ports import ChannelClient, Ingest
 
 log = get_logger("bizbot.slack")
 
+# What the app manifest in docs/channels/slack.md must ask for (a test compares them).
+SLASH_COMMAND = "/biz"
+BOT_EVENTS = ("app_mention", "message.im")
+BOT_SCOPES = ("app_mentions:read", "chat:write", "commands", "im:history")
+
 
 @dataclass(frozen=True, slots=True)
 class SlackConfig:
