@@ -19,6 +19,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.translate import PayloadError, action_events, command_event, message_event
@@ -45,15 +46,38 @@ class SlackInbound:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._clock = clock
+        self._verifier = SignatureVerifier(signing_secret)
         self.bolt = build_bolt(signing_secret, bot_token, api_url, ingest)
 
     async def handle(self, request: web.Request) -> web.Response:
         """The aiohttp handler of ``POST /slack/events``."""
-        answer = await self.bolt.async_dispatch(await to_bolt_request(request))
+        try:
+            bolt_request = await to_bolt_request(request)
+            if not isinstance(bolt_request.body, dict):
+                raise ValueError("the body is not an object")
+        except (ValueError, TypeError, AttributeError):  # Bolt parses while it builds the request
+            return await self._malformed(request)
+        answer = await self.bolt.async_dispatch(bolt_request)
         if answer.status == 401:
-            reason = refusal_reason(request.headers, self._clock())
-            log.warning("refused.slack_request", reason=reason, remote=request.remote)
+            self._log_refusal(request)
         return await to_aiohttp_response(answer)
+
+    async def _malformed(self, request: web.Request) -> web.Response:
+        """A body Bolt cannot parse: 401 unless it is signed, then 400 (Slack never sends it)."""
+        headers = request.headers
+        timestamp = headers.get("X-Slack-Request-Timestamp", "")
+        signature = headers.get("X-Slack-Signature", "")
+        if not timestamp.isdigit() or not self._verifier.is_valid(
+            await request.text(), timestamp, signature
+        ):
+            self._log_refusal(request)
+            return web.json_response({"error": "invalid request"}, status=401)
+        log.warning("refused.slack_payload", kind="body", reason="malformed body")
+        return web.json_response({"error": "malformed body"}, status=400)
+
+    def _log_refusal(self, request: web.Request) -> None:
+        reason = refusal_reason(request.headers, self._clock())
+        log.warning("refused.slack_request", reason=reason, remote=request.remote)
 
 
 def build_bolt(signing_secret: str, bot_token: str, api_url: str, ingest: Ingest) -> AsyncApp:

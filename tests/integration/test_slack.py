@@ -108,6 +108,16 @@ async def test_a_stale_timestamp_is_refused(rig: SlackRig) -> None:
     assert await rig.count(InboxRow) == 1
 
 
+async def test_malformed_bodies_are_refused_and_nothing_is_written(rig: SlackRig) -> None:
+    bodies = [("{not json", "application/json"), ("[1, 2]", "application/json")]
+    bodies.append(("payload=%7Bbroken", "application/x-www-form-urlencoded"))
+    for body, content_type in bodies:
+        signed = await rig.post(body, slack.signed(body, content_type=content_type))
+        forged = await rig.post(body, {"Content-Type": content_type})
+        assert (signed.status, forged.status) == (400, 401), body
+    assert await rig.count(InboxRow) == 0
+
+
 # --- commands, messages and mentions ----------------------------------------------------------
 
 
