@@ -48,6 +48,12 @@ class Run:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     client_cpu: float = 0.0  # share of one CPU the load generator used
+    server_cpu: float = 0.0  # CPU seconds the server process used while measured
+
+    @property
+    def cost_us(self) -> float:
+        """Server CPU per answered request, in microseconds (robust to a busy machine)."""
+        return 1e6 * self.server_cpu / self.requests if self.requests else 0.0
 
     @property
     def rate(self) -> float:
@@ -122,13 +128,28 @@ async def one_connection(
         writer.close()
 
 
-async def load(port: int, scenario: str, args: argparse.Namespace) -> Run:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def load(port: int, pid: int, scenario: str, args: argparse.Namespace) -> Run:
     """Drive one server; count only what was sent after the warm-up."""
     run = Run(scenario)
     requests = Requests(port)
     begin = time.perf_counter()
     start, stop = begin + args.warmup, begin + args.warmup + args.duration
     cpu_before = time.process_time()
+
+    async def server_cpu_at_start() -> float:
+        await asyncio.sleep(args.warmup)
+        return cpu_seconds(pid)
+
+    at_start = asyncio.create_task(server_cpu_at_start())
     await asyncio.gather(
         *(
             one_connection(port, requests, start, stop, run, args.max_requests)
@@ -136,6 +157,7 @@ async def load(port: int, scenario: str, args: argparse.Namespace) -> Run:
         )
     )
     end = time.perf_counter()
+    run.server_cpu = cpu_seconds(pid) - await at_start
     run.seconds = min(end, stop) - start
     run.client_cpu = (time.process_time() - cpu_before) / (end - begin)
     return run
@@ -162,7 +184,7 @@ async def measure(scenario: str, args: argparse.Namespace, workdir: Path) -> Run
         ready = await asyncio.wait_for(asyncio.to_thread(server.stdout.readline), 120)
         if ready.strip() != b"READY":
             raise RuntimeError(f"{scenario} server did not start")
-        return await load(port, scenario, args)
+        return await load(port, server.pid, scenario, args)
     finally:
         assert server.stdin is not None
         server.stdin.close()
@@ -175,27 +197,37 @@ async def measure(scenario: str, args: argparse.Namespace, workdir: Path) -> Run
 def report(rounds: list[dict[str, Run]]) -> str:
     """A markdown table: medians over rounds (min..max), and ratios within each round."""
     lines = [
-        "| scenario | req/s median (min..max) | p50 ms | p99 ms | errors | generator CPU |",
-        "|---|---|---|---|---|---|",
+        "| scenario | req/s median (min..max) | server CPU µs/req | p50 ms | p99 ms | errors"
+        " | generator CPU |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name in SCENARIOS:
         runs = [r[name] for r in rounds]
         rates = [r.rate for r in runs]
         lines.append(
             f"| {name} | {statistics.median(rates):,.0f} ({min(rates):,.0f}..{max(rates):,.0f})"
+            f" | {statistics.median(r.cost_us for r in runs):,.0f}"
             f" | {statistics.median(r.percentile(0.5) for r in runs):.1f}"
             f" | {statistics.median(r.percentile(0.99) for r in runs):.1f}"
             f" | {sum(r.errors for r in runs)}"
             f" | {statistics.median(r.client_cpu for r in runs):.0%} |"
         )
-    lines += ["", "| ratio (same round) | median (min..max) |", "|---|---|"]
+    lines += [
+        "",
+        "| ratio (same round) | throughput, median (min..max) | CPU capacity, median (min..max) |",
+        "|---|---|---|",
+    ]
     for top, bottom in (("durable", "bolt"), ("bolt", "bare"), ("durable", "bare")):
-        ratios = [r[top].rate / r[bottom].rate for r in rounds if r[bottom].rate]
-        lines.append(
-            f"| {top} / {bottom} | {statistics.median(ratios):.2f}"
-            f" ({min(ratios):.2f}..{max(ratios):.2f}) |"
-        )
+        rates = [r[top].rate / r[bottom].rate for r in rounds if r[bottom].rate]
+        costs = [r[bottom].cost_us / r[top].cost_us for r in rounds if r[top].cost_us]
+        lines.append(f"| {top} / {bottom} | {_spread(rates)} | {_spread(costs)} |")
     return "\n".join(lines)
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    return f"{statistics.median(values):.2f} ({min(values):.2f}..{max(values):.2f})"
 
 
 async def bench(args: argparse.Namespace) -> list[dict[str, Run]]:
