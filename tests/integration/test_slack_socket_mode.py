@@ -133,3 +133,21 @@ async def test_an_envelope_whose_ingest_failed_is_not_acked(
     await eventually(lambda: "env-ok" in acked(fake))
     assert "env-fail" not in acked(fake)  # Slack will redeliver it
     assert len(ingest.events) == 1
+
+
+async def test_an_unreachable_slack_neither_blocks_start_nor_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for variable in PROXY_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    config = SlackConfig(
+        bot_token=slack.BOT_TOKEN,
+        signing_secret=slack.SECRET,
+        app_token=APP_TOKEN,
+        api_url="http://127.0.0.1:9/api/",  # nothing listens on the discard port
+    )
+    channel = SlackChannel(config)
+    await asyncio.wait_for(channel.start(GatedIngest()), 10)  # connecting goes on in the background
+    await asyncio.sleep(0.2)
+    await asyncio.wait_for(channel.stop(), 10)
+    await channel.close()
