@@ -70,6 +70,13 @@ async def test_url_verification_answers_the_challenge(rig: SlackRig) -> None:
     assert unsigned.status == 401
 
 
+async def test_ssl_check_is_answered_and_changes_nothing(rig: SlackRig) -> None:
+    body = "ssl_check=1&token=deprecated"
+    response = await rig.post(body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status == 200
+    assert await rig.count(InboxRow) == 0
+
+
 async def test_a_bad_signature_is_refused_logged_and_nothing_is_written(rig: SlackRig) -> None:
     body = slack.command("whoami")
     good = slack.signed(body)
@@ -130,6 +137,7 @@ async def test_a_slash_command_is_acked_and_answered_with_a_card(rig: SlackRig) 
     card = rig.last_in("C0GENERAL")
     assert card.header == "Alice Admin"
     assert "slack:U0ALICE" in card_text(card)
+    assert rig.fake.of("auth.test") == []  # the authorize callback never calls it
 
 
 async def test_the_ack_waits_for_the_inbox_commit_not_for_the_work(
