@@ -13,11 +13,13 @@ from typing import TextIO
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from pydantic import SecretStr
 from rich.console import Console
 from sqlalchemy.orm import Session
 
 from adapters.console.client import ConsoleClient
 from adapters.console.repl import run_console
+from adapters.slack.channel import SlackChannel, SlackConfig
 from adapters.webchat.client import Hub, WebChatClient
 from adapters.webchat.routes import WebChat, setup_routes
 from bot import migrate
@@ -55,7 +57,25 @@ DEMO_ORG = Path(__file__).parent / "demo" / "org.yaml"
 def platform_channels(settings: Settings) -> list[Channel]:
     """The chat platforms whose settings are present (constructing them does no I/O)."""
     channels: list[Channel] = []
+    if settings.slack_bot_token and settings.slack_signing_secret:
+        channels.append(slack_channel(settings))
     return channels
+
+
+def slack_channel(settings: Settings) -> SlackChannel:
+    """Slack, from the ``BIZBOT_SLACK_*`` settings."""
+    return SlackChannel(
+        SlackConfig(
+            bot_token=_secret(settings.slack_bot_token),
+            signing_secret=_secret(settings.slack_signing_secret),
+            app_token=_secret(settings.slack_app_token),
+            api_url=settings.slack_api_url,
+        )
+    )
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
 
 
 def deliverable_channels(settings: Settings) -> frozenset[str]:

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     web_session_days: int = Field(default=30, ge=1)
     action_ttl_hours: int = Field(default=72, ge=1)
     crash_at: str = ""
+    # slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
 
     @classmethod
     def settings_customise_sources(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -50,8 +50,24 @@ class InboundEvent:
     extra: dict[str, str] = field(default_factory=dict)
 
     def to_wire(self) -> dict[str, Any]:
-        """A JSON-safe dict for the inbox row."""
-        return asdict(self)
+        """A JSON-safe dict for the inbox row: ``asdict(self)``, built by hand (it is hot)."""
+        address = self.address
+        return {
+            "kind": self.kind,
+            "address": {
+                "channel": address.channel,
+                "conversation": address.conversation,
+                "workspace": address.workspace,
+            },
+            "event_id": self.event_id,
+            "sender_id": self.sender_id,
+            "text": self.text,
+            "action_token": self.action_token,
+            "sender_name": self.sender_name,
+            "locale_hint": self.locale_hint,
+            "is_direct": self.is_direct,
+            "extra": dict(self.extra),
+        }
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> InboundEvent:

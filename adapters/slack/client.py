@@ -1,0 +1,214 @@
+"""Delivering to Slack with slack_sdk: chat.postMessage, chat.update, and a command's response_url.
+
+Message ids are ``CHANNEL_ID:TS`` (chat.update needs both, and chat.postMessage to a user id
+answers with the direct-message channel's id). A message that went out through a response_url
+has no ``ts`` (``CHANNEL_ID:``); it can only be replaced through the response_url of a tap on it.
+
+Failures become the kernel's delivery errors: 429 / ``ratelimited`` -> ``RetryLater`` (the
+``Retry-After`` seconds), errors that retrying cannot fix -> ``PermanentDeliveryError`` (dead
+letter at once), 5xx, network errors and timeouts -> ``DeliveryError`` (retried with backoff).
+slack_sdk's own retry handlers are off: the relay is the one place that decides retries.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack.render import message_arguments
+from adapters.slack.translate import CHANNEL
+from bot.events import Address
+from bot.pacing import Limit, Pacer
+from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater
+from bot.replies import Message
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_RETRY_AFTER = 1.0
+# chat.postMessage: about one message per second per channel, short bursts allowed.
+PER_CONVERSATION = (Limit(3, 3.0),)
+# The bot is not in the channel of a slash command: answer through the command's response_url.
+UNREACHABLE = frozenset({"channel_not_found", "not_in_channel"})
+TRANSIENT = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "account_inactive",
+        "user_not_found",
+        "user_disabled",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "not_allowed_token_type",
+        "team_access_not_granted",
+        "ekm_access_denied",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "cannot_reply_to_message",
+        "msg_too_long",
+        "no_text",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_arguments",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "expired_url",
+        "used_url",
+        "no_service",
+    }
+)
+
+
+class SlackRefused(PermanentDeliveryError):
+    """Slack answered with an error that retrying cannot fix; ``code`` is Slack's error code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"slack: {code}")
+        self.code = code
+
+
+def message_id(channel: str, ts: str) -> str:
+    """Our id for a Slack message."""
+    return f"{channel}:{ts}"
+
+
+def delivery_error(status: int, code: str, retry_after: str | None) -> DeliveryError:
+    """The kernel's view of a failed Slack call (HTTP status, Slack error code, Retry-After)."""
+    if status == 429 or code == "ratelimited":
+        return RetryLater(_seconds(retry_after), f"slack: rate limited ({code or status})")
+    if status >= 500 or code in TRANSIENT:
+        return DeliveryError(f"slack: HTTP {status} {code}".rstrip())
+    if code in PERMANENT or 400 <= status < 500:
+        return SlackRefused(code or f"HTTP {status}")
+    return DeliveryError(f"slack: {code or status}")
+
+
+def _seconds(retry_after: str | None) -> float:
+    try:
+        seconds = float(retry_after) if retry_after else DEFAULT_RETRY_AFTER
+    except ValueError:
+        return DEFAULT_RETRY_AFTER
+    return seconds if math.isfinite(seconds) and seconds >= 0 else DEFAULT_RETRY_AFTER
+
+
+class SlackClient:
+    """The Slack ChannelClient. Its HTTP session is opened on first use and closed by ``close``."""
+
+    channel = CHANNEL
+
+    def __init__(
+        self,
+        token: str,
+        api_url: str = DEFAULT_API_URL,
+        *,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._token = token
+        self._api_url = api_url
+        self._timeout = timeout
+        self._pacer = Pacer(clock)
+        self._session: aiohttp.ClientSession | None = None
+        self._web: AsyncWebClient | None = None
+
+    async def send(self, address: Address, message: Message, context: Mapping[str, str]) -> str:
+        """chat.postMessage; a slash command in a channel without the bot uses its response_url."""
+        arguments = message_arguments(message)
+        thread = context.get("thread_ts") or None
+        web = self._api()
+        try:
+            posted = await self._call(
+                web.chat_postMessage(channel=address.conversation, thread_ts=thread, **arguments)
+            )
+        except SlackRefused as refused:
+            url = context.get("response_url")
+            if refused.code not in UNREACHABLE or not url:
+                raise
+            await self._respond(url, {**arguments, "response_type": "ephemeral"})
+            return message_id(address.conversation, "")
+        return message_id(str(posted["channel"]), str(posted["ts"]))
+
+    async def edit(
+        self, address: Address, message_id: str, message: Message, context: Mapping[str, str]
+    ) -> None:
+        """chat.update of the message (its buttons replaced by the outcome)."""
+        arguments = {"blocks": [], **message_arguments(message)}  # no blocks: remove the old ones
+        channel, _, ts = message_id.partition(":")
+        if ts:
+            await self._call(self._api().chat_update(channel=channel, ts=ts, **arguments))
+            return
+        url = context.get("response_url")
+        if not url:
+            raise PermanentDeliveryError("slack: message has no ts and there is no response_url")
+        await self._respond(url, {**arguments, "replace_original": True})
+
+    def pace(self, address: Address) -> float:
+        """Book a send slot: about one message a second per conversation, bursts of three."""
+        key = f"{address.workspace}/{address.conversation}"
+        return self._pacer.reserve((key, PER_CONVERSATION))
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+        self._session, self._web = None, None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            timeout = aiohttp.ClientTimeout(total=self._timeout)
+            self._session = aiohttp.ClientSession(timeout=timeout)
+            self._web = None
+        return self._session
+
+    def _api(self) -> AsyncWebClient:
+        session = self._http()
+        if self._web is None:
+            self._web = AsyncWebClient(
+                token=self._token,
+                base_url=self._api_url,
+                session=session,
+                timeout=math.ceil(self._timeout),
+                retry_handlers=[],
+            )
+        return self._web
+
+    async def _call(self, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
+        try:
+            return await call
+        except SlackApiError as exc:
+            response = exc.response
+            data = response.data if isinstance(response.data, dict) else {}
+            code = str(data.get("error") or "")
+            raise delivery_error(
+                response.status_code, code, response.headers.get("Retry-After")
+            ) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"slack: {type(exc).__name__}: {exc}") from exc
+
+    async def _respond(self, url: str, body: dict[str, Any]) -> None:
+        """POST to a response_url (it answers ``ok`` in plain text, or an error word)."""
+        hook = AsyncWebhookClient(
+            url, timeout=math.ceil(self._timeout), session=self._http(), retry_handlers=[]
+        )
+        try:
+            answer = await hook.send_dict(body)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"slack: {type(exc).__name__}: {exc}") from exc
+        if answer.status_code != 200:
+            code = (answer.body or "").strip()[:100]
+            raise delivery_error(answer.status_code, code, answer.headers.get("Retry-After"))
