@@ -43,6 +43,19 @@ class Settings(BaseSettings):
     web_session_days: int = Field(default=30, ge=1)
     action_ttl_hours: int = Field(default=72, ge=1)
     crash_at: str = ""
+    # dingtalk
+    dingtalk_app_key: str = ""
+    dingtalk_app_secret: SecretStr | None = None
+    dingtalk_robot_code: str = ""
+    dingtalk_api_url: str = "https://api.dingtalk.com"
+    dingtalk_stream: bool = False
+    # wecom
+    wecom_corp_id: str = ""
+    wecom_agent_id: str = ""
+    wecom_secret: SecretStr | None = None
+    wecom_token: SecretStr | None = None
+    wecom_encoding_aes_key: SecretStr | None = None
+    wecom_api_url: str = "https://qyapi.weixin.qq.com/cgi-bin"
 
     @classmethod
     def settings_customise_sources(
