@@ -45,6 +45,7 @@ async def pipeline_behind(
     await runtime.start()
     app = web.Application()
     channel.mount(app, runtime.ingest)
+    await channel.start(runtime.ingest)
     client = await client_factory(app)
     try:
         yield runtime, client

@@ -19,17 +19,18 @@ def has_buttons(message: Message) -> bool:
     return isinstance(message, Card) and any(b.token for b in message.buttons)
 
 
-def markdown_text(card: Card, *, typed_commands: bool = True) -> str:
-    """A card as DingTalk markdown; buttons become commands to type where they cannot be shown."""
-    lines = [f"#### {card.title}"]
-    if card.body:
-        lines += card.body.splitlines()
-    lines += [f"**{f.label}**: {f.value}" for f in card.fields]
-    if typed_commands:
-        lines += [f"[{b.label}] `{b.fallback_command()}`" for b in card.buttons]
+def markdown_text(card: Card) -> str:
+    """A card as DingTalk markdown; buttons become commands to type."""
+    typed = [f"[{b.label}] `{b.fallback_command()}`" for b in card.buttons]
+    return "\n\n".join([f"#### {card.title}", *_content_lines(card), *typed])
+
+
+def _content_lines(card: Card) -> list[str]:
+    """Body, fields and footer as markdown paragraphs."""
+    lines = card.body.splitlines() + [f"**{f.label}**: {f.value}" for f in card.fields]
     if card.footer:
         lines.append(f"*{card.footer}*")
-    return "\n\n".join(line for line in lines if line.strip())
+    return [line for line in lines if line.strip()]
 
 
 def webhook_body(message: Message, staff_id: str = "") -> dict[str, Any]:
@@ -51,9 +52,8 @@ def robot_message(message: Message) -> tuple[str, dict[str, str]]:
 def card_data(card: Card) -> dict[str, Any]:
     """A StandardCard: header, markdown body, and ``request`` buttons whose id is the token."""
     contents: list[dict[str, Any]] = []
-    text = markdown_text(card, typed_commands=False).split("\n\n", 1)
-    if len(text) > 1:
-        contents.append({"type": "markdown", "text": text[1], "id": "body"})
+    if lines := _content_lines(card):
+        contents.append({"type": "markdown", "text": "\n\n".join(lines), "id": "body"})
     buttons = [
         {
             "type": "button",

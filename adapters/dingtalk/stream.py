@@ -1,8 +1,8 @@
 """DingTalk Stream mode: robot messages and card taps over the official ``dingtalk-stream`` client.
 
-The SDK's own ``start()`` opens the connection with blocking ``requests`` inside the event loop
-and swallows cancellation; we reuse its connection call (in a thread), its frame routing and its
-acks, and run the socket loop ourselves so that ``stop()`` ends it at once.
+The SDK's own ``start()`` opens the connection with a blocking ``requests`` call (no timeout)
+inside the event loop, and swallows cancellation. We ask for the connection with aiohttp (the
+same request), and let the SDK parse frames, call the handlers and send the acks.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import json
 from typing import Any
 from urllib.parse import quote_plus
 
+import aiohttp
 import dingtalk_stream
 import websockets
 from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage
+from dingtalk_stream.version import VERSION_STRING
 
 from adapters.dingtalk.translate import PayloadError, card_callback_to_event, message_to_event
 from bot.events import InboundEvent
@@ -25,23 +27,8 @@ from bot.ports import Ingest
 log = get_logger("bizbot.dingtalk.stream")
 
 RECONNECT_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
+OPEN_TIMEOUT = aiohttp.ClientTimeout(total=15)
 CARD_TOPIC = dingtalk_stream.Card_Callback_Router_Topic
-
-
-class _StreamClient(dingtalk_stream.DingTalkStreamClient):  # type: ignore[misc]
-    """The SDK client, pointed at our API URL, without its UDP trick to find the local IP."""
-
-    def __init__(self, app_key: str, app_secret: str, api_url: str) -> None:
-        super().__init__(dingtalk_stream.Credential(app_key, app_secret))
-        self._open_url = api_url.rstrip("/") + "/v1.0/gateway/connections/open"
-
-    def open_connection(self) -> Any:
-        # The SDK reads the URL from its class attribute, frozen at import time.
-        dingtalk_stream.DingTalkStreamClient.OPEN_CONNECTION_API = self._open_url
-        return super().open_connection()
-
-    def get_host_ip(self) -> str:
-        return ""
 
 
 class _IngestHandler(CallbackHandler):  # type: ignore[misc]
@@ -77,7 +64,9 @@ class StreamReceiver:
     """Receives robot messages and card taps over Stream mode until stopped."""
 
     def __init__(self, app_key: str, app_secret: str, api_url: str) -> None:
-        self._client = _StreamClient(app_key, app_secret, api_url)
+        credential = dingtalk_stream.Credential(app_key, app_secret)
+        self._client = dingtalk_stream.DingTalkStreamClient(credential)
+        self._open_url = api_url.rstrip("/") + "/v1.0/gateway/connections/open"
         self._task: asyncio.Task[None] | None = None
         self._frames: set[asyncio.Task[None]] = set()
 
@@ -104,7 +93,7 @@ class StreamReceiver:
             try:
                 if await self._connect_once():
                     failures = 0
-            except (OSError, websockets.exceptions.WebSocketException) as exc:
+            except (OSError, ValueError, aiohttp.ClientError, websockets.WebSocketException) as exc:
                 log.warning("dingtalk.stream_lost", error=f"{type(exc).__name__}: {exc}")
             delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
             failures += 1
@@ -112,9 +101,8 @@ class StreamReceiver:
 
     async def _connect_once(self) -> bool:
         """One connection: True if it was opened (and has now closed)."""
-        connection = await asyncio.to_thread(self._client.open_connection)
-        if not connection:
-            log.warning("dingtalk.stream_open_failed")
+        connection = await self._open_connection()
+        if connection is None:
             return False
         uri = f"{connection['endpoint']}?ticket={quote_plus(connection['ticket'])}"
         async with websockets.connect(uri) as socket:
@@ -125,6 +113,28 @@ class StreamReceiver:
                 self._frames.add(task)
                 task.add_done_callback(self._frames.discard)
         return True
+
+    async def _open_connection(self) -> dict[str, str] | None:
+        """Ask DingTalk for a socket endpoint and ticket (the SDK's ``open_connection`` body)."""
+        credential = self._client.credential
+        body = {
+            "clientId": credential.client_id,
+            "clientSecret": credential.client_secret,
+            "subscriptions": [
+                {"type": "CALLBACK", "topic": topic} for topic in self._client.callback_handler_map
+            ],
+            "ua": f"dingtalk-sdk-python/v{VERSION_STRING}-union",
+            "localIp": "",
+        }
+        async with (
+            aiohttp.ClientSession(timeout=OPEN_TIMEOUT) as http,
+            http.post(self._open_url, json=body) as response,
+        ):
+            answer = await response.json(content_type=None)
+        if response.status != 200 or not isinstance(answer, dict) or "endpoint" not in answer:
+            log.warning("dingtalk.stream_open_failed", status=response.status)
+            return None
+        return {"endpoint": str(answer["endpoint"]), "ticket": str(answer.get("ticket", ""))}
 
     async def _route(self, socket: Any, raw: str | bytes) -> None:
         try:

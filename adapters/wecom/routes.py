@@ -53,7 +53,7 @@ class _Handlers:
 
     async def verify_url(self, request: web.Request) -> web.Response:
         """Answer WeCom's URL check with the decrypted ``echostr``, exactly."""
-        echo = request.query.get("echostr", "")
+        echo = request.query.get("echostr", "").replace(" ", "+")  # a "+" decoded as a space
         plain = self._open(request, echo)
         return web.Response(text=plain, content_type="text/plain")
 

@@ -62,9 +62,7 @@ async def run(env: dict[str, str], *args: str) -> None:
 
 
 @pytest.fixture
-async def served(
-    tmp_path: Path, aiohttp_server: Callable[..., Any]
-) -> AsyncIterator[Served]:
+async def served(tmp_path: Path, aiohttp_server: Callable[..., Any]) -> AsyncIterator[Served]:
     fake_ding, fake_wecom = ding.FakeDingTalk(), wecom.FakeWeCom(CORP_ID)
     ding_server: TestServer = await aiohttp_server(fake_ding.app)
     wecom_server: TestServer = await aiohttp_server(fake_wecom.app)
