@@ -19,6 +19,10 @@ from domain.shared.clock import SystemClock
 from domain.shared.db import Database, open_database
 from tests.support import ORG_YAML
 
+# The test org, with bob also on DingTalk and WeCom (carol is there in the file itself).
+BOB_IDENTITIES = '    identities: {dingtalk: "0002BOB", wecom: bob.li}\n'
+CN_ORG_YAML = ORG_YAML.replace("  - handle: bob\n", "  - handle: bob\n" + BOB_IDENTITIES, 1)
+
 
 class FakeClock:
     """Seconds since the epoch that a test moves by hand."""
@@ -41,7 +45,7 @@ async def pipeline_behind(
     channel = make_channel(db)
     runtime = build_runtime(settings, [channel.client], db=db)
     now = SystemClock().now()
-    await runtime.db.run(lambda s: import_org(s, ORG_YAML, now))
+    await runtime.db.run(lambda s: import_org(s, CN_ORG_YAML, now))
     await runtime.start()
     app = web.Application()
     channel.mount(app, runtime.ingest)

@@ -221,7 +221,7 @@ class DingTalkClient:
             token = await self._access_token()
             headers = {"x-acs-dingtalk-access-token": token}
             status, answer, data = await self._request(method, self._api + path, body, headers)
-            if status == 401 and attempt == 1:
+            if attempt == 1 and _token_rejected(status, data):
                 self._forget_token(token)
                 continue
             _raise_for_openapi(status, answer, data, path)
@@ -281,6 +281,12 @@ def _raise_for_openapi(status: int, headers: Mapping[str, str], data: Any, path:
     if status >= 500 or status in (401, 408):
         raise DeliveryError(detail)
     raise DingTalkApiError(detail, status)
+
+
+def _token_rejected(status: int, data: Any) -> bool:
+    """Whether DingTalk no longer accepts the access token (expired or revoked)."""
+    code = data.get("code") if isinstance(data, dict) else None
+    return status == 401 or code == "InvalidAuthentication"
 
 
 def _check_recipients(data: dict[str, Any], staff_id: str) -> None:

@@ -26,6 +26,7 @@ from adapters.wecom.signing import WeComCrypto
 from tests.fakes import dingtalk as ding
 from tests.fakes import wecom
 from tests.integration.test_dingtalk import ding_sign
+from tests.rigs import CN_ORG_YAML
 from tests.wecom_messages import AES_KEY, CORP_ID, TOKEN, card_event, sealed, text_message
 
 ROOT = Path(__file__).parents[2]
@@ -84,7 +85,9 @@ async def served(tmp_path: Path, aiohttp_server: Callable[..., Any]) -> AsyncIte
         "BIZBOT_WECOM_ENCODING_AES_KEY": AES_KEY,
         "BIZBOT_WECOM_API_URL": str(wecom_server.make_url("/cgi-bin")),
     }
-    await run(env, "org", "import", "tests/fixtures/org.yaml")
+    org = tmp_path / "org.yaml"
+    org.write_text(CN_ORG_YAML, encoding="utf-8")
+    await run(env, "org", "import", str(org))
     log = (tmp_path / "serve.log").open("wb")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", cwd=ROOT, env=env, stdout=log, stderr=log
