@@ -19,11 +19,14 @@ from sqlalchemy.orm import Session
 
 from adapters.console.client import ConsoleClient
 from adapters.console.repl import run_console
+from adapters.dingtalk.channel import DingTalkChannel
 from adapters.slack.channel import SlackChannel, SlackConfig
 from adapters.webchat.client import Hub, WebChatClient
 from adapters.webchat.routes import WebChat, setup_routes
+from adapters.wecom.channel import WeComChannel
 from bot import migrate
 from bot.config import Settings
+from bot.contacts import DirectoryExternalContacts
 from bot.context import Policies
 from bot.dispatch import Dispatcher
 from bot.events import Address, InboundEvent
@@ -34,7 +37,7 @@ from bot.pipeline.batching import GroupCommit
 from bot.pipeline.inbox import store_events
 from bot.pipeline.relay import Relay
 from bot.pipeline.worker import Workers
-from bot.ports import Accepted, Channel, ChannelClient
+from bot.ports import Accepted, Channel, ChannelClient, ExternalContacts
 from bot.router import Router
 from bot.web import add_ops_routes, errors_middleware
 from bot.webauth import DirectoryWebAuth, PipelineHistory
@@ -54,12 +57,44 @@ log = get_logger("bizbot.app")
 DEMO_ORG = Path(__file__).parent / "demo" / "org.yaml"
 
 
-def platform_channels(settings: Settings) -> list[Channel]:
+def platform_channels(
+    settings: Settings, contacts: ExternalContacts | None = None
+) -> list[Channel]:
     """The chat platforms whose settings are present (constructing them does no I/O)."""
     channels: list[Channel] = []
     if settings.slack_bot_token and settings.slack_signing_secret:
         channels.append(slack_channel(settings))
+    if settings.dingtalk_app_key and _secret(settings.dingtalk_app_secret):
+        channels.append(dingtalk_channel(settings))
+    wecom_secrets = (settings.wecom_secret, settings.wecom_token, settings.wecom_encoding_aes_key)
+    if settings.wecom_corp_id and all(_secret(s) for s in wecom_secrets):
+        channels.append(wecom_channel(settings, contacts))
     return channels
+
+
+def dingtalk_channel(settings: Settings) -> DingTalkChannel:
+    """DingTalk, from ``BIZBOT_DINGTALK_*``."""
+    return DingTalkChannel(
+        app_key=settings.dingtalk_app_key,
+        app_secret=_secret(settings.dingtalk_app_secret),
+        robot_code=settings.dingtalk_robot_code,
+        api_url=settings.dingtalk_api_url,
+        stream=settings.dingtalk_stream,
+    )
+
+
+def wecom_channel(settings: Settings, contacts: ExternalContacts | None) -> WeComChannel:
+    """WeCom, from ``BIZBOT_WECOM_*``."""
+    return WeComChannel(
+        corp_id=settings.wecom_corp_id,
+        agent_id=settings.wecom_agent_id,
+        secret=_secret(settings.wecom_secret),
+        token=_secret(settings.wecom_token),
+        encoding_aes_key=_secret(settings.wecom_encoding_aes_key),
+        api_url=settings.wecom_api_url,
+        link=settings.base_url(),
+        contacts=contacts,
+    )
 
 
 def slack_channel(settings: Settings) -> SlackChannel:
@@ -273,8 +308,9 @@ async def serve(settings: Settings) -> None:
     """``bizbot serve``: migrate, start the pipeline and the web server, run until a signal."""
     configure_logging(json=settings.log_json, level=settings.log_level)
     hub = Hub()
-    channels = platform_channels(settings)
-    runtime = build_runtime(settings, [WebChatClient(hub), *(c.client for c in channels)])
+    db = open_database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
+    channels = platform_channels(settings, DirectoryExternalContacts(db))
+    runtime = build_runtime(settings, [WebChatClient(hub), *(c.client for c in channels)], db=db)
     await prepare_database(settings, runtime.db, runtime.clock)
     await runtime.start()
     clock_work = build_scheduler_for(runtime)

@@ -48,6 +48,19 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # dingtalk
+    dingtalk_app_key: str = ""
+    dingtalk_app_secret: SecretStr | None = None
+    dingtalk_robot_code: str = ""
+    dingtalk_api_url: str = "https://api.dingtalk.com"
+    dingtalk_stream: bool = False
+    # wecom
+    wecom_corp_id: str = ""
+    wecom_agent_id: str = ""
+    wecom_secret: SecretStr | None = None
+    wecom_token: SecretStr | None = None
+    wecom_encoding_aes_key: SecretStr | None = None
+    wecom_api_url: str = "https://qyapi.weixin.qq.com/cgi-bin"
 
     @classmethod
     def settings_customise_sources(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -130,4 +131,25 @@ class History(Protocol):
 
     async def __call__(self, address: Address, limit: int) -> list[dict[str, Any]]:
         """The last ``limit`` lines, oldest first, as JSON-safe dicts."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalContactChange:
+    """A customer (external contact) added or removed by a member on a platform (WeCom)."""
+
+    channel: str
+    workspace: str
+    staff_user_id: str
+    external_user_id: str
+    added: bool
+    state: str
+    changed_at: datetime
+
+
+class ExternalContacts(Protocol):
+    """Where adapters record external contacts, for the CRM to build on."""
+
+    async def record(self, change: ExternalContactChange) -> None:
+        """Store the change durably; return only once it is committed."""
         ...

@@ -98,3 +98,28 @@ class MemberToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ExternalContact(Base):
+    """A customer's account (e.g. a WeCom external contact) and the member's account it added."""
+
+    __tablename__ = "external_contacts"
+    __table_args__ = (
+        UniqueConstraint(
+            "channel",
+            "workspace",
+            "external_user_id",
+            "staff_user_id",
+            name="uq_external_contacts_account",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(128), default="")
+    external_user_id: Mapped[str] = mapped_column(String(128), index=True)
+    staff_user_id: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(128), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())

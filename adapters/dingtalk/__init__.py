@@ -1,0 +1,1 @@
+"""DingTalk (enterprise internal app robot): HTTP callbacks or Stream mode, interactive cards."""

@@ -1,0 +1,216 @@
+"""Sending to WeCom: ``message/send`` and ``message/update_template_card`` with a cached token.
+
+The ``access_token`` (``gettoken`` with the corp id and the app secret) is cached until shortly
+before it expires, and fetched again when the API answers 40014/42001/40001.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from adapters.wecom import render
+from adapters.wecom.translate import CHANNEL, RESPONSE_CODE, TASK_ID
+from bot.events import Address
+from bot.logging import get_logger
+from bot.pacing import Limit, Pacer
+from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater
+from bot.replies import Card, Message
+
+log = get_logger("bizbot.wecom")
+
+TOKEN_MARGIN = 300.0
+DEFAULT_RETRY_AFTER = 60.0
+TOKEN_INVALID = frozenset({40001, 40014, 42001})
+RATE_LIMITED = frozenset({45009, 45033, 45047, 41048})
+BAD_RECIPIENT = frozenset({40003, 60111, 81013, 82001})
+FORBIDDEN = frozenset({48002, 60020, 301002})
+SYSTEM_BUSY = -1
+KEEP_CODE = TOKEN_INVALID | {SYSTEM_BUSY}  # the card update failed, but its code is still good
+# Per app and member, from WeCom's message/send frequency rules.
+PER_MEMBER = (Limit(30, 60.0), Limit(1000, 3600.0))
+
+
+class WeComError(DeliveryError):
+    """WeCom answered a non-zero ``errcode`` (retried with backoff unless a subclass says not)."""
+
+    def __init__(self, path: str, errcode: int, errmsg: str) -> None:
+        super().__init__(f"{path}: errcode {errcode} {errmsg}")
+        self.errcode = errcode
+
+
+class PermanentWeComError(WeComError, PermanentDeliveryError):
+    """A WeCom refusal that retrying cannot fix (unknown user, API not allowed for the app)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    value: str
+    refresh_at: float
+
+
+class WeComClient:
+    """The WeCom ChannelClient: one aiohttp session, one cached token, paced sends."""
+
+    channel = CHANNEL
+
+    def __init__(
+        self,
+        *,
+        corp_id: str,
+        agent_id: str,
+        secret: str,
+        api_url: str,
+        link: str,
+        clock: Callable[[], float] = time.time,
+        pacer: Pacer | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self._corp_id, self._secret = corp_id, secret
+        self._agent_id: int | str = int(agent_id) if agent_id.isdigit() else agent_id
+        self._api = api_url.rstrip("/")
+        self._link = link
+        self._clock = clock
+        self._pacer = pacer or Pacer()
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+        self._token: _Token | None = None
+        self._token_lock = asyncio.Lock()
+
+    async def send(self, address: Address, message: Message, context: Mapping[str, str]) -> str:
+        """Send an app message to the member; returns WeCom's ``msgid``."""
+        user = address.conversation
+        body = {"touser": user, "agentid": self._agent_id, **render.message_body(message)}
+        data = await self._call("message/send", body)
+        invalid = str(data.get("invaliduser", "")).split("|")
+        if user in invalid:
+            raise PermanentDeliveryError(f"WeCom does not know user {user}")
+        return str(data.get("msgid", ""))
+
+    async def edit(
+        self, address: Address, message_id: str, message: Message, context: Mapping[str, str]
+    ) -> None:
+        """Update a card with the tap's one-time ResponseCode; without a usable code, send anew."""
+        code = context.get(RESPONSE_CODE, "")
+        if code and isinstance(message, Card):
+            try:
+                await self._update_card(address.conversation, code, message, context)
+                return
+            except WeComError as exc:
+                if exc.errcode in KEEP_CODE:
+                    raise
+                log.info("wecom.response_code_unusable", errcode=exc.errcode)
+        await self.send(address, message, context)
+
+    def pace(self, address: Address) -> float:
+        """30 messages a minute and 1,000 an hour per member."""
+        return self._pacer.reserve((f"member:{address.key}", PER_MEMBER))
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _update_card(
+        self, user: str, code: str, card: Card, context: Mapping[str, str]
+    ) -> None:
+        body = {
+            "userids": [user],
+            "agentid": self._agent_id,
+            "response_code": code,
+            "template_card": render.template_card(card, context.get(TASK_ID, ""), self._link),
+        }
+        await self._call("message/update_template_card", body)
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
+
+    async def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST to the API with the token; a rejected token is replaced once."""
+        for attempt in (1, 2):
+            token = await self._access_token()
+            data = await self._request("POST", path, {"access_token": token}, body)
+            errcode = _errcode(data)
+            if errcode in TOKEN_INVALID and attempt == 1:
+                self._forget_token(token)
+                continue
+            _raise_for_errcode(path, errcode, data)
+            return data
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _access_token(self) -> str:
+        async with self._token_lock:
+            if self._token is None or self._clock() >= self._token.refresh_at:
+                self._token = await self._fetch_token()
+            return self._token.value
+
+    def _forget_token(self, token: str) -> None:
+        if self._token is not None and self._token.value == token:
+            self._token = None
+
+    async def _fetch_token(self) -> _Token:
+        query = {"corpid": self._corp_id, "corpsecret": self._secret}
+        data = await self._request("GET", "gettoken", query, None)
+        _raise_for_errcode("gettoken", _errcode(data), data)
+        if not data.get("access_token"):
+            raise DeliveryError("WeCom returned no access token")
+        lifetime = float(data.get("expires_in", 7200))
+        log.info("wecom.token_fetched", expires_in=lifetime)
+        margin = min(TOKEN_MARGIN, lifetime / 2)
+        return _Token(str(data["access_token"]), self._clock() + lifetime - margin)
+
+    async def _request(
+        self, method: str, path: str, query: dict[str, str], body: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        url = f"{self._api}/{path}"
+        try:
+            async with self._http().request(method, url, params=query, json=body) as resp:
+                if resp.status == 429:
+                    raise RetryLater(_retry_after(resp.headers), f"{path}: HTTP 429")
+                if resp.status >= 400:
+                    raise DeliveryError(f"{path}: HTTP {resp.status}")
+                text = await resp.text()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"WeCom unreachable: {type(exc).__name__}: {exc}") from exc
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise DeliveryError(f"{path}: not JSON") from exc
+        if not isinstance(data, dict):
+            raise DeliveryError(f"{path}: not a JSON object")
+        return data
+
+
+def _errcode(data: dict[str, Any]) -> int:
+    try:
+        return int(data.get("errcode", 0))
+    except (TypeError, ValueError):
+        return -1
+
+
+def _raise_for_errcode(path: str, errcode: int, data: dict[str, Any]) -> None:
+    """Map an ``errcode`` to the delivery errors the relay understands."""
+    if errcode == 0:
+        return
+    errmsg = str(data.get("errmsg", ""))
+    if errcode in RATE_LIMITED:
+        raise RetryLater(DEFAULT_RETRY_AFTER, f"{path}: errcode {errcode} {errmsg}")
+    if errcode in BAD_RECIPIENT or errcode in FORBIDDEN:
+        raise PermanentWeComError(path, errcode, errmsg)
+    raise WeComError(path, errcode, errmsg)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float:
+    try:
+        return max(0.0, float(headers.get("Retry-After", DEFAULT_RETRY_AFTER)))
+    except ValueError:
+        return DEFAULT_RETRY_AFTER

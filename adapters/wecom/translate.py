@@ -1,0 +1,115 @@
+"""WeCom callback XML -> InboundEvent or an external-contact change. Pure.
+
+XML is parsed with the standard library after refusing any DOCTYPE: WeCom never sends one, and
+without it there are no entities to expand or fetch.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+from bot.events import Address, EventKind, InboundEvent
+from bot.ports import ExternalContactChange
+
+CHANNEL = "wecom"
+MAX_TEXT = 4000
+MAX_XML = 256 * 1024
+DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+CONTACT_CHANGES = {"add_external_contact": True, "del_external_contact": False}
+
+# Keys of ``InboundEvent.extra`` (handed back to the client as ``context`` when answering).
+RESPONSE_CODE = "response_code"
+TASK_ID = "task_id"
+
+
+class PayloadError(ValueError):
+    """XML that is not a WeCom callback."""
+
+
+def parse_xml(raw: bytes | str) -> dict[str, str]:
+    """The child elements of a flat ``<xml>`` document, as tag -> text."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    if len(data) > MAX_XML:
+        raise PayloadError("XML too large")
+    if DOCTYPE.search(data):
+        raise PayloadError("DOCTYPE not allowed")
+    try:
+        root = ET.fromstring(data)  # noqa: S314 - no DOCTYPE, so no entities
+    except ET.ParseError as exc:
+        raise PayloadError(f"not XML: {exc}") from exc
+    return {child.tag: (child.text or "").strip() for child in root}
+
+
+def callback_to_event(fields: dict[str, str]) -> InboundEvent | ExternalContactChange | None:
+    """A decrypted callback as an event or a contact change; None for what Bizbot ignores."""
+    corp, user = fields.get("ToUserName", ""), fields.get("FromUserName", "")
+    msg_type = fields.get("MsgType", "")
+    if msg_type == "text":
+        return _text_event(fields, corp, user)
+    if msg_type != "event":
+        return None
+    event = fields.get("Event", "")
+    if event == "template_card_event":
+        return _card_event(fields, corp, user)
+    if event == "change_external_contact":
+        return _contact_change(fields, corp)
+    return None
+
+
+def _required(fields: dict[str, str], *names: str) -> None:
+    missing = [name for name in names if not fields.get(name)]
+    if missing:
+        raise PayloadError(f"missing {', '.join(missing)}")
+
+
+def _text_event(fields: dict[str, str], corp: str, user: str) -> InboundEvent | None:
+    _required(fields, "ToUserName", "FromUserName", "MsgId")
+    text = fields.get("Content", "").strip()[:MAX_TEXT]
+    if not text:
+        return None
+    return InboundEvent(
+        kind=EventKind.COMMAND if text.startswith(("/", "／")) else EventKind.MESSAGE,
+        address=Address(CHANNEL, user, corp),
+        event_id=fields["MsgId"],
+        sender_id=user,
+        text=text,
+        is_direct=True,
+    )
+
+
+def _card_event(fields: dict[str, str], corp: str, user: str) -> InboundEvent:
+    """A template card button: EventKey is our action token; ResponseCode edits the card once."""
+    _required(fields, "ToUserName", "FromUserName", "CreateTime", "EventKey")
+    key, task = fields["EventKey"], fields.get("TaskId", "")
+    extra = {TASK_ID: task}
+    if fields.get("ResponseCode"):
+        extra[RESPONSE_CODE] = fields["ResponseCode"]
+    return InboundEvent(
+        kind=EventKind.ACTION,
+        address=Address(CHANNEL, user, corp),
+        event_id=f"{user}:{fields['CreateTime']}:card:{task}:{key}",
+        sender_id=user,
+        action_token=key[:64],
+        is_direct=True,
+        extra=extra,
+    )
+
+
+def _contact_change(fields: dict[str, str], corp: str) -> ExternalContactChange | None:
+    added = CONTACT_CHANGES.get(fields.get("ChangeType", ""))
+    if added is None:
+        return None
+    _required(fields, "UserID", "ExternalUserID", "CreateTime")
+    if not fields["CreateTime"].isdigit():
+        raise PayloadError("CreateTime is not a number")
+    return ExternalContactChange(
+        channel=CHANNEL,
+        workspace=corp,
+        staff_user_id=fields["UserID"],
+        external_user_id=fields["ExternalUserID"],
+        added=added,
+        state=fields.get("State", ""),
+        changed_at=datetime.fromtimestamp(int(fields["CreateTime"]), UTC),
+    )

@@ -1,0 +1,116 @@
+"""A fake WeCom API (``/cgi-bin``): gettoken, message/send, message/update_template_card.
+
+Answers follow WeCom's documented shapes (research/protocols.md §4.4, §4.5). Knobs:
+``fail_next`` queues ``(http status, body)`` answers for the next message calls,
+``expire_tokens`` makes issued tokens answer errcode 42001, ``invalid_users`` answer 81013.
+Each ``response_code`` works once, as WeCom documents.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+SEND = "/cgi-bin/message/send"
+UPDATE = "/cgi-bin/message/update_template_card"
+CODE_UNUSABLE = 40098  # the fake's answer for a used or unknown response_code
+
+
+@dataclass
+class Call:
+    """One message call the fake answered."""
+
+    path: str
+    body: dict[str, Any]
+    token: str
+    at: float
+
+
+@dataclass
+class Failure:
+    """An answer to give instead of success."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeWeCom:
+    """The fake's state; ``app`` serves it under ``/cgi-bin``."""
+
+    def __init__(self, corp_id: str) -> None:
+        self.corp_id, self.secret = corp_id, "wecom-secret"
+        self.calls: list[Call] = []
+        self.token_fetches = 0
+        self.valid_tokens: set[str] = set()
+        self.fail_next: deque[Failure] = deque()
+        self.invalid_users: set[str] = set()
+        self.cards: dict[str, dict[str, Any]] = {}  # task_id -> current template_card
+        self.codes: dict[str, str] = {}  # unused response_code -> task_id
+        self.app = web.Application()
+        self.app.router.add_get("/cgi-bin/gettoken", self._token)
+        self.app.router.add_post(SEND, self._message)
+        self.app.router.add_post(UPDATE, self._message)
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far now answers errcode 42001."""
+        self.valid_tokens.clear()
+
+    def sent(self, path: str) -> list[Call]:
+        """Calls to one endpoint, oldest first."""
+        return [c for c in self.calls if c.path == path]
+
+    def response_code(self, task_id: str) -> str:
+        """A one-time code, as a template_card_event carries for a tapped card."""
+        code = f"rc_{secrets.token_hex(6)}"
+        self.codes[code] = task_id
+        return code
+
+    async def _token(self, request: web.Request) -> web.Response:
+        query = request.query
+        if query.get("corpid") != self.corp_id or query.get("corpsecret") != self.secret:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        self.token_fetches += 1
+        token = f"wtok{self.token_fetches}"
+        self.valid_tokens.add(token)
+        answer = {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
+        return web.json_response(answer)
+
+    async def _message(self, request: web.Request) -> web.Response:
+        token = request.query.get("access_token", "")
+        if token not in self.valid_tokens:
+            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
+        body = await request.json()
+        self.calls.append(Call(request.path, body, token, time.monotonic()))
+        if self.fail_next:
+            failure = self.fail_next.popleft()
+            return web.json_response(failure.body, status=failure.status, headers=failure.headers)
+        if request.path == SEND:
+            return web.json_response(self._send(body))
+        return web.json_response(self._update(body))
+
+    def _send(self, body: dict[str, Any]) -> dict[str, Any]:
+        user = body["touser"]
+        if user in self.invalid_users:
+            return {
+                "errcode": 81013,
+                "errmsg": "user & party & tag all invalid",
+                "invaliduser": user,
+            }
+        if body["msgtype"] == "template_card":
+            card = body["template_card"]
+            self.cards[card["task_id"]] = card
+        answer = {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": f"msg{len(self.calls)}"}
+        return answer | {"response_code": f"send_{secrets.token_hex(4)}"}
+
+    def _update(self, body: dict[str, Any]) -> dict[str, Any]:
+        task = self.codes.pop(body.get("response_code", ""), None)
+        if task is None:
+            return {"errcode": CODE_UNUSABLE, "errmsg": "invalid response_code"}
+        self.cards[task] = body["template_card"]
+        return {"errcode": 0, "errmsg": "ok", "invaliduser": []}

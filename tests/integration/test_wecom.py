@@ -1,0 +1,264 @@
+"""WeCom contract tests: our adapter behind a real pipeline, a fake WeCom API in front of it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from structlog.testing import capture_logs
+
+from adapters.wecom.channel import WeComChannel
+from adapters.wecom.signing import WeComCrypto
+from bot.app import Runtime
+from bot.config import Settings
+from bot.contacts import DirectoryExternalContacts
+from domain.directory.external_contacts import external_contacts
+from tests.fakes.wecom import SEND, UPDATE, Failure, FakeWeCom
+from tests.rigs import FakeClock, inbox_count, outbox_rows, pipeline_behind
+from tests.unit.test_wecom_crypto import (
+    ECHO_PLAIN,
+    ECHOSTR,
+    MSG_ENCRYPT,
+    MSG_NONCE,
+    MSG_SIGNATURE,
+    MSG_TIMESTAMP,
+    VERIFY_NONCE,
+    VERIFY_SIGNATURE,
+    VERIFY_TIMESTAMP,
+)
+from tests.wecom_messages import (
+    AES_KEY,
+    CORP_ID,
+    TOKEN,
+    card_event,
+    contact_event,
+    sealed,
+    text_message,
+)
+
+BOB, CAROL = "bob.li", "carol.chen"
+
+
+@dataclass
+class Rig:
+    fake: FakeWeCom
+    runtime: Runtime
+    http: TestClient[Any, Any]
+    clock: FakeClock
+    crypto: WeComCrypto
+    ids: int = 0
+
+    async def post(self, plain: str, *, crypto: WeComCrypto | None = None, age: int = 0) -> int:
+        query, body = sealed(crypto or self.crypto, plain, int(self.clock()) - age)
+        response = await self.http.post("/wecom/callback", params=query, data=body.encode())
+        assert response.status != 200 or await response.text() == ""
+        await self.runtime.settle()
+        return response.status
+
+    async def say(self, user: str, text: str, msg_id: str = "") -> int:
+        self.ids += 1
+        return await self.post(text_message(user, text, msg_id or f"m{self.ids}", self._now()))
+
+    async def tap(self, user: str, key: str, task_id: str, code: str = "") -> int:
+        self.ids += 1
+        return await self.post(card_event(user, key, task_id, code, self._now() + self.ids))
+
+    def _now(self) -> int:
+        return int(self.clock())
+
+
+@pytest.fixture
+async def rig(
+    settings: Settings,
+    aiohttp_server: Callable[..., Any],
+    aiohttp_client: Callable[..., Any],
+) -> AsyncIterator[Rig]:
+    fake = FakeWeCom(CORP_ID)
+    server: TestServer = await aiohttp_server(fake.app)
+    clock = FakeClock(time.time())
+
+    def channel(db: Any) -> WeComChannel:
+        return WeComChannel(
+            corp_id=CORP_ID,
+            agent_id="1000002",
+            secret="wecom-secret",
+            token=TOKEN,
+            encoding_aes_key=AES_KEY,
+            api_url=str(server.make_url("/cgi-bin")),
+            link="http://bizbot.test",
+            contacts=DirectoryExternalContacts(db),
+            clock=clock,
+        )
+
+    async with pipeline_behind(settings, channel, aiohttp_client) as (runtime, http):
+        yield Rig(fake, runtime, http, clock, WeComCrypto(TOKEN, AES_KEY, CORP_ID))
+
+
+async def test_url_verification_returns_the_plain_echostr(rig: Rig) -> None:
+    rig.clock.now = float(VERIFY_TIMESTAMP)
+    query = {
+        "msg_signature": VERIFY_SIGNATURE,
+        "timestamp": VERIFY_TIMESTAMP,
+        "nonce": VERIFY_NONCE,
+        "echostr": ECHOSTR,
+    }
+    response = await rig.http.get("/wecom/callback", params=query)
+    assert response.status == 200
+    assert await response.read() == ECHO_PLAIN.encode()
+    bad = await rig.http.get("/wecom/callback", params=query | {"nonce": "1"})
+    assert bad.status == 401
+
+
+async def test_the_vendor_sample_message_is_taken_and_answered(rig: Rig) -> None:
+    rig.clock.now = float(MSG_TIMESTAMP)
+    query = {"msg_signature": MSG_SIGNATURE, "timestamp": MSG_TIMESTAMP, "nonce": MSG_NONCE}
+    body = f"<xml><ToUserName>{CORP_ID}</ToUserName><Encrypt>{MSG_ENCRYPT}</Encrypt></xml>"
+    response = await rig.http.post("/wecom/callback", params=query, data=body.encode())
+    assert (response.status, await response.text()) == (200, "")
+    await rig.runtime.settle()
+    assert await inbox_count(rig.runtime) == 1
+    [reply] = rig.fake.sent(SEND)  # a stranger is told how to bind
+    assert reply.body["touser"] == "ChenJiaShun" and reply.body["agentid"] == 1000002
+    assert "绑定码" in reply.body["text"]["content"]  # the org speaks Chinese
+
+
+async def test_whoami_is_answered_with_the_members_card(rig: Rig) -> None:
+    assert await rig.say(BOB, "/whoami") == 200
+    [reply] = rig.fake.sent(SEND)
+    assert reply.body["touser"] == BOB and reply.body["msgtype"] == "markdown"
+    assert "李博 Bob" in reply.body["markdown"]["content"]
+    assert "@bob" in reply.body["markdown"]["content"]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "status", "reason"),
+    [
+        ("signature", 401, "refused.bad_signature"),
+        ("corp", 403, "refused.wrong_receive_id"),
+        ("stale", 403, "refused.stale_timestamp"),
+    ],
+)
+async def test_forged_foreign_or_stale_callbacks_are_refused(
+    rig: Rig, tamper: str, status: int, reason: str
+) -> None:
+    plain = text_message(BOB, "/ping", "m-forged", int(rig.clock()))
+    query, body = sealed(
+        WeComCrypto(TOKEN, AES_KEY, "ww_other") if tamper == "corp" else rig.crypto,
+        plain,
+        int(rig.clock()) - (301 if tamper == "stale" else 0),
+    )
+    if tamper == "signature":
+        query["msg_signature"] = "0" * 40
+    with capture_logs() as logs:
+        response = await rig.http.post("/wecom/callback", params=query, data=body.encode())
+    assert response.status == status
+    assert reason in [e["event"] for e in logs]
+    assert await inbox_count(rig.runtime) == 0
+    assert rig.fake.calls == []
+
+
+async def test_xml_with_a_doctype_is_refused(rig: Rig) -> None:
+    body = '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><Encrypt>&e;</Encrypt></xml>'
+    response = await rig.http.post("/wecom/callback", params={"timestamp": "1"}, data=body)
+    assert response.status == 400
+    assert await inbox_count(rig.runtime) == 0
+
+
+async def test_duplicate_msg_id_gives_one_effect(rig: Rig) -> None:
+    for _ in range(3):
+        assert await rig.say(BOB, "/lang en", msg_id="dup-1") == 200
+    assert await inbox_count(rig.runtime) == 1
+    assert len(rig.fake.sent(SEND)) == 1
+
+
+async def _language_card(rig: Rig, user: str) -> tuple[str, dict[str, str]]:
+    await rig.say(user, "/lang")
+    [sent] = rig.fake.sent(SEND)
+    card = sent.body["template_card"]
+    assert card["card_type"] == "button_interaction"
+    return card["task_id"], {b["text"]: b["key"] for b in card["button_list"]}
+
+
+async def test_help_button_updates_the_card_in_the_other_language(rig: Rig) -> None:
+    await rig.say(CAROL, "/help")
+    [sent] = rig.fake.sent(SEND)
+    card = sent.body["template_card"]
+    [button] = card["button_list"]
+    assert button["text"] == "中文"
+    task = card["task_id"]
+    assert await rig.tap(CAROL, button["key"], task, rig.fake.response_code(task)) == 200
+    [update] = rig.fake.sent(UPDATE)
+    assert update.body["userids"] == [CAROL] and update.body["agentid"] == 1000002
+    assert rig.fake.cards[task]["main_title"]["title"] == "我能为你做什么"
+    assert rig.fake.cards[task]["task_id"] == task
+
+
+async def test_a_tap_by_someone_not_allowed_is_refused_and_the_card_unchanged(rig: Rig) -> None:
+    task, keys = await _language_card(rig, CAROL)
+    before = rig.fake.cards[task]
+    with capture_logs() as logs:
+        assert await rig.tap(BOB, keys["中文"], task, rig.fake.response_code(task)) == 200
+    assert "refused.token_not_yours" in [e["event"] for e in logs]
+    assert rig.fake.sent(UPDATE) == []
+    assert rig.fake.cards[task] == before
+    told = rig.fake.sent(SEND)[-1]
+    assert told.body["touser"] == BOB and told.body["msgtype"] == "text"
+
+
+async def test_a_double_tap_gives_one_effect(rig: Rig) -> None:
+    task, keys = await _language_card(rig, CAROL)
+    first, second = rig.fake.response_code(task), rig.fake.response_code(task)
+    assert await rig.tap(CAROL, keys["中文"], task, first) == 200
+    assert await rig.tap(CAROL, keys["中文"], task, second) == 200
+    assert len(rig.fake.sent(UPDATE)) == 1
+    already = rig.fake.sent(SEND)[-1]
+    assert already.body["touser"] == CAROL and already.body["msgtype"] == "text"
+
+
+async def test_a_used_response_code_falls_back_to_a_new_message(rig: Rig) -> None:
+    task, keys = await _language_card(rig, CAROL)
+    assert await rig.tap(CAROL, keys["中文"], task, "rc_never_issued") == 200
+    assert [c.path for c in rig.fake.calls] == [SEND, UPDATE, SEND]
+    assert rig.fake.sent(SEND)[-1].body["msgtype"] == "markdown"  # the outcome, anew
+
+
+async def test_429_and_limit_errcodes_wait_and_lose_nothing(rig: Rig) -> None:
+    rig.fake.fail_next.append(Failure(429, {}, {"Retry-After": "1"}))
+    assert await rig.say(BOB, "/ping") == 200
+    first, second = rig.fake.sent(SEND)
+    assert second.at - first.at >= 1.0
+    [(status, attempts, _error)] = await outbox_rows(rig.runtime)
+    assert (status, attempts) == ("sent", 1)  # the 429 was not counted as an attempt
+
+
+async def test_unknown_user_is_a_dead_letter_at_once(rig: Rig) -> None:
+    rig.fake.invalid_users.add(BOB)
+    await rig.say(BOB, "/ping")
+    [(status, attempts, error)] = await outbox_rows(rig.runtime)
+    assert (status, attempts) == ("dead", 1)
+    assert error is not None and "81013" in error
+
+
+async def test_external_contacts_are_stored_added_and_removed(rig: Rig) -> None:
+    now = int(rig.clock())
+    add = contact_event("add_external_contact", BOB, "wmCUSTOMER1", now, state="fair2026")
+    assert await rig.post(add) == 200
+    assert await rig.post(add) == 200  # WeCom retries: still one contact
+    other = contact_event("add_external_contact", CAROL, "wmCUSTOMER2", now)
+    assert await rig.post(other) == 200
+    contacts = await rig.runtime.db.run(lambda s: external_contacts(s, "wecom"))
+    assert [(c.external_user_id, c.staff_user_id, c.state) for c in contacts] == [
+        ("wmCUSTOMER1", BOB, "fair2026"),
+        ("wmCUSTOMER2", CAROL, ""),
+    ]
+    assert contacts[0].workspace == CORP_ID
+    removed = contact_event("del_external_contact", BOB, "wmCUSTOMER1", now + 5)
+    assert await rig.post(removed) == 200
+    assert await rig.post(add) == 200  # a late retry of the older add changes nothing
+    active = await rig.runtime.db.run(lambda s: external_contacts(s, "wecom"))
+    assert [c.external_user_id for c in active] == ["wmCUSTOMER2"]
+    assert await inbox_count(rig.runtime) == 0  # contact changes are not chat events
