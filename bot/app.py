@@ -17,6 +17,8 @@ from rich.console import Console
 
 from adapters.console.client import ConsoleClient
 from adapters.console.repl import run_console
+from adapters.telegram import channel as telegram
+from adapters.telegram.channel import TelegramChannel, TelegramConfig
 from adapters.webchat.client import Hub, WebChatClient
 from adapters.webchat.routes import WebChat, setup_routes
 from bot import migrate
@@ -53,6 +55,8 @@ DEMO_ORG = Path(__file__).parent / "demo" / "org.yaml"
 def platform_channels(settings: Settings) -> list[Channel]:
     """The chat platforms whose settings are present (constructing them does no I/O)."""
     channels: list[Channel] = []
+    if settings.telegram_bot_token:
+        channels.append(TelegramChannel(TelegramConfig.from_settings(settings)))
     return channels
 
 
@@ -268,6 +272,12 @@ async def serve(settings: Settings) -> None:
     for channel in channels:
         await channel.close()
     await runtime.db.dispose()
+
+
+async def set_telegram_webhook(settings: Settings, url: str, *, drop_pending: bool) -> None:
+    """``bizbot telegram set-webhook URL``: register the webhook with the secret token."""
+    config = TelegramConfig.from_settings(settings)
+    await telegram.set_webhook(config, url, drop_pending=drop_pending)
 
 
 async def _until_signal() -> None:

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     web_session_days: int = Field(default=30, ge=1)
     action_ttl_hours: int = Field(default=72, ge=1)
     crash_at: str = ""
+    # telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_secret_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_polling: bool = False
 
     @classmethod
     def settings_customise_sources(
