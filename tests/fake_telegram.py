@@ -4,8 +4,9 @@ It answers what PTB's ``Bot`` sends (form-encoded, JSON inside structured fields
 sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery, setWebhook,
 deleteWebhook and getUpdates; records every call; applies Telegram's own checks (64-byte
 ``callback_data``, 4096 characters, HTML entities, "message is not modified"); and can inject
-429 with ``retry_after``, 5xx, slow answers and permanent errors. It also builds the updates
-Telegram would send. Run alone for the benchmark: ``python -m tests.fake_telegram --port 0``.
+429 with ``retry_after``, 5xx, slow answers and permanent errors (tests/telegram_updates.py
+builds the updates Telegram would send). Run alone for the benchmark:
+``python -m tests.fake_telegram --port 0`` prints its base URL.
 """
 
 from __future__ import annotations
@@ -272,64 +273,6 @@ def message_json(stored: Stored) -> dict[str, Any]:
     if stored.reply_markup:
         message["reply_markup"] = stored.reply_markup
     return message
-
-
-def user_json(user_id: int, *, language: str = "en", is_bot: bool = False) -> dict[str, Any]:
-    """A Telegram user."""
-    return {
-        "id": user_id,
-        "is_bot": is_bot,
-        "first_name": f"User{user_id}",
-        "language_code": language,
-    }
-
-
-def message_update(
-    update_id: int,
-    user_id: int,
-    text: str,
-    *,
-    chat_id: int | None = None,
-    language: str = "en",
-    is_bot: bool = False,
-) -> dict[str, Any]:
-    """An update with a text message (in the private chat unless ``chat_id`` is a group's)."""
-    chat = chat_id if chat_id is not None else user_id
-    chat_json = {"id": chat, "type": "private" if chat > 0 else "supergroup"}
-    message = {
-        "message_id": 100000 + update_id,
-        "date": int(time.time()),
-        "chat": chat_json,
-        "from": user_json(user_id, language=language, is_bot=is_bot),
-        "text": text,
-    }
-    if text.startswith("/"):
-        length = len(text.split()[0])
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-    return {"update_id": update_id, "message": message}
-
-
-def callback_update(
-    update_id: int, user_id: int, data: str, *, chat_id: int, message_id: int, query_id: str = ""
-) -> dict[str, Any]:
-    """An update with a button tap on one of the bot's messages."""
-    origin = {
-        "message_id": message_id,
-        "date": int(time.time()),
-        "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
-        "from": bot_user(),
-        "text": "…",
-    }
-    return {
-        "update_id": update_id,
-        "callback_query": {
-            "id": query_id or f"cq{update_id}",
-            "from": user_json(user_id),
-            "message": origin,
-            "chat_instance": f"ci{chat_id}",
-            "data": data,
-        },
-    }
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

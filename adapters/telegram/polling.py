@@ -22,6 +22,7 @@ log = get_logger("bizbot.telegram")
 
 POLL_WAIT = 25  # seconds Telegram may hold a getUpdates open
 RETRY_FIRST, RETRY_MAX = 1.0, 60.0
+CONFIRM_TIMEOUT = 5.0
 
 
 class Poller:
@@ -47,8 +48,9 @@ class Poller:
             await self._task
         self._task = None
         if self.offset:
-            with contextlib.suppress(TelegramError):
-                await self._client.fetch_updates(self.offset, wait=0, limit=1)
+            with contextlib.suppress(TelegramError, TimeoutError):
+                confirm = self._client.fetch_updates(self.offset, wait=0, limit=1)
+                await asyncio.wait_for(confirm, CONFIRM_TIMEOUT)
 
     async def _run(self) -> None:
         delay = RETRY_FIRST

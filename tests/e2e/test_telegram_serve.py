@@ -13,8 +13,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.fake_telegram import FakeBotApi, Stored, callback_update, message_update
+from tests.fake_telegram import FakeBotApi, Stored
 from tests.telegram_harness import ALICE, SECRET, wait_until
+from tests.telegram_updates import callback_update, message_update
 
 ROOT = Path(__file__).parents[2]
 ORG = ROOT / "tests" / "fixtures" / "org.yaml"

@@ -18,10 +18,10 @@ from tests.fake_telegram import (
     DEACTIVATED,
     FakeBotApi,
     Fault,
-    message_update,
     too_many_requests,
 )
 from tests.telegram_harness import ALICE, BOB, TelegramHarness, running_telegram
+from tests.telegram_updates import message_update
 
 TO_ALICE = Address("telegram", str(ALICE))
 

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.events import InboundEvent
 from bot.pipeline.tables import InboxRow
-from tests.fake_telegram import FakeBotApi, callback_update, message_update
+from tests.fake_telegram import FakeBotApi
 from tests.telegram_harness import ALICE, BOB, TelegramHarness, flaky, running_telegram, wait_until
+from tests.telegram_updates import callback_update, message_update
 
 
 @pytest.fixture

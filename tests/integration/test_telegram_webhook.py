@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 from adapters.telegram.routes import Webhook
 from bot.config import Settings
 from bot.pipeline.tables import InboxRow, OutboxRow
-from tests.fake_telegram import BOT_ID, USERNAME, FakeBotApi, callback_update, message_update
+from tests.fake_telegram import BOT_ID, USERNAME, FakeBotApi
 from tests.telegram_harness import (
     ALICE,
     BOB,
@@ -24,6 +24,7 @@ from tests.telegram_harness import (
     TelegramHarness,
     running_telegram,
 )
+from tests.telegram_updates import callback_update, message_update
 
 
 @pytest.fixture

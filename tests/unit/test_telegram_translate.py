@@ -13,7 +13,8 @@ from adapters.telegram.translate import (
     to_event,
 )
 from bot.events import Address, EventKind
-from tests.fake_telegram import BOT_ID, TOKEN, USERNAME, callback_update, message_update
+from tests.fake_telegram import BOT_ID, TOKEN, USERNAME
+from tests.telegram_updates import callback_update, message_update
 
 ME = BotIdentity(BOT_ID, USERNAME)
 GROUP = -100123
