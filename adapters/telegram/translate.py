@@ -78,7 +78,7 @@ def _say(update_id: int, message: Message, me: BotIdentity) -> InboundEvent | No
         address=Address(CHANNEL, str(message.chat.id)),
         event_id=_event_id(me, update_id),
         sender_id=str(sender.id),
-        text=text,
+        text=start_as_help_or_bind(text) if is_command else text,
         sender_name=sender.full_name,
         locale_hint=sender.language_code or "",
         is_direct=is_direct,
@@ -99,6 +99,17 @@ def _tap(update_id: int, query: CallbackQuery, me: BotIdentity) -> InboundEvent 
         locale_hint=query.from_user.language_code or "",
         is_direct=origin.chat.type == Chat.PRIVATE,
     )
+
+
+def start_as_help_or_bind(text: str) -> str:
+    """``/start`` (sent when someone opens the bot) shows the help; ``/start CODE`` binds.
+
+    A ``https://t.me/BOT?start=CODE`` link opens the chat and sends ``/start CODE`` in one tap.
+    """
+    head, _, rest = text.partition(" ")
+    if head[1:].split("@", 1)[0].lower() != "start":
+        return text
+    return f"/bind {rest.strip()}" if rest.strip() else "/help"
 
 
 def _addressed_to_us(text: str, me: BotIdentity) -> bool:

@@ -93,6 +93,21 @@ def test_bodies_that_are_not_updates_are_refused(body: object) -> None:
         parse_update(body)
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("/start", "/help"),
+        (f"/start@{USERNAME}", "/help"),
+        ("/start K7PD-M3QX", "/bind K7PD-M3QX"),
+        ("/started", "/started"),
+        ("/help start", "/help start"),
+    ],
+)
+def test_start_shows_help_and_a_start_link_binds(typed: str, meant: str) -> None:
+    event = to_event(parse_update(message_update(1, 1001, typed)), ME)
+    assert event is not None and event.text == meant
+
+
 def test_bot_id_comes_from_the_token() -> None:
     assert bot_id_of(TOKEN) == BOT_ID
     with pytest.raises(ValueError, match="BotFather"):
