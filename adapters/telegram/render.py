@@ -82,7 +82,9 @@ def fits_callback_data(token: str) -> bool:
 
 
 def _card_html(card: Card, body: str, typed: tuple[Button, ...]) -> str:
-    esc = html.escape
+    def esc(text: str) -> str:
+        return html.escape(text, quote=False)  # quotes need no escaping outside attributes
+
     lines = [f"<b>{esc(STATUS_MARK[card.status] + card.title)}</b>"]
     if body:
         lines.append(esc(body))

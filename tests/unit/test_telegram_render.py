@@ -10,7 +10,7 @@ from bot.replies import Button, Card, CardStatus, Field, Reply
 
 def test_card_is_html_with_bold_fields_and_italic_footer() -> None:
     card = Card(
-        title="Deal <Acme & Co>",
+        title='Deal <Acme & "Co">',
         body="Total > 5 & rising",
         fields=(Field("Owner", "<b>bob</b>"), Field("Stage", "won")),
         footer="Updated by @alice",
@@ -19,7 +19,7 @@ def test_card_is_html_with_bold_fields_and_italic_footer() -> None:
     out = render(card)
     assert out.parse_mode == ParseMode.HTML
     assert out.text == (
-        "<b>✅ Deal &lt;Acme &amp; Co&gt;</b>\n"
+        '<b>✅ Deal &lt;Acme &amp; "Co"&gt;</b>\n'
         "Total &gt; 5 &amp; rising\n"
         "\n"
         "<b>Owner:</b> &lt;b&gt;bob&lt;/b&gt;\n"
