@@ -21,6 +21,8 @@ from adapters.console.client import ConsoleClient
 from adapters.console.repl import run_console
 from adapters.dingtalk.channel import DingTalkChannel
 from adapters.slack.channel import SlackChannel, SlackConfig
+from adapters.telegram import channel as telegram
+from adapters.telegram.channel import TelegramChannel, TelegramConfig
 from adapters.webchat.client import Hub, WebChatClient
 from adapters.webchat.routes import WebChat, setup_routes
 from adapters.wecom.channel import WeComChannel
@@ -69,6 +71,8 @@ def platform_channels(
     wecom_secrets = (settings.wecom_secret, settings.wecom_token, settings.wecom_encoding_aes_key)
     if settings.wecom_corp_id and all(_secret(s) for s in wecom_secrets):
         channels.append(wecom_channel(settings, contacts))
+    if settings.telegram_bot_token:
+        channels.append(TelegramChannel(TelegramConfig.from_settings(settings)))
     return channels
 
 
@@ -338,6 +342,12 @@ async def serve(settings: Settings) -> None:
     for channel in channels:
         await channel.close()
     await runtime.db.dispose()
+
+
+async def set_telegram_webhook(settings: Settings, url: str, *, drop_pending: bool) -> None:
+    """``bizbot telegram set-webhook URL``: register the webhook with the secret token."""
+    config = TelegramConfig.from_settings(settings)
+    await telegram.set_webhook(config, url, drop_pending=drop_pending)
 
 
 async def _until_signal() -> None:

@@ -20,6 +20,7 @@ from bot import app as composition
 from bot import migrate
 from bot.config import Settings
 from bot.pipeline import admin
+from bot.ports import DeliveryError
 from domain.directory import services as directory
 from domain.directory.importer import export_org, import_org
 from domain.directory.orgfile import OrgFileInvalid
@@ -43,6 +44,10 @@ cli.add_typer(outbox_cli, name="outbox")
 # soft_wrap: a line printed to a pipe stays one line (URLs, codes and problems get copied)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+telegram_cli = typer.Typer(help="Telegram: connect the bot.", no_args_is_help=True)
+cli.add_typer(telegram_cli, name="telegram")
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
 
 
 def _settings() -> Settings:
@@ -211,6 +216,26 @@ def outbox_drop(ids: Annotated[list[int], typer.Argument(help="Row ids to give u
     """Give up on messages that were not sent (they stay listed as dropped)."""
     count = _run(lambda s: admin.drop_outbox(s, ids))
     out.print(f"{count} message(s) dropped")
+
+
+@telegram_cli.command("set-webhook")
+def telegram_set_webhook(
+    url: Annotated[str, typer.Argument(help="https://YOUR-HOST/telegram/webhook")],
+    drop_pending: Annotated[
+        bool, typer.Option(help="Discard updates Telegram is still holding.")
+    ] = False,
+) -> None:
+    """Tell Telegram to deliver updates to URL, with BIZBOT_TELEGRAM_SECRET_TOKEN."""
+    settings = _settings()
+    if settings.telegram_bot_token is None:
+        raise _fail("set BIZBOT_TELEGRAM_BOT_TOKEN first (from @BotFather)")
+    try:
+        asyncio.run(composition.set_telegram_webhook(settings, url, drop_pending=drop_pending))
+    except (ValueError, DeliveryError) as exc:
+        raise _fail(str(exc)) from exc
+    out.print(f"Telegram now delivers updates to {url}", markup=False)
+    if not url.rstrip("/").endswith("/telegram/webhook"):
+        err.print("note: Bizbot serves the webhook at /telegram/webhook", style="yellow")
 
 
 def main() -> None:

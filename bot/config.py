@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     wecom_token: SecretStr | None = None
     wecom_encoding_aes_key: SecretStr | None = None
     wecom_api_url: str = "https://qyapi.weixin.qq.com/cgi-bin"
+    # telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_secret_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_polling: bool = False
 
     @classmethod
     def settings_customise_sources(
