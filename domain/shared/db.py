@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from sqlalchemy import JSON, DateTime, Dialect, MetaData, create_engine, event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -101,6 +101,28 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _plain_savepoints(engine: Engine) -> None:
+    """Send SAVEPOINT, RELEASE and ROLLBACK TO as the same SQL text, without compiling a clause.
+
+    SQLAlchemy's savepoint clauses cannot be cached, so every savepoint is compiled afresh;
+    the dispatcher opens one per event, and that compilation was a third of an event's cost.
+    The names are still SQLAlchemy's own (``sa_savepoint_N``), so the SQL is unchanged.
+    """
+
+    def savepoint(connection: Connection, name: str) -> None:
+        connection.exec_driver_sql(f"SAVEPOINT {name}")
+
+    def release(connection: Connection, name: str) -> None:
+        connection.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+
+    def rollback_to(connection: Connection, name: str) -> None:
+        connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
+
+    vars(engine.dialect).update(
+        do_savepoint=savepoint, do_release_savepoint=release, do_rollback_to_savepoint=rollback_to
+    )
+
+
 class ThreadedSQLiteDatabase:
     """SQLite through stdlib sqlite3, every transaction run in one dedicated writer thread.
 
@@ -118,6 +140,7 @@ class ThreadedSQLiteDatabase:
             max_overflow=0,
         )
         _install_sqlite_hooks(self.engine)
+        _plain_savepoints(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
 
@@ -148,6 +171,7 @@ class AsyncDatabase:
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":
             _install_sqlite_hooks(self.engine.sync_engine)
+        _plain_savepoints(self.engine.sync_engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def run(self, work: Callable[[Session], T]) -> T:
