@@ -17,7 +17,7 @@ from bot.events import EventKind, InboundEvent
 from bot.i18n import _, gettext, normalise_locale, t
 from bot.logging import get_logger
 from bot.parsing import ArgumentError, CommandLine, bind_words, split_command
-from bot.pipeline.inbox import Claimed, finish
+from bot.pipeline.inbox import Claimed, finish, finish_many
 from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.tables import ActionTokenRow
 from bot.replies import Message, Reply
@@ -61,8 +61,29 @@ class Dispatcher:
     policies: Policies = field(default_factory=Policies)
     message_handler: Callable[[CommandContext], Message | None] | None = None
 
+    def handle_batch(self, session: Session, batch: list[Claimed], now: datetime) -> list[Handled]:
+        """Process claimed events in order, in the caller's transaction.
+
+        The org's settings are read once per batch (no command changes them), and the events
+        that went through are marked done together at the end, in the same transaction.
+        """
+        if not batch:
+            return []
+        org = get_org(session)
+        handled = [self._handle(session, claimed, now, org) for claimed in batch]
+        finish_many(session, [h.inbox_id for h in handled if h.outcome != "error"], now)
+        return handled
+
     def handle(self, session: Session, claimed: Claimed, now: datetime) -> Handled:
-        """Process one claimed event in a savepoint: a refusal or a bug undoes only its changes."""
+        """Process one claimed event (see ``handle_batch``)."""
+        return self.handle_batch(session, [claimed], now)[0]
+
+    def _handle(self, session: Session, claimed: Claimed, now: datetime, org: OrgView) -> Handled:
+        """One event in a savepoint: a refusal or a bug undoes only its changes.
+
+        Every outcome but ``error`` leaves the event to be marked done by the batch; a crash
+        marks it failed here, with the correlation id the user is shown.
+        """
         event = claimed.event
         cid = secrets.token_hex(4).upper()
         outbox = OutboxWriter(session, now, claimed.id, self.action_ttl)
@@ -70,8 +91,7 @@ class Dispatcher:
         structlog.contextvars.bind_contextvars(correlation_id=cid, inbox_id=claimed.id)
         try:
             with session.begin_nested():
-                outcome = self._route(session, event, outbox, now, cid, trace)
-            finish(session, claimed.id, now)
+                outcome = self._route(session, event, org, outbox, now, cid, trace)
         except DomainError as exc:
             outbox.written = 0
             outbox.send(
@@ -79,7 +99,6 @@ class Dispatcher:
                 Reply(t(trace.locale, exc.message, **exc.params)),
                 recipient_id=trace.actor_id,
             )
-            finish(session, claimed.id, now)
             outcome = "refused"
         except Exception as exc:  # noqa: BLE001 - the one boundary that turns any bug into a reply
             outbox.written = 0
@@ -93,12 +112,12 @@ class Dispatcher:
         self,
         session: Session,
         event: InboundEvent,
+        org: OrgView,
         outbox: OutboxWriter,
         now: datetime,
         cid: str,
         trace: Trace,
     ) -> str:
-        org = get_org(session)
         actor = resolve_sender(
             session,
             event.address.channel,
