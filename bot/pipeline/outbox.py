@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, Update, and_, bindparam, insert, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.dml import Insert
 
 from bot.events import Address
 from bot.pipeline.tables import (
@@ -109,7 +110,8 @@ class OutboxWriter:
             "cause_id": self.cause_id,
             "created_at": self.now,
         }
-        return int(self.session.execute(_insert_message(), row).scalar_one())
+        result = cast(CursorResult[Any], self.session.execute(_insert_message(), row))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def _mint(
         self, message: Message, recipient_id: int | None
@@ -202,8 +204,9 @@ OPEN = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
 
 @cache
-def _insert_message() -> ReturningInsert[Any]:
-    return insert(OUTBOX).returning(OUTBOX.c.id)
+def _insert_message() -> Insert:
+    """The new row's id comes from the driver (SQLite's lastrowid, RETURNING on PostgreSQL)."""
+    return insert(OUTBOX)
 
 
 @cache
