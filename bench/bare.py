@@ -23,7 +23,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     response = web.HTTPFound("/")
     response.set_cookie(COOKIE, str(form.get("handle", "")), httponly=True, path="/")
-    return response
+    raise response
 
 
 async def socket(request: web.Request) -> web.StreamResponse:
@@ -50,16 +50,21 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def make_app() -> web.Application:
+    """The baseline's routes."""
+    app = web.Application()
+    app.router.add_post("/login", login)
+    app.router.add_get("/ws", socket)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
 def main() -> None:
     """Serve on 127.0.0.1 until killed."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    app = web.Application()
-    app.router.add_post("/login", login)
-    app.router.add_get("/ws", socket)
-    app.router.add_get("/healthz", healthz)
-    web.run_app(app, host="127.0.0.1", port=args.port, access_log=None, print=None)
+    web.run_app(make_app(), host="127.0.0.1", port=args.port, access_log=None, print=None)
 
 
 if __name__ == "__main__":
