@@ -26,9 +26,15 @@ CLIENT_CPU = 1
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+# The CPUs this process may use before it pins itself (its children inherit the pinning).
+USABLE_CPUS: frozenset[int] = frozenset(
+    os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ()
+)
+
+
 def can_pin() -> bool:
     """Whether there are the two CPUs the benchmark pins server and generator to."""
-    return hasattr(os, "sched_setaffinity") and {SERVER_CPU, CLIENT_CPU} <= os.sched_getaffinity(0)
+    return {SERVER_CPU, CLIENT_CPU} <= USABLE_CPUS
 
 
 def pin_self(nice: int = 0) -> None:
