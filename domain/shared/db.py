@@ -123,6 +123,38 @@ def _plain_savepoints(engine: Engine) -> None:
     )
 
 
+CHANGES = "bizbot.rows_changed"
+READ_ONLY_TEXT = ("SELECT", "SAVEPOINT", "RELEASE", "BEGIN", "PRAGMA", "SHOW", "SET ")
+
+
+def _count_changes(engine: Engine) -> None:
+    """Count, per connection, the statements that may have changed rows (see ``rows_changed``).
+
+    Compiled INSERT/UPDATE/DELETE count when they report a rowcount other than 0 (-1, unknown,
+    counts); textual SQL counts unless it is plainly a read or transaction control.
+    """
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(conn: Any, cursor: Any, statement: str, _p: Any, context: Any, _many: bool) -> None:
+        if context is None or context.is_text:
+            changed = not statement.lstrip()[:9].upper().startswith(READ_ONLY_TEXT)
+        elif context.isinsert or context.isupdate or context.isdelete:
+            changed = cursor.rowcount != 0
+        else:
+            changed = False
+        if changed:
+            conn.info[CHANGES] = conn.info.get(CHANGES, 0) + 1
+
+
+def rows_changed(session: Session) -> int:
+    """How many statements on the session's connection may have changed rows, ever.
+
+    Compare two readings to learn whether work in between wrote anything; pending ORM
+    changes (``session.new``/``dirty``/``deleted``) are not included until flushed.
+    """
+    return int(session.connection().info.get(CHANGES, 0))
+
+
 class ThreadedSQLiteDatabase:
     """SQLite through stdlib sqlite3, every transaction run in one dedicated writer thread.
 
@@ -141,6 +173,7 @@ class ThreadedSQLiteDatabase:
         )
         _install_sqlite_hooks(self.engine)
         _plain_savepoints(self.engine)
+        _count_changes(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
 
@@ -172,6 +205,7 @@ class AsyncDatabase:
         if self.dialect == "sqlite":
             _install_sqlite_hooks(self.engine.sync_engine)
         _plain_savepoints(self.engine.sync_engine)
+        _count_changes(self.engine.sync_engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def run(self, work: Callable[[Session], T]) -> T:
