@@ -1,8 +1,9 @@
 """The bare baseline: an aiohttp WebSocket handler that answers every frame at once.
 
 It speaks the web chat's protocol (local sign-in cookie, a ``history`` frame on connect, then an
-``ack`` and a ``message`` frame per ``say``) so the load generator does exactly the same work
-against it as against Bizbot; only the pipeline behind the socket is missing.
+``ack`` and a ``message`` frame per ``say``: ``pong``, or a one-field card for ``/whoami``) so
+the load generator does the same work against it as against Bizbot; only the pipeline behind
+the socket is missing.
 
 ``python -m bench.bare --port PORT``
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -28,8 +30,10 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 async def socket(request: web.Request) -> web.StreamResponse:
     """Answer each ``say`` frame with its ack and a reply, immediately."""
-    if not request.cookies.get(COOKIE):
+    handle = request.cookies.get(COOKIE)
+    if not handle:
         raise web.HTTPUnauthorized(text="sign in first")
+    card: dict[str, Any] = {"type": "card", "title": handle, "fields": [["Handle", f"@{handle}"]]}
     ws = web.WebSocketResponse(max_msg_size=64 * 1024)
     await ws.prepare(request)
     await ws.send_json({"type": "history", "lines": []})
@@ -40,7 +44,8 @@ async def socket(request: web.Request) -> web.StreamResponse:
         frame = json.loads(message.data)
         await ws.send_json({"type": "ack", "id": frame.get("id"), "duplicate": False})
         sequence += 1
-        reply = {"type": "message", "id": f"{sequence:016x}", "author": "bot", "message": PONG}
+        answer = card if frame.get("text") == "/whoami" else PONG
+        reply = {"type": "message", "id": f"{sequence:016x}", "author": "bot", "message": answer}
         await ws.send_json(reply)
     return ws
 
