@@ -104,9 +104,9 @@ def _install_sqlite_hooks(engine: Engine) -> None:
 def _plain_savepoints(engine: Engine) -> None:
     """Send SAVEPOINT, RELEASE and ROLLBACK TO as the same SQL text, without compiling a clause.
 
-    SQLAlchemy's savepoint clauses cannot be cached, so every savepoint is compiled afresh;
-    the dispatcher opens one per event, and that compilation was a third of an event's cost.
-    The names are still SQLAlchemy's own (``sa_savepoint_N``), so the SQL is unchanged.
+    SQLAlchemy's savepoint clauses cannot be cached, so every savepoint was compiled afresh
+    (a third of an event's cost while the dispatcher opened one per event). The names are
+    still SQLAlchemy's own (``sa_savepoint_N``), so the SQL is unchanged.
     """
 
     def savepoint(connection: Connection, name: str) -> None:
