@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.context import CommandContext, Policies
@@ -18,13 +20,14 @@ from bot.events import EventKind, InboundEvent
 from bot.i18n import _, gettext, normalise_locale, t
 from bot.logging import get_logger
 from bot.parsing import ArgumentError, CommandLine, bind_words, split_command
-from bot.pipeline.inbox import Claimed, finish
+from bot.pipeline.inbox import Claimed, finish, finish_many
 from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.tables import ActionTokenRow
 from bot.replies import Message, Reply
 from bot.router import CommandSpec, Router
 from domain.directory.services import get_org, resolve_sender
 from domain.directory.views import MemberView, OrgView
+from domain.shared.db import rows_changed
 from domain.shared.errors import DomainError
 
 log = get_logger("bizbot.dispatch")
@@ -63,17 +66,52 @@ class Dispatcher:
     policies: Policies = field(default_factory=Policies)
     message_handler: Callable[[CommandContext], Message | None] | None = None
 
+    def handle_batch(self, session: Session, batch: list[Claimed], now: datetime) -> list[Handled]:
+        """Process claimed events in order, in the caller's transaction.
+
+        Each event's changes must be undone alone when it fails. A savepoint per event costs a
+        quarter to a third of an event's handling, so the batch first runs under one savepoint
+        with a cheaper check: an event that fails without having written anything has nothing
+        to undo and is answered as usual. Only when an event fails after writing (or with a
+        database error) is the batch rolled back and run again with a savepoint per event; its
+        earlier events are then handled twice, and log twice, but take effect once.
+
+        The org's settings are read once per batch (no command changes them), and the events
+        that went through are marked done together at the end, in the same transaction.
+        """
+        if not batch:
+            return []
+        org = get_org(session)
+        try:
+            with session.begin_nested():
+                handled = [self._handle(session, c, now, org, isolated=False) for c in batch]
+        except _NeedsSavepoint:
+            handled = [self._handle(session, c, now, org, isolated=True) for c in batch]
+        finish_many(session, [h.inbox_id for h in handled if h.outcome != "error"], now)
+        return handled
+
     def handle(self, session: Session, claimed: Claimed, now: datetime) -> Handled:
-        """Process one claimed event in a savepoint: a refusal or a bug undoes only its changes."""
+        """Process one claimed event (see ``handle_batch``)."""
+        return self.handle_batch(session, [claimed], now)[0]
+
+    def _handle(
+        self, session: Session, claimed: Claimed, now: datetime, org: OrgView, *, isolated: bool
+    ) -> Handled:
+        """One event: a refusal or a bug undoes only its changes (see ``handle_batch``).
+
+        Every outcome but ``error`` leaves the event to be marked done by the batch; a crash
+        marks it failed here, with the correlation id the user is shown.
+        """
         event = claimed.event
         cid = secrets.token_hex(4).upper()
         outbox = OutboxWriter(session, now, claimed.id, self.action_ttl)
         trace = Trace(locale=normalise_locale(event.locale_hint))
         structlog.contextvars.bind_contextvars(correlation_id=cid, inbox_id=claimed.id)
         try:
-            with session.begin_nested():
-                outcome = self._route(session, event, outbox, now, cid, trace)
-            finish(session, claimed.id, now)
+            with session.begin_nested() if isolated else _undo_needs_nothing(session):
+                outcome = self._route(session, event, org, outbox, now, cid, trace)
+        except _NeedsSavepoint:
+            raise
         except (DomainError, ArgumentError) as exc:  # a refusal, or a fixable mistake
             outbox.written = 0
             outbox.send(
@@ -81,7 +119,6 @@ class Dispatcher:
                 Reply(t(trace.locale, exc.message, **exc.params)),
                 recipient_id=trace.actor_id,
             )
-            finish(session, claimed.id, now)
             outcome = "refused"
         except Exception as exc:  # noqa: BLE001 - the one boundary that turns any bug into a reply
             outbox.written = 0
@@ -95,12 +132,12 @@ class Dispatcher:
         self,
         session: Session,
         event: InboundEvent,
+        org: OrgView,
         outbox: OutboxWriter,
         now: datetime,
         cid: str,
         trace: Trace,
     ) -> str:
-        org = get_org(session)
         actor = resolve_sender(
             session,
             event.address.channel,
@@ -236,6 +273,30 @@ class Dispatcher:
         text = t(locale, _("Sorry, something went wrong. Reference: {ref}"), ref=cid)
         outbox.send(claimed.event.address, Reply(text), recipient_id=None)
         finish(session, claimed.id, now, failed=True, correlation_id=cid, error=repr(exc)[:2000])
+
+
+class _NeedsSavepoint(Exception):
+    """An event failed after writing: the batch must run again with a savepoint per event."""
+
+
+@contextmanager
+def _undo_needs_nothing(session: Session) -> Iterator[None]:
+    """Run an event without a savepoint; if it fails, make sure there is nothing to undo.
+
+    On success its ORM changes are flushed (as leaving a savepoint does), so that they are
+    written, and any error in writing them surfaces, within this event. On failure, rows it
+    changed, ORM changes it left pending, or a database error (which on PostgreSQL aborts
+    the transaction) mean its writes cannot be undone alone: ``_NeedsSavepoint``.
+    """
+    before = rows_changed(session)
+    try:
+        yield
+        session.flush()
+    except Exception as exc:
+        wrote = rows_changed(session) != before or session.new or session.dirty or session.deleted
+        if wrote or isinstance(exc, SQLAlchemyError):
+            raise _NeedsSavepoint from exc
+        raise
 
 
 def sentences(locale: str, parts: list[str]) -> str:

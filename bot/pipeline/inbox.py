@@ -4,33 +4,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Select, Update, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.events import InboundEvent
-from bot.pipeline.tables import InboxRow, InboxStatus
+from bot.pipeline.tables import INBOX, InboxStatus, first_open, is_postgresql
 from bot.ports import Accepted
+from domain.shared.db import UTCDateTime
 
 
 def insert_events(
     session: Session, rows: list[dict[str, Any]], dialect: str
 ) -> set[tuple[str, str]]:
-    """Insert events, skipping stored ones; return the (channel, event id) pairs that were new.
+    """Insert events, skipping stored ones; return the (channel, event id) pairs that were new."""
+    if not rows:
+        return set()
+    # One statement for the group: SQLAlchemy's "insertmanyvalues" batches the parameter sets
+    # into multi-row INSERT .. RETURNING, with a compiled form that is cached, not rebuilt.
+    result = session.execute(_insert(dialect), rows)
+    return {(channel, event_id) for channel, event_id in result}
 
-    The rows go as parameters of one cached statement (SQLAlchemy's "insertmanyvalues"
-    batches them into multi-row INSERTs), not as a ``.values(rows)`` statement compiled anew
-    for every group: that compile was most of the cost of acknowledging an event.
-    """
+
+@cache
+def _insert(dialect: str) -> ReturningInsert[Any]:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(InboxRow)
+    return (
+        insert(INBOX)
         .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-        .returning(InboxRow.channel, InboxRow.event_id)
+        .returning(INBOX.c.channel, INBOX.c.event_id)
     )
-    return {(channel, event_id) for channel, event_id in session.execute(stmt, rows)}
 
 
 def inbox_row(event: InboundEvent, now: datetime) -> dict[str, Any]:
@@ -80,24 +87,51 @@ def claim_pending(session: Session, *, limit: int, skip_locked: bool) -> list[Cl
     On PostgreSQL the rows stay locked (``FOR UPDATE SKIP LOCKED``) until the transaction ends,
     so another process skips them; a crash rolls back and leaves them pending.
     """
-    earlier = aliased(InboxRow)
-    blocked = exists().where(
-        earlier.conversation_key == InboxRow.conversation_key,
-        earlier.id < InboxRow.id,
-        earlier.status == InboxStatus.PENDING,
-    )
-    query = (
-        select(InboxRow.id, InboxRow.payload, InboxRow.received_at)
-        .where(InboxRow.status == InboxStatus.PENDING, ~blocked)
-        .order_by(InboxRow.id)
-        .limit(limit)
-    )
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True, of=InboxRow)
     return [
         Claimed(id=row_id, event=InboundEvent.from_wire(payload), received_at=received)
-        for row_id, payload, received in session.execute(query)
+        for row_id, payload, received in session.execute(
+            _claim(is_postgresql(session), skip_locked).limit(limit)
+        )
     ]
+
+
+@cache
+def _claim(postgresql: bool, skip_locked: bool) -> Select[Any]:
+    """Pending rows that are the first pending row of their conversation.
+
+    The same set as "no earlier pending row in its conversation" (see ``first_open``).
+    ``status`` is repeated on the outer query so that PostgreSQL re-checks it on the row it
+    locks: a row another worker finished meanwhile is left alone.
+    """
+    first = first_open(INBOX, (InboxStatus.PENDING,), postgresql=postgresql)
+    query = (
+        select(INBOX.c.id, INBOX.c.payload, INBOX.c.received_at)
+        .where(INBOX.c.status == InboxStatus.PENDING, first)
+        .order_by(INBOX.c.id)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True, of=INBOX)
+    return query
+
+
+def finish_many(session: Session, row_ids: list[int], now: datetime) -> None:
+    """Mark events processed, in one statement (one execution per row, batched by the driver)."""
+    if row_ids:
+        session.execute(_finish_done(), [{"row_id": row_id, "now": now} for row_id in row_ids])
+
+
+@cache
+def _finish_done() -> Update:
+    return (
+        update(INBOX)
+        .where(INBOX.c.id == bindparam("row_id"))
+        .values(
+            status=InboxStatus.DONE,
+            processed_at=bindparam("now", type_=UTCDateTime()),
+            correlation_id=None,
+            error=None,
+        )
+    )
 
 
 def finish(
@@ -111,8 +145,8 @@ def finish(
 ) -> None:
     """Mark an event processed (or failed, with the correlation id the user was shown)."""
     session.execute(
-        update(InboxRow)
-        .where(InboxRow.id == row_id)
+        update(INBOX)
+        .where(INBOX.c.id == row_id)
         .values(
             status=InboxStatus.FAILED if failed else InboxStatus.DONE,
             processed_at=now,

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, insert, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, Update, and_, bindparam, insert, or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from bot.events import Address
-from bot.pipeline.tables import ActionTokenRow, OutboxRow, OutboxStatus
+from bot.pipeline.tables import (
+    OUTBOX,
+    ActionTokenRow,
+    OutboxRow,
+    OutboxStatus,
+    first_open,
+    is_postgresql,
+)
 from bot.replies import Button, Card, Message, from_wire, to_wire
+from domain.shared.db import UTCDateTime
 
 TOKEN_BYTES = 16  # 22 url-safe characters, far below Telegram's 64-byte callback_data limit
 
@@ -82,28 +94,24 @@ class OutboxWriter:
         context: Mapping[str, str] | None,
     ) -> int:
         self.written += 1
-        return int(
-            self.session.execute(
-                insert(OutboxRow)
-                .values(
-                    channel=address.channel,
-                    workspace=address.workspace,
-                    conversation=address.conversation,
-                    conversation_key=address.key,
-                    kind=kind,
-                    edit_of=edit_of,
-                    subject=subject,
-                    payload=to_wire(message),
-                    context=dict(context) if context else None,
-                    status=OutboxStatus.PENDING,
-                    attempts=0,
-                    next_attempt_at=self.now,
-                    cause_id=self.cause_id,
-                    created_at=self.now,
-                )
-                .returning(OutboxRow.id)
-            ).scalar_one()
-        )
+        row = {
+            "channel": address.channel,
+            "workspace": address.workspace,
+            "conversation": address.conversation,
+            "conversation_key": address.key,
+            "kind": kind,
+            "edit_of": edit_of,
+            "subject": subject,
+            "payload": to_wire(message),
+            "context": dict(context) if context else None,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": self.now,
+            "cause_id": self.cause_id,
+            "created_at": self.now,
+        }
+        result = cast(CursorResult[Any], self.session.execute(_insert_message(), row))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def _mint(
         self, message: Message, recipient_id: int | None
@@ -167,31 +175,13 @@ def claim_due(
     skip_locked: bool,
 ) -> list[Delivery]:
     """Claim the first due row of each conversation that has nothing earlier still in flight."""
-    earlier = aliased(OutboxRow)
-    due = or_(
-        and_(OutboxRow.status == OutboxStatus.PENDING, OutboxRow.next_attempt_at <= now),
-        and_(OutboxRow.status == OutboxStatus.SENDING, OutboxRow.lease_until < now),
-    )
-    blocked = exists().where(
-        earlier.conversation_key == OutboxRow.conversation_key,
-        earlier.id < OutboxRow.id,
-        earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
-    )
-    query = (
-        select(OutboxRow)
-        .where(OutboxRow.channel.in_(channels), due, ~blocked)
-        .order_by(OutboxRow.id)
-        .limit(limit)
-    )
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True, of=OutboxRow)
-    rows = list(session.scalars(query))
+    query = _due(is_postgresql(session), skip_locked).limit(limit)
+    rows = session.execute(query, {"now": now, "channels": channels}).all()
     if not rows:
         return []
+    until = now + lease
     session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_([r.id for r in rows]))
-        .values(status=OutboxStatus.SENDING, lease_until=now + lease, claimed_by=claimer)
+        _mark_sending(), [{"row_id": r.id, "until": until, "claimer": claimer} for r in rows]
     )
     targets = _edit_targets(session, [r.edit_of for r in rows if r.edit_of])
     return [
@@ -210,11 +200,68 @@ def claim_due(
     ]
 
 
+OPEN = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+
+@cache
+def _insert_message() -> Insert:
+    """The new row's id comes from the driver (SQLite's lastrowid, RETURNING on PostgreSQL)."""
+    return insert(OUTBOX)
+
+
+@cache
+def _due(postgresql: bool, skip_locked: bool) -> Select[Any]:
+    """Due rows that are the first open (pending or sending) row of their conversation.
+
+    The same set as "due, and nothing earlier in its conversation still open" (see
+    ``first_open``). The outer conditions are re-checked by PostgreSQL on each row it locks.
+    """
+    o = OUTBOX.c
+    now = bindparam("now", type_=UTCDateTime())
+    first = first_open(OUTBOX, OPEN, postgresql=postgresql)
+    due = or_(
+        and_(o.status == OutboxStatus.PENDING, o.next_attempt_at <= now),
+        and_(o.status == OutboxStatus.SENDING, o.lease_until < now),
+    )
+    query = (
+        select(
+            o.id,
+            o.channel,
+            o.conversation,
+            o.workspace,
+            o.kind,
+            o.payload,
+            o.context,
+            o.attempts,
+            o.created_at,
+            o.edit_of,
+        )
+        .where(o.channel.in_(bindparam("channels", expanding=True)), due, first)
+        .order_by(o.id)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True, of=OUTBOX)
+    return query
+
+
+@cache
+def _mark_sending() -> Update:
+    return (
+        update(OUTBOX)
+        .where(OUTBOX.c.id == bindparam("row_id"))
+        .values(
+            status=OutboxStatus.SENDING,
+            lease_until=bindparam("until", type_=UTCDateTime()),
+            claimed_by=bindparam("claimer"),
+        )
+    )
+
+
 def _edit_targets(session: Session, ids: list[int]) -> dict[int, str | None]:
     if not ids:
         return {}
     rows = session.execute(
-        select(OutboxRow.id, OutboxRow.platform_message_id).where(OutboxRow.id.in_(ids))
+        select(OUTBOX.c.id, OUTBOX.c.platform_message_id).where(OUTBOX.c.id.in_(ids))
     )
     return {row_id: message_id for row_id, message_id in rows}
 
@@ -231,35 +278,72 @@ class Outcome:
     count_attempt: bool = True
     adopted_by: int | None = None  # an edit sent as a new message: the original now points at it
 
+    @property
+    def result(self) -> str:
+        """``sent``, ``retry`` or ``dead``."""
+        if self.sent:
+            return "sent"
+        return "retry" if self.retry_at is not None else "dead"
 
-def record_outcomes(session: Session, outcomes: list[Outcome], now: datetime, claimer: str) -> int:
-    """Mark rows sent, rescheduled or dead; only rows this claimer still holds are changed."""
-    changed = 0
+
+def record_outcomes(session: Session, outcomes: list[Outcome], now: datetime, claimer: str) -> None:
+    """Mark rows sent, rescheduled or dead; only rows this claimer still holds are changed.
+
+    Outcomes of the same kind share one statement, executed once per row by the driver.
+    """
+    groups: defaultdict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
     for o in outcomes:
-        mine = and_(
-            OutboxRow.id == o.id,
-            OutboxRow.status == OutboxStatus.SENDING,
-            OutboxRow.claimed_by == claimer,
-        )
-        values: dict[str, Any] = {"lease_until": None, "claimed_by": None}
+        params: dict[str, Any] = {"row_id": o.id, "claimer": claimer}
         if o.sent:
-            values |= {"status": OutboxStatus.SENT, "sent_at": now}
-            values["platform_message_id"] = o.platform_message_id
+            params |= {"now": now, "message_id": o.platform_message_id}
         elif o.retry_at is not None:
-            values |= {
-                "status": OutboxStatus.PENDING,
-                "next_attempt_at": o.retry_at,
-                "last_error": o.error,
-            }
+            params |= {"retry_at": o.retry_at, "error": o.error}
         else:
-            values |= {"status": OutboxStatus.DEAD, "last_error": o.error}
-        if o.count_attempt:
-            values["attempts"] = OutboxRow.attempts + 1
-        changed += session.execute(update(OutboxRow).where(mine).values(**values)).rowcount  # type: ignore[attr-defined]
-        if o.sent and o.adopted_by is not None:
-            session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == o.adopted_by)
-                .values(platform_message_id=o.platform_message_id)
-            )
-    return changed
+            params |= {"error": o.error}
+        groups[(o.result, o.count_attempt)].append(params)
+    for (result, counted), rows in groups.items():
+        session.execute(_record(result, counted), rows)
+    adopted = [
+        {"row_id": o.adopted_by, "message_id": o.platform_message_id}
+        for o in outcomes
+        if o.sent and o.adopted_by is not None
+    ]
+    if adopted:
+        session.execute(_adopt(), adopted)
+
+
+@cache
+def _record(result: str, counted: bool) -> Update:
+    o = OUTBOX.c
+    values: dict[str, Any] = {"lease_until": None, "claimed_by": None}
+    if result == "sent":
+        values |= {
+            "status": OutboxStatus.SENT,
+            "sent_at": bindparam("now", type_=UTCDateTime()),
+            "platform_message_id": bindparam("message_id"),
+        }
+    elif result == "retry":
+        values |= {
+            "status": OutboxStatus.PENDING,
+            "next_attempt_at": bindparam("retry_at", type_=UTCDateTime()),
+            "last_error": bindparam("error"),
+        }
+    else:
+        values |= {"status": OutboxStatus.DEAD, "last_error": bindparam("error")}
+    if counted:
+        values["attempts"] = o.attempts + 1
+    mine = and_(
+        o.id == bindparam("row_id"),
+        o.status == OutboxStatus.SENDING,
+        o.claimed_by == bindparam("claimer"),
+    )
+    return update(OUTBOX).where(mine).values(**values)
+
+
+@cache
+def _adopt() -> Update:
+    return (
+        update(OUTBOX)
+        .where(OUTBOX.c.id == bindparam("row_id"))
+        .values(platform_message_id=bindparam("message_id"))
+    )

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    any_,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.shared.db import Base, UTCDateTime
 
@@ -103,3 +116,33 @@ class ActionTokenRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outbox_id: Mapped[int | None] = mapped_column(RowId, ForeignKey("outbox.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# The tables themselves, for the hot paths: Core statements on a Table skip the ORM's
+# per-statement bookkeeping (identity map, bulk-DML planning) that these paths do not need.
+INBOX = cast(Table, InboxRow.__table__)
+OUTBOX = cast(Table, OutboxRow.__table__)
+
+
+def first_open(table: Table, statuses: tuple[str, ...], *, postgresql: bool) -> ColumnElement[bool]:
+    """``table.id`` is the lowest id of its conversation among the rows in ``statuses``.
+
+    Found from those rows alone (index on status), so the cost follows the backlog, not the
+    history. On PostgreSQL the ids are collected once, as ``= ANY(ARRAY(...))``: written as
+    ``IN (subquery)``, a plan made without fresh statistics may re-aggregate the subquery for
+    every candidate row (measured: 0.6 s for 2,000 pending rows, against 3 ms this way).
+    """
+    rows = table.alias("open_rows")
+    first = (
+        select(func.min(rows.c.id))
+        .where(rows.c.status.in_(statuses))
+        .group_by(rows.c.conversation_key)
+    )
+    if postgresql:
+        return table.c.id == any_(func.array(first.scalar_subquery()))
+    return table.c.id.in_(first)
+
+
+def is_postgresql(session: Session) -> bool:
+    """Whether the session talks to PostgreSQL."""
+    return session.get_bind().dialect.name == "postgresql"

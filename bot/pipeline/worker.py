@@ -87,7 +87,7 @@ class Workers:
         claimed = claim_pending(
             session, limit=self._batch, skip_locked=self._db.dialect == "postgresql"
         )
-        return [self._dispatcher.handle(session, c, now) for c in claimed]
+        return self._dispatcher.handle_batch(session, claimed, now)
 
     def _observe(self, handled: list[Handled]) -> None:
         if not handled:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, or_, select, update
+from sqlalchemy.orm import Session
 
 from domain.directory.models import ChatIdentity, Department, Member, MemberRole, MemberToken, Org
 from domain.directory.views import MemberView, OrgView
@@ -43,34 +45,114 @@ def get_org(session: Session) -> OrgView:
     return OrgView(org.name, org.timezone, org.locale, org.currency)
 
 
-def _member_views(session: Session, *criteria: Any, order_by: Any = None) -> list[MemberView]:
-    """Members matching ``criteria`` with department, manager and roles, in two queries."""
-    manager = aliased(Member)
-    query = (
-        select(Member, Department.name, manager.handle)
-        .outerjoin(Department, Department.id == Member.department_id)
-        .outerjoin(manager, manager.id == Member.manager_id)
-        .where(*criteria)
+MEMBERS = cast(Table, Member.__table__)
+ROLES = cast(Table, MemberRole.__table__)
+IDENTITIES = cast(Table, ChatIdentity.__table__)
+
+
+@cache
+def _member_rows() -> Select[Any]:
+    """Members with department, manager, org defaults and roles: one row per role, one query.
+
+    Core on the tables, built once: the ORM path (entities, an aliased manager, a selectin
+    load of the roles and a separate org lookup) cost four statements' worth of Python.
+    """
+    departments = cast(Table, Department.__table__)
+    org = cast(Table, Org.__table__)
+    manager = MEMBERS.alias("manager")
+    m = MEMBERS.c
+    joined = (
+        MEMBERS.outerjoin(departments, departments.c.id == m.department_id)
+        .outerjoin(manager, manager.c.id == m.manager_id)
+        .outerjoin(ROLES, ROLES.c.member_id == m.id)
+        .outerjoin(org, org.c.id == 1)
     )
+    return select(
+        m.id,
+        m.handle,
+        m.name,
+        m.email,
+        m.phone,
+        departments.c.name.label("department"),
+        manager.c.handle.label("manager"),
+        ROLES.c.role,
+        m.locale,
+        m.timezone,
+        m.active,
+        org.c.locale.label("org_locale"),
+        org.c.timezone.label("org_timezone"),
+    ).select_from(joined)
+
+
+def _views(rows: Iterable[Row[Any]]) -> list[MemberView]:
+    """Fold one-row-per-role results (ordered by member, then role) into views."""
+    views: list[MemberView] = []
+    roles: list[str] = []
+    previous: Row[Any] | None = None
+    for row in [*rows, None]:
+        if previous is not None and (row is None or row.id != previous.id):
+            views.append(_view(previous, tuple(roles)))
+            roles = []
+        if row is not None and row.role is not None:
+            roles.append(row.role)
+        previous = row
+    return views
+
+
+def _view(row: Row[Any], roles: tuple[str, ...]) -> MemberView:
+    return MemberView(
+        id=row.id,
+        handle=row.handle,
+        name=row.name,
+        email=row.email,
+        phone=row.phone,
+        department=row.department,
+        manager=row.manager,
+        roles=roles,
+        locale=row.locale or row.org_locale or DEFAULT_ORG.locale,
+        timezone=row.timezone or row.org_timezone or DEFAULT_ORG.timezone,
+        active=row.active,
+    )
+
+
+def _member_views(
+    session: Session, *criteria: ColumnElement[bool], order_by: Any = None
+) -> list[MemberView]:
+    """Members matching ``criteria`` (on the members table) with everything a view shows."""
+    _flush_pending(session)
+    query = _member_rows().where(*criteria)
     if order_by is not None:
         query = query.order_by(order_by)
-    org = get_org(session)
-    return [
-        MemberView(
-            id=member.id,
-            handle=member.handle,
-            name=member.name,
-            email=member.email,
-            phone=member.phone,
-            department=department,
-            manager=manager_handle,
-            roles=tuple(r.role for r in member.roles),
-            locale=member.locale or org.locale,
-            timezone=member.timezone or org.timezone,
-            active=member.active,
+    return _views(session.execute(query.order_by(MEMBERS.c.id, ROLES.c.role)))
+
+
+@cache
+def _by_handle() -> Select[Any]:
+    return _member_rows().where(MEMBERS.c.handle == bindparam("handle")).order_by(ROLES.c.role)
+
+
+@cache
+def _by_identity() -> Select[Any]:
+    """The member behind a chat account: an exact workspace match before a '' (any) one."""
+    i = IDENTITIES.c
+    member_id = (
+        select(i.member_id)
+        .where(
+            i.channel == bindparam("channel"),
+            i.platform_user_id == bindparam("user"),
+            or_(i.workspace == bindparam("workspace"), i.workspace == ""),
         )
-        for member, department, manager_handle in session.execute(query)
-    ]
+        .order_by(i.workspace.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return _member_rows().where(MEMBERS.c.id == member_id).order_by(ROLES.c.role)
+
+
+def _flush_pending(session: Session) -> None:
+    """What the ORM's autoflush does before its own queries (Core statements skip it)."""
+    if session.autoflush:
+        session.flush()
 
 
 def _one(views: list[MemberView]) -> MemberView | None:
@@ -79,7 +161,7 @@ def _one(views: list[MemberView]) -> MemberView | None:
 
 def member_view(session: Session, member_id: int) -> MemberView:
     """One member by id."""
-    view = _one(_member_views(session, Member.id == member_id))
+    view = _one(_member_views(session, MEMBERS.c.id == member_id))
     if view is None:
         raise NotFound("No member with id {id}.", id=member_id)
     return view
@@ -87,36 +169,29 @@ def member_view(session: Session, member_id: int) -> MemberView:
 
 def find_member(session: Session, handle: str) -> MemberView | None:
     """One member by handle (case-insensitive, a leading @ is ignored)."""
-    return _one(_member_views(session, Member.handle == handle.lstrip("@").lower()))
+    _flush_pending(session)
+    return _one(_views(session.execute(_by_handle(), {"handle": handle.lstrip("@").lower()})))
 
 
 def list_members(session: Session, *, active_only: bool = True) -> list[MemberView]:
     """Every member, by handle."""
-    criteria = [Member.active.is_(True)] if active_only else []
-    return _member_views(session, *criteria, order_by=Member.handle)
+    criteria = [MEMBERS.c.active.is_(True)] if active_only else []
+    return _member_views(session, *criteria, order_by=MEMBERS.c.handle)
 
 
 def resolve_sender(
     session: Session, channel: str, workspace: str, platform_user_id: str, *, by_handle: bool
 ) -> MemberView | None:
-    """The member behind a chat account, or None for a stranger.
+    """The member behind a chat account, or None for a stranger; one query either way.
 
     Built-in channels (web chat, console) authenticate members themselves and pass the handle
     (``by_handle``); platforms are looked up through chat identities, exact workspace first.
     """
     if by_handle:
         return find_member(session, platform_user_id)
-    member_id = session.scalar(
-        select(ChatIdentity.member_id)
-        .where(
-            ChatIdentity.channel == channel,
-            ChatIdentity.platform_user_id == platform_user_id,
-            ChatIdentity.workspace.in_((workspace, "")),
-        )
-        .order_by(ChatIdentity.workspace.desc())
-        .limit(1)
-    )
-    return _one(_member_views(session, Member.id == member_id)) if member_id else None
+    _flush_pending(session)
+    params = {"channel": channel, "user": platform_user_id, "workspace": workspace}
+    return _one(_views(session.execute(_by_identity(), params)))
 
 
 def set_locale(session: Session, member_id: int, locale: str, now: datetime) -> MemberView:
@@ -223,7 +298,7 @@ def web_session_member(session: Session, secret: str, now: datetime) -> MemberVi
     token = session.get(MemberToken, token_hash(secret))
     if token is None or token.purpose != "web_session" or token.expires_at <= now:
         return None
-    view = _one(_member_views(session, Member.id == token.member_id))
+    view = _one(_member_views(session, MEMBERS.c.id == token.member_id))
     return view if view and view.active else None
 
 

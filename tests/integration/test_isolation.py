@@ -1,0 +1,115 @@
+"""One failing event undoes only its own changes, whether or not it wrote before failing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapters.memory.client import MemoryClient
+from adapters.memory.translate import say
+from bot.app import Runtime, build_runtime
+from bot.config import Settings
+from bot.context import CommandContext
+from bot.pipeline.inbox import store_events
+from bot.pipeline.tables import InboxRow, OutboxRow
+from bot.replies import Message, Reply
+from bot.router import CommandSpec, NoArgs
+from domain.directory.importer import import_org
+from domain.directory.services import find_member, set_locale
+from domain.shared.clock import SystemClock
+from domain.shared.errors import Conflict
+from tests.support import ORG_YAML
+
+NOW = SystemClock().now()
+
+
+def write_then_refuse(ctx: CommandContext, _args: NoArgs) -> Message:
+    set_locale(ctx.session, ctx.actor.id, "en", ctx.now)
+    raise Conflict("Changed my mind.")
+
+
+def write_then_crash(ctx: CommandContext, _args: NoArgs) -> Message:
+    set_locale(ctx.session, ctx.actor.id, "en", ctx.now)
+    raise RuntimeError("kaput")
+
+
+def refuse(ctx: CommandContext, _args: NoArgs) -> Message:
+    raise Conflict("Not today.")
+
+
+def switch_to_english(ctx: CommandContext, _args: NoArgs) -> Message:
+    set_locale(ctx.session, ctx.actor.id, "en", ctx.now)
+    return Reply("done")
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """A pipeline whose worker is driven by hand, one batch at a time (nothing started)."""
+    rt = build_runtime(settings, [MemoryClient("memory")])
+    for name, handler in (
+        ("writerefuse", write_then_refuse),
+        ("writecrash", write_then_crash),
+        ("refuse", refuse),
+        ("english", switch_to_english),
+    ):
+        rt.router.add(CommandSpec(name=name, summary="test", handler=handler))
+    await rt.db.run(lambda s: import_org(s, ORG_YAML, NOW))
+    try:
+        yield rt
+    finally:
+        await rt.db.dispose()
+
+
+async def one_batch(rt: Runtime, commands: list[tuple[str, str]]) -> list[str]:
+    events = [say(handle, text, event_id=f"{handle}-{text}") for handle, text in commands]
+    dialect = rt.db.dialect
+    await rt.db.run(lambda s: store_events(s, events, dialect, NOW))
+    handled = await rt.workers.run_once()
+    assert len(handled) == len(commands)
+    return [h.outcome for h in handled]
+
+
+def state(session: Session) -> tuple[str, list[str], list[str]]:
+    bob = find_member(session, "bob")
+    assert bob is not None
+    inbox = list(session.scalars(select(InboxRow.status).order_by(InboxRow.id)))
+    replies = [
+        payload.get("text", payload.get("title", ""))
+        for payload in session.scalars(select(OutboxRow.payload).order_by(OutboxRow.id))
+    ]
+    return bob.locale, inbox, replies
+
+
+@pytest.mark.parametrize(
+    ("command", "outcome", "status"),
+    [("/writerefuse", "refused", "done"), ("/writecrash", "error", "failed")],
+)
+async def test_an_event_that_fails_after_writing_is_undone_alone(
+    runtime: Runtime, command: str, outcome: str, status: str
+) -> None:
+    outcomes = await one_batch(
+        runtime, [("alice", "/ping"), ("bob", command), ("carol", "/english")]
+    )
+    assert outcomes == ["ok", outcome, "ok"]
+    locale, inbox, replies = await runtime.db.run(state)
+    assert locale == "zh_CN"  # bob's change was undone
+    assert inbox == ["done", status, "done"]
+    assert len(replies) == 3  # one answer each: the earlier events took effect once
+    assert replies[0] == "pong" and replies[2] == "done"
+    expected = "Changed my mind." if outcome == "refused" else "问题编号"  # the crash reference
+    assert expected in replies[1]
+    carol = await runtime.db.run(lambda s: find_member(s, "carol"))
+    assert carol is not None and carol.locale == "en"
+
+
+async def test_an_event_that_fails_before_writing_is_answered_in_the_same_batch(
+    runtime: Runtime,
+) -> None:
+    outcomes = await one_batch(runtime, [("alice", "/english"), ("bob", "/refuse")])
+    assert outcomes == ["ok", "refused"]
+    _locale, inbox, replies = await runtime.db.run(state)
+    assert inbox == ["done", "done"]
+    assert replies == ["done", "Not today."]
