@@ -41,13 +41,11 @@ outbox_cli = typer.Typer(help="Outgoing messages: inspect, retry, drop.", no_arg
 cli.add_typer(db_cli, name="db")
 cli.add_typer(org_cli, name="org")
 cli.add_typer(outbox_cli, name="outbox")
+telegram_cli = typer.Typer(help="Telegram: connect the bot.", no_args_is_help=True)
+cli.add_typer(telegram_cli, name="telegram")
 # soft_wrap: a line printed to a pipe stays one line (URLs, codes and problems get copied)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-telegram_cli = typer.Typer(help="Telegram: connect the bot.", no_args_is_help=True)
-cli.add_typer(telegram_cli, name="telegram")
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 
 def _settings() -> Settings:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bot.events import Address, InboundEvent
 from bot.i18n import t
 from bot.pipeline.outbox import OutboxWriter
+from bot.pipeline.prompts import open_prompt
 from bot.replies import Message
 from bot.router import Router
 from domain.directory.reach import preferred_account
@@ -20,6 +21,8 @@ from domain.directory.services import member_view
 from domain.directory.views import MemberView, OrgView
 from domain.timers.reminders import RecordState
 from domain.timers.services import TimerView
+
+PROMPT_TTL = timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,32 @@ class CommandContext:
     def notify(self, member_id: int, message: Message, *, subject: str | None = None) -> int:
         """Send to a member where they prefer to be reached (their chosen channel, or the first)."""
         return notify_member(self.session, self.outbox, self.policies, member_id, message, subject)
+
+    def ask(
+        self,
+        prompt: str,
+        question: Message,
+        state: dict[str, Any] | None = None,
+        ttl: timedelta = PROMPT_TTL,
+    ) -> int:
+        """Ask the actor something: their next message here goes to the prompt handler ``prompt``.
+
+        ``state`` (JSON-safe) is handed to that handler with the answer; "cancel" drops it.
+        """
+        open_prompt(
+            self.session,
+            self.origin.key,
+            self.actor.id,
+            prompt,
+            state or {},
+            self.now,
+            self.now + ttl,
+        )
+        return self.reply(question)
+
+    def update_cards(self, subject: str, message: Message) -> int:
+        """Replace every copy of the cards about ``subject`` (e.g. each approver's)."""
+        return self.outbox.edit_subject(subject, message)
 
     def edit_card(self, message: Message) -> int:
         """Replace the card whose button was tapped (or answer anew if there is none)."""

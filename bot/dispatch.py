@@ -22,9 +22,10 @@ from bot.logging import get_logger
 from bot.parsing import ArgumentError, CommandLine, bind_words, split_command
 from bot.pipeline.inbox import Claimed, finish, finish_many
 from bot.pipeline.outbox import OutboxWriter
+from bot.pipeline.prompts import OpenPrompt, take_prompt
 from bot.pipeline.tables import ActionTokenRow
 from bot.replies import Message, Reply
-from bot.router import CommandSpec, Router
+from bot.router import ActionSpec, CommandSpec, Router
 from domain.directory.services import get_org, resolve_sender
 from domain.directory.views import MemberView, OrgView
 from domain.shared.db import rows_changed
@@ -33,6 +34,7 @@ from domain.shared.errors import DomainError
 log = get_logger("bizbot.dispatch")
 
 TAP_COMMAND = "tap"
+CANCEL_WORDS = frozenset({"cancel", "/cancel", "取消", "/取消", "算了", "stop"})
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what bot.pipeline.outbox.new_token makes
 
 
@@ -159,7 +161,7 @@ class Dispatcher:
             return self._tap(ctx, event.action_token)
         line = split_command(event.text)
         if line is None:
-            return self._message(ctx)
+            return self._message(ctx, trace)
         return self._command(ctx, line, trace)
 
     def _stranger(
@@ -226,11 +228,34 @@ class Dispatcher:
         ctx.reply(Reply(sentences(ctx.locale, parts)))
         return "unknown"
 
-    def _message(self, ctx: CommandContext) -> str:
+    def _message(self, ctx: CommandContext, trace: Trace) -> str:
+        """Plain text: the answer to an open question, a command typed without its slash in a
+        direct chat (``help``, ``帮助``), or a hint."""
+        prompt = take_prompt(ctx.session, ctx.origin.key, ctx.actor.id, ctx.now)
+        text = ctx.event.text.strip()
+        if prompt is not None:
+            return self._answer_prompt(ctx, prompt, text, trace)
+        first = text.split(maxsplit=1)[0].lower() if text else ""
+        if ctx.event.is_direct and self.router.find(first) is not None:
+            line = split_command("/" + text)
+            assert line is not None
+            return self._command(ctx, line, trace)
         if self.message_handler is not None:
             return _answer(ctx, self.message_handler(ctx))
-        ctx.reply(Reply(ctx.t(_("Commands start with /. Type /help to see what you can do."))))
+        ctx.reply(Reply(ctx.t(_("Type help (or /help) to see what you can do."))))
         return "ok"
+
+    def _answer_prompt(
+        self, ctx: CommandContext, prompt: OpenPrompt, text: str, trace: Trace
+    ) -> str:
+        trace.command = f"prompt:{prompt.name}"
+        if text.lower() in CANCEL_WORDS:
+            ctx.reply(Reply(ctx.t(_("Cancelled."))))
+            return "ok"
+        spec = self.router.prompt(prompt.name)
+        if spec is None:
+            raise LookupError(f"no prompt handler {prompt.name!r}")
+        return _answer(ctx, spec.handler(ctx, text, prompt.state))
 
     def _tap(self, ctx: CommandContext, token: str) -> str:
         """A button tap: check the token, who taps it and whether it is still live, then act."""
@@ -249,6 +274,9 @@ class Dispatcher:
             )
             ctx.reply(Reply(ctx.t(_("This button is not for you."))))
             return "refused"
+        ctx.card_id = row.outbox_id
+        if row.single_use and row.used_at is not None:
+            return _stale(ctx, row, spec)
         if row.expires_at is not None and row.expires_at <= ctx.now:
             ctx.reply(Reply(ctx.t(_("This button has expired."))))
             return "refused"
@@ -256,8 +284,9 @@ class Dispatcher:
             log.warning("refused.permission", member=ctx.actor.handle, action=row.action)
             ctx.reply(Reply(ctx.t(_("You may not do that."))))
             return "refused"
-        ctx.card_id = row.outbox_id
-        return _answer(ctx, _use_token(ctx, row, spec.handler))
+        if row.single_use and not _use_token(ctx, row):
+            return _stale(ctx, row, spec)
+        return _answer(ctx, spec.handler(ctx, row.target, dict(row.args)))
 
     def _report_crash(
         self,
@@ -319,16 +348,34 @@ def _answer(ctx: CommandContext, answer: Message | None) -> str:
     return "ok"
 
 
-def _use_token(ctx: CommandContext, row: ActionTokenRow, handler: Any) -> Message | None:
-    if row.single_use:
-        used = ctx.session.execute(
+def _use_token(ctx: CommandContext, row: ActionTokenRow) -> bool:
+    """Use a single-use token once (compare-and-set); its single-use siblings die too."""
+    used = ctx.session.execute(
+        update(ActionTokenRow)
+        .where(ActionTokenRow.token == row.token, ActionTokenRow.used_at.is_(None))
+        .values(used_at=ctx.now)
+    )
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    if row.outbox_id is not None:
+        ctx.session.execute(
             update(ActionTokenRow)
-            .where(ActionTokenRow.token == row.token, ActionTokenRow.used_at.is_(None))
+            .where(
+                ActionTokenRow.outbox_id == row.outbox_id,
+                ActionTokenRow.single_use.is_(True),
+                ActionTokenRow.used_at.is_(None),
+            )
             .values(used_at=ctx.now)
         )
-        if used.rowcount != 1:  # type: ignore[attr-defined]
-            raise DomainError(_("That was already done."))
-    return handler(ctx, row.target, dict(row.args))  # type: ignore[no-any-return]
+    return True
+
+
+def _stale(ctx: CommandContext, row: ActionTokenRow, spec: ActionSpec) -> str:
+    """A button whose card moved on: show the current state if the action can, else say so."""
+    if spec.on_stale is not None:
+        return _answer(ctx, spec.on_stale(ctx, row.target, dict(row.args)))
+    ctx.reply(Reply(ctx.t(_("That was already done."))))
+    return "stale"
 
 
 def _stranger_view(event: InboundEvent, locale: str, org: OrgView) -> MemberView:

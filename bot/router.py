@@ -33,6 +33,7 @@ class NoArgs(BaseModel):
 
 CommandHandler = Callable[["CommandContext", Any], "Message | None"]
 ActionHandler = Callable[["CommandContext", str, dict[str, Any]], "Message | None"]
+PromptHandler = Callable[["CommandContext", str, dict[str, Any]], "Message | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,15 @@ class ActionSpec:
     name: str
     handler: ActionHandler
     permission: Permission = Permission.USE
+    on_stale: ActionHandler | None = None  # answers a used button with the current state
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSpec:
+    """What takes the answer to a question Bizbot asked (``CommandContext.ask``)."""
+
+    name: str
+    handler: PromptHandler
 
 
 class Router:
@@ -90,6 +100,7 @@ class Router:
         self._commands: dict[str, CommandSpec] = {}
         self._by_name: dict[str, CommandSpec] = {}
         self._actions: dict[str, ActionSpec] = {}
+        self._prompts: dict[str, PromptSpec] = {}
 
     def add(self, spec: CommandSpec) -> None:
         """Register a command under its name and aliases; a clash is a programming error."""
@@ -105,6 +116,16 @@ class Router:
         if spec.name in self._actions:
             raise ValueError(f"action {spec.name!r} is registered twice")
         self._actions[spec.name] = spec
+
+    def add_prompt(self, spec: PromptSpec) -> None:
+        """Register what answers a kind of question."""
+        if spec.name in self._prompts:
+            raise ValueError(f"prompt {spec.name!r} is registered twice")
+        self._prompts[spec.name] = spec
+
+    def prompt(self, name: str) -> PromptSpec | None:
+        """The answer handler for a kind of question."""
+        return self._prompts.get(name)
 
     def find(self, name: str) -> CommandSpec | None:
         """The command with this name or alias."""

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 from bot.context import CommandContext
 from bot.dispatch import HOW_TO_BIND
 from bot.i18n import _
+from bot.pipeline.prompts import close_prompt
 from bot.replies import Action, Button, Card, CardStatus, Message, Reply
 from bot.replies import Field as CardField
 from bot.router import ActionSpec, Audience, CommandSpec, NoArgs, Router
@@ -99,6 +100,13 @@ def ping(ctx: CommandContext, _args: NoArgs) -> Message:
     return Reply(ctx.t(_("pong")))
 
 
+def cancel(ctx: CommandContext, _args: NoArgs) -> Message:
+    """Drop the question Bizbot is waiting for an answer to, if any."""
+    if close_prompt(ctx.session, ctx.origin.key, ctx.actor.id):
+        return Reply(ctx.t(_("Cancelled.")))
+    return Reply(ctx.t(_("There is nothing to cancel.")))
+
+
 def change_language(ctx: CommandContext, args: LangArgs) -> Message:
     """Set the language Bizbot speaks to the actor, or offer the choice."""
     if args.language is None:
@@ -142,6 +150,14 @@ def register(router: Router) -> None:
         )
     )
     router.add(CommandSpec(name="ping", summary=_("Check that Bizbot is listening"), handler=ping))
+    router.add(
+        CommandSpec(
+            name="cancel",
+            summary=_("Stop answering the question Bizbot asked"),
+            handler=cancel,
+            aliases=("取消",),
+        )
+    )
     router.add(
         CommandSpec(
             name="lang",

@@ -96,8 +96,9 @@ def prefer(ctx: CommandContext, args: PreferArgs) -> Message:
     """Choose the chat app notifications go to, or show the choice as buttons."""
     if args.channel:
         return _set_preference(ctx, args.channel.lower())
-    current = preferred_account(ctx.session, ctx.actor.id, ctx.policies.notify_channels)
-    channels = sorted({a.channel for a in accounts_of(ctx.session, ctx.actor.id)})
+    built_in = ctx.policies.built_in_channel
+    current = preferred_account(ctx.session, ctx.actor.id, ctx.policies.notify_channels, built_in)
+    channels = sorted({a.channel for a in accounts_of(ctx.session, ctx.actor.id, built_in)})
     buttons = tuple(
         Button(CHANNEL_NAMES.get(c, c), Action("prefer.set", target=c), command=f"/prefer {c}")
         for c in channels
@@ -114,7 +115,9 @@ def prefer(ctx: CommandContext, args: PreferArgs) -> Message:
 
 
 def _set_preference(ctx: CommandContext, channel: str) -> Card:
-    set_preferred_channel(ctx.session, ctx.actor.id, channel, ctx.now)
+    set_preferred_channel(
+        ctx.session, ctx.actor.id, channel, ctx.now, ctx.policies.built_in_channel
+    )
     return Card(
         title=ctx.t(_("Where should I reach you?")),
         body=ctx.t(

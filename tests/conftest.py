@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -105,6 +106,8 @@ async def chat(settings: Settings) -> AsyncIterator[Chat]:
     """A running pipeline on the test org, with two memory channels to talk through."""
     memory, platform = MemoryClient("memory"), MemoryClient("chat")
     runtime = build_runtime(settings, [memory, platform])
+    # the memory channel stands in for the web chat: members are reached there by handle
+    runtime.dispatcher.policies = replace(runtime.dispatcher.policies, built_in_channel="memory")
     now = SystemClock().now()
     await runtime.db.run(lambda s: import_org(s, ORG_YAML, now))
     await runtime.start()

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Update, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Select, Update, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -76,6 +76,7 @@ class OutboxWriter:
         if original is None:
             raise LookupError(f"no outbox row {original_id}")
         address = Address(original.channel, original.conversation, original.workspace)
+        retire_tokens(self.session, original_id, self.now)  # the old version's buttons die
         minted, tokens = self._mint(message, recipient_id)
         row_id = self._insert(address, minted, "edit", original.subject, original_id, context)
         if tokens:
@@ -83,6 +84,19 @@ class OutboxWriter:
                 token["outbox_id"] = original_id
             self.session.execute(insert(ActionTokenRow), tokens)
         return row_id
+
+    def edit_subject(self, subject: str, message: Message) -> int:
+        """Replace every copy of the cards about ``subject`` that is or will be shown."""
+        originals = self.session.scalars(
+            select(OutboxRow.id).where(
+                OutboxRow.subject == subject,
+                OutboxRow.kind == "send",
+                OutboxRow.status.not_in((OutboxStatus.DEAD, OutboxStatus.DROPPED)),
+            )
+        ).all()
+        for original_id in originals:
+            self.edit(original_id, message, recipient_id=None)
+        return len(originals)
 
     def _insert(
         self,
@@ -147,6 +161,18 @@ class OutboxWriter:
             )
             buttons.append(replace(button, action=None, token=token))
         return message.with_buttons(tuple(buttons)), rows
+
+
+def retire_tokens(session: Session, outbox_id: int, now: datetime) -> None:
+    """End every live button of a card (used for single-use ones, expired for the rest)."""
+    session.execute(
+        update(ActionTokenRow)
+        .where(
+            ActionTokenRow.outbox_id == outbox_id,
+            or_(ActionTokenRow.expires_at.is_(None), ActionTokenRow.expires_at > now),
+        )
+        .values(used_at=func.coalesce(ActionTokenRow.used_at, now), expires_at=now)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,3 +146,18 @@ def first_open(table: Table, statuses: tuple[str, ...], *, postgresql: bool) -> 
 def is_postgresql(session: Session) -> bool:
     """Whether the session talks to PostgreSQL."""
     return session.get_bind().dialect.name == "postgresql"
+
+
+class PromptRow(Base):
+    """A question waiting for a member's next message in a conversation (one per member there)."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (UniqueConstraint("conversation_key", "member_id"),)
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    conversation_key: Mapped[str] = mapped_column(String(400))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    state: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -51,9 +51,11 @@ def preferred_account(
     return (chosen or usable)[0]
 
 
-def set_preferred_channel(session: Session, member_id: int, channel: str, now: datetime) -> None:
+def set_preferred_channel(
+    session: Session, member_id: int, channel: str, now: datetime, built_in: str = BUILT_IN
+) -> None:
     """Choose where a member's notifications go; they must have an account there."""
-    if channel not in {a.channel for a in accounts_of(session, member_id)}:
+    if channel not in {a.channel for a in accounts_of(session, member_id, built_in)}:
         raise Conflict(
             "You have no {channel} account linked. Link one with /bind first.", channel=channel
         )

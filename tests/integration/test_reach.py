@@ -47,13 +47,14 @@ async def test_notifications_follow_the_preferred_channel(chat: Chat) -> None:
 
     card = await chat.say("U-BOB", "/prefer", channel="chat")
     assert isinstance(card.message, Card)
-    webchat_button = card.message.buttons[0]
-    assert webchat_button.command == "/prefer webchat"
-    await chat.tap("U-BOB", webchat_button.token, channel="chat")
-    assert "Web chat" in card.text  # the card was edited in place
+    built_in = card.message.buttons[0]
+    assert built_in.command == "/prefer memory"
+    await chat.tap("U-BOB", built_in.token, channel="chat")
+    assert "memory" in card.text  # the card was edited in place
     await chat.say("alice", "/poke bob")
     poked = (await chat.runtime.db.run(lambda s: list_outbox(s, None, 2)))[1]
-    assert (poked.channel, poked.conversation) == ("webchat", "bob")
+    assert (poked.channel, poked.conversation) == ("memory", "bob")
+    assert chat.memory.last("bob").text == "Alice Admin pokes you"
 
     refused = await chat.say("bob", "/prefer slack")
     assert "/绑定" in refused.text
