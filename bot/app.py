@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from adapters.console.client import ConsoleClient
 from adapters.console.repl import run_console
+from adapters.console.translate import address_of as console_address
 from adapters.dingtalk.channel import DingTalkChannel
 from adapters.slack.channel import SlackChannel, SlackConfig
 from adapters.telegram import channel as telegram
@@ -198,8 +199,9 @@ def build_runtime(
     *,
     db: Database | None = None,
     clock: Clock | None = None,
+    deliver_only: frozenset[str] | None = None,
 ) -> Runtime:
-    """Wire the pipeline for the given channel clients."""
+    """Wire the pipeline for the given channel clients (``deliver_only``: conversation keys)."""
     db = db or open_database(
         settings.database_url.get_secret_value(), pool_size=settings.db_pool_size
     )
@@ -217,6 +219,7 @@ def build_runtime(
         max_attempts=settings.outbox_max_attempts,
         poll_interval=settings.poll_interval,
         crash_at=settings.crash_at,
+        conversations=deliver_only,
     )
     dispatcher = Dispatcher(
         router,
@@ -238,7 +241,10 @@ def build_runtime(
         on_replies=relay.wake,
     )
     inbox: GroupCommit[InboundEvent, Accepted] = GroupCommit(
-        db, lambda s, events: store_events(s, events, db.dialect, clock.now()), name="inbox"
+        db,
+        lambda s, events: store_events(s, events, db.dialect, clock.now()),
+        name="inbox",
+        urgent=True,  # the platform's acknowledgement waits on it
     )
     return Runtime(
         settings, db, clock, metrics, router, by_channel, dispatcher, workers, relay, inbox
@@ -363,17 +369,19 @@ async def console(settings: Settings, handle: str, stdin: TextIO, interactive: b
     configure_logging(json=settings.log_json, level="WARNING")
     out = Console(highlight=False)
     client = ConsoleClient(out)
-    runtime = build_runtime(settings, [client])
+    handle = handle.lstrip("@").lower()
+    mine = frozenset({console_address(handle).key})  # other consoles' replies are theirs
+    runtime = build_runtime(settings, [client], deliver_only=mine)
     await prepare_database(settings, runtime.db, runtime.clock)
     members = {m.handle: m for m in await runtime.db.run(list_members)}
-    if handle.lstrip("@").lower() not in members:
+    if handle not in members:
         print(f"bizbot: no active member with handle {handle!r}", file=sys.stderr)
         await runtime.db.dispose()
         return 2
     await runtime.start()
     try:
         await run_console(
-            handle.lstrip("@").lower(),
+            handle,
             client,
             runtime.ingest,
             runtime.settle,
