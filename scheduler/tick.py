@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.context import Policies, TimerContext, TimerHandler
+from bot.faults import TIMER_BATCH_BEFORE_COMMIT, crash_point
 from bot.logging import get_logger
 from bot.metrics import Metrics
 from bot.pipeline.outbox import OutboxWriter
@@ -39,6 +40,7 @@ class TimerTick:
         next_due: NextDue,
         on_messages: Callable[[], None],
         batch: int = BATCH,
+        crash_at: str = "",
     ) -> None:
         self._db = db
         self._clock = clock
@@ -49,6 +51,7 @@ class TimerTick:
         self._next_due = next_due
         self._on_messages = on_messages
         self._batch = batch
+        self._crash_at = crash_at
 
     async def run(self) -> int:
         """Fire every due timer, batch by batch, within the tick's time budget."""
@@ -69,6 +72,8 @@ class TimerTick:
         outbox = OutboxWriter(session, now, None, self._action_ttl)
         for timer in timers:
             self._fire(session, timer, now, outbox)
+        if timers:
+            crash_point(self._crash_at, TIMER_BATCH_BEFORE_COMMIT)
         return len(timers), outbox.written > 0
 
     def _fire(self, session: Session, timer: Timer, now: datetime, outbox: OutboxWriter) -> None:
