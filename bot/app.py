@@ -39,6 +39,7 @@ from bot.router import Router
 from bot.web import add_ops_routes, errors_middleware
 from bot.webauth import DirectoryWebAuth, PipelineHistory
 from commands import register_all, timer_handlers
+from domain.digest.services import sync_digest_timers
 from domain.directory.importer import import_org
 from domain.directory.reach import HANDLE_CHANNELS
 from domain.directory.services import list_members
@@ -255,6 +256,7 @@ def build_tick(runtime: Runtime) -> TimerTick:
         action_ttl=timedelta(hours=runtime.settings.action_ttl_hours),
         next_due=next_occurrence,
         on_messages=runtime.relay.wake,
+        crash_at=runtime.settings.crash_at,
     )
 
 
@@ -265,6 +267,7 @@ def build_scheduler_for(runtime: Runtime) -> AsyncIOScheduler:
     retention = timedelta(days=settings.retention_days)
     jobs = [
         PeriodicJob("prune", {"minute": 17}, hourly, lambda s, now: prune(s, now - retention)),
+        PeriodicJob("digest-sync", {"minute": 5}, hourly, sync_digest_timers),
     ]
     return build_scheduler(tick, JobRunner(runtime.db, runtime.clock), jobs)
 
@@ -276,6 +279,7 @@ async def serve(settings: Settings) -> None:
     channels = platform_channels(settings)
     runtime = build_runtime(settings, [WebChatClient(hub), *(c.client for c in channels)])
     await prepare_database(settings, runtime.db, runtime.clock)
+    await runtime.db.run(lambda s: sync_digest_timers(s, runtime.clock.now()))  # then hourly
     await runtime.start()
     clock_work = build_scheduler_for(runtime)
     clock_work.start()

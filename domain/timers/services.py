@@ -135,6 +135,24 @@ def pending_for(session: Session, owner_id: int, kind: str) -> list[TimerView]:
     return [view_of(t) for t in rows]
 
 
+def pending_between(
+    session: Session, owner_id: int, kind: str, start: datetime, end: datetime
+) -> list[TimerView]:
+    """A member's pending timers of a kind due in ``[start, end)``, soonest first."""
+    rows = session.scalars(
+        select(Timer)
+        .where(
+            Timer.owner_id == owner_id,
+            Timer.kind == kind,
+            Timer.status == TimerStatus.PENDING,
+            Timer.due_at >= start,
+            Timer.due_at < end,
+        )
+        .order_by(Timer.due_at, Timer.id)
+    )
+    return [view_of(t) for t in rows]
+
+
 def claim_due(session: Session, now: datetime, limit: int, *, skip_locked: bool) -> list[Timer]:
     """Due pending timers, oldest first, held by this transaction until it ends (ix_timers_due)."""
     query = (
