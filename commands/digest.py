@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -161,10 +161,8 @@ def _today(session: Session, member: MemberView, now: datetime) -> DigestDay:
 
 
 def reminders_today(day: DigestDay) -> Section | None:
-    """Reminders still to go off today."""
-    due = pending_between(
-        day.session, day.member.id, REMINDER, day.now - timedelta(minutes=1), day.end
-    )
+    """Reminders still to go off today (or going off now)."""
+    due = pending_between(day.session, day.member.id, REMINDER, day.start, day.end)
     if not due:
         return None
     return Section(

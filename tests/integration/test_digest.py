@@ -157,7 +157,7 @@ async def test_one_digest_a_day_across_processes_and_when_moved(timed: Timed, db
 
 
 async def test_a_digest_too_late_after_downtime_is_skipped(timed: Timed) -> None:
-    await timed.say("bob", "/remind me every day at 18:00 timesheet")
+    await timed.say("bob", "/remind me wednesday 6pm timesheet")
     timed.clock.advance(timedelta(hours=22))  # Tuesday 08:00, then the server is down until 12:01
     timed.clock.advance(timedelta(hours=4, minutes=1))
     await timed.advance(timedelta(seconds=1))
