@@ -210,9 +210,10 @@ def waiting_notices(day: DigestDay) -> Section | None:
         return None
     locale = day.member.locale
     senders = {n.sender_id: member_view(day.session, n.sender_id).name for n in waiting}
+    ack = "/钉 收到" if locale.startswith("zh") else "/ding ack"
     return Section(
         "🔔 " + t(locale, _("Waiting for your Got it ({count})"), count=len(waiting)),
-        tuple(f"#{n.id} · {senders[n.sender_id]}: {n.text}  /ding ack {n.id}" for n in waiting),
+        tuple(f"#{n.id} · {senders[n.sender_id]}: {n.text}  {ack} {n.id}" for n in waiting),
     )
 
 
