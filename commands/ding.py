@@ -86,9 +86,10 @@ def _send(ctx: CommandContext, text: str) -> None:
     request = NoticeRequest(
         ctx.actor.id, terms.handles, terms.text, terms.interval, terms.max_repings
     )
-    notice = send_notice(
-        ctx.session, request, ctx.now, may_send_many=ctx.may(Permission.NOTICE_MANY)
-    )
+    with _logged_refusal(ctx, "send", 0):
+        notice = send_notice(
+            ctx.session, request, ctx.now, may_send_many=ctx.may(Permission.NOTICE_MANY)
+        )
     for recipient in notice.recipients:
         record_ping(ctx.session, notice.id, recipient.member_id, ctx.now)
         reader = member_view(ctx.session, recipient.member_id)

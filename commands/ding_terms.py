@@ -16,7 +16,7 @@ from bot.parsing import ArgumentError
 from domain.notices.services import DEFAULT_INTERVAL, DEFAULT_REPINGS
 
 HANDLE = re.compile(r"^\s*@([A-Za-z0-9._-]*[A-Za-z0-9_-])[\s,，、;；]*")
-NUMBER = r"(\d{1,4}|[一二两三四五六七八九十]{1,3})"
+NUMBER = r"(\d{1,4}|[一二两三四五六七八九]?十[一二三四五六七八九]?|[一二两三四五六七八九])"
 EVERY_EN = re.compile(
     r"(?:^|\s)every\s+(?:(?P<n>\d{1,4})\s*)?(?P<unit>m|mins?|minutes?|h|hrs?|hours?)\s*$", re.I
 )

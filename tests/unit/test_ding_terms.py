@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.parsing import ArgumentError, normalise
 from commands.ding_terms import DingTerms, parse_ding
@@ -33,6 +35,8 @@ MIN = timedelta(minutes=1)
         ("@bob 报价 最多 1 次", DingTerms(("bob",), "报价", 10 * MIN, 1)),
         ("＠bob 全角 每１０分钟", DingTerms(("bob",), "全角", 10 * MIN, 3)),
         ("@bob", DingTerms(("bob",), "", 10 * MIN, 3)),
+        ("@bob x 每十十十分钟", DingTerms(("bob",), "x 每十十十分钟", 10 * MIN, 3)),
+        ("@bob x 每二十五分钟 最多两次", DingTerms(("bob",), "x", 25 * MIN, 2)),
     ],
 )
 def test_ding_lines(line: str, expected: DingTerms) -> None:
@@ -43,3 +47,18 @@ def test_a_ding_without_names_is_explained() -> None:
     with pytest.raises(ArgumentError) as raised:
         parse_ding("the server is down")
     assert "@handle" in raised.value.message
+
+
+LETTERS = "@bo 每隔十两三半分钟小时最多次 every max 10mh,，"
+
+
+@given(st.text(alphabet=st.sampled_from(LETTERS), max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_any_line_is_read_or_explained(line: str) -> None:
+    try:
+        terms = parse_ding(normalise(line))
+    except ArgumentError:
+        return
+    assert terms.handles
+    assert terms.interval > timedelta(0)
+    assert terms.max_repings >= 0
