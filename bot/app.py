@@ -45,6 +45,7 @@ from bot.router import Router
 from bot.web import add_ops_routes, errors_middleware
 from bot.webauth import DirectoryWebAuth, PipelineHistory
 from commands import register_all, timer_handlers
+from domain.digest.services import sync_digest_timers
 from domain.directory.importer import import_org
 from domain.directory.reach import HANDLE_CHANNELS
 from domain.directory.services import list_members
@@ -300,6 +301,7 @@ def build_tick(runtime: Runtime) -> TimerTick:
         action_ttl=timedelta(hours=runtime.settings.action_ttl_hours),
         next_due=next_occurrence,
         on_messages=runtime.relay.wake,
+        crash_at=runtime.settings.crash_at,
     )
 
 
@@ -310,6 +312,7 @@ def build_scheduler_for(runtime: Runtime) -> AsyncIOScheduler:
     retention = timedelta(days=settings.retention_days)
     jobs = [
         PeriodicJob("prune", {"minute": 17}, hourly, lambda s, now: prune(s, now - retention)),
+        PeriodicJob("digest-sync", {"minute": 5}, hourly, sync_digest_timers),
     ]
     return build_scheduler(tick, JobRunner(runtime.db, runtime.clock), jobs)
 
@@ -322,6 +325,7 @@ async def serve(settings: Settings) -> None:
     channels = platform_channels(settings, DirectoryExternalContacts(db))
     runtime = build_runtime(settings, [WebChatClient(hub), *(c.client for c in channels)], db=db)
     await prepare_database(settings, runtime.db, runtime.clock)
+    await runtime.db.run(lambda s: sync_digest_timers(s, runtime.clock.now()))  # then hourly
     await runtime.start()
     clock_work = build_scheduler_for(runtime)
     clock_work.start()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from bot.pipeline import tables as pipeline_tables
+from domain.digest import models as digest_models
 from domain.directory import models as directory_models
+from domain.notices import models as notice_models
 from domain.shared.db import Base
 from domain.timers import models as timer_models
 
 metadata = Base.metadata
-MODEL_MODULES = (pipeline_tables, directory_models, timer_models)
+MODEL_MODULES = (pipeline_tables, directory_models, timer_models, notice_models, digest_models)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.context import TimerHandler
 from bot.router import Router
-from commands import help, identity, reminders
+from commands import digest, ding, help, identity, reminders
 
 
 def register_all(router: Router) -> None:
@@ -12,8 +12,19 @@ def register_all(router: Router) -> None:
     help.register(router)
     identity.register(router)
     reminders.register(router)
+    ding.register(router)
+    digest.register(router, digest_sections())
 
 
 def timer_handlers() -> dict[str, TimerHandler]:
     """What to do when a timer of each kind fires."""
-    return {**reminders.TIMER_HANDLERS}
+    return {
+        **reminders.TIMER_HANDLERS,
+        **ding.TIMER_HANDLERS,
+        digest.KIND: digest.digest_handler(digest_sections()),
+    }
+
+
+def digest_sections() -> list[digest.DigestSection]:
+    """What the daily digest shows, in this order; each area adds its section here."""
+    return [digest.reminders_today, ding.waiting_notices]

@@ -382,3 +382,24 @@ def _adopt() -> Update:
         .where(OUTBOX.c.id == bindparam("row_id"))
         .values(platform_message_id=bindparam("message_id"))
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """A message queued about a subject (not an edit), and how far its delivery got."""
+
+    id: int
+    subject: str
+    status: str  # pending | sending | sent | dead | dropped
+
+
+def messages_about(session: Session, subjects: list[str]) -> list[Copy]:
+    """The messages sent about some subjects, oldest first (ix_outbox_subject)."""
+    if not subjects:
+        return []
+    rows = session.execute(
+        select(OutboxRow.id, OutboxRow.subject, OutboxRow.status)
+        .where(OutboxRow.subject.in_(subjects), OutboxRow.kind == "send")
+        .order_by(OutboxRow.id)
+    )
+    return [Copy(row_id, str(subject), status) for row_id, subject, status in rows]
