@@ -6,6 +6,7 @@ import asyncio
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -61,21 +62,29 @@ log = get_logger("bizbot.app")
 DEMO_ORG = Path(__file__).parent / "demo" / "org.yaml"
 
 
+def configured_platforms(settings: Settings) -> list[str]:
+    """The chat platforms whose settings are present."""
+    wecom_secrets = (settings.wecom_secret, settings.wecom_token, settings.wecom_encoding_aes_key)
+    enabled = {
+        "slack": bool(settings.slack_bot_token and settings.slack_signing_secret),
+        "telegram": bool(settings.telegram_bot_token),
+        "dingtalk": bool(settings.dingtalk_app_key and _secret(settings.dingtalk_app_secret)),
+        "wecom": bool(settings.wecom_corp_id and all(_secret(s) for s in wecom_secrets)),
+    }
+    return [name for name, on in enabled.items() if on]
+
+
 def platform_channels(
     settings: Settings, contacts: ExternalContacts | None = None
 ) -> list[Channel]:
-    """The chat platforms whose settings are present (constructing them does no I/O)."""
-    channels: list[Channel] = []
-    if settings.slack_bot_token and settings.slack_signing_secret:
-        channels.append(slack_channel(settings))
-    if settings.dingtalk_app_key and _secret(settings.dingtalk_app_secret):
-        channels.append(dingtalk_channel(settings))
-    wecom_secrets = (settings.wecom_secret, settings.wecom_token, settings.wecom_encoding_aes_key)
-    if settings.wecom_corp_id and all(_secret(s) for s in wecom_secrets):
-        channels.append(wecom_channel(settings, contacts))
-    if settings.telegram_bot_token:
-        channels.append(TelegramChannel(TelegramConfig.from_settings(settings)))
-    return channels
+    """The configured chat platforms (constructing them does no I/O)."""
+    builders: dict[str, Callable[[], Channel]] = {
+        "slack": lambda: slack_channel(settings),
+        "telegram": lambda: TelegramChannel(TelegramConfig.from_settings(settings)),
+        "dingtalk": lambda: dingtalk_channel(settings),
+        "wecom": lambda: wecom_channel(settings, contacts),
+    }
+    return [builders[name]() for name in configured_platforms(settings)]
 
 
 def dingtalk_channel(settings: Settings) -> DingTalkChannel:
@@ -121,7 +130,7 @@ def _secret(value: SecretStr | None) -> str:
 
 def deliverable_channels(settings: Settings) -> frozenset[str]:
     """Channels this installation delivers to: the web chat, and every configured platform."""
-    return frozenset({"webchat", *(c.client.channel for c in platform_channels(settings))})
+    return frozenset({"webchat", *configured_platforms(settings)})
 
 
 def build_router() -> Router:
