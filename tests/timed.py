@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
@@ -14,6 +14,7 @@ from bot.replies import Card
 from commands import timer_handlers
 from domain.directory.importer import import_org
 from domain.shared.db import Database
+from domain.timers.reminders import RecordState
 from scheduler.tick import TimerTick
 from tests.support import ORG_YAML, Chat, FakeClock
 
@@ -52,14 +53,19 @@ class Timed(Chat):
 
 @asynccontextmanager
 async def timed_chat(
-    settings: Settings, start: datetime, org: str = ORG_YAML
+    settings: Settings,
+    start: datetime,
+    org: str = ORG_YAML,
+    record_states: Mapping[str, RecordState] | None = None,
 ) -> AsyncIterator[Timed]:
     """A running pipeline on the test org (plus ``org``), its clock standing at ``start``."""
     clock = FakeClock(start)
     memory, platform = MemoryClient("memory"), MemoryClient("chat")
     runtime = build_runtime(settings, [memory, platform], clock=clock)
     runtime.dispatcher.policies = Policies(
-        notify_channels=frozenset({"memory"}), built_in_channel="memory"
+        notify_channels=frozenset({"memory"}),
+        built_in_channel="memory",
+        record_states=record_states or {},
     )
     await runtime.db.run(lambda s: import_org(s, ORG_YAML, start))
     if org != ORG_YAML:
