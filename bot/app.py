@@ -23,6 +23,7 @@ from adapters.slack.channel import SlackChannel, SlackConfig
 from adapters.webchat.client import Hub, WebChatClient
 from adapters.webchat.routes import WebChat, setup_routes
 from bot import migrate
+from bot.calendar_feed import add_calendar_feed
 from bot.config import Settings
 from bot.context import Policies
 from bot.dispatch import Dispatcher
@@ -186,6 +187,7 @@ def build_runtime(
         Policies(
             invite_ttl=timedelta(hours=settings.invite_ttl_hours),
             notify_channels=deliverable_channels(settings) | (set(by_channel) - {"console"}),
+            public_url=settings.base_url(),
         ),
     )
     workers = Workers(
@@ -220,6 +222,7 @@ def build_web(runtime: Runtime, hub: Hub) -> web.Application:
         secure_cookies=settings.base_url().startswith("https://"),
     )
     setup_routes(app, chat)
+    add_calendar_feed(app, runtime.db, runtime.clock, settings.base_url())
     return app
 
 

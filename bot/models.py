@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.pipeline import tables as pipeline_tables
+from domain.calendar import models as calendar_models
 from domain.directory import models as directory_models
 from domain.shared.db import Base
 from domain.timers import models as timer_models
 
 metadata = Base.metadata
-MODEL_MODULES = (pipeline_tables, directory_models, timer_models)
+MODEL_MODULES = (pipeline_tables, directory_models, timer_models, calendar_models)
