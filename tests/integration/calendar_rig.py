@@ -129,3 +129,15 @@ def labels(posted: Posted) -> list[str]:
     """A card's button labels."""
     assert isinstance(posted.message, Card)
     return [b.label for b in posted.message.buttons]
+
+
+def title(posted: Posted) -> str:
+    """A card's title."""
+    assert isinstance(posted.message, Card)
+    return posted.message.title
+
+
+def tokens(posted: Posted) -> dict[str, str]:
+    """A card's button tokens by label."""
+    assert isinstance(posted.message, Card)
+    return {b.label: b.token for b in posted.message.buttons}

@@ -15,7 +15,15 @@ from adapters.memory.translate import tap
 from bot.config import Settings
 from bot.replies import Card
 from domain.timers.models import Timer, TimerStatus
-from tests.integration.calendar_rig import EMMA_CHAT, Timed, calendar_rig, fields, labels
+from tests.integration.calendar_rig import (
+    EMMA_CHAT,
+    Timed,
+    calendar_rig,
+    fields,
+    labels,
+    title,
+    tokens,
+)
 
 MEETING = "📅 Meeting #1: Budget review"
 CREATE = "/meeting Budget review tomorrow 3pm for 1h with @bob @carol @emma at Room 5"
@@ -62,7 +70,7 @@ async def test_invitations_answers_and_the_organisers_tally(cal: Timed) -> None:
 async def test_a_double_tap_counts_once_and_an_answer_can_change(cal: Timed) -> None:
     await cal.say("alice", CREATE)
     bob = cal.card("bob", "📅")
-    [accept] = [b.token for b in bob.message.buttons if b.label == "接受"]  # type: ignore[union-attr]
+    accept = tokens(bob)["接受"]
     await cal.tap_as("bob", accept)
     again = await cal.tap_as("bob", accept)
     assert again.text == "你已经回复过了：已接受。"
@@ -75,9 +83,9 @@ async def test_a_double_tap_counts_once_and_an_answer_can_change(cal: Timed) -> 
 
 async def test_someone_elses_button_is_refused_and_logged(cal: Timed) -> None:
     await cal.say("alice", CREATE)
-    [accept, *_rest] = cal.card("bob", "📅").message.buttons  # type: ignore[union-attr]
+    accept = tokens(cal.card("bob", "📅"))["接受"]
     with capture_logs() as logs:
-        refused = await cal.tap_as("carol", accept.token)
+        refused = await cal.tap_as("carol", accept)
     assert refused.text == "This button is not for you."
     assert [e for e in logs if e["event"] == "refused.token_not_yours"]
     assert fields(cal.card("alice", MEETING))["No answer (3)"]
@@ -146,10 +154,7 @@ async def test_the_alarm_fires_once_fifteen_minutes_before_for_everyone_going(
     await cal.advance(timedelta(days=1, hours=4, minutes=44))  # Tue 14:44
     assert cal.cards("alice", "🔔") == []
     await cal.advance(timedelta(minutes=1))  # 14:45
-    for who in ("alice", "bob", "emma"):
-        alarm = cal.card(who, "🔔")
-        assert isinstance(alarm.message, Card)
-    assert cal.card("alice", "🔔").message.title == "🔔 Budget review starts in 15 minutes"  # type: ignore[union-attr]
+    assert title(cal.card("alice", "🔔")) == "🔔 Budget review starts in 15 minutes"
     assert fields(cal.card("emma", "🔔"))["When"] == "Tue, Dec 1 08:00–09:00"
     assert fields(cal.card("bob", "🔔"))["地点"] == "Room 5"
     assert cal.cards("carol", "🔔") == []  # declined
@@ -165,7 +170,8 @@ async def test_an_alarm_missed_while_offline_expires_with_a_notice(cal: Timed) -
     await cal.run_tick()
     assert cal.cards("alice", "🔔") == []
     missed = cal.card("alice", "⚠ Missed while offline: Budget review")
-    assert missed.message.body == (  # type: ignore[union-attr]
+    assert isinstance(missed.message, Card)
+    assert missed.message.body == (
         "Bizbot was not running when the alarm was due (Tue, Dec 1 14:45); "
         "the meeting started at Tue, Dec 1 15:00."
     )
@@ -179,14 +185,14 @@ async def test_an_alarm_late_but_before_the_start_is_still_given(cal: Timed) -> 
     await cal.say("alice", CREATE)
     cal.clock.advance(timedelta(days=1, hours=4, minutes=55))  # Tue 14:55, ten minutes late
     await cal.run_tick()
-    assert cal.card("alice", "🔔").message.title == "🔔 Budget review starts in 5 minutes"  # type: ignore[union-attr]
+    assert title(cal.card("alice", "🔔")) == "🔔 Budget review starts in 5 minutes"
     assert cal.cards("alice", "⚠") == []
 
 
 async def test_cancel_updates_every_card_and_cancels_the_alarm(cal: Timed) -> None:
     await cal.say("alice", CREATE)
     bob = cal.card("bob", "📅")
-    [accept] = [b.token for b in bob.message.buttons if b.label == "接受"]  # type: ignore[union-attr]
+    accept = tokens(bob)["接受"]
     await cal.tap_as("bob", accept)
     with capture_logs() as logs:
         refused = await cal.say("carol", "/meeting cancel 1")
@@ -195,7 +201,7 @@ async def test_cancel_updates_every_card_and_cancels_the_alarm(cal: Timed) -> No
 
     done = await cal.say("alice", "/meeting cancel 1")
     assert done.text == "Meeting #1 is cancelled; the attendees were told."
-    assert bob.message.title == "❌ 已取消：Budget review"  # type: ignore[union-attr]
+    assert title(bob) == "❌ 已取消：Budget review"
     assert labels(bob) == []
     assert cal.inbox("bob")[-1].text == (
         "❌ Alice Admin取消了会议 #1（Budget review，12月1日周二 15:00–16:00）。"
@@ -216,7 +222,7 @@ async def test_the_cancel_button_on_the_organisers_card(cal: Timed) -> None:
     await cal.say("alice", CREATE)
     mine = cal.card("alice", MEETING)
     await cal.press("alice", mine, "Cancel meeting")
-    assert mine.message.title == "❌ Cancelled: Budget review"  # type: ignore[union-attr]
+    assert title(mine) == "❌ Cancelled: Budget review"
     assert cal.card("carol", "❌ Cancelled: Budget review")
 
 
