@@ -5,8 +5,10 @@
 
 - The title comes first, then the time: the time is the first run of words (or, in Chinese,
   characters) after the title that reads as a time and is followed by nothing, or by ``at PLACE``.
-  If no such run exists, a time at the very start followed by the title is accepted too.
-  Quote a title that contains time words: ``"Q4 plan 2" tomorrow 3pm``.
+  If no such run exists, a time at the very start followed by the title is accepted too. A
+  time that has passed ("today 9am" at 10:00) is refused, never read as a shorter one ("9am");
+  a line that is all time has no title and is refused. Quote a title that contains time
+  words: ``"Q4 plan 2" tomorrow 3pm``.
 - After the time come the clauses, in any order: ``for 90m`` / ``for 1h30`` / ``for 1 hour`` /
   ``持续1小时`` / ``持续 一个半小时`` (default 1 hour); the attendees, ``@a @b`` (``with`` / ``和``
   and separators are optional); the place, ``at Room 5`` / ``在 3号会议室`` (the words up to the
@@ -279,6 +281,9 @@ def _title_and_when(words: list[str], locale: str, tz: str, now: datetime) -> tu
     """The title, the time and a place given right after the time."""
     if not words:
         raise ArgumentError(NO_TIME)
+    leading = _leading_time(words, locale, tz, now)
+    if leading is not None and not leading[1]:
+        raise ArgumentError(NO_TITLE)  # it is all time
     problem: UnparsableTime | None = None
     for title, rest in _splits(words):
         try:
@@ -291,16 +296,21 @@ def _title_and_when(words: list[str], locale: str, tz: str, now: datetime) -> tu
         place = _place_after(after)
         if place is not None:
             return " ".join(title), when, place
-    try:
-        when, after = split_when(words, locale, tz, now)
-    except UnparsableTime as exc:
-        if problem is None and exc.problem not in _NOT_A_TIME:
-            problem = exc
-    else:
-        if after and _place_word(after[0]) is None:
-            return " ".join(after), when, ""
-        raise ArgumentError(NO_TITLE)
+    if leading is not None and _place_word(leading[1][0]) is None:
+        return " ".join(leading[1]), leading[0], ""  # the time first, then the title
     raise problem or ArgumentError(NO_TIME)
+
+
+def _leading_time(
+    words: list[str], locale: str, tz: str, now: datetime
+) -> tuple[When, list[str]] | None:
+    """A time at the very start of the words, if any (a passed one is an error)."""
+    try:
+        return split_when(words, locale, tz, now)
+    except UnparsableTime as exc:
+        if exc.problem is Problem.PAST:
+            raise
+        return None
 
 
 _NOT_A_TIME = (Problem.UNREADABLE, Problem.MISSING)

@@ -143,13 +143,15 @@ def vtimezone(tz: str, since: datetime) -> list[str]:
     if not changes:
         moment = datetime(year, 1, 1, tzinfo=UTC)
         offset = _offset(zone, moment)
-        lines += _observance("STANDARD", "19700101T000000", offset, offset, zone.tzname(moment))
+        name = moment.astimezone(zone).tzname()
+        lines += _observance("STANDARD", "19700101T000000", offset, offset, name)
     for at in changes:
         before, after = _offset(zone, at - timedelta(seconds=1)), _offset(zone, at)
         wall = (at + _delta(before)).replace(tzinfo=None)
-        kind = "DAYLIGHT" if zone.dst(at) else "STANDARD"
+        local = at.astimezone(zone)
+        kind = "DAYLIGHT" if local.dst() else "STANDARD"
         rule = f"RRULE:FREQ=YEARLY;BYMONTH={wall.month};BYDAY={_nth_weekday(wall)}"
-        lines += _observance(kind, f"{wall:%Y%m%dT%H%M%S}", before, after, zone.tzname(at), rule)
+        lines += _observance(kind, f"{wall:%Y%m%dT%H%M%S}", before, after, local.tzname(), rule)
     return [*lines, "END:VTIMEZONE"]
 
 
@@ -168,13 +170,13 @@ def transitions(zone: ZoneInfo, year: int) -> list[datetime]:
     day = datetime(year, 1, 1, tzinfo=UTC)
     while day.year == year:
         following = day + timedelta(days=1)
-        if zone.utcoffset(day) != zone.utcoffset(following):
+        if _utc_offset(zone, day) != _utc_offset(zone, following):
             low, high = day, following
             while high - low > timedelta(seconds=1):
                 middle = low + (high - low) / 2
                 low, high = (
                     (middle, high)
-                    if zone.utcoffset(middle) == zone.utcoffset(low)
+                    if _utc_offset(zone, middle) == _utc_offset(zone, low)
                     else (low, middle)
                 )
             found.append(high.replace(microsecond=0))
@@ -182,8 +184,13 @@ def transitions(zone: ZoneInfo, year: int) -> list[datetime]:
     return found
 
 
+def _utc_offset(zone: ZoneInfo, moment: datetime) -> timedelta:
+    """The zone's offset at a UTC instant (``zone.utcoffset`` would read it as wall time)."""
+    return moment.astimezone(zone).utcoffset() or timedelta()
+
+
 def _offset(zone: ZoneInfo, moment: datetime) -> str:
-    return _format_offset(zone.utcoffset(moment) or timedelta())
+    return _format_offset(_utc_offset(zone, moment))
 
 
 def _delta(offset: str) -> timedelta:

@@ -78,6 +78,12 @@ class Timed(Chat):
         [token] = [b.token for b in posted.message.buttons if b.label == label]
         return await self.tap_as(who, token)
 
+    async def say_as(self, who: str, text: str) -> Posted:
+        """Say something as ``who`` on their own channel."""
+        if who == "emma":
+            return await self.say(EMMA_CHAT, text, channel="chat")
+        return await self.say(who, text)
+
     async def tap_as(self, who: str, token: str) -> Posted:
         """Tap a token as ``who`` on their own channel."""
         if who == "emma":
@@ -89,6 +95,7 @@ class Timed(Chat):
 async def calendar_rig(settings: Settings) -> AsyncIterator[Timed]:
     """The pipeline on the calendar test org at ``START``."""
     clock = FakeClock(START)
+    settings = settings.model_copy(update={"public_url": PUBLIC_URL})
     memory, platform = MemoryClient("memory"), MemoryClient("chat")
     runtime = build_runtime(settings, [memory, platform], clock=clock)
     runtime.dispatcher.policies = Policies(
