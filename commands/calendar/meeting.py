@@ -58,6 +58,10 @@ ANSWER_WORDS = {
     "maybe": Response.TENTATIVE,
     "待定": Response.TENTATIVE,
 }
+WHICH_MEETING = _(
+    "Which meeting, and (to move it) when? For example: /meeting cancel 12, "
+    "/meeting move 12 tomorrow 4pm, /meeting accept 12"
+)
 
 
 class MeetingArgs(BaseModel):
@@ -77,6 +81,8 @@ def meeting(ctx: CommandContext, args: MeetingArgs) -> Message | None:
         return move(ctx, number, words[2:])
     if number is not None and head in ANSWER_WORDS and len(words) == 2:
         return answer(ctx, number, ANSWER_WORDS[head])
+    if head in CANCEL_WORDS | MOVE_WORDS | ANSWER_WORDS.keys() and len(words) <= 2:
+        raise DomainError(WHICH_MEETING)
     create(ctx, read_meeting(words, ctx.locale, ctx.actor.timezone, ctx.now))
     return None
 

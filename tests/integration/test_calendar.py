@@ -284,6 +284,8 @@ async def test_bad_meetings_are_refused_with_a_reason_and_change_nothing(cal: Ti
             "/meeting Review tomorrow 3pm with @bob over there",
             "/meeting Review tomorrow 3pm with @bob alarm=soon",
             "/meeting Review today 9am with @bob",
+            "/meeting move 1",
+            "/meeting cancel",
         )
     ]
     assert answers == [
@@ -297,6 +299,11 @@ async def test_bad_meetings_are_refused_with_a_reason_and_change_nothing(cal: Ti
         'I can\'t read the alarm "soon". For example: alarm=30m, alarm=1h, alarm=off',
         '"today 9am" (2026-11-30 09:00) has already passed. Give a time ahead, for example: '
         "tomorrow 9am, friday 3pm, in 2 hours, Dec 1 9:30, every Monday 9am",
+        *[
+            "Which meeting, and (to move it) when? For example: /meeting cancel 12, "
+            "/meeting move 12 tomorrow 4pm, /meeting accept 12"
+        ]
+        * 2,
     ]
     assert await timers(cal) == []
     assert cal.inbox("bob") == []
