@@ -3,8 +3,10 @@
 Each meeting has at most one pending alarm timer (kind ``meeting_alarm``, subject
 ``meeting:ID``) for its next occurrence, due ``alarm_minutes`` before it starts. The alarm's late
 policy is ``expire`` with a grace of that lead: an alarm claimed after the meeting started is
-not given but reported as missed. Changes to one meeting lock its row first, so answers,
-cancelling and moving are applied one at a time and every card built afterwards sees them all.
+not given but reported as missed. A meeting that starts sooner than its alarm lead gets no
+alarm for that occurrence: the invitation is the notice. Changes to one meeting lock its row
+first, so answers, cancelling and moving are applied one at a time and every card built
+afterwards sees them all.
 """
 
 from __future__ import annotations

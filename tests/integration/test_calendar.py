@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from structlog.testing import capture_logs
 
 from adapters.memory.translate import tap
 from bot.config import Settings
 from bot.replies import Card
+from domain.calendar.models import CalendarEvent
 from domain.timers.models import Timer, TimerStatus
 from tests.integration.calendar_rig import (
     EMMA_CHAT,
@@ -307,3 +308,18 @@ async def test_bad_meetings_are_refused_with_a_reason_and_change_nothing(cal: Ti
     ]
     assert await timers(cal) == []
     assert cal.inbox("bob") == []
+
+
+async def test_a_card_pruned_from_the_outbox_is_sent_anew(cal: Timed) -> None:
+    await cal.say("alice", CREATE)
+    gone = 10**9  # as if the retention job had deleted the organiser's card
+    await cal.runtime.db.run(
+        lambda s: s.execute(update(CalendarEvent).values(organiser_card_id=gone))
+    )
+    await cal.press("bob", cal.card("bob", "📅"), "接受")
+    old, new = cal.cards("alice", MEETING)
+    assert fields(old)["No answer (3)"]
+    assert fields(new)["Accepted (1)"] == "李博 Bob"
+    await cal.press("carol", cal.card("carol", "📅"), "Decline")
+    assert len(cal.cards("alice", MEETING)) == 2  # the new card is the one edited from now on
+    assert fields(new)["Declined (1)"] == "Carol Chen"
