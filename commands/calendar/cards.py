@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 
-from bot.formatting import duration, moment
+from bot.formatting import moment
 from bot.i18n import _, normalise_locale, t
 from bot.replies import Action, Button, ButtonStyle, Card, CardStatus
 from bot.replies import Field as CardField
@@ -211,7 +211,7 @@ def alarm_card(event: EventView, starts_at: datetime, reader: MemberView, now: d
         fields.append(CardField(t(locale, _("Where")), event.place))
     fields.append(CardField(t(locale, _("With")), names(with_)))
     title = (
-        t(locale, _("🔔 {title} starts in {span}"), title=event.title, span=duration(ahead, locale))
+        t(locale, _("🔔 {title} starts in {span}"), title=event.title, span=length(ahead, locale))
         if ahead >= timedelta(minutes=1)
         else t(locale, _("🔔 {title} starts now"), title=event.title)
     )

@@ -67,7 +67,7 @@ class EventView:
         return next((a for a in self.attendees if a.person.id == member_id), None)
 
     def answered(self, response: Response) -> list[Person]:
-        """The attendees who gave this answer, in invitation order."""
+        """The attendees who gave this answer."""
         return [a.person for a in self.attendees if a.response == response]
 
     def participants(self) -> list[Person]:

@@ -1,5 +1,5 @@
 """A running pipeline for calendar tests: the test org plus Emma (Berlin, reached on the "chat"
-channel), a clock the test moves, and the timer tick run by hand."""
+channel) and Hana (HR), a clock the test moves, and the timer tick run by hand."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ EMMA = """  - handle: emma
     roles: [sales]
     locale: en
     timezone: Europe/Berlin
+  - handle: hana
+    name: Hana HR
+    department: Management
+    roles: [hr]
+    locale: en
 """
 CALENDAR_ORG = ORG_YAML + EMMA
 EMMA_CHAT = "U0EMMA"  # her conversation on the "chat" channel

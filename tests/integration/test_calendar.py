@@ -143,7 +143,7 @@ async def test_a_meeting_in_chinese_reaches_each_reader_in_their_language(cal: T
     assert fields(alice)["Where"] == "3号会议室"
     assert fields(alice)["Organiser"] == "李博 Bob"
     await cal.advance(timedelta(days=1, hours=4, minutes=30))  # Tue 14:30
-    assert cal.card("alice", "🔔 周会 starts in 30 minutes")
+    assert cal.card("alice", "🔔 周会 starts in 30 min")
     assert cal.card("bob", "🔔 周会 将在30分钟后开始")
 
 
@@ -155,7 +155,7 @@ async def test_the_alarm_fires_once_fifteen_minutes_before_for_everyone_going(
     await cal.advance(timedelta(days=1, hours=4, minutes=44))  # Tue 14:44
     assert cal.cards("alice", "🔔") == []
     await cal.advance(timedelta(minutes=1))  # 14:45
-    assert title(cal.card("alice", "🔔")) == "🔔 Budget review starts in 15 minutes"
+    assert title(cal.card("alice", "🔔")) == "🔔 Budget review starts in 15 min"
     assert fields(cal.card("emma", "🔔"))["When"] == "Tue, Dec 1 08:00–09:00"
     assert fields(cal.card("bob", "🔔"))["地点"] == "Room 5"
     assert cal.cards("carol", "🔔") == []  # declined
@@ -186,7 +186,7 @@ async def test_an_alarm_late_but_before_the_start_is_still_given(cal: Timed) -> 
     await cal.say("alice", CREATE)
     cal.clock.advance(timedelta(days=1, hours=4, minutes=55))  # Tue 14:55, ten minutes late
     await cal.run_tick()
-    assert title(cal.card("alice", "🔔")) == "🔔 Budget review starts in 5 minutes"
+    assert title(cal.card("alice", "🔔")) == "🔔 Budget review starts in 5 min"
     assert cal.cards("alice", "⚠") == []
 
 

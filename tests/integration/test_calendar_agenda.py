@@ -77,8 +77,10 @@ async def test_who_sees_a_colleagues_agenda_in_full(cal: Timed) -> None:
     full = "15:00–16:00 · #1 1:1 · Bob's desk · organiser"
     await cal.say("carol", "/agenda tomorrow @bob")  # his manager
     assert full in body(cal, "carol")
-    await cal.say("alice", "/agenda @bob tomorrow")  # his manager's manager, and admin
+    await cal.say("alice", "/agenda @bob tomorrow")  # his manager's manager
     assert full in body(cal, "alice")
+    await cal.say("hana", "/agenda tomorrow @bob")  # HR reads every calendar
+    assert full in body(cal, "hana")
 
     await cal.say_as("emma", "/agenda tomorrow @bob")
     assert body(cal, "emma") == "busy 08:00–09:00"  # only his own 1:1; Berlin time, no titles
@@ -91,6 +93,8 @@ async def test_who_sees_a_colleagues_agenda_in_full(cal: Timed) -> None:
         "04:00–05:00 · #2 Budget review · not answered yet",
         "08:00–09:00 · #1 1:1 · Bob's desk · organiser",
     ]
+    listed = await cal.say("bob", "/共享 日历")
+    assert listed.text == "你的日历共享给了：@emma"
     await cal.say("bob", "/unshare calendar @emma")
     await cal.say_as("emma", "/agenda tomorrow @bob")
     assert body(cal, "emma") == "busy 08:00–09:00"
