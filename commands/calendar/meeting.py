@@ -216,7 +216,10 @@ def cancel(ctx: CommandContext, event_id: int) -> Message | None:
 
 
 def move(ctx: CommandContext, event_id: int, words: list[str]) -> Message:
-    """Move the meeting (organiser only): cards show the new time, answers start over."""
+    """Move the meeting (organiser only): cards show the new time, answers start over.
+
+    A repeat (``every Monday 10am``) makes it a series, a single time a single meeting.
+    """
     when, rest = split_when(words, ctx.locale, ctx.actor.timezone, ctx.now)
     if rest:
         raise ArgumentError(LEFTOVER, words=" ".join(rest))
