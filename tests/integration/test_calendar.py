@@ -7,8 +7,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import asyncpg
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.engine import make_url
 from structlog.testing import capture_logs
 
 from adapters.memory.translate import tap
@@ -27,6 +29,10 @@ from tests.integration.calendar_rig import (
 )
 
 MEETING = "📅 Meeting #1: Budget review"
+WAITING_FOR_A_LOCK = (
+    "SELECT count(*) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
 CREATE = "/meeting Budget review tomorrow 3pm for 1h with @bob @carol @emma at Room 5"
 
 
@@ -323,3 +329,35 @@ async def test_a_card_pruned_from_the_outbox_is_sent_anew(cal: Timed) -> None:
     await cal.press("carol", cal.card("carol", "📅"), "Decline")
     assert len(cal.cards("alice", MEETING)) == 2  # the new card is the one edited from now on
     assert fields(new)["Declined (1)"] == "Carol Chen"
+
+
+async def test_an_answer_waits_for_a_concurrent_change_to_the_meeting(cal: Timed) -> None:
+    """PostgreSQL: an answer locks the meeting first, so a change committed meanwhile (here
+    Carol's answer, made by another connection holding the lock) is in the tally it builds."""
+    if cal.runtime.db.dialect != "postgresql":
+        pytest.skip("SQLite runs one writer at a time; there is nothing to interleave")
+    await cal.say("alice", CREATE)
+    bob_accepts = tokens(cal.card("bob", "📅"))["接受"]
+    url = make_url(cal.runtime.settings.database_url.get_secret_value())
+    other = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(False))
+    try:
+        meanwhile = other.transaction()
+        await meanwhile.start()
+        await other.execute("SELECT id FROM calendar_events WHERE id = 1 FOR UPDATE")
+        await other.execute(
+            "UPDATE calendar_attendees SET response = 'declined' WHERE event_id = 1 AND "
+            "member_id = (SELECT id FROM members WHERE handle = 'carol')"
+        )
+        await cal.runtime.ingest(tap("bob", bob_accepts))
+        for _ in range(500):  # until bob's answer waits for the lock (bounded: 500 x 20 ms)
+            if await other.fetchval(WAITING_FOR_A_LOCK):
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the answer did not wait for the meeting's lock")
+        await meanwhile.commit()
+    finally:
+        await other.close()
+    await cal.runtime.settle()
+    tally = fields(cal.card("alice", MEETING))
+    assert (tally["Accepted (1)"], tally["Declined (1)"]) == ("李博 Bob", "Carol Chen")
