@@ -29,6 +29,7 @@ from adapters.webchat.client import Hub, WebChatClient
 from adapters.webchat.routes import WebChat, setup_routes
 from adapters.wecom.channel import WeComChannel
 from bot import migrate
+from bot.calendar_feed import add_calendar_feed
 from bot.config import Settings
 from bot.contacts import DirectoryExternalContacts
 from bot.context import Policies
@@ -238,6 +239,7 @@ def build_runtime(
         Policies(
             invite_ttl=timedelta(hours=settings.invite_ttl_hours),
             notify_channels=deliverable_channels(settings) | (set(by_channel) - {"console"}),
+            public_url=settings.base_url(),
         ),
     )
     workers = Workers(
@@ -275,6 +277,7 @@ def build_web(runtime: Runtime, hub: Hub) -> web.Application:
         secure_cookies=settings.base_url().startswith("https://"),
     )
     setup_routes(app, chat)
+    add_calendar_feed(app, runtime.db, runtime.clock, settings.base_url())
     return app
 
 

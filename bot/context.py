@@ -33,6 +33,7 @@ class Policies:
     notify_channels: frozenset[str] = frozenset({"webchat"})
     record_states: Mapping[str, RecordState] = field(default_factory=dict)
     built_in_channel: str = "webchat"  # where every member can be reached, by handle
+    public_url: str = ""  # where people reach this installation (links in messages)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.pipeline import tables as pipeline_tables
+from domain.calendar import models as calendar_models
 from domain.digest import models as digest_models
 from domain.directory import models as directory_models
 from domain.notices import models as notice_models
@@ -10,4 +11,11 @@ from domain.shared.db import Base
 from domain.timers import models as timer_models
 
 metadata = Base.metadata
-MODEL_MODULES = (pipeline_tables, directory_models, timer_models, notice_models, digest_models)
+MODEL_MODULES = (
+    pipeline_tables,
+    directory_models,
+    timer_models,
+    notice_models,
+    digest_models,
+    calendar_models,
+)

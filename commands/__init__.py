@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.context import TimerHandler
 from bot.router import Router
-from commands import digest, ding, help, identity, reminders
+from commands import calendar, digest, ding, help, identity, reminders
+from commands.calendar.agenda import meetings_today
 
 
 def register_all(router: Router) -> None:
@@ -14,6 +15,7 @@ def register_all(router: Router) -> None:
     reminders.register(router)
     ding.register(router)
     digest.register(router, digest_sections())
+    calendar.register(router)
 
 
 def timer_handlers() -> dict[str, TimerHandler]:
@@ -21,10 +23,11 @@ def timer_handlers() -> dict[str, TimerHandler]:
     return {
         **reminders.TIMER_HANDLERS,
         **ding.TIMER_HANDLERS,
+        **calendar.TIMER_HANDLERS,
         digest.KIND: digest.digest_handler(digest_sections()),
     }
 
 
 def digest_sections() -> list[digest.DigestSection]:
     """What the daily digest shows, in this order; each area adds its section here."""
-    return [digest.reminders_today, ding.waiting_notices]
+    return [meetings_today, digest.reminders_today, ding.waiting_notices]

@@ -98,7 +98,8 @@ class Relay:
             if claimed:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+                async with asyncio.timeout(self._poll):  # not wait_for: it can drop a cancel
+                    await self._wake.wait()
 
     async def _claim(self) -> int:
         free = self._concurrency - len(self._inflight)

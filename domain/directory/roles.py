@@ -27,6 +27,7 @@ class Permission(StrEnum):
     OPERATE = "system.operate"
     REMIND_OTHERS = "reminders.others"
     NOTICE_MANY = "notices.many"
+    READ_CALENDARS = "calendar.others"
 
 
 ALL_ROLES = frozenset(Role)
@@ -38,6 +39,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.OPERATE: frozenset({Role.ADMIN}),
     Permission.REMIND_OTHERS: frozenset({Role.ADMIN, Role.MANAGER, Role.HR}),
     Permission.NOTICE_MANY: frozenset({Role.ADMIN, Role.MANAGER, Role.HR}),
+    Permission.READ_CALENDARS: frozenset({Role.ADMIN, Role.HR}),
 }
 
 PERMISSION_PURPOSE: dict[Permission, str] = {
@@ -47,6 +49,7 @@ PERMISSION_PURPOSE: dict[Permission, str] = {
     Permission.OPERATE: "Operate the installation (outbox, imports)",
     Permission.REMIND_OTHERS: "Set reminders for other members and for a whole conversation",
     Permission.NOTICE_MANY: "Send an urgent notice (/ding) to more than 5 people (up to 50)",
+    Permission.READ_CALENDARS: "Read every member's calendar in full (/agenda @member)",
 }
 
 
