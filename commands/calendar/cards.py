@@ -7,11 +7,10 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 
-from bot.formatting import moment
+from bot.formatting import moment, repeat_text
 from bot.i18n import _, normalise_locale, t
 from bot.replies import Action, Button, ButtonStyle, Card, CardStatus
 from bot.replies import Field as CardField
-from commands.reminders import _repeat_text as repeat_text
 from domain.calendar.busy import Busy
 from domain.calendar.models import Response
 from domain.calendar.views import EventView, Person
