@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Update, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Select, Update, and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -164,14 +164,18 @@ class OutboxWriter:
 
 
 def retire_tokens(session: Session, outbox_id: int, now: datetime) -> None:
-    """End every live button of a card (used for single-use ones, expired for the rest)."""
+    """A card was replaced: its single-use buttons (decisions) die with the old version.
+
+    Multi-use buttons (a language switch, an answer one may change) live until they expire.
+    """
     session.execute(
         update(ActionTokenRow)
         .where(
             ActionTokenRow.outbox_id == outbox_id,
-            or_(ActionTokenRow.expires_at.is_(None), ActionTokenRow.expires_at > now),
+            ActionTokenRow.single_use.is_(True),
+            ActionTokenRow.used_at.is_(None),
         )
-        .values(used_at=func.coalesce(ActionTokenRow.used_at, now), expires_at=now)
+        .values(used_at=now)
     )
 
 

@@ -110,8 +110,21 @@ async def test_every_copy_of_a_card_is_updated_and_stale_taps_get_the_state(chat
     assert (await chat.tap("carol", yes_bob.token)).text.startswith("This button is not for you")
 
 
-async def test_an_edited_cards_old_buttons_stop_working(chat: Chat) -> None:
+async def test_an_edited_cards_single_use_buttons_stop_working(chat: Chat) -> None:
+    install(chat)
+    await chat.say("alice", "/broadcast")
+    bob_card = chat.memory.last("bob")
+    assert isinstance(bob_card.message, Card)
+    old_yes = bob_card.message.buttons[0]
+    await chat.say("alice", "/broadcast")  # a second vote card; then bob's first is replaced
+    await chat.tap("bob", chat.memory.last("bob").message.buttons[1].token)  # type: ignore[union-attr]
+    assert bob_card.text.startswith("Vote closed")
+    assert (await chat.tap("bob", old_yes.token)).text == "The vote is closed already."
+
+
+async def test_multi_use_buttons_outlive_an_edit(chat: Chat) -> None:
     card = await chat.say("alice", "/help")
-    old = card.message.buttons[0]  # type: ignore[union-attr]
-    await chat.tap("alice", old.token)  # switches to Chinese and redraws the card
-    assert (await chat.tap("alice", old.token)).text == "这个按钮已过期。"
+    switch = card.message.buttons[0]  # type: ignore[union-attr]
+    await chat.tap("alice", switch.token)  # to Chinese, and the card is redrawn
+    await chat.tap("alice", switch.token)  # the old switch still works: Chinese again
+    assert card.message.title == "我能为你做什么"  # type: ignore[union-attr]
