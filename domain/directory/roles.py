@@ -26,6 +26,7 @@ class Permission(StrEnum):
     VIEW_DIRECTORY = "directory.view"
     OPERATE = "system.operate"
     REMIND_OTHERS = "reminders.others"
+    AUDIT_APPROVALS = "approvals.audit"
 
 
 ALL_ROLES = frozenset(Role)
@@ -36,6 +37,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.INVITE_MEMBERS: frozenset({Role.ADMIN, Role.HR}),
     Permission.OPERATE: frozenset({Role.ADMIN}),
     Permission.REMIND_OTHERS: frozenset({Role.ADMIN, Role.MANAGER, Role.HR}),
+    Permission.AUDIT_APPROVALS: frozenset({Role.ADMIN, Role.HR}),
 }
 
 PERMISSION_PURPOSE: dict[Permission, str] = {
@@ -44,6 +46,7 @@ PERMISSION_PURPOSE: dict[Permission, str] = {
     Permission.INVITE_MEMBERS: "Create bind codes for colleagues (/invite)",
     Permission.OPERATE: "Operate the installation (outbox, imports)",
     Permission.REMIND_OTHERS: "Set reminders for other members and for a whole conversation",
+    Permission.AUDIT_APPROVALS: "See every approval request and anyone's leave balance",
 }
 
 
