@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.context import TimerHandler
 from bot.router import Router
-from commands import help, identity, reminders
+from commands import approvals, help, identity, reminders
 
 
 def register_all(router: Router) -> None:
@@ -12,8 +12,9 @@ def register_all(router: Router) -> None:
     help.register(router)
     identity.register(router)
     reminders.register(router)
+    approvals.register(router)
 
 
 def timer_handlers() -> dict[str, TimerHandler]:
     """What to do when a timer of each kind fires."""
-    return {**reminders.TIMER_HANDLERS}
+    return {**reminders.TIMER_HANDLERS, **approvals.TIMER_HANDLERS}
