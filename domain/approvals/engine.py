@@ -272,7 +272,9 @@ def _hand_over(
         "new_tid": run.state.next_tid(),
         "comment": comment,
     }
-    if acting != to:
+    if kind == "escalated":  # the manager decides for the approver who did not
+        data["new_on_behalf_of"] = task.principal
+    elif acting != to:
         data["new_on_behalf_of"] = to
     on_behalf = task.on_behalf_of if actor is not None else None
     run.add(Event(kind, now, actor=actor, on_behalf_of=on_behalf, nid=task.nid, data=data))
