@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from adapters.memory.client import MemoryClient, Posted
@@ -23,7 +23,7 @@ from domain.approvals.form import read_pairs
 from domain.approvals.models import ApprovalEvent
 from domain.approvals.people import member_id_by_handle
 from domain.approvals.state import RequestState
-from domain.approvals.store import Cause, load
+from domain.approvals.store import Cause, load, log_of, replay
 from domain.directory.importer import import_org
 from scheduler.tick import TimerTick
 from tests.support import FIXTURES, Chat, FakeClock
@@ -86,7 +86,19 @@ class Office(Chat):
         )
         if kind is not None:
             query = query.where(ApprovalEvent.kind == kind)
-        return int(await self.run(lambda s: s.scalar(query)) or 0)
+        return await self.count(query)
+
+    async def count(self, query: Select[int]) -> int:
+        """The number a counting query gives."""
+
+        def work(session: Session) -> int:
+            return int(session.scalar(query) or 0)
+
+        return await self.run(work)
+
+    async def replayed(self, request_id: int) -> RequestState | None:
+        """The state a request's event log leads to."""
+        return replay(await self.run(lambda s: log_of(s, request_id)))
 
     async def sends_to(self, handle: str) -> int:
         """New messages (not edits) queued for a member's web chat conversation."""
@@ -95,7 +107,7 @@ class Office(Chat):
             .select_from(OutboxRow)
             .where(OutboxRow.conversation == handle, OutboxRow.kind == "send")
         )
-        return int(await self.run(lambda s: s.scalar(query)) or 0)
+        return await self.count(query)
 
     async def submit(self, handle: str, text: str) -> int:
         """Send a complete /apply-like command and return the new request's number."""

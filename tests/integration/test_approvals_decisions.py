@@ -15,7 +15,6 @@ from adapters.memory.translate import say, tap
 from bot.config import Settings
 from bot.pipeline.tables import ActionTokenRow
 from domain.approvals.state import Status, TaskStatus
-from domain.approvals.store import log_of, replay
 from tests.integration.approvals_rig import (
     Office,
     button,
@@ -85,7 +84,7 @@ async def test_approve_racing_reject_on_an_or_sign_step_ends_one_way(office: Off
         loser = "frank" if approved else "fiona"
         assert office.memory.last(f"{winner}-{n}").text.startswith("You ")
         assert "already" in office.memory.last(f"{loser}-{n}").text
-        assert replay(await office.run(lambda s, n=n: log_of(s, n))) == state  # audit matches
+        assert await office.replayed(n) == state  # the audit log leads to the same state
 
 
 async def test_quorum_two_of_three_with_a_duplicate_counting_once(office: Office) -> None:

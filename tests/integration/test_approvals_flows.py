@@ -14,7 +14,6 @@ from bot.config import Settings
 from bot.replies import Card
 from domain.approvals.catalog import import_templates
 from domain.approvals.state import Status, TaskStatus
-from domain.approvals.store import log_of, replay
 from domain.shared.yamlfile import DefinitionInvalid
 from tests.integration.approvals_rig import COMMITTEE, Office, button, member_id, running_office
 
@@ -26,8 +25,7 @@ async def office(settings: Settings) -> AsyncIterator[Office]:
 
 
 async def replays(office: Office, n: int) -> bool:
-    logged = await office.run(lambda s: log_of(s, n))
-    return replay(logged) == await office.request(n)
+    return await office.replayed(n) == await office.request(n)
 
 
 async def test_missing_fields_are_asked_one_by_one_with_buttons_for_choices(office: Office) -> None:
