@@ -92,7 +92,7 @@ def request_number(word: str, command: str) -> int:
     """The request number typed; ArgumentError with an example if it is none."""
     found = number_of(word)
     if found is None:
-        raise ArgumentError(BAD_NUMBER, example=f"/{command} 42")
+        raise ArgumentError(BAD_NUMBER, example="/" + command + " 42")
     return found
 
 

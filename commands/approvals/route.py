@@ -163,14 +163,12 @@ def _sla_text(ctx: CommandContext, steps: list[PlannedStep]) -> str:
             )
         )
     if "auto_after" in sla:
-        verdict = ctx.t(_("approved") if sla.get("auto") == "approve" else _("rejected"))
-        parts.append(
-            ctx.t(
-                _("{verdict} automatically after {hours} working hours"),
-                verdict=verdict,
-                hours=_hours(sla["auto_after"]),
-            )
+        msgid = (
+            _("approved automatically after {hours} working hours")
+            if sla.get("auto") == "approve"
+            else _("rejected automatically after {hours} working hours")
         )
+        parts.append(ctx.t(msgid, hours=_hours(sla["auto_after"])))
     return "; ".join(parts)
 
 
