@@ -60,6 +60,17 @@ def read_pairs(
     return values, problems
 
 
+def typed_keys(spec: TemplateSpec) -> list[str]:
+    """The keys to show a member: fields, range ends and line columns (not labels or aliases)."""
+    keys: list[str] = []
+    for field in spec.input_fields():
+        keys.append(field.key)
+        if field.type is FieldType.DATERANGE:
+            keys += field.range_keys()
+        keys += [c.key for c in field.columns]
+    return list(dict.fromkeys(keys))
+
+
 def answer_slot(values: dict[str, Any], slot: Slot, text: str, inputs: Inputs) -> dict[str, Any]:
     """``values`` with one answered slot; ``FieldProblem`` if the answer does not fit."""
     values = {k: (list(v) if isinstance(v, list) else v) for k, v in values.items()}
@@ -68,7 +79,7 @@ def answer_slot(values: dict[str, Any], slot: Slot, text: str, inputs: Inputs) -
 
 
 def _unknown(spec: TemplateSpec, key: str) -> FieldProblem:
-    known = ", ".join(sorted(input_keys(spec)))
+    known = ", ".join(typed_keys(spec))
     return FieldProblem(
         _("{template} has no field {key}. Fields: {known}"), template=spec.key, key=key, known=known
     )
