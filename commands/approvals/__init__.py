@@ -7,7 +7,7 @@ from bot.context import CommandContext, TimerContext
 from bot.i18n import _
 from bot.replies import Message
 from bot.router import ActionSpec, CommandSpec, PromptSpec, Router
-from commands.approvals import apply, decide, delegate, initiator, route
+from commands.approvals import apply, buttons, decide, delegate, initiator, route
 from commands.approvals.common import typed_words
 from commands.approvals.publish import publish
 from domain.approvals import services, sla
@@ -36,8 +36,8 @@ def register(router: Router) -> None:
     _decisions(router)
     _buttons(router)
     router.add_prompt(PromptSpec(apply.FORM_PROMPT, apply.answered))
-    router.add_prompt(PromptSpec(decide.REASON_PROMPT, decide.reason_answer))
-    router.add_prompt(PromptSpec(decide.WHOM_PROMPT, decide.whom_answer))
+    router.add_prompt(PromptSpec(decide.REASON_PROMPT, buttons.reason_answer))
+    router.add_prompt(PromptSpec(decide.WHOM_PROMPT, buttons.whom_answer))
 
 
 def _commands(router: Router) -> None:
@@ -223,16 +223,16 @@ def _decisions(router: Router) -> None:
 
 
 def _buttons(router: Router) -> None:
-    stale = decide.stale_button
+    stale = buttons.stale_button
     for name, handler in (
-        ("approval.approve", decide.approve_button),
-        ("approval.reject", decide.reject_button),
-        ("approval.transfer", decide.transfer_button),
-        ("approval.addsign", decide.addsign_button),
-        ("approval.addsign_where", decide.addsign_where_button),
-        ("approval.return", decide.return_button),
-        ("approval.return_to", decide.return_to_button),
-        ("approval.back", decide.back_button),
+        ("approval.approve", buttons.approve_button),
+        ("approval.reject", buttons.reject_button),
+        ("approval.transfer", buttons.transfer_button),
+        ("approval.addsign", buttons.addsign_button),
+        ("approval.addsign_where", buttons.addsign_where_button),
+        ("approval.return", buttons.return_button),
+        ("approval.return_to", buttons.return_to_button),
+        ("approval.back", buttons.back_button),
     ):
         router.add_action(ActionSpec(name=name, handler=handler, on_stale=stale))
     for name, handler in (

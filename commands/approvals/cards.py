@@ -16,7 +16,7 @@ from commands.approvals.present import (
     timeline,
 )
 from domain.approvals.labels import text_of
-from domain.approvals.state import NodeStatus, RequestState, Status
+from domain.approvals.state import RequestState, Status
 from domain.approvals.store import LoggedEvent
 from domain.approvals.template import TemplateSpec
 from domain.directory.views import MemberView
@@ -162,17 +162,7 @@ def card_for(view: View, purpose: str) -> Card:
     return request_card(view)
 
 
-def is_decided(state: RequestState) -> bool:
-    """Whether the request has its final outcome."""
-    return state.status in (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
-
-
 def active_step_name(state: RequestState, locale: str) -> str:
     """The name of the step being decided (empty if none)."""
     node = state.active
     return text_of(node.name, locale) if node else ""
-
-
-def decided_steps(state: RequestState) -> int:
-    """How many steps are approved or skipped."""
-    return sum(n.status in (NodeStatus.APPROVED, NodeStatus.SKIPPED) for n in state.nodes)

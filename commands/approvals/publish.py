@@ -9,6 +9,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from bot.context import CommandContext, Policies
+from bot.formatting import moment
 from bot.i18n import _, t
 from bot.pipeline.outbox import OutboxWriter
 from bot.replies import Card, CardStatus, Message
@@ -16,7 +17,7 @@ from commands.approvals.cards import View, card_for, request_card, title_of
 from commands.approvals.present import Names, status_text
 from domain.approvals import queries
 from domain.approvals.catalog import Versioned
-from domain.approvals.queries import APPROVER, CC, INITIATOR, CardCopy
+from domain.approvals.queries import APPROVER, CC, CardCopy
 from domain.approvals.services import Outcome
 from domain.approvals.sla import subject_of
 from domain.approvals.state import RequestState, Status
@@ -180,12 +181,4 @@ def _nudge(out: Publisher, outcome: Outcome) -> None:
 
 
 def _since(out: Publisher, at: datetime, view: View) -> str:
-    from bot.formatting import moment
-
     return moment(at, view.locale, view.reader.timezone, now=out.speaker.now)
-
-
-def show_to_initiator(speaker: CommandContext, outcome: Outcome) -> Card:
-    """The initiator's own card (returned as the command's answer, and remembered)."""
-    out = Publisher(speaker, outcome.after, outcome.template)
-    return out.card(outcome.after.initiator, INITIATOR)

@@ -136,7 +136,7 @@ def missing_slots(spec: TemplateSpec, values: dict[str, Any]) -> list[Slot]:
     return slots
 
 
-def range_ends(field: FieldSpec, value: dict[str, str]) -> tuple[date, date]:
+def range_ends(value: dict[str, str]) -> tuple[date, date]:
     """The first and last day of a stored range."""
     return date.fromisoformat(value["from"]), date.fromisoformat(value["to"])
 
@@ -156,7 +156,7 @@ def with_computed(
             result.pop(field.key, None)
             continue
         if function == "working_days":
-            first, last = range_ends(field, given)
+            first, last = range_ends(given)
             result[field.key] = str(calendar.working_days(first, last))
         else:
             amounts = [Decimal(line[column]) for line in given if column in line]

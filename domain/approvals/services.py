@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from domain.approvals import engine, leave, sla
+from domain.approvals import engine, leave, moves, sla
 from domain.approvals.absence import cancel_absence, record_absence
 from domain.approvals.catalog import Versioned, template_version
 from domain.approvals.delegation import FROM_LEAVE, cancel_for_request, delegate, deputies_at
@@ -195,7 +195,7 @@ def transfer(
         request_id,
         now,
         cause,
-        lambda s, _t: engine.transfer(s, actor, to, comment, now, deputies),
+        lambda s, _t: moves.transfer(s, actor, to, comment, now, deputies),
     )
 
 
@@ -216,7 +216,7 @@ def add_approver(
         request_id,
         now,
         cause,
-        lambda s, _t: engine.add_step(s, actor, member, where, "", now, deputies),
+        lambda s, _t: moves.add_step(s, actor, member, where, "", now, deputies),
     )
 
 
@@ -238,7 +238,7 @@ def return_request(
         request_id,
         now,
         cause,
-        lambda s, _t: engine.return_to(s, actor, target, reason, now, deputies),
+        lambda s, _t: moves.return_to(s, actor, target, reason, now, deputies),
     )
 
 
@@ -246,7 +246,7 @@ def withdraw(session: Session, request_id: int, actor: int, now: datetime, cause
     """The initiator withdraws; an approved leave may be withdrawn until it has ended."""
 
     def decide(state: RequestState, template: Versioned) -> list[Event]:
-        return engine.withdraw(
+        return moves.withdraw(
             state, actor, now, after_approval=_leave_not_over(session, state, template, now)
         )
 
@@ -265,7 +265,7 @@ def _leave_not_over(
 
 def urge(session: Session, request_id: int, actor: int, now: datetime, cause: Cause) -> Outcome:
     """The initiator nudges the approvers (at most once an hour)."""
-    return transition(session, request_id, now, cause, lambda s, _t: engine.urge(s, actor, now))
+    return transition(session, request_id, now, cause, lambda s, _t: moves.urge(s, actor, now))
 
 
 def resubmit(
@@ -303,11 +303,11 @@ def sla_due(session: Session, payload: dict[str, Any], now: datetime) -> Outcome
         if not sla.still_due(current, payload):
             return []
         if step == "remind":
-            return engine.remind(current, nid, now)
+            return moves.remind(current, nid, now)
         if step == "escalate":
             managers = lambda member: manager_at_level(session, member, 1)  # noqa: E731
-            return engine.escalate(current, nid, managers, now, deputies)
-        return engine.auto_decide(
+            return moves.escalate(current, nid, managers, now, deputies)
+        return moves.auto_decide(
             current, nid, str(payload.get("verdict", "approve")), now, deputies
         )
 
@@ -388,8 +388,3 @@ def _delegate_from_leave(
         )
     except DomainError:  # an inactive deputy: the leave stands, without a deputy
         return
-
-
-def today_in(session: Session, now: datetime) -> date:
-    """Today in the org's time zone."""
-    return now.astimezone(ZoneInfo(get_org(session).timezone)).date()

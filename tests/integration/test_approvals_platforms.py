@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
@@ -23,7 +24,9 @@ async def office(settings: Settings) -> AsyncIterator[Office]:
     async with running_office(settings) as opened:
         for handle in ("dan", "carol"):
             code = await opened.run(
-                lambda s, h=handle: create_bind_code(s, h, opened.clock.now(), timedelta(days=1))
+                partial(
+                    create_bind_code, handle=handle, now=opened.clock.now(), ttl=timedelta(days=1)
+                )
             )
             bound = await opened.say(f"u-{handle}", f"/bind {code}", channel="chat")
             assert "@" + handle in bound.text, bound.text

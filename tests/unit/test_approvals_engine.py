@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.approvals import engine
+from domain.approvals import engine, moves
 from domain.approvals.state import Event, Node, RequestState, Status, Task, TaskStatus, fold
 from domain.shared.errors import DomainError
 
@@ -186,16 +186,16 @@ def _move(
     if action in ("approve", "reject"):
         return engine.decide(state, actor, action, "why", at, nobody)
     if action == "transfer":
-        return engine.transfer(state, actor, other, "", at, nobody)
+        return moves.transfer(state, actor, other, "", at, nobody)
     if action in ("before", "after"):
-        return engine.add_step(state, actor, other, action, "", at, nobody)
+        return moves.add_step(state, actor, other, action, "", at, nobody)
     if action == "return":
-        target = engine.returnable(state)
-        return engine.return_to(
+        target = moves.returnable(state)
+        return moves.return_to(
             state, actor, target[0] if target and other % 2 else None, "fix", at, nobody
         )
     if action == "withdraw":
-        return engine.withdraw(state, actor, at, after_approval=False)
+        return moves.withdraw(state, actor, at, after_approval=False)
     if action == "urge":
-        return engine.urge(state, actor, at)
+        return moves.urge(state, actor, at)
     return engine.resubmit(state, actor, {}, plan(*steps), at, nobody)
