@@ -101,7 +101,7 @@ def _commands(router: Router) -> None:
             summary=_("Explain who would approve a request, and why, before you submit it"),
             handler=route.route_command,
             args=route.RouteArgs,
-            aliases=("审批路线", "路线"),
+            aliases=("审批路线",),
             examples=("/route expense amount=8000 category=travel",),
         )
     )
@@ -111,7 +111,7 @@ def _commands(router: Router) -> None:
             summary=_("Approvals waiting for you, your own requests, or those copied to you"),
             handler=initiator.list_command,
             args=initiator.ListArgs,
-            aliases=("审批", "待办"),
+            aliases=("审批",),
             examples=("/approvals", "/approvals mine", "/approvals cc"),
         )
     )

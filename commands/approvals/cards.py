@@ -22,6 +22,16 @@ from domain.approvals.template import TemplateSpec
 from domain.directory.views import MemberView
 
 BUTTON_TTL = timedelta(days=30)  # approvals wait longer than ordinary buttons live
+CHINESE_COMMANDS = {
+    "approve": "同意",
+    "reject": "驳回",
+    "transfer": "转交",
+    "addsign": "加签",
+    "return": "退回",
+    "withdraw": "撤回",
+    "urge": "催办",
+    "resubmit": "重新提交",
+}
 HISTORY_ON_CARD = 6
 CARD_STATUS = {
     Status.PENDING: CardStatus.PENDING,
@@ -112,24 +122,18 @@ def approver_buttons(view: View) -> tuple[Button, ...]:
         return ()
     n, args = state.id, {"tid": task.tid}
 
-    def button(label: str, action: str, style: ButtonStyle, command: str) -> Button:
-        return Button(
-            view.t(label), Action(action, str(n), args, ttl=BUTTON_TTL), style, command=command
-        )
+    def button(label: str, name: str, style: ButtonStyle, rest: str = "") -> Button:
+        action = Action(f"approval.{name}", str(n), args, ttl=BUTTON_TTL)
+        command = f"/{command_word(name, view.locale)} {n}{rest}"
+        return Button(view.t(label), action, style, command=command)
 
-    found = [
-        button(_("Approve"), "approval.approve", ButtonStyle.PRIMARY, f"/approve {n}"),
-        button(_("Reject"), "approval.reject", ButtonStyle.DANGER, f"/reject {n} REASON"),
-        button(_("Transfer"), "approval.transfer", ButtonStyle.DEFAULT, f"/transfer {n} @HANDLE"),
-        button(
-            _("Add approver"),
-            "approval.addsign",
-            ButtonStyle.DEFAULT,
-            f"/addsign {n} before|after @HANDLE",
-        ),
-        button(_("Return"), "approval.return", ButtonStyle.DEFAULT, f"/return {n} REASON"),
-    ]
-    return tuple(found)
+    return (
+        button(_("Approve"), "approve", ButtonStyle.PRIMARY),
+        button(_("Reject"), "reject", ButtonStyle.DANGER, " REASON"),
+        button(_("Transfer"), "transfer", ButtonStyle.DEFAULT, " @HANDLE"),
+        button(_("Add approver"), "addsign", ButtonStyle.DEFAULT, " before|after @HANDLE"),
+        button(_("Return"), "return", ButtonStyle.DEFAULT, " REASON"),
+    )
 
 
 def initiator_buttons(view: View) -> tuple[Button, ...]:
@@ -139,18 +143,22 @@ def initiator_buttons(view: View) -> tuple[Button, ...]:
         return ()
     n = state.id
 
-    def button(label: str, action: str, style: ButtonStyle, command: str) -> Button:
-        return Button(view.t(label), Action(action, str(n), ttl=BUTTON_TTL), style, command=command)
+    def button(label: str, name: str, style: ButtonStyle) -> Button:
+        action = Action(f"approval.{name}", str(n), ttl=BUTTON_TTL)
+        command = f"/{command_word(name, view.locale)} {n}"
+        return Button(view.t(label), action, style, command=command)
 
-    withdraw = button(_("Withdraw"), "approval.withdraw", ButtonStyle.DANGER, f"/withdraw {n}")
+    withdraw = button(_("Withdraw"), "withdraw", ButtonStyle.DANGER)
     if state.status == Status.PENDING:
-        return (button(_("Urge"), "approval.urge", ButtonStyle.DEFAULT, f"/urge {n}"), withdraw)
+        return (button(_("Urge"), "urge", ButtonStyle.DEFAULT), withdraw)
     if state.status == Status.RETURNED:
-        return (
-            button(_("Resubmit"), "approval.resubmit", ButtonStyle.PRIMARY, f"/resubmit {n}"),
-            withdraw,
-        )
+        return (button(_("Resubmit"), "resubmit", ButtonStyle.PRIMARY), withdraw)
     return ()
+
+
+def command_word(name: str, locale: str) -> str:
+    """A command's name as the reader types it: ``approve`` or ``同意``."""
+    return CHINESE_COMMANDS.get(name, name) if locale.startswith("zh") else name
 
 
 def card_for(view: View, purpose: str) -> Card:

@@ -15,14 +15,13 @@ from commands.approvals.cards import View, active_step_name, card_for, title_of
 from commands.approvals.common import cause_of, pairs_of, problem_text, sees_all, typed_words
 from commands.approvals.decide import act, request_number
 from commands.approvals.present import Names, status_text, timeline
-from commands.approvals.publish import Publisher
 from domain.approvals import queries, services
 from domain.approvals.checks import input_keys
 from domain.approvals.fields import FieldProblem, FieldType
 from domain.approvals.form import read_pairs
 from domain.approvals.sla import subject_of
 from domain.approvals.state import Status
-from domain.approvals.store import load, log_of
+from domain.approvals.store import log_of
 from domain.directory.services import member_view
 from domain.shared.errors import NotFound
 
@@ -161,10 +160,8 @@ def withdraw_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> 
 
 
 def urge_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
-    """Urge on the initiator's card (its buttons are drawn again, as the tap used them)."""
-    answer = do_urge(ctx, int(target))
-    _redraw(ctx, int(target))
-    return answer
+    """Urge on the initiator's card (publishing draws its buttons again)."""
+    return do_urge(ctx, int(target))
 
 
 def resubmit_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
@@ -175,14 +172,6 @@ def resubmit_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> 
 def initiator_stale(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
     """A used button on the initiator's card: where the request stands."""
     return state_answer(ctx, int(target))
-
-
-def _redraw(ctx: CommandContext, request_id: int) -> None:
-    state = load(ctx.session, request_id)
-    if state is None:
-        return
-    seen = queries.visible_request(ctx.session, request_id, ctx.actor.id, sees_all=sees_all(ctx))
-    ctx.edit_card(Publisher(ctx, state, seen.template).card(ctx.actor.id, queries.INITIATOR))
 
 
 def list_command(ctx: CommandContext, args: ListArgs) -> Message:
