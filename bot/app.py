@@ -6,6 +6,7 @@ import asyncio
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from adapters.console.client import ConsoleClient
 from adapters.console.repl import run_console
+from adapters.console.translate import address_of as console_address
 from adapters.dingtalk.channel import DingTalkChannel
 from adapters.slack.channel import SlackChannel, SlackConfig
 from adapters.telegram import channel as telegram
@@ -27,6 +29,7 @@ from adapters.webchat.client import Hub, WebChatClient
 from adapters.webchat.routes import WebChat, setup_routes
 from adapters.wecom.channel import WeComChannel
 from bot import migrate
+from bot.calendar_feed import add_calendar_feed
 from bot.config import Settings
 from bot.contacts import DirectoryExternalContacts
 from bot.context import Policies
@@ -46,6 +49,7 @@ from bot.webauth import DirectoryWebAuth, PipelineHistory
 from commands import register_all, timer_handlers
 from domain.approvals.catalog import ensure_bundled
 from domain.approvals.queries import request_state
+from domain.digest.services import sync_digest_timers
 from domain.directory.importer import import_org
 from domain.directory.reach import HANDLE_CHANNELS
 from domain.directory.services import list_members
@@ -61,21 +65,29 @@ log = get_logger("bizbot.app")
 DEMO_ORG = Path(__file__).parent / "demo" / "org.yaml"
 
 
+def configured_platforms(settings: Settings) -> list[str]:
+    """The chat platforms whose settings are present."""
+    wecom_secrets = (settings.wecom_secret, settings.wecom_token, settings.wecom_encoding_aes_key)
+    enabled = {
+        "slack": bool(settings.slack_bot_token and settings.slack_signing_secret),
+        "telegram": bool(settings.telegram_bot_token),
+        "dingtalk": bool(settings.dingtalk_app_key and _secret(settings.dingtalk_app_secret)),
+        "wecom": bool(settings.wecom_corp_id and all(_secret(s) for s in wecom_secrets)),
+    }
+    return [name for name, on in enabled.items() if on]
+
+
 def platform_channels(
     settings: Settings, contacts: ExternalContacts | None = None
 ) -> list[Channel]:
-    """The chat platforms whose settings are present (constructing them does no I/O)."""
-    channels: list[Channel] = []
-    if settings.slack_bot_token and settings.slack_signing_secret:
-        channels.append(slack_channel(settings))
-    if settings.dingtalk_app_key and _secret(settings.dingtalk_app_secret):
-        channels.append(dingtalk_channel(settings))
-    wecom_secrets = (settings.wecom_secret, settings.wecom_token, settings.wecom_encoding_aes_key)
-    if settings.wecom_corp_id and all(_secret(s) for s in wecom_secrets):
-        channels.append(wecom_channel(settings, contacts))
-    if settings.telegram_bot_token:
-        channels.append(TelegramChannel(TelegramConfig.from_settings(settings)))
-    return channels
+    """The configured chat platforms (constructing them does no I/O)."""
+    builders: dict[str, Callable[[], Channel]] = {
+        "slack": lambda: slack_channel(settings),
+        "telegram": lambda: TelegramChannel(TelegramConfig.from_settings(settings)),
+        "dingtalk": lambda: dingtalk_channel(settings),
+        "wecom": lambda: wecom_channel(settings, contacts),
+    }
+    return [builders[name]() for name in configured_platforms(settings)]
 
 
 def dingtalk_channel(settings: Settings) -> DingTalkChannel:
@@ -121,7 +133,7 @@ def _secret(value: SecretStr | None) -> str:
 
 def deliverable_channels(settings: Settings) -> frozenset[str]:
     """Channels this installation delivers to: the web chat, and every configured platform."""
-    return frozenset({"webchat", *(c.client.channel for c in platform_channels(settings))})
+    return frozenset({"webchat", *configured_platforms(settings)})
 
 
 def build_router() -> Router:
@@ -200,8 +212,9 @@ def build_runtime(
     *,
     db: Database | None = None,
     clock: Clock | None = None,
+    deliver_only: frozenset[str] | None = None,
 ) -> Runtime:
-    """Wire the pipeline for the given channel clients."""
+    """Wire the pipeline for the given channel clients (``deliver_only``: conversation keys)."""
     db = db or open_database(
         settings.database_url.get_secret_value(), pool_size=settings.db_pool_size
     )
@@ -219,6 +232,7 @@ def build_runtime(
         max_attempts=settings.outbox_max_attempts,
         poll_interval=settings.poll_interval,
         crash_at=settings.crash_at,
+        conversations=deliver_only,
     )
     dispatcher = Dispatcher(
         router,
@@ -228,6 +242,7 @@ def build_runtime(
             invite_ttl=timedelta(hours=settings.invite_ttl_hours),
             notify_channels=deliverable_channels(settings) | (set(by_channel) - {"console"}),
             record_states={"approval": approval_state},
+            public_url=settings.base_url(),
         ),
     )
     workers = Workers(
@@ -241,7 +256,10 @@ def build_runtime(
         on_replies=relay.wake,
     )
     inbox: GroupCommit[InboundEvent, Accepted] = GroupCommit(
-        db, lambda s, events: store_events(s, events, db.dialect, clock.now()), name="inbox"
+        db,
+        lambda s, events: store_events(s, events, db.dialect, clock.now()),
+        name="inbox",
+        urgent=True,  # the platform's acknowledgement waits on it
     )
     return Runtime(
         settings, db, clock, metrics, router, by_channel, dispatcher, workers, relay, inbox
@@ -262,6 +280,7 @@ def build_web(runtime: Runtime, hub: Hub) -> web.Application:
         secure_cookies=settings.base_url().startswith("https://"),
     )
     setup_routes(app, chat)
+    add_calendar_feed(app, runtime.db, runtime.clock, settings.base_url())
     return app
 
 
@@ -304,6 +323,7 @@ def build_tick(runtime: Runtime) -> TimerTick:
         action_ttl=timedelta(hours=runtime.settings.action_ttl_hours),
         next_due=next_occurrence,
         on_messages=runtime.relay.wake,
+        crash_at=runtime.settings.crash_at,
     )
 
 
@@ -314,6 +334,7 @@ def build_scheduler_for(runtime: Runtime) -> AsyncIOScheduler:
     retention = timedelta(days=settings.retention_days)
     jobs = [
         PeriodicJob("prune", {"minute": 17}, hourly, lambda s, now: prune(s, now - retention)),
+        PeriodicJob("digest-sync", {"minute": 5}, hourly, sync_digest_timers),
     ]
     return build_scheduler(tick, JobRunner(runtime.db, runtime.clock), jobs)
 
@@ -326,6 +347,7 @@ async def serve(settings: Settings) -> None:
     channels = platform_channels(settings, DirectoryExternalContacts(db))
     runtime = build_runtime(settings, [WebChatClient(hub), *(c.client for c in channels)], db=db)
     await prepare_database(settings, runtime.db, runtime.clock)
+    await runtime.db.run(lambda s: sync_digest_timers(s, runtime.clock.now()))  # then hourly
     await runtime.start()
     clock_work = build_scheduler_for(runtime)
     clock_work.start()
@@ -373,17 +395,19 @@ async def console(settings: Settings, handle: str, stdin: TextIO, interactive: b
     configure_logging(json=settings.log_json, level="WARNING")
     out = Console(highlight=False)
     client = ConsoleClient(out)
-    runtime = build_runtime(settings, [client])
+    handle = handle.lstrip("@").lower()
+    mine = frozenset({console_address(handle).key})  # other consoles' replies are theirs
+    runtime = build_runtime(settings, [client], deliver_only=mine)
     await prepare_database(settings, runtime.db, runtime.clock)
     members = {m.handle: m for m in await runtime.db.run(list_members)}
-    if handle.lstrip("@").lower() not in members:
+    if handle not in members:
         print(f"bizbot: no active member with handle {handle!r}", file=sys.stderr)
         await runtime.db.dispose()
         return 2
     await runtime.start()
     try:
         await run_console(
-            handle.lstrip("@").lower(),
+            handle,
             client,
             runtime.ingest,
             runtime.settle,

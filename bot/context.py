@@ -15,9 +15,9 @@ from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.prompts import open_prompt
 from bot.replies import Message
 from bot.router import Router
-from domain.directory.reach import preferred_account
+from domain.directory.reach import preferred_account, preferred_accounts
 from domain.directory.roles import Permission, allows
-from domain.directory.services import member_view
+from domain.directory.services import member_view, member_views
 from domain.directory.views import MemberView, OrgView
 from domain.timers.reminders import RecordState
 from domain.timers.services import TimerView
@@ -33,6 +33,7 @@ class Policies:
     notify_channels: frozenset[str] = frozenset({"webchat"})
     record_states: Mapping[str, RecordState] = field(default_factory=dict)
     built_in_channel: str = "webchat"  # where every member can be reached, by handle
+    public_url: str = ""  # where people reach this installation (links in messages)
 
 
 @dataclass
@@ -132,11 +133,38 @@ def notify_member(
     subject: str | None = None,
 ) -> int:
     """Queue a message for a member on their preferred channel; returns the outbox row id."""
+    address = address_of(session, policies, member_id)
+    return outbox.send(address, message, recipient_id=member_id, subject=subject)
+
+
+def address_of(session: Session, policies: Policies, member_id: int) -> Address:
+    """Where a member's notifications go."""
     account = preferred_account(
         session, member_id, policies.notify_channels, policies.built_in_channel
     )
-    address = Address(account.channel, account.user, account.workspace)
-    return outbox.send(address, message, recipient_id=member_id, subject=subject)
+    return Address(account.channel, account.user, account.workspace)
+
+
+@dataclass
+class BatchMemo:
+    """Members and their addresses looked up once per batch of timers (one transaction, in
+    which timer handlers do not change members)."""
+
+    members: dict[int, MemberView] = field(default_factory=dict)
+    addresses: dict[int, Address] = field(default_factory=dict)
+
+    def preload(self, session: Session, policies: Policies, member_ids: set[int]) -> None:
+        """Look up these members and where to reach them, in a few queries for all."""
+        ids = member_ids - set(self.members)
+        if not ids:
+            return
+        self.members |= member_views(session, ids)
+        accounts = preferred_accounts(
+            session, ids, policies.notify_channels, policies.built_in_channel
+        )
+        self.addresses |= {
+            member_id: Address(a.channel, a.user, a.workspace) for member_id, a in accounts.items()
+        }
 
 
 @dataclass
@@ -149,14 +177,22 @@ class TimerContext:
     policies: Policies
     late: timedelta
     expired: bool
+    memo: BatchMemo = field(default_factory=BatchMemo)
 
     def notify(self, member_id: int, message: Message, *, subject: str | None = None) -> int:
         """Send to a member where they prefer to be reached."""
-        return notify_member(self.session, self.outbox, self.policies, member_id, message, subject)
+        address = self.memo.addresses.get(member_id)
+        if address is None:
+            address = address_of(self.session, self.policies, member_id)
+            self.memo.addresses[member_id] = address
+        return self.outbox.send(address, message, recipient_id=member_id, subject=subject)
 
     def member(self, member_id: int) -> MemberView:
         """A member, for their name, language and time zone."""
-        return member_view(self.session, member_id)
+        member = self.memo.members.get(member_id)
+        if member is None:
+            member = self.memo.members[member_id] = member_view(self.session, member_id)
+        return member
 
 
 TimerHandler = Callable[[TimerContext, TimerView], None]

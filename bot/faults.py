@@ -7,7 +7,8 @@ import sys
 
 AFTER_COMMIT_BEFORE_SEND = "after_commit_before_send"
 AFTER_SEND_BEFORE_MARK = "after_send_before_mark"
-CRASH_POINTS = (AFTER_COMMIT_BEFORE_SEND, AFTER_SEND_BEFORE_MARK)
+TIMER_BATCH_BEFORE_COMMIT = "timer_batch_before_commit"
+CRASH_POINTS = (AFTER_COMMIT_BEFORE_SEND, AFTER_SEND_BEFORE_MARK, TIMER_BATCH_BEFORE_COMMIT)
 
 
 def crash_point(configured: str, name: str) -> None:

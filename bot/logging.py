@@ -44,6 +44,7 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every one-second tick
 
 
 def _keep(

@@ -52,5 +52,7 @@ async def errors_middleware(
     except web.HTTPException:
         raise
     except Exception:
-        log.exception("http.unhandled", path=request.path, method=request.method)
+        route = request.match_info.route.resource
+        where = route.canonical if route is not None else "unmatched"  # paths may hold secrets
+        log.exception("http.unhandled", route=where, method=request.method)
         return web.json_response({"error": "internal error"}, status=500)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.context import TimerHandler
 from bot.router import Router
-from commands import approvals, help, identity, reminders
+from commands import approvals, calendar, digest, ding, help, identity, reminders
+from commands.calendar.agenda import meetings_today
 
 
 def register_all(router: Router) -> None:
@@ -13,8 +14,22 @@ def register_all(router: Router) -> None:
     identity.register(router)
     reminders.register(router)
     approvals.register(router)
+    ding.register(router)
+    digest.register(router, digest_sections())
+    calendar.register(router)
 
 
 def timer_handlers() -> dict[str, TimerHandler]:
     """What to do when a timer of each kind fires."""
-    return {**reminders.TIMER_HANDLERS, **approvals.TIMER_HANDLERS}
+    return {
+        **reminders.TIMER_HANDLERS,
+        **ding.TIMER_HANDLERS,
+        **calendar.TIMER_HANDLERS,
+        **approvals.TIMER_HANDLERS,
+        digest.KIND: digest.digest_handler(digest_sections()),
+    }
+
+
+def digest_sections() -> list[digest.DigestSection]:
+    """What the daily digest shows, in this order; each area adds its section here."""
+    return [meetings_today, digest.reminders_today, ding.waiting_notices]

@@ -8,13 +8,12 @@ from datetime import datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from babel.dates import get_day_names
 from pydantic import BaseModel, Field
 
 from bot.context import CommandContext, TimerContext
 from bot.events import Address
-from bot.formatting import duration, moment
-from bot.i18n import _, normalise_locale, t
+from bot.formatting import duration, moment, repeat_text
+from bot.i18n import _, t
 from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Message
 from bot.replies import Field as CardField
 from bot.router import ActionSpec, CommandSpec, Router
@@ -23,7 +22,7 @@ from domain.directory.roles import Permission
 from domain.directory.services import find_member
 from domain.directory.views import MemberView
 from domain.shared.errors import DomainError, Forbidden
-from domain.shared.recurrence import Frequency, Recurrence, local_to_utc
+from domain.shared.recurrence import local_to_utc
 from domain.timers.reminders import (
     KIND,
     Guard,
@@ -142,7 +141,7 @@ def _confirmation(
         )
     ]
     if request.recurrence:
-        fields.append(CardField(ctx.t(_("Repeats")), _repeat_text(ctx.locale, request.recurrence)))
+        fields.append(CardField(ctx.t(_("Repeats")), repeat_text(ctx.locale, request.recurrence)))
     if target.member and target.member.id != ctx.actor.id:
         fields.append(CardField(ctx.t(_("For")), f"{target.member.name} (@{target.member.handle})"))
     if target.conversation:
@@ -162,21 +161,6 @@ def _confirmation(
         buttons=(cancel,),
         status=CardStatus.SUCCESS,
     )
-
-
-def _repeat_text(locale: str, rule: str) -> str:
-    """``every Monday, Thursday at 09:00`` / ``每周一、周四 09:00``."""
-    r = Recurrence.from_rrule(rule)
-    at = r.at.strftime("%H:%M")
-    if r.frequency is Frequency.DAILY:
-        return t(locale, _("every day at {time}"), time=at)
-    if r.frequency is Frequency.WEEKDAYS:
-        return t(locale, _("every weekday at {time}"), time=at)
-    if r.frequency is Frequency.MONTHLY:
-        return t(locale, _("on day {day} of every month at {time}"), day=r.monthday, time=at)
-    names = get_day_names("wide", locale=normalise_locale(locale))
-    days = ("、" if locale.startswith("zh") else ", ").join(names[d] for d in r.weekdays)
-    return t(locale, _("every {days} at {time}"), days=days, time=at)
 
 
 def list_or_cancel(ctx: CommandContext, args: RemindersArgs) -> Message:

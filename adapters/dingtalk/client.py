@@ -8,7 +8,6 @@ shortly before it expires or when the API says it is no longer valid.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import time
@@ -29,6 +28,7 @@ from adapters.dingtalk.translate import (
     SESSION_WEBHOOK_EXPIRES,
     STAFF_ID,
 )
+from adapters.tokens import AccessToken, Fetched
 from bot.events import Address
 from bot.logging import get_logger
 from bot.pacing import Limit, Pacer
@@ -40,7 +40,6 @@ log = get_logger("bizbot.dingtalk")
 DEFAULT_WEBHOOK_ORIGIN = "https://oapi.dingtalk.com"
 CARD_PREFIX, MESSAGE_PREFIX, HOOK_PREFIX = "card:", "msg:", "hook:"
 CALLBACK_ROUTE_KEY = "bizbot"
-TOKEN_MARGIN = 300.0  # seconds before expiry at which a token is fetched again
 WEBHOOK_MARGIN_MS = 60_000  # a session webhook this close to expiry is not used
 DEFAULT_RETRY_AFTER = 60.0
 WEBHOOK_THROTTLED = 130101  # "send too fast"
@@ -54,12 +53,6 @@ class CardsUnavailable(Exception):
 
 class WebhookUnusable(Exception):
     """The session webhook refused the message (expired early); the OpenAPI is used instead."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    value: str
-    refresh_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +96,7 @@ class DingTalkClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._webhook_origins = {DEFAULT_WEBHOOK_ORIGIN, _origin(api_url)}
         self._session: aiohttp.ClientSession | None = None
-        self._token: _Token | None = None
-        self._token_lock = asyncio.Lock()
+        self._token = AccessToken(self._fetch_token, self._clock)
 
     async def send(self, address: Address, message: Message, context: Mapping[str, str]) -> str:
         """Post a message; cards with buttons become interactive cards."""
@@ -218,27 +210,17 @@ class DingTalkClient:
     async def _openapi(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """Call the OpenAPI with the app token; a rejected token is replaced once."""
         for attempt in (1, 2):
-            token = await self._access_token()
+            token = await self._token.get()
             headers = {"x-acs-dingtalk-access-token": token}
             status, answer, data = await self._request(method, self._api + path, body, headers)
             if attempt == 1 and _token_rejected(status, data):
-                self._forget_token(token)
+                self._token.forget(token)
                 continue
             _raise_for_openapi(status, answer, data, path)
             return data if isinstance(data, dict) else {}
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _access_token(self) -> str:
-        async with self._token_lock:
-            if self._token is None or self._clock() >= self._token.refresh_at:
-                self._token = await self._fetch_token()
-            return self._token.value
-
-    def _forget_token(self, token: str) -> None:
-        if self._token is not None and self._token.value == token:
-            self._token = None
-
-    async def _fetch_token(self) -> _Token:
+    async def _fetch_token(self) -> Fetched:
         body = {"appKey": self._app_key, "appSecret": self._app_secret}
         url = self._api + "/v1.0/oauth2/accessToken"
         status, headers, data = await self._request("POST", url, body, {})
@@ -246,9 +228,8 @@ class DingTalkClient:
         if not isinstance(data, dict) or not data.get("accessToken"):
             raise DeliveryError("DingTalk returned no access token")
         lifetime = float(data.get("expireIn", 7200))
-        margin = min(TOKEN_MARGIN, lifetime / 2)
         log.info("dingtalk.token_fetched", expires_in=lifetime)
-        return _Token(str(data["accessToken"]), self._clock() + lifetime - margin)
+        return Fetched(str(data["accessToken"]), lifetime)
 
     async def _request(
         self, method: str, url: str, body: dict[str, Any], headers: dict[str, str]

@@ -6,15 +6,14 @@ before it expires, and fetched again when the API answers 40014/42001/40001.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
+from adapters.tokens import AccessToken, Fetched
 from adapters.wecom import render
 from adapters.wecom.translate import CHANNEL, RESPONSE_CODE, TASK_ID
 from bot.events import Address
@@ -25,7 +24,6 @@ from bot.replies import Card, Message
 
 log = get_logger("bizbot.wecom")
 
-TOKEN_MARGIN = 300.0
 DEFAULT_RETRY_AFTER = 60.0
 TOKEN_INVALID = frozenset({40001, 40014, 42001})
 RATE_LIMITED = frozenset({45009, 45033, 45047, 41048})
@@ -47,12 +45,6 @@ class WeComError(DeliveryError):
 
 class PermanentWeComError(WeComError, PermanentDeliveryError):
     """A WeCom refusal that retrying cannot fix (unknown user, API not allowed for the app)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    value: str
-    refresh_at: float
 
 
 class WeComClient:
@@ -80,8 +72,7 @@ class WeComClient:
         self._pacer = pacer or Pacer()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
-        self._token: _Token | None = None
-        self._token_lock = asyncio.Lock()
+        self._token = AccessToken(self._fetch_token, self._clock)
 
     async def send(self, address: Address, message: Message, context: Mapping[str, str]) -> str:
         """Send an app message to the member; returns WeCom's ``msgid``."""
@@ -137,27 +128,17 @@ class WeComClient:
     async def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST to the API with the token; a rejected token is replaced once."""
         for attempt in (1, 2):
-            token = await self._access_token()
+            token = await self._token.get()
             data = await self._request("POST", path, {"access_token": token}, body)
             errcode = _errcode(data)
             if errcode in TOKEN_INVALID and attempt == 1:
-                self._forget_token(token)
+                self._token.forget(token)
                 continue
             _raise_for_errcode(path, errcode, data)
             return data
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _access_token(self) -> str:
-        async with self._token_lock:
-            if self._token is None or self._clock() >= self._token.refresh_at:
-                self._token = await self._fetch_token()
-            return self._token.value
-
-    def _forget_token(self, token: str) -> None:
-        if self._token is not None and self._token.value == token:
-            self._token = None
-
-    async def _fetch_token(self) -> _Token:
+    async def _fetch_token(self) -> Fetched:
         query = {"corpid": self._corp_id, "corpsecret": self._secret}
         data = await self._request("GET", "gettoken", query, None)
         _raise_for_errcode("gettoken", _errcode(data), data)
@@ -165,8 +146,7 @@ class WeComClient:
             raise DeliveryError("WeCom returned no access token")
         lifetime = float(data.get("expires_in", 7200))
         log.info("wecom.token_fetched", expires_in=lifetime)
-        margin = min(TOKEN_MARGIN, lifetime / 2)
-        return _Token(str(data["access_token"]), self._clock() + lifetime - margin)
+        return Fetched(str(data["access_token"]), lifetime)
 
     async def _request(
         self, method: str, path: str, query: dict[str, str], body: dict[str, Any] | None

@@ -29,11 +29,13 @@ class GroupCommit(Generic[T, R]):
         *,
         name: str,
         max_group: int = 256,
+        urgent: bool = False,
     ) -> None:
         self._db = db
         self._work = work
         self._name = name
         self._max_group = max_group
+        self._urgent = urgent
         self._queue: asyncio.Queue[tuple[T, asyncio.Future[R]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -73,7 +75,9 @@ class GroupCommit(Generic[T, R]):
     async def _commit(self, group: list[tuple[T, asyncio.Future[R]]]) -> None:
         items = [item for item, _ in group]
         try:
-            results = await self._db.run(lambda session: self._work(session, items))
+            results = await self._db.run(
+                lambda session: self._work(session, items), urgent=self._urgent
+            )
         except Exception as exc:  # noqa: BLE001 - every waiting caller gets the failure
             for _, future in group:
                 if not future.done():

@@ -199,10 +199,17 @@ def claim_due(
     lease: timedelta,
     claimer: str,
     skip_locked: bool,
+    conversations: frozenset[str] | None = None,
 ) -> list[Delivery]:
-    """Claim the first due row of each conversation that has nothing earlier still in flight."""
-    query = _due(is_postgresql(session), skip_locked).limit(limit)
-    rows = session.execute(query, {"now": now, "channels": channels}).all()
+    """Claim the first due row of each conversation that has nothing earlier still in flight.
+
+    ``conversations`` limits the claim to some conversation keys (a console delivers only its own).
+    """
+    query = _due(is_postgresql(session), skip_locked, conversations is not None).limit(limit)
+    params: dict[str, Any] = {"now": now, "channels": channels}
+    if conversations is not None:
+        params["conversations"] = sorted(conversations)
+    rows = session.execute(query, params).all()
     if not rows:
         return []
     until = now + lease
@@ -236,7 +243,7 @@ def _insert_message() -> Insert:
 
 
 @cache
-def _due(postgresql: bool, skip_locked: bool) -> Select[Any]:
+def _due(postgresql: bool, skip_locked: bool, scoped: bool) -> Select[Any]:
     """Due rows that are the first open (pending or sending) row of their conversation.
 
     The same set as "due, and nothing earlier in its conversation still open" (see
@@ -265,6 +272,8 @@ def _due(postgresql: bool, skip_locked: bool) -> Select[Any]:
         .where(o.channel.in_(bindparam("channels", expanding=True)), due, first)
         .order_by(o.id)
     )
+    if scoped:
+        query = query.where(o.conversation_key.in_(bindparam("conversations", expanding=True)))
     if skip_locked:
         query = query.with_for_update(skip_locked=True, of=OUTBOX)
     return query
@@ -373,3 +382,24 @@ def _adopt() -> Update:
         .where(OUTBOX.c.id == bindparam("row_id"))
         .values(platform_message_id=bindparam("message_id"))
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """A message queued about a subject (not an edit), and how far its delivery got."""
+
+    id: int
+    subject: str
+    status: str  # pending | sending | sent | dead | dropped
+
+
+def messages_about(session: Session, subjects: list[str]) -> list[Copy]:
+    """The messages sent about some subjects, oldest first (ix_outbox_subject)."""
+    if not subjects:
+        return []
+    rows = session.execute(
+        select(OutboxRow.id, OutboxRow.subject, OutboxRow.status)
+        .where(OutboxRow.subject.in_(subjects), OutboxRow.kind == "send")
+        .order_by(OutboxRow.id)
+    )
+    return [Copy(row_id, str(subject), status) for row_id, subject, status in rows]

@@ -47,6 +47,7 @@ class Relay:
         max_attempts: int,
         poll_interval: float,
         crash_at: str,
+        conversations: frozenset[str] | None = None,
     ) -> None:
         self._db = db
         self._clients = clients
@@ -57,6 +58,9 @@ class Relay:
         self._max_attempts = max_attempts
         self._poll = poll_interval
         self._crash_at = crash_at
+        self._conversations = conversations
+        # a send must end well inside its lease, or the row would be claimed again mid-send
+        self._send_limit = lease.total_seconds() / 2
         self.claimer = f"relay-{uuid.uuid4().hex[:12]}"
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
@@ -94,7 +98,8 @@ class Relay:
             if claimed:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+                async with asyncio.timeout(self._poll):  # not wait_for: it can drop a cancel
+                    await self._wake.wait()
 
     async def _claim(self) -> int:
         free = self._concurrency - len(self._inflight)
@@ -110,6 +115,7 @@ class Relay:
                 lease=self._lease,
                 claimer=self.claimer,
                 skip_locked=self._db.dialect == "postgresql",
+                conversations=self._conversations,
             )
         )
         for delivery in deliveries:
@@ -136,10 +142,11 @@ class Relay:
             return Outcome(
                 delivery.id, sent=False, error="paced", retry_at=retry_at, count_attempt=False
             )
-        if wait > 0:
-            await asyncio.sleep(wait)
         try:
-            message_id = await self._send(client, delivery)
+            async with asyncio.timeout(self._send_limit):
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                message_id = await self._send(client, delivery)
         except RetryLater as exc:
             self._metrics.deliveries.labels(channel, "throttled").inc()
             retry_at = self._clock.now() + timedelta(seconds=exc.seconds)

@@ -80,7 +80,8 @@ class Workers:
             if handled:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+                async with asyncio.timeout(self._poll):  # not wait_for: it can drop a cancel
+                    await self._wake.wait()
 
     def _process_batch(self, session: Session) -> list[Handled]:
         now = self._clock.now()

@@ -27,6 +27,8 @@ class Permission(StrEnum):
     OPERATE = "system.operate"
     REMIND_OTHERS = "reminders.others"
     AUDIT_APPROVALS = "approvals.audit"
+    NOTICE_MANY = "notices.many"
+    READ_CALENDARS = "calendar.others"
 
 
 ALL_ROLES = frozenset(Role)
@@ -38,6 +40,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.OPERATE: frozenset({Role.ADMIN}),
     Permission.REMIND_OTHERS: frozenset({Role.ADMIN, Role.MANAGER, Role.HR}),
     Permission.AUDIT_APPROVALS: frozenset({Role.ADMIN, Role.HR}),
+    Permission.NOTICE_MANY: frozenset({Role.ADMIN, Role.MANAGER, Role.HR}),
+    Permission.READ_CALENDARS: frozenset({Role.ADMIN, Role.HR}),
 }
 
 PERMISSION_PURPOSE: dict[Permission, str] = {
@@ -47,6 +51,8 @@ PERMISSION_PURPOSE: dict[Permission, str] = {
     Permission.OPERATE: "Operate the installation (outbox, imports)",
     Permission.REMIND_OTHERS: "Set reminders for other members and for a whole conversation",
     Permission.AUDIT_APPROVALS: "See every approval request and anyone's leave balance",
+    Permission.NOTICE_MANY: "Send an urgent notice (/ding) to more than 5 people (up to 50)",
+    Permission.READ_CALENDARS: "Read every member's calendar in full (/agenda @member)",
 }
 
 

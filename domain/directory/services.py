@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
@@ -165,6 +165,11 @@ def member_view(session: Session, member_id: int) -> MemberView:
     if view is None:
         raise NotFound("No member with id {id}.", id=member_id)
     return view
+
+
+def member_views(session: Session, member_ids: Collection[int]) -> dict[int, MemberView]:
+    """Several members by id, in the same two queries as one (unknown ids are left out)."""
+    return {m.id: m for m in _member_views(session, MEMBERS.c.id.in_(member_ids))}
 
 
 def find_member(session: Session, handle: str) -> MemberView | None:

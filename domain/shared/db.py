@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -68,8 +71,12 @@ class Database(Protocol):
 
     dialect: str
 
-    async def run(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in a fresh transaction; commit when it returns, roll back when it raises."""
+    async def run(self, work: Callable[[Session], T], *, urgent: bool = False) -> T:
+        """Run ``work`` in a fresh transaction; commit when it returns, roll back when it raises.
+
+        ``urgent`` work (storing events a platform waits to have acknowledged) goes ahead of
+        queued work where transactions are serialised (SQLite's one writer).
+        """
         ...
 
     async def dispose(self) -> None:
@@ -175,22 +182,60 @@ class ThreadedSQLiteDatabase:
         _plain_savepoints(self.engine)
         _count_changes(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._writer = PriorityWriter("sqlite-writer")
 
-    async def run(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in the writer thread inside ``BEGIN IMMEDIATE``."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, self._run_in_thread, work)
+    async def run(self, work: Callable[[Session], T], *, urgent: bool = False) -> T:
+        """Run ``work`` in the writer thread inside ``BEGIN IMMEDIATE``; urgent work goes first."""
+        return await self._writer.submit(lambda: self._run_in_thread(work), urgent=urgent)
 
     def _run_in_thread(self, work: Callable[[Session], T]) -> T:
         with self._sessions.begin() as session:
             return work(session)
 
     async def dispose(self) -> None:
-        """Stop the writer thread and close the connection."""
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._writer, self.engine.dispose)
-        self._writer.shutdown(wait=True)
+        """Stop the writer thread (after the work already queued) and close the connection."""
+        await self._writer.submit(self.engine.dispose, urgent=False)
+        await self._writer.close()
+
+
+class PriorityWriter:
+    """One thread that runs submitted functions one at a time, urgent ones before the rest.
+
+    A platform's acknowledgement waits for its inbox commit; on SQLite that commit would
+    otherwise queue behind whole worker batches.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._queue: queue.PriorityQueue[
+            tuple[int, int, Callable[[], Any] | None, Future[Any] | None]
+        ]
+        self._queue = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    async def submit(self, fn: Callable[[], T], *, urgent: bool) -> T:
+        """Run ``fn`` in the thread and wait for its result."""
+        future: Future[T] = Future()
+        self._queue.put((0 if urgent else 1, next(self._order), fn, future))
+        return await asyncio.wrap_future(future)
+
+    async def close(self) -> None:
+        """Stop once everything queued has run."""
+        self._queue.put((2, next(self._order), None, None))
+        await asyncio.to_thread(self._thread.join)
+
+    def _serve(self) -> None:
+        while True:
+            _priority, _order, fn, future = self._queue.get()
+            if fn is None or future is None:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+                future.set_exception(exc)
 
 
 class AsyncDatabase:
@@ -208,8 +253,11 @@ class AsyncDatabase:
         _count_changes(self.engine.sync_engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
-    async def run(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in one transaction, retrying serialization failures and deadlocks."""
+    async def run(self, work: Callable[[Session], T], *, urgent: bool = False) -> T:
+        """Run ``work`` in one transaction, retrying serialization failures and deadlocks.
+
+        (``urgent`` changes nothing here: the pool runs transactions side by side.)
+        """
         for attempt in range(3):
             try:
                 async with self._sessions.begin() as session:

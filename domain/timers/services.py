@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -135,17 +135,38 @@ def pending_for(session: Session, owner_id: int, kind: str) -> list[TimerView]:
     return [view_of(t) for t in rows]
 
 
-def claim_due(session: Session, now: datetime, limit: int, *, skip_locked: bool) -> list[Timer]:
-    """Due pending timers, oldest first, held by this transaction until it ends (ix_timers_due)."""
+def pending_between(
+    session: Session, owner_id: int, kind: str, start: datetime, end: datetime
+) -> list[TimerView]:
+    """A member's pending timers of a kind due in ``[start, end)``, soonest first."""
+    rows = session.scalars(
+        select(Timer)
+        .where(
+            Timer.owner_id == owner_id,
+            Timer.kind == kind,
+            Timer.status == TimerStatus.PENDING,
+            Timer.due_at >= start,
+            Timer.due_at < end,
+        )
+        .order_by(Timer.due_at, Timer.id)
+    )
+    return [view_of(t) for t in rows]
+
+
+def due_query(now: datetime, limit: int, *, skip_locked: bool) -> Select[Timer]:
+    """The claim statement: due pending timers, oldest first (served by ix_timers_due)."""
     query = (
         select(Timer)
         .where(Timer.status == TimerStatus.PENDING, Timer.due_at <= now)
         .order_by(Timer.due_at, Timer.id)
         .limit(limit)
     )
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
-    return list(session.scalars(query))
+    return query.with_for_update(skip_locked=True) if skip_locked else query
+
+
+def claim_due(session: Session, now: datetime, limit: int, *, skip_locked: bool) -> list[Timer]:
+    """Due pending timers, oldest first, held by this transaction until it ends."""
+    return list(session.scalars(due_query(now, limit, skip_locked=skip_locked)))
 
 
 def is_late(timer: Timer, now: datetime) -> bool:
@@ -153,14 +174,25 @@ def is_late(timer: Timer, now: datetime) -> bool:
     return now - timer.due_at > timedelta(seconds=timer.grace_seconds)
 
 
-def settle(timer: Timer, now: datetime, *, expired: bool, next_due: NextDue) -> None:
-    """Record that a claimed timer fired (or expired); a recurring one moves to its next time."""
-    timer.fire_count += 0 if expired else 1
-    timer.fired_at = now
-    if timer.recurrence:
-        timer.due_at = next_due(timer.recurrence, max(now, timer.due_at))
-        return
-    timer.status = TimerStatus.EXPIRED if expired else TimerStatus.FIRED
+def settled(timer: Timer, now: datetime, *, expired: bool, next_due: NextDue) -> dict[str, Any]:
+    """The new state of a claimed timer that fired (or expired): a recurring one moves to its
+    next time. ``record_settled`` writes a batch of them."""
+    state: dict[str, Any] = {
+        "id": timer.id,
+        "fire_count": timer.fire_count + (0 if expired else 1),
+        "fired_at": now,
+    }
+    if timer.recurrence:  # stays pending (unless its handler cancelled it): only moves
+        state["due_at"] = next_due(timer.recurrence, max(now, timer.due_at))
+    else:
+        state["status"] = TimerStatus.EXPIRED if expired else TimerStatus.FIRED
+    return state
+
+
+def record_settled(session: Session, states: list[dict[str, Any]]) -> None:
+    """Write the new states of a batch of claimed timers in one statement (by primary key)."""
+    if states:
+        session.execute(update(Timer), states)
 
 
 def count_pending(session: Session) -> int:

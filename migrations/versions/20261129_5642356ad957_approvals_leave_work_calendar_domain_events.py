@@ -1,7 +1,7 @@
 """approvals, leave balances, work calendar and domain events
 
 Revision ID: 5642356ad957
-Revises: f3b4259a6475
+Revises: 40340fd9797b
 Create Date: 2026-11-29 13:14:37.196042
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5642356ad957"
-down_revision: str | None = "f3b4259a6475"
+down_revision: str | None = "40340fd9797b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

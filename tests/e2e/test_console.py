@@ -47,7 +47,7 @@ def test_a_number_taps_the_button_shown_with_it(env: dict[str, str]) -> None:
 
 def test_a_number_without_a_button_is_an_ordinary_message(env: dict[str, str]) -> None:
     out = console(env, "alice", "7\n")
-    assert "Commands start with /" in out
+    assert "Type help (or /help)" in out
 
 
 def test_an_unknown_or_deactivated_handle_exits_2(env: dict[str, str]) -> None:

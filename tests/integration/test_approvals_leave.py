@@ -124,6 +124,10 @@ async def test_an_approved_leave_with_a_deputy_delegates_the_approvals(office: O
     )
     await office.say("wang", f"/approve {n}")
     assert (await office.request(n)).status == Status.APPROVED
+    away = "🌴 On leave: Dec 1, 2026 – Dec 3, 2026"
+    assert away in (await office.say("carol", "/agenda week")).text  # on her calendar
+    assert away in (await office.say("dan", "/agenda week @carol")).text  # busy-only view too
+    assert away not in (await office.say("dan", "/agenda today @carol")).text  # Monday
 
     before = await office.submit("dan", "/expense amount=300 category=meals reason=before")
     assert "Waiting for you" in office.card("carol", before).body  # Monday: carol is still in

@@ -8,51 +8,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from adapters.memory.client import MemoryClient, Posted
-from bot.app import build_runtime, build_tick
+from adapters.memory.client import Posted
 from bot.config import Settings
-from bot.context import Policies
 from bot.replies import Card
-from domain.directory.importer import import_org
 from domain.timers.models import Timer
-from scheduler.tick import TimerTick
-from tests.support import ORG_YAML, Chat, FakeClock
+from tests.support import Chat
+from tests.timed import Timed, timed_chat
 
 # Monday 2026-11-30 10:00 in Shanghai
 START = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 
 
-class Timed(Chat):
-    """A chat whose clock the test moves, with the timer tick to run by hand."""
-
-    clock: FakeClock
-    tick: TimerTick
-
-    async def advance(self, delta: timedelta) -> None:
-        self.clock.advance(delta)
-        while await self.tick.run():
-            pass
-        await self.runtime.settle()
-
-
 @pytest.fixture
 async def timed(settings: Settings) -> AsyncIterator[Timed]:
-    clock = FakeClock(START)
-    memory, platform = MemoryClient("memory"), MemoryClient("chat")
-    runtime = build_runtime(settings, [memory, platform], clock=clock)
     states = {"approval": lambda _s, record_id: APPROVALS.get(record_id)}
-    runtime.dispatcher.policies = Policies(
-        notify_channels=frozenset({"memory"}), record_states=states, built_in_channel="memory"
-    )
-    await runtime.db.run(lambda s: import_org(s, ORG_YAML, START))
-    await runtime.start()
-    chat = Timed(runtime, memory, platform)
-    chat.clock, chat.tick = clock, build_tick(runtime)
-    try:
+    async with timed_chat(settings, START, record_states=states) as chat:
         yield chat
-    finally:
-        await runtime.stop()
-        await runtime.db.dispose()
 
 
 APPROVALS: dict[str, str] = {}

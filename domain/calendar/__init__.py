@@ -1,0 +1,1 @@
+"""The calendar: meetings with attendees and their answers, alarms, busy time and feeds."""

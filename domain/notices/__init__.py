@@ -1,0 +1,1 @@
+"""Urgent notices (DING): each recipient acknowledges; those who do not are re-pinged."""

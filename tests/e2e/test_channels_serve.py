@@ -1,0 +1,302 @@
+"""One ``python -m bot serve`` with Slack, Telegram, DingTalk and WeCom all configured, each
+pointed at a fake platform on 127.0.0.1.
+
+On every platform a bound member's ``/whoami`` is answered with their card, and ``/help`` sends
+a card whose button, tapped, updates that same card in place (in the other language).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from adapters.wecom.signing import WeComCrypto
+from tests.fake_telegram import FakeBotApi, Stored
+from tests.fakes import dingtalk as ding
+from tests.fakes import slack_requests as slack
+from tests.fakes import wecom
+from tests.fakes.slack import FakeSlack, Posted
+from tests.integration.test_dingtalk import ding_sign
+from tests.processes import ROOT, bot_env, free_port, run_bot, tail
+from tests.rigs import CN_ORG_YAML
+from tests.telegram_harness import ALICE
+from tests.telegram_harness import SECRET as TELEGRAM_SECRET
+from tests.telegram_updates import callback_update, message_update
+from tests.wecom_messages import AES_KEY, CORP_ID, TOKEN, card_event, sealed, text_message
+
+pytestmark = pytest.mark.slow
+WAIT = 30.0
+
+
+@dataclass
+class Platforms:
+    """The four fake platforms, and where they listen."""
+
+    slack: FakeSlack
+    telegram: FakeBotApi
+    ding: ding.FakeDingTalk
+    wecom: wecom.FakeWeCom
+    wecom_url: str
+
+    def settings(self) -> dict[str, str]:
+        """Every platform's BIZBOT_ settings, pointed at the fakes."""
+        return {
+            "slack_bot_token": slack.BOT_TOKEN,
+            "slack_signing_secret": slack.SECRET,
+            "slack_api_url": self.slack.api_url,
+            "telegram_bot_token": self.telegram.token,
+            "telegram_secret_token": TELEGRAM_SECRET,
+            "telegram_api_url": self.telegram.url,
+            "dingtalk_app_key": self.ding.app_key,
+            "dingtalk_app_secret": self.ding.app_secret,
+            "dingtalk_api_url": self.ding.base_url,
+            "wecom_corp_id": CORP_ID,
+            "wecom_agent_id": "1000002",
+            "wecom_secret": self.wecom.secret,
+            "wecom_token": TOKEN,
+            "wecom_encoding_aes_key": AES_KEY,
+            "wecom_api_url": self.wecom_url,
+        }
+
+
+@dataclass
+class Served:
+    """A running ``bizbot serve`` and a client session to talk to it."""
+
+    url: str
+    http: aiohttp.ClientSession
+    fakes: Platforms
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (bounded) until ``condition`` holds."""
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def fakes(aiohttp_server: Callable[..., Any]) -> AsyncIterator[Platforms]:
+    """All four fake platforms, started."""
+    fake_slack, fake_telegram = await FakeSlack().start(), FakeBotApi()
+    await fake_telegram.start()
+    fake_ding, fake_wecom = ding.FakeDingTalk(), wecom.FakeWeCom(CORP_ID)
+    ding_server: TestServer = await aiohttp_server(fake_ding.app)
+    wecom_server: TestServer = await aiohttp_server(fake_wecom.app)
+    fake_ding.base_url = str(ding_server.make_url("")).rstrip("/")
+    wecom_url = str(wecom_server.make_url("/cgi-bin"))
+    try:
+        yield Platforms(fake_slack, fake_telegram, fake_ding, fake_wecom, wecom_url)
+    finally:
+        await fake_slack.stop()
+        await fake_telegram.close()
+
+
+@asynccontextmanager
+async def bizbot_serve(env: dict[str, str], port: int, log: Path) -> AsyncIterator[str]:
+    """``python -m bot serve`` until the block ends (SIGTERM, then a bounded wait)."""
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "serve", cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _ready(url, process, log)
+        yield url
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            code = await asyncio.wait_for(process.wait(), 60)
+        except TimeoutError:
+            process.kill()
+            code = await process.wait()
+        assert code == 0, tail(log)
+
+
+async def _ready(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            assert process.returncode is None, tail(log)
+            try:
+                async with http.get(f"{url}/readyz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("bizbot serve did not become ready")
+
+
+@pytest.fixture
+async def served(tmp_path: Path, fakes: Platforms) -> AsyncIterator[Served]:
+    """One server with every platform configured, on the test org (members bound everywhere)."""
+    port = free_port()
+    env = bot_env(f"sqlite:///{tmp_path}/bizbot.db", port=str(port), poll_interval="0.1")
+    env |= {f"BIZBOT_{name.upper()}": value for name, value in fakes.settings().items()}
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        env.pop(proxy, None)
+    org = tmp_path / "org.yaml"
+    org.write_text(CN_ORG_YAML, encoding="utf-8")
+    importing = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "org", "import", str(org), cwd=ROOT, env=env
+    )
+    assert await asyncio.wait_for(importing.wait(), 120) == 0
+    async with (
+        bizbot_serve(env, port, tmp_path / "serve.log") as url,
+        aiohttp.ClientSession() as http,
+    ):
+        yield Served(url, http, fakes)
+
+
+async def test_one_server_serves_all_four_platforms(served: Served) -> None:
+    await slack_whoami_and_card(served)
+    await telegram_whoami_and_card(served)
+    await dingtalk_whoami_and_card(served)
+    await wecom_whoami_and_card(served)
+
+
+async def slack_whoami_and_card(served: Served) -> None:
+    fake = served.fakes.slack
+
+    async def post(body: str) -> None:
+        url = f"{served.url}/slack/events"
+        async with served.http.post(url, data=body, headers=slack.signed(body)) as answer:
+            assert answer.status == 200
+
+    def a_card(header: str) -> Callable[[], Posted | None]:
+        return lambda: next((m for m in fake.in_channel("C0GENERAL") if m.header == header), None)
+
+    await post(slack.command("whoami", response_url=fake.response_url("T0TEST/1/whoami")))
+    await until(lambda: a_card("Alice Admin")() is not None, "Slack /whoami")
+    await post(slack.command("help"))
+    await until(lambda: a_card("What I can do for you")() is not None, "the Slack help card")
+    card = a_card("What I can do for you")()
+    assert card is not None
+    [token] = card.tokens()
+    await post(slack.action(token, channel=card.channel, message_ts=card.ts))
+    await until(lambda: bool(fake.of("chat.update")), "the Slack card update")
+    [update] = fake.of("chat.update")
+    assert (update.body["channel"], update.body["ts"]) == (card.channel, card.ts)
+    assert card.header == "我能为你做什么"
+
+
+HELP_TITLES = ("<b>What I can do for you</b>", "<b>我能为你做什么</b>")
+
+
+def title_of(html: str) -> str:
+    return html.split("\n", 1)[0]
+
+
+async def telegram_whoami_and_card(served: Served) -> None:
+    fake = served.fakes.telegram
+
+    async def deliver(update: dict[str, object]) -> None:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+        url = f"{served.url}/telegram/webhook"
+        async with served.http.post(url, json=update, headers=headers) as answer:
+            assert answer.status == 200
+
+    def to_alice() -> list[Stored]:
+        return [m for m in fake.messages.values() if m.chat_id == ALICE]
+
+    await deliver(message_update(1, ALICE, "/whoami"))
+    await until(lambda: len(to_alice()) == 1, "Telegram /whoami")
+    assert to_alice()[0].text.startswith("<b>Alice Admin</b>")
+    await deliver(message_update(2, ALICE, "/help"))
+    await until(lambda: len(to_alice()) == 2, "the Telegram help card")
+    card = to_alice()[1]
+    before = title_of(card.text)
+    assert before == HELP_TITLES[1]  # Alice chose Chinese on Slack
+    assert card.reply_markup is not None
+    [[button]] = card.reply_markup["inline_keyboard"]
+    tap = callback_update(
+        3, ALICE, button["callback_data"], chat_id=ALICE, message_id=card.message_id
+    )
+    await deliver(tap)
+    await until(lambda: card.edits == 1, "the Telegram card edit")
+    assert [c.params["callback_query_id"] for c in fake.calls_to("answerCallbackQuery")] == ["cq3"]
+    assert title_of(card.text) == HELP_TITLES[0]  # the same message, back in English
+
+
+async def dingtalk_whoami_and_card(served: Served) -> None:
+    fake = served.fakes.ding
+    webhook = f"{fake.base_url}{ding.WEBHOOK}?session=e2e"
+    expires = int(time.time() * 1000) + 5_400_000
+
+    async def post(path: str, body: dict[str, Any]) -> None:
+        timestamp = str(int(time.time() * 1000))
+        headers = {"timestamp": timestamp, "sign": ding_sign(timestamp, fake.app_secret)}
+        async with served.http.post(served.url + path, json=body, headers=headers) as answer:
+            assert answer.status == 200
+
+    def said(text: str, staff: str, msg_id: str) -> dict[str, Any]:
+        return ding.robot_message(
+            text, msg_id=msg_id, staff_id=staff, webhook=webhook, expires_ms=expires
+        )
+
+    await post("/dingtalk/callback", said("/whoami", "0002BOB", "e2e-1"))
+    await until(lambda: bool(fake.sent(ding.WEBHOOK)), "DingTalk /whoami")
+    assert "李博 Bob" in fake.sent(ding.WEBHOOK)[0].body["markdown"]["title"]
+    await post("/dingtalk/callback", said("/help", "0003CAROL", "e2e-2"))
+    await until(lambda: bool(fake.sent(ding.CARD_SEND)), "the DingTalk help card")
+    card_id = fake.sent(ding.CARD_SEND)[0].body["cardBizId"]
+    [button] = ding.card_buttons(fake.cards[card_id])
+    await post("/dingtalk/card-callback", ding.card_callback(card_id, "0003CAROL", button["id"]))
+    await until(lambda: bool(fake.sent(ding.CARD_UPDATE)), "the DingTalk card update")
+    assert fake.sent(ding.CARD_UPDATE)[0].body["cardBizId"] == card_id
+    assert fake.cards[card_id]["header"]["title"]["text"] == "我能为你做什么"
+
+
+async def wecom_whoami_and_card(served: Served) -> None:
+    fake = served.fakes.wecom
+    now = int(time.time())
+
+    async def post(plain: str) -> None:
+        query, body = sealed(WeComCrypto(TOKEN, AES_KEY, CORP_ID), plain, int(time.time()))
+        url = served.url + "/wecom/callback"
+        async with served.http.post(url, params=query, data=body.encode()) as answer:
+            assert (answer.status, await answer.text()) == (200, "")
+
+    await post(text_message("bob.li", "/whoami", "e2e-1", now))
+    await until(lambda: bool(fake.sent(wecom.SEND)), "WeCom /whoami")
+    assert "李博 Bob" in fake.sent(wecom.SEND)[0].body["markdown"]["content"]
+    await post(text_message("carol.chen", "/help", "e2e-2", now))
+    await until(lambda: len(fake.sent(wecom.SEND)) == 2, "the WeCom help card")
+    help_card = fake.sent(wecom.SEND)[1].body["template_card"]
+    before = help_card["main_title"]["title"]
+    assert before == "我能为你做什么"  # Carol chose Chinese on DingTalk
+    task, [button] = help_card["task_id"], help_card["button_list"]
+    await post(card_event("carol.chen", button["key"], task, fake.response_code(task), now + 1))
+    await until(lambda: bool(fake.sent(wecom.UPDATE)), "the WeCom card update")
+    assert fake.cards[task]["main_title"]["title"] == "What I can do for you"
+
+
+async def test_set_webhook_registers_the_url_with_the_secret_token(fakes: Platforms) -> None:
+    fake = fakes.telegram
+    env = bot_env(
+        "sqlite:///unused.db",
+        **{k: v for k, v in fakes.settings().items() if k.startswith("telegram")},
+    )
+    url = "https://bizbot.example.com/telegram/webhook"
+    done = await asyncio.to_thread(run_bot, "telegram", "set-webhook", url, env=env)
+    assert done.returncode == 0, done.stderr
+    assert fake.webhook["url"] == url
+    assert fake.webhook["secret_token"] == TELEGRAM_SECRET
+    assert fake.webhook["allowed_updates"] == ["message", "callback_query"]
+    env["BIZBOT_TELEGRAM_SECRET_TOKEN"] = "not allowed!"
+    refused = await asyncio.to_thread(run_bot, "telegram", "set-webhook", url, env=env)
+    assert refused.returncode == 1
+    assert "BIZBOT_TELEGRAM_SECRET_TOKEN" in refused.stdout + refused.stderr
