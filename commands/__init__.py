@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.context import TimerHandler
 from bot.router import Router
 from commands import approvals, calendar, digest, ding, help, identity, reminders
+from commands.approvals.digest import approvals_waiting
 from commands.calendar.agenda import meetings_today
 
 
@@ -32,4 +33,4 @@ def timer_handlers() -> dict[str, TimerHandler]:
 
 def digest_sections() -> list[digest.DigestSection]:
     """What the daily digest shows, in this order; each area adds its section here."""
-    return [meetings_today, digest.reminders_today, ding.waiting_notices]
+    return [meetings_today, digest.reminders_today, ding.waiting_notices, approvals_waiting]

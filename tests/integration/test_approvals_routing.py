@@ -122,3 +122,10 @@ async def test_chinese_commands_and_route(office: Office) -> None:
     assert (await office.request(n)).fields["lines"] == [{"amount": "300.00", "category": "meals"}]
     m = await office.submit("bob", "/申请 通用 标题=笔记本 审批人=@carol")
     assert (await office.request(m)).template_key == "generic"
+
+
+async def test_the_daily_digest_lists_what_waits_for_you(office: Office) -> None:
+    n = await office.submit("dan", "/expense amount=300 category=meals reason=x")
+    digest = (await office.say("carol", "/digest now")).text
+    assert "Approvals waiting for you (1)" in digest
+    assert f"#{n} Expense reimbursement · Dan Deng" in digest
