@@ -47,6 +47,8 @@ from bot.router import Router
 from bot.web import add_ops_routes, errors_middleware
 from bot.webauth import DirectoryWebAuth, PipelineHistory
 from commands import register_all, timer_handlers
+from domain.approvals.catalog import ensure_bundled
+from domain.approvals.queries import request_state
 from domain.digest.services import sync_digest_timers
 from domain.directory.importer import import_org
 from domain.directory.reach import HANDLE_CHANNELS
@@ -239,6 +241,7 @@ def build_runtime(
         Policies(
             invite_ttl=timedelta(hours=settings.invite_ttl_hours),
             notify_channels=deliverable_channels(settings) | (set(by_channel) - {"console"}),
+            record_states={"approval": approval_state},
             public_url=settings.base_url(),
         ),
     )
@@ -281,9 +284,16 @@ def build_web(runtime: Runtime, hub: Hub) -> web.Application:
     return app
 
 
+def approval_state(session: Session, record_id: str) -> str | None:
+    """The status of approval ``record_id``, for reminders bound to it."""
+    return request_state(session, int(record_id)) if record_id.isdigit() else None
+
+
 async def prepare_database(settings: Settings, db: Database, clock: Clock) -> None:
-    """Migrate, then load the demo organisation into an empty directory when demo mode is on."""
+    """Migrate, store the bundled approval templates that are missing, then load the demo
+    organisation into an empty directory when demo mode is on."""
     await migrate.upgrade(settings.database_url.get_secret_value())
+    await db.run(lambda s: ensure_bundled(s, clock.now()))
     if settings.demo and await db.run(lambda s: _load_demo(s, clock.now())):
         log.info("demo.loaded", members="wang, alice, bob, chen, zhao, liu, emma")
 

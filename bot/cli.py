@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot import app as composition
 from bot import migrate
+from bot.cli_approvals import register as register_approval_commands
 from bot.config import Settings
 from bot.pipeline import admin
 from bot.ports import DeliveryError
@@ -65,6 +66,9 @@ def _run(work: Callable[[Session], T]) -> T:
             await db.dispose()
 
     return asyncio.run(go())
+
+
+register_approval_commands(cli, _run)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

@@ -278,6 +278,7 @@ class Dispatcher:
         if row.single_use and row.used_at is not None:
             return _stale(ctx, row, spec)
         if row.expires_at is not None and row.expires_at <= ctx.now:
+            log.warning("refused.token_expired", member=ctx.actor.handle, action=row.action)
             ctx.reply(Reply(ctx.t(_("This button has expired."))))
             return "refused"
         if not ctx.may(spec.permission):

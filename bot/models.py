@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from bot.pipeline import tables as pipeline_tables
+from domain.approvals import models as approval_models
 from domain.calendar import models as calendar_models
 from domain.digest import models as digest_models
 from domain.directory import models as directory_models
 from domain.notices import models as notice_models
+from domain.shared import domain_events
 from domain.shared.db import Base
 from domain.timers import models as timer_models
+from domain.worktime import models as worktime_models
 
 metadata = Base.metadata
 MODEL_MODULES = (
@@ -18,4 +21,7 @@ MODEL_MODULES = (
     notice_models,
     digest_models,
     calendar_models,
+    approval_models,
+    worktime_models,
+    domain_events,
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.context import TimerHandler
 from bot.router import Router
-from commands import calendar, digest, ding, help, identity, reminders
+from commands import approvals, calendar, digest, ding, help, identity, reminders
+from commands.approvals.digest import approvals_waiting
 from commands.calendar.agenda import meetings_today
 
 
@@ -13,6 +14,7 @@ def register_all(router: Router) -> None:
     help.register(router)
     identity.register(router)
     reminders.register(router)
+    approvals.register(router)
     ding.register(router)
     digest.register(router, digest_sections())
     calendar.register(router)
@@ -24,10 +26,11 @@ def timer_handlers() -> dict[str, TimerHandler]:
         **reminders.TIMER_HANDLERS,
         **ding.TIMER_HANDLERS,
         **calendar.TIMER_HANDLERS,
+        **approvals.TIMER_HANDLERS,
         digest.KIND: digest.digest_handler(digest_sections()),
     }
 
 
 def digest_sections() -> list[digest.DigestSection]:
     """What the daily digest shows, in this order; each area adds its section here."""
-    return [meetings_today, digest.reminders_today, ding.waiting_notices]
+    return [meetings_today, digest.reminders_today, ding.waiting_notices, approvals_waiting]

@@ -13,6 +13,7 @@ from bot.context import CommandContext
 from bot.i18n import _, normalise_locale, t
 from bot.logging import get_logger
 from bot.replies import Card, CardStatus, Message, Reply
+from commands.approvals.absence import away_lines, with_away
 from commands.calendar.cards import ANSWER_NAMES, clock
 from commands.digest import DigestDay, Section
 from domain.calendar.access import may_read_calendar, share_calendar, shared_with, unshare_calendar
@@ -69,10 +70,13 @@ def show_agenda(ctx: CommandContext, args: AgendaArgs) -> Message:
     owner = ctx.actor if handle is None else _member(ctx, handle)
     window = _window(span, ctx.actor, ctx.now)
     reads_all = ctx.may(Permission.READ_CALENDARS)
+    away = away_lines(ctx, owner.id, window.starts_at, window.ends_at)  # approved leave
     if may_read_calendar(ctx.session, ctx.actor.id, owner.id, reads_every_calendar=reads_all):
-        return _agenda_card(ctx, owner, span, window, agenda(ctx.session, owner.id, window))
+        card = _agenda_card(ctx, owner, span, window, agenda(ctx.session, owner.id, window))
+        return with_away(card, away)
     log.info("calendar.busy_only", member=ctx.actor.handle, owner=owner.handle)
-    return _busy_card(ctx, owner, span, window, busy_blocks(ctx.session, owner.id, window))
+    card = _busy_card(ctx, owner, span, window, busy_blocks(ctx.session, owner.id, window))
+    return with_away(card, away)
 
 
 def _span_and_member(args: AgendaArgs) -> tuple[str, str | None]:

@@ -26,6 +26,7 @@ class Permission(StrEnum):
     VIEW_DIRECTORY = "directory.view"
     OPERATE = "system.operate"
     REMIND_OTHERS = "reminders.others"
+    AUDIT_APPROVALS = "approvals.audit"
     NOTICE_MANY = "notices.many"
     READ_CALENDARS = "calendar.others"
 
@@ -38,6 +39,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.INVITE_MEMBERS: frozenset({Role.ADMIN, Role.HR}),
     Permission.OPERATE: frozenset({Role.ADMIN}),
     Permission.REMIND_OTHERS: frozenset({Role.ADMIN, Role.MANAGER, Role.HR}),
+    Permission.AUDIT_APPROVALS: frozenset({Role.ADMIN, Role.HR}),
     Permission.NOTICE_MANY: frozenset({Role.ADMIN, Role.MANAGER, Role.HR}),
     Permission.READ_CALENDARS: frozenset({Role.ADMIN, Role.HR}),
 }
@@ -48,6 +50,7 @@ PERMISSION_PURPOSE: dict[Permission, str] = {
     Permission.INVITE_MEMBERS: "Create bind codes for colleagues (/invite)",
     Permission.OPERATE: "Operate the installation (outbox, imports)",
     Permission.REMIND_OTHERS: "Set reminders for other members and for a whole conversation",
+    Permission.AUDIT_APPROVALS: "See every approval request and anyone's leave balance",
     Permission.NOTICE_MANY: "Send an urgent notice (/ding) to more than 5 people (up to 50)",
     Permission.READ_CALENDARS: "Read every member's calendar in full (/agenda @member)",
 }

@@ -1,0 +1,231 @@
+"""/apply (and /leave, /expense, /purchase): fill in a form in chat and submit it. Missing
+fields are asked one at a time, choices as buttons; ``cancel`` stops."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bot.context import CommandContext
+from bot.i18n import _
+from bot.pipeline.prompts import close_prompt
+from bot.replies import Action, Button, ButtonStyle, Card, Message, Reply
+from commands.approvals.common import cause_of, label_of, pairs_of, problem_text, typed_words
+from commands.approvals.publish import Publisher, publish
+from domain.approvals import queries
+from domain.approvals.catalog import Versioned, current_templates, find_template, template_version
+from domain.approvals.fields import FieldProblem, FieldType
+from domain.approvals.form import Slot, answer_slot, missing_slots, read_pairs
+from domain.approvals.labels import text_of
+from domain.approvals.services import inputs_for, prepare, submit_request
+from domain.approvals.sla import subject_of
+from domain.approvals.template import TemplateSpec
+
+FORM_PROMPT = "approval.form"
+HINTS = {
+    FieldType.DATE: _("for example 2026-12-01"),
+    FieldType.DATETIME: _("for example 2026-12-01 09:30"),
+    FieldType.DATERANGE: _("for example 2026-12-01..2026-12-03"),
+    FieldType.MONEY: _("for example 1200 or 88.50"),
+    FieldType.NUMBER: _("a number"),
+    FieldType.MEMBER: _("@handle"),
+    FieldType.ATTACHMENT: _("a link to the file, https://…"),
+    FieldType.MULTICHOICE: _("one or more, separated by commas"),
+}
+
+
+class ApplyArgs(BaseModel):
+    """``/apply TEMPLATE field=value …``."""
+
+    template: str | None = Field(default=None, description=_("template"))
+    fields: str = Field(default="", description=_("field=value"), json_schema_extra={"rest": True})
+
+
+class ShortcutArgs(BaseModel):
+    """``/expense field=value …``."""
+
+    fields: str = Field(default="", description=_("field=value"), json_schema_extra={"rest": True})
+
+
+def apply(ctx: CommandContext, _args: ApplyArgs) -> Message | None:
+    """Start a request of any template."""
+    words = typed_words(ctx)
+    if not words:
+        return templates_card(ctx)
+    template = find_template(ctx.session, words[0])
+    return start_form(ctx, template, words[1:])
+
+
+def shortcut(key: str) -> Any:
+    """A handler for ``/leave``, ``/expense`` … that starts that template."""
+
+    def start(ctx: CommandContext, _args: ShortcutArgs) -> Message | None:
+        return start_form(ctx, find_template(ctx.session, key), typed_words(ctx))
+
+    return start
+
+
+def templates_card(ctx: CommandContext) -> Card:
+    """What can be requested."""
+    lines = [
+        f"/apply {v.spec.key} — {v.spec.title(ctx.locale)}" for v in current_templates(ctx.session)
+    ]
+    return Card(
+        title=ctx.t(_("What would you like to request?")),
+        body="\n".join(lines),
+        footer=ctx.t(_("For example: /apply leave type=annual dates=2026-12-01..2026-12-03")),
+    )
+
+
+def start_form(ctx: CommandContext, template: Versioned, words: list[str]) -> Message | None:
+    """Read what was typed; ask for what is missing, or submit."""
+    spec = template.spec
+    pairs, loose = pairs_of(words)
+    inputs = inputs_for(ctx.session, ctx.actor.timezone, ctx.now)
+    values, problems = read_pairs(spec, pairs, inputs, {})
+    if loose:
+        problems.insert(
+            0, FieldProblem(_("Give fields as name=value, not {words}."), words=" ".join(loose))
+        )
+    if problems:
+        return Reply(
+            "\n".join(problem_text(ctx, p, spec) for p in problems) + "\n" + usage_hint(ctx, spec)
+        )
+    return continue_form(ctx, template, values)
+
+
+def usage_hint(ctx: CommandContext, spec: TemplateSpec) -> str:
+    """``Fields of Leave: type, dates, reason, deputy``."""
+    keys = ", ".join(f.key for f in spec.input_fields())
+    return ctx.t(_("Fields of {template}: {keys}"), template=spec.title(ctx.locale), keys=keys)
+
+
+def continue_form(
+    ctx: CommandContext, template: Versioned, values: dict[str, Any]
+) -> Message | None:
+    """Ask the next missing slot, or submit the finished form."""
+    missing = missing_slots(template.spec, values)
+    if missing:
+        ask_slot(ctx, template, values, missing[0])
+        return None
+    return submit(ctx, template, values)
+
+
+def submit(ctx: CommandContext, template: Versioned, values: dict[str, Any]) -> Message | None:
+    """Submit: the request starts, its approvers get their cards, the initiator gets theirs."""
+    draft = prepare(ctx.session, template, values, ctx.actor.id)
+    outcome = submit_request(ctx.session, draft, ctx.actor.id, ctx.now, cause_of(ctx))
+    out = publish(ctx, outcome) or Publisher(ctx, outcome.after, outcome.template)
+    card = out.card(ctx.actor.id, queries.INITIATOR)
+    headline = ctx.t(_("Submitted as #{id}."), id=outcome.after.id)
+    ref = ctx.reply(
+        Card(
+            card.title,
+            headline + "\n" + card.body,
+            card.fields,
+            card.buttons,
+            card.footer,
+            card.status,
+        ),
+        subject=subject_of(outcome.after.id),
+    )
+    queries.remember_card(
+        ctx.session, outcome.after.id, ctx.actor.id, ref, queries.INITIATOR, ctx.now
+    )
+    return None
+
+
+def ask_slot(
+    ctx: CommandContext, template: Versioned, values: dict[str, Any], slot: Slot, problem: str = ""
+) -> None:
+    """Ask for one slot; choices and yes/no come with buttons."""
+    spec = template.spec
+    state = {
+        "template": spec.key,
+        "version": template.version,
+        "values": values,
+        "slot": [slot.field.key, slot.part],
+    }
+    ctx.ask(FORM_PROMPT, question_card(ctx, spec, slot, state, problem), state)
+
+
+def question_card(
+    ctx: CommandContext, spec: TemplateSpec, slot: Slot, state: dict[str, Any], problem: str
+) -> Card:
+    """``Leave type?`` with a button per option, and Cancel."""
+    field = slot.spec
+    label = (
+        label_of(spec, field.key, ctx.locale)
+        if slot.part in ("value",) or slot.field.type is FieldType.LINES
+        else _range_label(ctx, slot)
+    )
+    question = text_of(field.ask, ctx.locale) if field.ask else ctx.t(_("{field}?"), field=label)
+    hint = ctx.t(HINTS[field.type]) if field.type in HINTS else ""
+    buttons = [*_choice_buttons(ctx, field.type, field.options, state)]
+    buttons.append(
+        Button(
+            ctx.t(_("Cancel")), Action("approval.form_cancel"), ButtonStyle.DANGER, command="cancel"
+        )
+    )
+    body = "\n".join(part for part in (problem, hint) if part)
+    return Card(
+        title=f"{spec.title(ctx.locale)} · {question}",
+        body=body,
+        buttons=tuple(buttons),
+        footer=ctx.t(_("Reply with the answer, or send cancel to stop.")),
+    )
+
+
+def _range_label(ctx: CommandContext, slot: Slot) -> str:
+    title = slot.field.title(ctx.locale)
+    return ctx.t(
+        _("{field}: first day") if slot.part == "from" else _("{field}: last day"), field=title
+    )
+
+
+def _choice_buttons(
+    ctx: CommandContext, kind: FieldType, options: list[Any], state: dict[str, Any]
+) -> list[Button]:
+    if kind is FieldType.BOOLEAN:
+        answers = [("yes", ctx.t(_("yes"))), ("no", ctx.t(_("no")))]
+    elif kind is FieldType.CHOICE:
+        answers = [(o.value, text_of(o.label, ctx.locale, o.value)) for o in options]
+    else:
+        return []
+    return [
+        Button(
+            label, Action("approval.answer", args={"state": state, "answer": value}), command=value
+        )
+        for value, label in answers[:12]
+    ]
+
+
+def answered(ctx: CommandContext, text: str, state: dict[str, Any]) -> Message | None:
+    """The answer to a form question: fill it in, then ask on or submit."""
+    template = template_version(ctx.session, state["template"], int(state["version"]))
+    field = template.spec.field(state["slot"][0])
+    if field is None:
+        return Reply(ctx.t(_("That form has changed; please start again.")))
+    slot = Slot(field, state["slot"][1])
+    inputs = inputs_for(ctx.session, ctx.actor.timezone, ctx.now)
+    try:
+        values = answer_slot(state["values"], slot, text, inputs)
+    except FieldProblem as problem:
+        ask_slot(ctx, template, state["values"], slot, problem_text(ctx, problem, template.spec))
+        return None
+    return continue_form(ctx, template, values)
+
+
+def answer_button(ctx: CommandContext, _target: str, args: dict[str, Any]) -> Message | None:
+    """A choice tapped on a question card: the same as typing it."""
+    close_prompt(ctx.session, ctx.origin.key, ctx.actor.id)
+    ctx.edit_card(Card(title=ctx.t(_("Answered: {answer}"), answer=str(args["answer"]))))
+    return answered(ctx, str(args["answer"]), dict(args["state"]))
+
+
+def cancel_button(ctx: CommandContext, _target: str, _args: dict[str, Any]) -> Message | None:
+    """Cancel on a question card."""
+    close_prompt(ctx.session, ctx.origin.key, ctx.actor.id)
+    ctx.edit_card(Card(title=ctx.t(_("Cancelled."))))
+    return None

@@ -1,0 +1,248 @@
+"""Initiators and everyone involved: /withdraw, /urge, /resubmit, /approvals, /approval."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from bot.context import CommandContext
+from bot.i18n import _
+from bot.replies import Card, Message, Reply
+from bot.replies import Field as CardField
+from commands.approvals.answers import refused, state_answer
+from commands.approvals.cards import View, active_step_name, card_for, title_of
+from commands.approvals.common import cause_of, pairs_of, problem_text, sees_all, typed_words
+from commands.approvals.decide import act, request_number
+from commands.approvals.present import Names, status_text, timeline
+from domain.approvals import queries, services
+from domain.approvals.checks import input_keys
+from domain.approvals.fields import FieldProblem, FieldType
+from domain.approvals.form import read_pairs
+from domain.approvals.sla import subject_of
+from domain.approvals.state import Status
+from domain.approvals.store import log_of
+from domain.directory.services import member_view
+from domain.shared.errors import NotFound
+
+LIST_WORDS = {
+    "pending": "pending",
+    "todo": "pending",
+    "待办": "pending",
+    "待审批": "pending",
+    "mine": "mine",
+    "my": "mine",
+    "我的": "mine",
+    "我发起的": "mine",
+    "cc": "cc",
+    "抄送": "cc",
+}
+
+
+class NumberArgs(BaseModel):
+    """``/withdraw N``."""
+
+    number: str = Field(description=_("number"))
+
+
+class ResubmitArgs(BaseModel):
+    """``/resubmit N [field=value …]``."""
+
+    number: str = Field(description=_("number"))
+    fields: str = Field(default="", description=_("field=value"), json_schema_extra={"rest": True})
+
+
+class ListArgs(BaseModel):
+    """``/approvals [pending|mine|cc]``."""
+
+    which: Literal["pending", "mine", "cc"] = Field(
+        default="pending", description=_("pending|mine|cc")
+    )
+
+    @field_validator("which", mode="before")
+    @classmethod
+    def _which(cls, value: Any) -> Any:
+        return LIST_WORDS.get(str(value).lower(), value)
+
+
+def do_withdraw(ctx: CommandContext, request_id: int) -> Message | None:
+    """The initiator withdraws the request."""
+    result = act(
+        ctx,
+        request_id,
+        "withdraw",
+        lambda: services.withdraw(ctx.session, request_id, ctx.actor.id, ctx.now, cause_of(ctx)),
+    )
+    if isinstance(result, Reply):
+        return result
+    return None if _tapped(ctx) else Reply(ctx.t(_("You withdrew #{id}."), id=request_id))
+
+
+def do_urge(ctx: CommandContext, request_id: int) -> Message | None:
+    """The initiator nudges the approvers."""
+    result = act(
+        ctx,
+        request_id,
+        "urge",
+        lambda: services.urge(ctx.session, request_id, ctx.actor.id, ctx.now, cause_of(ctx)),
+    )
+    if isinstance(result, Reply):
+        return result
+    return Reply(ctx.t(_("I reminded the approvers of #{id}."), id=request_id))
+
+
+def _tapped(ctx: CommandContext) -> bool:
+    return ctx.card_id is not None and ctx.event.kind == "action"
+
+
+def withdraw_command(ctx: CommandContext, args: NumberArgs) -> Message | None:
+    """``/withdraw N``."""
+    return do_withdraw(ctx, request_number(args.number, "withdraw"))
+
+
+def urge_command(ctx: CommandContext, args: NumberArgs) -> Message | None:
+    """``/urge N``."""
+    return do_urge(ctx, request_number(args.number, "urge"))
+
+
+def resubmit_command(ctx: CommandContext, args: ResubmitArgs) -> Message | None:
+    """``/resubmit N [field=value …]``: corrected values replace the old ones."""
+    request_id = request_number(args.number, "resubmit")
+    words = typed_words(ctx)[1:]
+    return do_resubmit(ctx, request_id, words)
+
+
+def do_resubmit(ctx: CommandContext, request_id: int, words: list[str]) -> Message | None:
+    """Submit a returned request again, with what was corrected."""
+    seen = queries.visible_request(ctx.session, request_id, ctx.actor.id, sees_all=sees_all(ctx))
+    spec = seen.template.spec
+    pairs, loose = pairs_of(words)
+    if loose:
+        raise FieldProblem(_("Give fields as name=value, not {words}."), words=" ".join(loose))
+    keys = input_keys(spec)
+    replaced = {
+        keys[k.lower()][0].key
+        for k, _v in pairs
+        if k.lower() in keys and keys[k.lower()][0].type is FieldType.LINES
+    }
+    inputs = {
+        f.key: v
+        for f in spec.input_fields()
+        if (v := seen.state.fields.get(f.key)) is not None and f.key not in replaced
+    }
+    values, problems = read_pairs(
+        spec, pairs, services.inputs_for(ctx.session, ctx.actor.timezone, ctx.now), inputs
+    )
+    if problems:
+        return Reply("\n".join(problem_text(ctx, p, spec) for p in problems))
+    result = act(
+        ctx,
+        request_id,
+        "resubmit",
+        lambda: services.resubmit(
+            ctx.session, request_id, ctx.actor.id, values, ctx.now, cause_of(ctx)
+        ),
+    )
+    if isinstance(result, Reply):
+        return result
+    return Reply(
+        ctx.t(
+            _("#{id} is submitted again. Next: {step}."),
+            id=request_id,
+            step=active_step_name(result.after, ctx.locale),
+        )
+    )
+
+
+def withdraw_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
+    """Withdraw on the initiator's card."""
+    return do_withdraw(ctx, int(target))
+
+
+def urge_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
+    """Urge on the initiator's card (publishing draws its buttons again)."""
+    return do_urge(ctx, int(target))
+
+
+def resubmit_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
+    """Resubmit unchanged, from the initiator's card."""
+    return do_resubmit(ctx, int(target), [])
+
+
+def initiator_stale(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
+    """A used button on the initiator's card: where the request stands."""
+    return state_answer(ctx, int(target))
+
+
+def list_command(ctx: CommandContext, args: ListArgs) -> Message:
+    """``/approvals pending|mine|cc``."""
+    finders = {
+        "pending": queries.waiting_for,
+        "mine": queries.initiated_by,
+        "cc": queries.copied_to,
+    }
+    titles = {
+        "pending": _("Waiting for you ({count})"),
+        "mine": _("Your requests ({count})"),
+        "cc": _("Copied to you ({count})"),
+    }
+    found = queries.requests(ctx.session, finders[args.which](ctx.session, ctx.actor.id))
+    names = Names(ctx.session)
+    lines = [_list_line(ctx, seen, names) for seen in found]
+    return Card(
+        title=ctx.t(titles[args.which], count=len(found)),
+        body="\n".join(lines) or ctx.t(_("Nothing here.")),
+        footer=ctx.t(_("/approval N shows one in full.")),
+    )
+
+
+def _list_line(ctx: CommandContext, seen: queries.Seen, names: Names) -> str:
+    state = seen.state
+    where = (
+        active_step_name(state, ctx.locale)
+        if state.status == Status.PENDING
+        else status_text(state.status, ctx.locale)
+    )
+    title = seen.template.spec.title(ctx.locale)
+    return f"#{state.id} {title} · {names.name(state.initiator)} · {where}"
+
+
+def show_command(ctx: CommandContext, args: NumberArgs) -> Message | None:
+    """``/approval N``: the request, its steps and its whole timeline."""
+    request_id = request_number(args.number, "approval")
+    try:
+        seen = queries.visible_request(
+            ctx.session, request_id, ctx.actor.id, sees_all=sees_all(ctx)
+        )
+    except NotFound:
+        refused(ctx, request_id, "view")
+        raise
+    state = seen.state
+    names = Names(ctx.session)
+    log = log_of(ctx.session, request_id)
+    view = View(
+        state, seen.template.spec, log, member_view(ctx.session, ctx.actor.id), names, ctx.now
+    )
+    purpose = _purpose(ctx, state)
+    card = card_for(view, purpose)
+    fields = [f for f in card.fields if f.label != ctx.t(_("History"))]
+    fields.append(
+        CardField(
+            ctx.t(_("Timeline")),
+            "\n".join(timeline(log, state, ctx.locale, ctx.actor.timezone, names, ctx.now)),
+        )
+    )
+    full = Card(title_of(view), card.body, tuple(fields), card.buttons, card.footer, card.status)
+    if not full.buttons:
+        return full
+    ref = ctx.reply(full, subject=subject_of(request_id))
+    queries.remember_card(ctx.session, request_id, ctx.actor.id, ref, purpose, ctx.now)
+    return None
+
+
+def _purpose(ctx: CommandContext, state: Any) -> str:
+    if state.pending_for(ctx.actor.id) is not None:
+        return queries.APPROVER
+    if state.initiator == ctx.actor.id:
+        return queries.INITIATOR
+    return queries.CC
