@@ -86,7 +86,15 @@ class OutboxWriter:
         return row_id
 
     def edit_subject(self, subject: str, message: Message) -> int:
-        """Replace every copy of the cards about ``subject`` that is or will be shown."""
+        """Replace every copy of the cards about ``subject`` that is or will be shown.
+
+        Meant for outcomes: one text for every reader. Its buttons must name who may tap them,
+        since the copies go to different people (edit copies one by one to tailor them).
+        """
+        if isinstance(message, Card) and any(
+            b.action is not None and b.action.allowed is None for b in message.buttons
+        ):
+            raise ValueError("buttons on a card sent to every copy must say who may tap them")
         originals = self.session.scalars(
             select(OutboxRow.id).where(
                 OutboxRow.subject == subject,
