@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.dispatch import Dispatcher, Handled
@@ -88,7 +89,15 @@ class Workers:
         claimed = claim_pending(
             session, limit=self._batch, skip_locked=self._db.dialect == "postgresql"
         )
-        return self._dispatcher.handle_batch(session, claimed, now)
+        handled = self._dispatcher.handle_batch(session, claimed, now)
+        if self._crash_at and any(h.replies for h in handled):
+            # Fire in the committing thread, the instant the answers are durable: nothing
+            # (not even the relay's next claim) can run between the commit and the crash.
+            event.listen(session, "after_commit", self._crash_after_commit, once=True)
+        return handled
+
+    def _crash_after_commit(self, _session: Session) -> None:
+        crash_point(self._crash_at, AFTER_COMMIT_BEFORE_SEND)
 
     def _observe(self, handled: list[Handled]) -> None:
         if not handled:
@@ -100,5 +109,4 @@ class Workers:
             if h.outcome == "error":
                 self._metrics.errors.labels("command").inc()
         if any(h.replies for h in handled):
-            crash_point(self._crash_at, AFTER_COMMIT_BEFORE_SEND)
             self._on_replies()
