@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.pipeline import tables as pipeline_tables
 from domain.approvals import models as approval_models
 from domain.calendar import models as calendar_models
+from domain.crm import models as crm_models
 from domain.digest import models as digest_models
 from domain.directory import models as directory_models
 from domain.notices import models as notice_models
@@ -23,5 +24,6 @@ MODEL_MODULES = (
     calendar_models,
     approval_models,
     worktime_models,
+    crm_models,
     domain_events,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.context import TimerHandler
 from bot.router import Router
-from commands import approvals, calendar, digest, ding, help, identity, reminders
+from commands import approvals, calendar, crm, digest, ding, help, identity, reminders
 from commands.approvals.digest import approvals_waiting
 from commands.calendar.agenda import meetings_today
 
@@ -18,6 +18,7 @@ def register_all(router: Router) -> None:
     ding.register(router)
     digest.register(router, digest_sections())
     calendar.register(router)
+    crm.register(router)
 
 
 def timer_handlers() -> dict[str, TimerHandler]:
@@ -27,6 +28,7 @@ def timer_handlers() -> dict[str, TimerHandler]:
         **ding.TIMER_HANDLERS,
         **calendar.TIMER_HANDLERS,
         **approvals.TIMER_HANDLERS,
+        **crm.TIMER_HANDLERS,
         digest.KIND: digest.digest_handler(digest_sections()),
     }
 

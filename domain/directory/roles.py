@@ -14,6 +14,7 @@ class Role(StrEnum):
     HR = "hr"
     FINANCE = "finance"
     SALES = "sales"
+    SERVICE = "service"
     WAREHOUSE = "warehouse"
     EMPLOYEE = "employee"
 
@@ -29,6 +30,8 @@ class Permission(StrEnum):
     AUDIT_APPROVALS = "approvals.audit"
     NOTICE_MANY = "notices.many"
     READ_CALENDARS = "calendar.others"
+    CRM_USE = "crm.use"
+    CRM_ALL = "crm.all"
 
 
 ALL_ROLES = frozenset(Role)
@@ -42,6 +45,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.AUDIT_APPROVALS: frozenset({Role.ADMIN, Role.HR}),
     Permission.NOTICE_MANY: frozenset({Role.ADMIN, Role.MANAGER, Role.HR}),
     Permission.READ_CALENDARS: frozenset({Role.ADMIN, Role.HR}),
+    Permission.CRM_USE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SERVICE}),
+    Permission.CRM_ALL: frozenset({Role.ADMIN}),
 }
 
 PERMISSION_PURPOSE: dict[Permission, str] = {
@@ -53,6 +58,8 @@ PERMISSION_PURPOSE: dict[Permission, str] = {
     Permission.AUDIT_APPROVALS: "See every approval request and anyone's leave balance",
     Permission.NOTICE_MANY: "Send an urgent notice (/ding) to more than 5 people (up to 50)",
     Permission.READ_CALENDARS: "Read every member's calendar in full (/agenda @member)",
+    Permission.CRM_USE: "Use the CRM: customers, deals, campaigns and tickets in their scope",
+    Permission.CRM_ALL: "See and change every customer, deal and ticket (not only their team's)",
 }
 
 

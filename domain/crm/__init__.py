@@ -1,0 +1,1 @@
+"""The CRM: customers, contacts, deals, campaigns, service tickets and customers as guests."""
