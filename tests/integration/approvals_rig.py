@@ -125,15 +125,17 @@ def button(card: Card, label: str) -> Button:
     raise AssertionError(f"no button {label!r} on {card.title}: {[b.label for b in card.buttons]}")
 
 
-async def open_office(settings: Settings, extra: tuple[str, ...] = (EXPENSE, COMMITTEE)) -> Office:
-    """Start an office (the caller stops it)."""
+async def open_office(
+    settings: Settings, extra: tuple[str, ...] = (EXPENSE, COMMITTEE), org: str = ORG
+) -> Office:
+    """Start an office on an org file (the caller stops it)."""
     clock = FakeClock(START)
     memory, platform = MemoryClient("memory"), MemoryClient("chat")
     runtime = build_runtime(settings, [memory, platform], clock=clock)
     runtime.dispatcher.policies = replace(runtime.dispatcher.policies, built_in_channel="memory")
 
     def setup(session: Session) -> None:
-        import_org(session, ORG, START)
+        import_org(session, org, START)
         ensure_bundled(session, START)
         for text in extra:
             import_templates(session, text, START)
@@ -147,10 +149,10 @@ async def open_office(settings: Settings, extra: tuple[str, ...] = (EXPENSE, COM
 
 @asynccontextmanager
 async def running_office(
-    settings: Settings, extra: tuple[str, ...] = (EXPENSE, COMMITTEE)
+    settings: Settings, extra: tuple[str, ...] = (EXPENSE, COMMITTEE), org: str = ORG
 ) -> AsyncIterator[Office]:
     """An office for the length of a test."""
-    opened = await open_office(settings, extra)
+    opened = await open_office(settings, extra, org)
     try:
         yield opened
     finally:
