@@ -26,6 +26,7 @@ from typing import Any
 
 from bench import procs
 from bench.loadgen import LoadResult, Plan, drive, percentile
+from tests.support import create_pg_database, drop_pg_database
 
 RESULTS = Path(__file__).parent / "results"
 MB = 1024 * 1024
@@ -121,7 +122,7 @@ async def run_bare(plan: Plan, workdir: Path) -> Measured:
 
 async def run_bizbot(plan: Plan, db: str, workdir: Path, members: int) -> Measured:
     """The real server on a fresh database with a generated org."""
-    url = f"sqlite:///{workdir}/bench.db" if db == "sqlite" else await procs.create_pg_database()
+    url = f"sqlite:///{workdir}/bench.db" if db == "sqlite" else await create_pg_database()
     try:
         env = {"BIZBOT_DATABASE_URL": url, "BIZBOT_DEMO": "0"}
         org = workdir / "org.yaml"
@@ -144,7 +145,7 @@ async def run_bizbot(plan: Plan, db: str, workdir: Path, members: int) -> Measur
         return measured
     finally:
         if db == "postgresql":
-            await procs.drop_pg_database(url)
+            await drop_pg_database(url)
 
 
 def durable(measured: Measured) -> bool:

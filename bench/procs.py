@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -23,7 +22,6 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_CPU = 0
 CLIENT_CPU = 1
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 # The CPUs this process may use before it pins itself (its children inherit the pinning).
@@ -173,33 +171,8 @@ def run_cli(args: list[str], env: dict[str, str]) -> None:
         raise RuntimeError(f"bot {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
 
 
-def pg_admin_url() -> str:
-    """The PostgreSQL server to make benchmark databases on (the tests' BIZBOT_TEST_PG_URL)."""
-    return os.environ.get("BIZBOT_TEST_PG_URL", PG_DEFAULT)
-
-
 def _dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def create_pg_database() -> str:
-    """A fresh, empty PostgreSQL database; returns its URL."""
-    name = f"bizbot_bench_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(_dsn(pg_admin_url()))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return make_url(pg_admin_url()).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_pg_database(url: str) -> None:
-    """Drop a database made by ``create_pg_database``."""
-    conn = await asyncpg.connect(_dsn(pg_admin_url()))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 async def pin_pg_backends(url: str) -> int:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiohttp
 from sqlalchemy.orm import Session
 
 from domain.shared.db import open_database
@@ -122,3 +125,23 @@ def tail(log: Path, chars: int = 4000) -> str:
 def describe(result: subprocess.CompletedProcess[Any]) -> str:
     """A failed run's exit code and output, for assertion messages."""
     return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+
+
+READY_SECONDS = 60.0
+
+
+async def wait_ready(
+    http: aiohttp.ClientSession, base: str, process: subprocess.Popen[bytes], log: Path
+) -> None:
+    """Wait until a started server answers ``/readyz``; fail with its log if it exits or hangs."""
+    deadline = time.monotonic() + READY_SECONDS
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"server at {base} exited:\n{tail(log)}"
+        try:
+            async with http.get(f"{base}/readyz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"server at {base} not ready:\n{tail(log)}")

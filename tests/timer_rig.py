@@ -27,9 +27,16 @@ from domain.shared.db import open_database
 from domain.timers.models import Timer
 from domain.timers.reminders import KIND, ReminderRequest, set_reminder
 from domain.timers.services import schedule
-from tests.processes import bot_env, free_port, processes, run_bot, start_bot, stop_process, tail
+from tests.processes import (
+    bot_env,
+    free_port,
+    processes,
+    run_bot,
+    start_bot,
+    stop_process,
+    wait_ready,
+)
 
-READY_SECONDS = 60.0
 CHUNK = 1000  # reminders per transaction
 
 
@@ -69,27 +76,11 @@ class Servers:
         started = zip(self.running, self.bases, self.logs, strict=True)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
             for process, base, log in list(started)[first:]:
-                await _ready(http, process, base, log)
+                await wait_ready(http, base, process, log)
 
     def stop(self) -> list[int]:
         """SIGTERM each process (SIGKILL if it hangs); their exit codes, in start order."""
         return [stop_process(p) for p in self.running]
-
-
-async def _ready(
-    http: aiohttp.ClientSession, process: subprocess.Popen[bytes], base: str, log: Path
-) -> None:
-    deadline = time.monotonic() + READY_SECONDS
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"server at {base} exited:\n{tail(log)}"
-        try:
-            async with http.get(f"{base}/readyz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"server at {base} not ready:\n{tail(log)}")
 
 
 @contextmanager

@@ -11,10 +11,12 @@ import asyncio
 import json
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from tests.fakes.failures import Failure
 
 TOKEN_PATH = "/v1.0/oauth2/accessToken"
 BATCH_SEND = "/v1.0/robot/oToMessages/batchSend"
@@ -34,15 +36,6 @@ class Call:
     body: dict[str, Any]
     token: str
     at: float
-
-
-@dataclass
-class Failure:
-    """An answer to give instead of success."""
-
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class FakeDingTalk:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import secrets
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.failures import Failure
 
 SEND = "/cgi-bin/message/send"
 UPDATE = "/cgi-bin/message/update_template_card"
@@ -29,15 +31,6 @@ class Call:
     body: dict[str, Any]
     token: str
     at: float
-
-
-@dataclass
-class Failure:
-    """An answer to give instead of success."""
-
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class FakeWeCom:

@@ -24,13 +24,13 @@ from tests.fakes.dingtalk import (
     CARD_SEND,
     CARD_UPDATE,
     WEBHOOK,
-    Failure,
     FakeDingTalk,
     card_buttons,
     card_callback,
     robot_message,
     stream_frame,
 )
+from tests.fakes.failures import Failure
 from tests.rigs import inbox_count, outbox_rows, pipeline_behind
 
 BOB, CAROL = "0002BOB", "0003CAROL"

@@ -19,11 +19,11 @@ from tests.fakes.dingtalk import (
     BATCH_SEND,
     CARD_SEND,
     WEBHOOK,
-    Failure,
     FakeDingTalk,
     robot_message,
     stream_frame,
 )
+from tests.fakes.failures import Failure
 from tests.rigs import FakeClock
 
 BOB = Address("dingtalk", "0002BOB")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -34,6 +33,7 @@ from tests.processes import (
     start_bot,
     stop_process,
     tail,
+    wait_ready,
 )
 from tests.support import create_pg_database, drop_pg_database
 
@@ -42,7 +42,6 @@ pytestmark = [pytest.mark.pg, pytest.mark.slow]
 EVENTS = 2000
 MEMBERS = [f"m{i:02d}" for i in range(16)]
 IN_FLIGHT = 32  # events being sent (each to both servers) at once
-START_SECONDS = 60.0
 DRAIN_SECONDS = 240.0
 COOKIE = "bizbot_session"
 DEMO_HANDLES = ["wang", "alice", "bob", "chen", "zhao", "liu", "emma"]
@@ -72,22 +71,6 @@ def org_file(path: Path) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-async def wait_ready(
-    http: aiohttp.ClientSession, base: str, process: subprocess.Popen[bytes], log: Path
-) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"server at {base} exited:\n{tail(log)}"
-        try:
-            async with http.get(f"{base}/readyz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"server at {base} not ready:\n{tail(log)}")
 
 
 async def sign_in(http: aiohttp.ClientSession, base: str, handle: str) -> str:

@@ -17,7 +17,8 @@ from bot.app import Runtime
 from bot.config import Settings
 from bot.contacts import DirectoryExternalContacts
 from domain.directory.external_contacts import external_contacts
-from tests.fakes.wecom import SEND, UPDATE, Failure, FakeWeCom
+from tests.fakes.failures import Failure
+from tests.fakes.wecom import SEND, UPDATE, FakeWeCom
 from tests.rigs import FakeClock, inbox_count, outbox_rows, pipeline_behind
 from tests.unit.test_wecom_crypto import (
     ECHO_PLAIN,

@@ -14,7 +14,8 @@ from adapters.wecom.client import WeComClient
 from bot.events import Address
 from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater
 from bot.replies import Button, Card, Reply
-from tests.fakes.wecom import SEND, UPDATE, Failure, FakeWeCom
+from tests.fakes.failures import Failure
+from tests.fakes.wecom import SEND, UPDATE, FakeWeCom
 from tests.rigs import FakeClock
 from tests.wecom_messages import CORP_ID
 
