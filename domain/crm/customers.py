@@ -260,7 +260,7 @@ def _page(session: Session, scope: Scope, condition: object, *, limit: int, offs
         query = query.where(Customer.owner_id.in_(scope.owner_ids))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(query.order_by(Customer.name, Customer.id).limit(limit).offset(offset))
-    return Found([_view(c, name, handle) for c, name, handle in rows.tuples()], total)
+    return Found([_view(c, name, handle) for c, name, handle in rows], total)
 
 
 def customer_view(session: Session, customer: Customer) -> CustomerView:

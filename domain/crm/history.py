@@ -136,5 +136,5 @@ def history_of(
             author_name=author_name,
             occurred_at=a.occurred_at,
         )
-        for a, contact_name, author_name in session.execute(query).tuples()
+        for a, contact_name, author_name in session.execute(query)
     ]
