@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -159,14 +160,16 @@ async def test_log_activity_checks_and_bumps_the_deal(shop: Office) -> None:
             now=later,
             deal_id=deal.id,
         )
-        for bad in (
+        bads: tuple[dict[str, Any], ...] = (
             {"kind": "fax"},
             {"direction": "sideways"},
             {"body": "  "},
             {"kind": "note"},
             {"customer_id": 99999},
-        ):
-            fields = {"customer_id": cid, "kind": "call", "direction": "out", "body": "x"} | bad
+        )
+        for bad in bads:
+            fields: dict[str, Any] = {"customer_id": cid, "kind": "call", "direction": "out"}
+            fields |= {"body": "x"} | bad
             with pytest.raises(DomainError):
                 log_activity(session, contact_id=None, author_id=None, now=later, **fields)
         log_activity(
