@@ -21,6 +21,7 @@ from commands.crm.customer_common import (
     customer_for,
     is_manager,
     member_for,
+    record_id,
     scope,
     split_list,
 )
@@ -42,6 +43,10 @@ log = structlog.get_logger(__name__)
 TIMER_HANDLERS: dict[str, TimerHandler] = {}
 FOUND_SHOWN = 20
 PAGE = 20
+CHINESE_SUBCOMMANDS = {
+    "添加": "add", "查找": "find", "查看": "show", "修改": "edit", "分配": "assign",
+    "移交": "transfer",
+}  # fmt: skip
 OPTION_KEYS = (
     "name",
     "kind",
@@ -85,8 +90,11 @@ Subcommand = Callable[[CommandContext, CustomerArgs], Message]
 
 
 def customer(ctx: CommandContext, args: CustomerArgs) -> Message:
-    """Run one ``/customer`` subcommand."""
-    handler = SUBCOMMANDS.get(args.action.lower())
+    """Run one ``/customer`` subcommand (``/customer 12`` shows customer 12)."""
+    if record_id(args.action) is not None:
+        args = args.model_copy(update={"action": "show", "rest": f"{args.action} {args.rest}"})
+    action = args.action.lower()
+    handler = SUBCOMMANDS.get(CHINESE_SUBCOMMANDS.get(action, action))
     if handler is None:
         raise DomainError(
             "/customer takes one of: {choices}.", choices=", ".join(sorted(SUBCOMMANDS))
