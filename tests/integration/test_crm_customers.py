@@ -317,3 +317,30 @@ async def test_transfer_moves_customers_deals_and_tickets_and_tells_the_contacts
     assert "@bob" in shop.texts("erin")[-1]
     row = await shop.run(lambda s: s.get_one(Customer, keep))
     assert row.owner_id == bob
+
+
+async def test_owners_external_keys_and_contact_edits(shop: Office) -> None:
+    for_erin = await add(shop, "carol", "Wayne Enterprises owner=@erin key=ERP-1")
+    assert "Wayne Enterprises" in (await shop.say("erin", "/customers mine")).text
+    taken = await shop.say("carol", "/customer add Copycat key=ERP-1")
+    assert "ERP-1" in taken.text
+    refused = await shop.say("carol", "/customer add Westish owner=@gina")
+    assert "@gina" in refused.text
+    assert await shop.count(select(func.count()).select_from(Customer)) == 1
+
+    await shop.say("erin", f"/contact add {for_erin} Alfred P")
+    contact = await shop.count(select(func.max(Contact.id)))
+    bad = await shop.say("erin", f"/contact edit {contact} lang=klingon")
+    assert "zh_CN" in bad.text
+    edited = await shop.say(
+        "erin", f'/contact edit {contact} phone=+44-20-1234,+44-20-9999 prefs="tea, not coffee"'
+    )
+    assert "+44-20-9999" in edited.text and "tea, not coffee" in edited.text
+    found = await shop.say("erin", "/customer find 44209999")
+    assert "Wayne Enterprises" in found.text
+    assert (
+        await shop.count(
+            select(func.count()).select_from(CrmAudit).where(CrmAudit.action == "contact.edited")
+        )
+        == 1
+    )
