@@ -61,7 +61,7 @@ class NoteArgs(BaseModel):
 def contact(ctx: CommandContext, args: ContactArgs) -> Message:
     """Add a contact to a customer, or change one."""
     words = args.rest.split()
-    action = args.action.lower()
+    action = {"添加": "add", "修改": "edit"}.get(args.action, args.action.lower())
     if action not in ("add", "edit") or not words:
         raise DomainError("For example: {example}", example="/contact add 12 Li Lei title=CTO")
     values = _values(args, words)
