@@ -13,7 +13,7 @@ from commands.crm.customer_cards import contact_line
 from commands.crm.customer_common import contact_for, customer_for, split_list
 from domain.crm.customers import CONTACT_KEYS, Value, add_contact, contact_view, edit_contact
 from domain.crm.history import RECORD_KINDS, log_activity
-from domain.crm.models import Contact
+from domain.crm.models import Contact, Customer
 from domain.directory.roles import Permission
 from domain.shared.errors import DomainError
 
@@ -121,9 +121,10 @@ def _language(text: str) -> str:
 
 def _card(ctx: CommandContext, title: str, row: Contact) -> Card:
     view = contact_view(row)
+    customer = ctx.session.get(Customer, view.customer_id)
     pairs = [
         (_("Contact"), contact_line(view)),
-        (_("Customer"), f"#{view.customer_id}"),
+        (_("Customer"), f"#{view.customer_id} {customer.name}" if customer else ""),
         (_("Preferred channel"), view.channel),
         (_("Language"), view.locale),
         (_("Preferences"), view.preferences),
