@@ -1,0 +1,152 @@
+"""How customers look in chat: the customer card, list lines and what reps are told."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from babel.numbers import format_currency
+
+from bot.context import CommandContext
+from bot.formatting import moment
+from bot.i18n import _, normalise_locale
+from bot.replies import Card, CardStatus
+from bot.replies import Field as CardField
+from domain.crm.customers import (
+    ContactView,
+    CustomerView,
+    Found,
+    contacts_of,
+    customer_view,
+    open_deals_of,
+    open_tickets_of,
+)
+from domain.crm.history import ActivityView, history_of
+from domain.crm.models import Customer
+from domain.crm.purchases import PurchaseHistory, WonDealPurchases
+
+HISTORY_SHOWN = 10
+PURCHASES_SHOWN = 10
+PURCHASE_HISTORY: PurchaseHistory = WonDealPurchases()  # the ERP replaces this with its orders
+
+
+def money(amount: Decimal, currency: str, locale: str) -> str:
+    """``CN¥8,000.00`` / ``¥8,000.00``."""
+    return format_currency(amount, currency, locale=normalise_locale(locale))
+
+
+def customer_card(
+    ctx: CommandContext,
+    customer: Customer,
+    title: str | None = None,
+    status: CardStatus = CardStatus.INFO,
+) -> Card:
+    """Everything about a customer a member in scope may see."""
+    view = customer_view(ctx.session, customer)
+    fields = _profile(ctx, view)
+    sections = [
+        (_("Contacts"), [contact_line(c) for c in contacts_of(ctx.session, customer.id)]),
+        (_("Recent history"), _history(ctx, customer.id)),
+        (_("Open deals"), _deals(ctx, customer.id)),
+        (_("Open tickets"), _tickets(ctx, customer.id)),
+        (_("Purchases"), _purchases(ctx, customer.id)),
+    ]
+    fields += [CardField(ctx.t(label), "\n".join(lines)) for label, lines in sections if lines]
+    return Card(
+        title=title or ctx.t(_("Customer #{id}: {name}"), id=view.id, name=view.name),
+        fields=tuple(fields),
+        status=status,
+    )
+
+
+def _profile(ctx: CommandContext, c: CustomerView) -> list[CardField]:
+    kind = ctx.t(_("company")) if c.kind == "company" else ctx.t(_("person"))
+    pairs = [
+        (_("Kind"), kind),
+        (_("Owner"), f"{c.owner_name} (@{c.owner_handle})"),
+        (_("Industry"), c.industry),
+        (_("Tier"), c.tier),
+        (_("Source"), c.source),
+        (_("Tags"), ", ".join(c.tags)),
+        (_("Phone"), c.phone),
+        (_("Email"), c.email),
+        (_("Address"), c.address),
+        (_("External key"), c.external_key or ""),
+    ]
+    return [CardField(ctx.t(label), value) for label, value in pairs if value]
+
+
+def contact_line(c: ContactView) -> str:
+    """``#3 Li Lei (CTO) · +86 138… · li@x.cn``."""
+    head = f"#{c.id} {c.name}" + (f" ({c.title})" if c.title else "")
+    return " · ".join([head, *c.phones, *c.emails])
+
+
+def _history(ctx: CommandContext, customer_id: int) -> list[str]:
+    entries = history_of(ctx.session, customer_id, limit=HISTORY_SHOWN, include_internal=True)
+    return [history_line(ctx, a) for a in entries]
+
+
+KIND_LABELS = {
+    "call": _("call"),
+    "visit": _("visit"),
+    "meeting": _("meeting"),
+    "message": _("message"),
+    "email": _("email"),
+    "note": _("internal note"),
+}
+
+
+def history_line(ctx: CommandContext, a: ActivityView) -> str:
+    """``Mon, Nov 30 10:00 call (Li Lei) — Bob: asked for a quote``; notes marked 🔒."""
+    when = moment(a.occurred_at, ctx.locale, ctx.actor.timezone, now=ctx.now)
+    mark = "🔒 " if a.internal else ""
+    kind = ctx.t(KIND_LABELS.get(a.kind, a.kind))
+    who = f" ({a.contact_name})" if a.contact_name else ""
+    author = f"{a.author_name}: " if a.author_name else ""
+    return f"{mark}{when} {kind}{who} — {author}{a.body}"
+
+
+def _deals(ctx: CommandContext, customer_id: int) -> list[str]:
+    return [
+        f"#{d.id} {d.name} · {d.stage} · {money(d.amount, d.currency, ctx.locale)}"
+        for d in open_deals_of(ctx.session, customer_id)
+    ]
+
+
+def _tickets(ctx: CommandContext, customer_id: int) -> list[str]:
+    return [
+        f"#{t.id} {t.ref} {t.subject} · {t.status}"
+        for t in open_tickets_of(ctx.session, customer_id)
+    ]
+
+
+def _purchases(ctx: CommandContext, customer_id: int) -> list[str]:
+    bought = PURCHASE_HISTORY.purchases(ctx.session, customer_id)[:PURCHASES_SHOWN]
+    return [
+        f"{p.day.isoformat()} {p.reference} {p.description} · "
+        f"{money(p.amount, p.currency, ctx.locale)} · {p.status}"
+        for p in bought
+    ]
+
+
+def customer_line(c: CustomerView) -> str:
+    """``#12 Acme Ltd · @bob · +86 21 5555 · info@acme.cn``."""
+    details = [d for d in (c.phone, c.email) if d]
+    return " · ".join([f"#{c.id} {c.name}", f"@{c.owner_handle}", *details])
+
+
+def customer_list(ctx: CommandContext, title: str, found: Found, shown_from: int = 0) -> Card:
+    """A titled list of customers, with "showing N of M" when there are more."""
+    if not found.customers:
+        return Card(title=title, body=ctx.t(_("No customers.")))
+    footer = ""
+    if found.total > len(found.customers):
+        footer = ctx.t(
+            _("Showing {first}–{last} of {total}."),
+            first=shown_from + 1,
+            last=shown_from + len(found.customers),
+            total=found.total,
+        )
+    return Card(
+        title=title, body="\n".join(customer_line(c) for c in found.customers), footer=footer
+    )
