@@ -261,3 +261,20 @@ async def test_an_idle_deal_nudges_its_owner_once_per_idle_period(office: Office
         .where(Timer.status == TimerStatus.PENDING)
     )
     assert await office.count(pending) == 0
+
+
+async def test_a_chinese_speaking_rep_works_in_chinese(office: Office) -> None:
+    shop = await customer(office, "bob", "上海贸易")
+    added = await office.say("bob", f"/商机 添加 {shop} 年度续约 金额=8000 成交日期=12月15日")
+    assert "商机已创建" in added.text, added.text
+    n = int(added.text.split("商机 #", 1)[1].split("：", 1)[0])
+    moved = await office.say("bob", f"/商机 推进 {n} 方案")
+    assert "阶段: 方案 (50%)" in moved.text, moved.text
+    assert "¥4,000.00" in moved.text  # expected revenue
+    assert "已经处于" in (await office.say("bob", f"/商机 推进 {n} 方案")).text
+    funnel = (await office.say("bob", "/销售漏斗")).text
+    assert "方案（50%）：1 · ¥8,000.00 · 加权 ¥4,000.00" in funnel
+    assert "2026年12月：已赢单 — · 加权 ¥4,000.00" in (await office.say("bob", "/销售预测")).text
+    lost = await office.say("bob", f"/商机 输单 {n} 原因=预算取消")
+    assert "预算取消" in lost.text
+    assert await moves(office, n) == [(None, "lead"), ("lead", "proposal"), ("proposal", "lost")]
