@@ -341,8 +341,10 @@ def _stage(stages: Stages, name: str) -> Stage:
 
 
 def _check_open(deal: Deal) -> None:
-    if deal.status != "open":
-        raise Conflict("Deal #{id} is already {status}.", id=deal.id, status=deal.status)
+    if deal.status == WON:
+        raise Conflict("Deal #{id} is already won.", id=deal.id)
+    if deal.status == LOST:
+        raise Conflict("Deal #{id} is already lost.", id=deal.id)
 
 
 def _check_terms(session: Session, name: str, terms: DealTerms, today: date) -> None:

@@ -159,6 +159,13 @@ async def test_bad_moves_are_refused_and_change_nothing(office: Office) -> None:
     assert "has passed" in (await office.say("erin", f"/deal edit {n} close=2026-11-01")).text
     assert "not an amount" in (await office.say("erin", f"/deal edit {n} amount=lots")).text
     assert "more than zero" in (await office.say("erin", f"/deal edit {n} amount=-5")).text
+    assert "Usage: /deal add CUSTOMER" in (await office.say("erin", "/deal")).text
+    assert "Usage: /deal add CUSTOMER" in (await office.say("erin", "/deal frob 1")).text
+    assert "Say which deal and where" in (await office.say("erin", f"/deal move {n}")).text
+    assert "abc is not a number" in (await office.say("erin", "/deal show abc")).text
+    assert "Unknown option colour" in (await office.say("erin", f"/deal edit {n} colour=red")).text
+    missing = await office.say("erin", f"/deal add {acme} Again close=2026-12-31")
+    assert "Missing amount=" in missing.text
     row = await deal_row(office, n)
     assert (row.stage, row.status, row.version, row.amount) == ("lead", "open", 1, Decimal(100))
     assert await moves(office, n) == [(None, "lead")]
