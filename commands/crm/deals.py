@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -156,14 +157,7 @@ def _edit(ctx: CommandContext, words: list[str]) -> Message:
 
 def _shown(ctx: CommandContext, found: DealView, headline: str) -> Card:
     card = deal_card(found, member_view(ctx.session, found.owner_id).name, ctx.locale)
-    if not headline:
-        return card
-    return Card(
-        title=f"{ctx.t(headline)} · {card.title}",
-        fields=card.fields,
-        footer=card.footer,
-        status=card.status,
-    )
+    return replace(card, title=f"{ctx.t(headline)} · {card.title}") if headline else card
 
 
 def fire_idle(ctx: TimerContext, timer: TimerView) -> None:
