@@ -144,9 +144,27 @@ def add_deal(
     """Open a deal on a customer in scope, owned by the one who adds it, at the first stage."""
     customer = customer_in_scope(session, scope, customer_id)
     _check_terms(session, name, terms, today)
+    actor = scope.member_id
+    deal = start_deal(session, customer.id, name, terms, rules, now, owner_id=actor, actor_id=actor)
+    return view_of(session, deal)
+
+
+def start_deal(
+    session: Session,
+    customer_id: int,
+    name: str,
+    terms: DealTerms,
+    rules: DealRules,
+    now: datetime,
+    *,
+    owner_id: int,
+    actor_id: int,
+) -> Deal:
+    """A new deal at the first stage, with its first stage change and its idle nudge (for any
+    caller that has checked the customer and the terms, such as a converted lead)."""
     stage = rules.stages.first
     deal = Deal(
-        customer_id=customer.id,
+        customer_id=customer_id,
         name=name.strip(),
         amount=terms.amount,
         currency=terms.currency,
@@ -154,7 +172,7 @@ def add_deal(
         probability=stage.probability,
         status="open",
         expected_close=terms.close,
-        owner_id=scope.member_id,
+        owner_id=owner_id,
         next_step=terms.next_step.strip(),
         campaign_id=terms.campaign_id,
         version=1,
@@ -163,9 +181,9 @@ def add_deal(
     )
     session.add(deal)
     session.flush()
-    _record_move(session, deal.id, None, stage.name, scope.member_id, now)
+    _record_move(session, deal.id, None, stage.name, actor_id, now)
     _schedule_idle(session, deal, now + rules.idle, now)
-    return view_of(session, deal)
+    return deal
 
 
 def move_deal(
