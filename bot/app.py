@@ -49,6 +49,8 @@ from bot.webauth import DirectoryWebAuth, PipelineHistory
 from commands import register_all, timer_handlers
 from domain.approvals.catalog import ensure_bundled
 from domain.approvals.queries import request_state
+from domain.crm.deals import DealRules
+from domain.crm.stages import parse_stages
 from domain.digest.services import sync_digest_timers
 from domain.directory.importer import import_org
 from domain.directory.reach import HANDLE_CHANNELS
@@ -215,6 +217,7 @@ def build_runtime(
     deliver_only: frozenset[str] | None = None,
 ) -> Runtime:
     """Wire the pipeline for the given channel clients (``deliver_only``: conversation keys)."""
+    rules = deal_rules(settings)  # a bad setting stops the start before anything opens
     db = db or open_database(
         settings.database_url.get_secret_value(), pool_size=settings.db_pool_size
     )
@@ -243,6 +246,7 @@ def build_runtime(
             notify_channels=deliverable_channels(settings) | (set(by_channel) - {"console"}),
             record_states={"approval": approval_state},
             public_url=settings.base_url(),
+            deals=rules,
         ),
     )
     workers = Workers(
@@ -282,6 +286,15 @@ def build_web(runtime: Runtime, hub: Hub) -> web.Application:
     setup_routes(app, chat)
     add_calendar_feed(app, runtime.db, runtime.clock, settings.base_url())
     return app
+
+
+def deal_rules(settings: Settings) -> DealRules:
+    """The deal stages and idle period; ``ValueError`` naming the setting if the stages are bad."""
+    try:
+        stages = parse_stages(settings.crm_stages)
+    except ValueError as exc:
+        raise ValueError(f"BIZBOT_CRM_STAGES: {exc}") from exc
+    return DealRules(stages, timedelta(days=settings.crm_deal_idle_days))
 
 
 def approval_state(session: Session, record_id: str) -> str | None:

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     web_session_days: int = Field(default=30, ge=1)
     action_ttl_hours: int = Field(default=72, ge=1)
     crash_at: str = ""
+    # crm
+    crm_stages: str = "lead:10,qualified:30,proposal:50,negotiation:70,won:100,lost:0"
+    crm_deal_idle_days: int = Field(default=7, ge=1, le=365)
     # slack
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
