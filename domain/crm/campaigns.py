@@ -140,21 +140,20 @@ def list_campaigns(session: Session, limit: int) -> list[CampaignView]:
 def campaign_report(session: Session, campaign_id: int) -> CampaignReport:
     """Leads, conversions and won revenue of a campaign."""
     campaign = campaign_view(session, campaign_id)
-    counts = dict(
-        session.execute(
+    counts: dict[str, int] = {
+        status: number
+        for status, number in session.execute(
             select(Lead.status, func.count())
             .where(Lead.campaign_id == campaign_id)
             .group_by(Lead.status)
         )
-        .tuples()
-        .all()
-    )
+    }
     won: dict[str, Decimal] = defaultdict(Decimal)
     for currency, amount in session.execute(
         select(Deal.currency, Deal.amount).where(
             Deal.campaign_id == campaign_id, Deal.status == "won"
         )
-    ).tuples():
+    ):
         won[currency] += amount
     return CampaignReport(
         campaign=campaign,
