@@ -3,6 +3,8 @@ owners' scope, converting once into a customer and a deal, dropping."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -142,7 +144,7 @@ async def test_converting_a_lead_makes_a_customer_contact_and_first_stage_deal_o
         assert (deal.name, deal.stage, deal.probability, deal.owner_id) == (
             "Pilot order", "lead", 10, bob
         )  # fmt: skip
-        assert (deal.amount, deal.campaign_id, deal.last_activity_at) == (50000, 1, now)
+        assert (deal.amount, deal.campaign_id, deal.last_activity_at) == (Decimal(50000), 1, now)
         assert str(deal.expected_close) == "2026-12-31" and changes == 1
         assert (lead.status, lead.customer_id, lead.deal_id) == ("converted", customer.id, deal.id)
         again = await office.say("bob", "/lead convert 1")
