@@ -55,14 +55,12 @@ def crm_import(
     """Import customers.csv or contacts.csv (docs/CRM.md); importing twice changes nothing."""
     try:
         table = read_table(file.read_bytes())
+        checked, tally = asyncio.run(_import(Settings(), table, all_or_nothing, owner))
     except ImportRefused as exc:
         err.print(f"{file}: {exc}; nothing was imported", markup=False)
         raise typer.Exit(2) from exc
-    checked, tally = asyncio.run(_import(Settings(), table, all_or_nothing, owner))
     report = errors or file.with_name(f"{file.stem}.errors.csv")
     _summarise(file, table, checked, tally, report, all_or_nothing)
-    if checked is None:
-        raise typer.Exit(2)
     if checked.problems:
         report.write_text(problems_csv(checked.problems), encoding="utf-8-sig", newline="")
         raise typer.Exit(1)
@@ -70,14 +68,14 @@ def crm_import(
 
 async def _import(
     settings: Settings, table: Table, all_or_nothing: bool, owner: str | None
-) -> tuple[Checked | None, Tally]:
+) -> tuple[Checked, Tally]:
     """Check every row, then save the good ones in batches (or all in one, or none)."""
     url = settings.database_url.get_secret_value()
     await migrate.upgrade(url)
     db = open_database(url)
     try:
         checked = await db.run(lambda s: _check(s, table, owner))
-        if checked is None or (all_or_nothing and checked.problems):
+        if all_or_nothing and checked.problems:
             return checked, Tally()
         size = len(checked.records) if all_or_nothing else BATCH
         return checked, await _save(db, table, checked.records, max(size, 1))
@@ -85,7 +83,7 @@ async def _import(
         await db.dispose()
 
 
-def _check(session: Session, table: Table, owner: str | None) -> Checked | None:
+def _check(session: Session, table: Table, owner: str | None) -> Checked:
     """Check the rows against the members and customers in the database."""
     if table.kind == "contacts":
         keys = [row.cells.get("customer_key", "") for row in table.rows]
@@ -93,8 +91,7 @@ def _check(session: Session, table: Table, owner: str | None) -> Checked | None:
     owners = owners_by_handle(session)
     default = owners.get(owner.lstrip("@").lower()) if owner else None
     if owner and default is None:
-        err.print(f"--owner: no active member @{owner.lstrip('@')}; nothing was imported")
-        return None
+        raise ImportRefused(f"--owner: no active member @{owner.lstrip('@')}")
     return check_customers(table.rows, owners, default)
 
 
@@ -123,13 +120,12 @@ def _saver(table: Table, batch: list[Record], now: datetime) -> Callable[[Sessio
 def _summarise(
     file: Path,
     table: Table,
-    checked: Checked | None,
+    checked: Checked,
     tally: Tally,
     report: Path,
     all_or_nothing: bool,
 ) -> None:
-    if checked is None:
-        return
+    """The counts on stdout; how many rows were broken, and where they are listed, on stderr."""
     out.print(
         f"{file}: {tally.created} created, {tally.updated} updated, {tally.unchanged} unchanged"
         f" ({len(table.rows)} {table.kind} rows)",

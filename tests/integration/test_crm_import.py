@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from domain.crm.models import Contact, Customer
 from domain.crm.search import search_key_for
+from domain.directory.models import Member
 from tests.processes import bot_env, query, run_bot
 from tests.support import FIXTURES
 
@@ -200,3 +201,24 @@ async def test_a_gbk_file_is_refused_with_a_clear_message(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "not UTF-8" in result.stderr and "nothing was imported" in result.stderr
     assert await count(url, Customer) == 0
+
+
+async def test_rows_without_an_owner_go_to_the_given_one(db_url: str, tmp_path: Path) -> None:
+    env = setup(db_url)
+    data = tmp_path / "customers.csv"
+    data.write_text("key,name,owner\nK1,Acme,\nK2,Beta,erin\n", encoding="utf-8")
+    unknown = run_bot("crm", "import", data, "--owner", "zed", env=env)
+    assert unknown.returncode == 2
+    assert "--owner: no active member @zed; nothing was imported" in unknown.stderr
+    result = run_bot("crm", "import", data, "--owner", "@carol", env=env)
+    assert result.returncode == 0, result.stderr
+
+    def owners(session: Session) -> list[tuple[str | None, str]]:
+        rows = session.execute(
+            select(Customer.external_key, Member.handle)
+            .join(Member, Member.id == Customer.owner_id)
+            .order_by(Customer.external_key)
+        )
+        return [(key, handle) for key, handle in rows]
+
+    assert await query(db_url, owners) == [("K1", "carol"), ("K2", "erin")]
