@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot import app as composition
 from bot import migrate
 from bot.cli_approvals import register as register_approval_commands
+from bot.cli_crm import crm_cli
 from bot.config import Settings
 from bot.pipeline import admin
 from bot.ports import DeliveryError
@@ -42,6 +43,7 @@ outbox_cli = typer.Typer(help="Outgoing messages: inspect, retry, drop.", no_arg
 cli.add_typer(db_cli, name="db")
 cli.add_typer(org_cli, name="org")
 cli.add_typer(outbox_cli, name="outbox")
+cli.add_typer(crm_cli, name="crm")
 telegram_cli = typer.Typer(help="Telegram: connect the bot.", no_args_is_help=True)
 cli.add_typer(telegram_cli, name="telegram")
 # soft_wrap: a line printed to a pipe stays one line (URLs, codes and problems get copied)
