@@ -81,9 +81,9 @@ def _add(ctx: CommandContext, words: list[str]) -> Message:
     customer_id = _number(plain[0])
     currency = options.get("currency", ctx.org.currency).upper()
     terms = DealTerms(
-        amount=_amount(_required(options, "amount"), currency),
+        amount=deal_amount(_required(options, "amount"), currency),
         currency=currency,
-        close=_close(ctx, _required(options, "close")),
+        close=close_date(ctx, _required(options, "close")),
         next_step=options.get("next", ""),
         campaign_id=_number(options["campaign"]) if "campaign" in options else None,
     )
@@ -96,7 +96,7 @@ def _add(ctx: CommandContext, words: list[str]) -> Message:
             terms,
             ctx.policies.deals,
             ctx.now,
-            _today(ctx),
+            today_of(ctx),
         )
     return _shown(ctx, added, _("Deal opened"))
 
@@ -145,12 +145,14 @@ def _edit(ctx: CommandContext, words: list[str]) -> Message:
     with _refusal_logged(ctx, "edit", deal_id):
         current = deals.show_deal(ctx.session, _scope(ctx), deal_id)
         changes = DealChanges(
-            amount=_amount(options["amount"], current.currency) if "amount" in options else None,
-            close=_close(ctx, options["close"]) if "close" in options else None,
+            amount=deal_amount(options["amount"], current.currency)
+            if "amount" in options
+            else None,
+            close=close_date(ctx, options["close"]) if "close" in options else None,
             next_step=options.get("next"),
         )
         edited = deals.edit_deal(
-            ctx.session, _scope(ctx), deal_id, changes, ctx.policies.deals, ctx.now, _today(ctx)
+            ctx.session, _scope(ctx), deal_id, changes, ctx.policies.deals, ctx.now, today_of(ctx)
         )
     return _shown(ctx, edited, _("Deal updated"))
 
@@ -236,14 +238,15 @@ def _only_number(words: list[str]) -> int:
     return _number(words[0])
 
 
-def _amount(text: str, currency: str) -> Decimal:
+def deal_amount(text: str, currency: str) -> Decimal:
+    """An amount typed for a deal, exact to the currency's minor unit."""
     try:
         return parse_amount(text, minor_digits(currency))
     except ValueError as exc:
         raise ArgumentError(_("{text} is not an amount."), text=text) from exc
 
 
-def _close(ctx: CommandContext, text: str) -> date:
+def close_date(ctx: CommandContext, text: str) -> date:
     """A close date typed as 2026-12-31 or anything /remind understands (in the actor's zone)."""
     text = text.strip()
     for layout in DATE_FORMATS:
@@ -257,7 +260,8 @@ def _close(ctx: CommandContext, text: str) -> date:
     return when.at.astimezone(ZoneInfo(ctx.actor.timezone)).date()
 
 
-def _today(ctx: CommandContext) -> date:
+def today_of(ctx: CommandContext) -> date:
+    """Today in the actor's time zone."""
     return ctx.now.astimezone(ZoneInfo(ctx.actor.timezone)).date()
 
 

@@ -11,10 +11,12 @@ from bot.parsing import ArgumentError
 from bot.replies import Card, CardStatus, Message
 from bot.replies import Field as CardField
 from bot.router import CommandSpec, Router
-from commands.crm.campaign_words import day, number, split_options, typed_words
+from commands.crm.campaign_words import number, split_options, typed_words
+from commands.crm.deals import close_date, deal_amount, today_of
+from domain.crm.deals import DealTerms
 from domain.crm.leads import (
     Conversion,
-    DealDraft,
+    DealRequest,
     LeadDraft,
     LeadView,
     add_lead,
@@ -29,7 +31,6 @@ from domain.directory.roles import Permission
 from domain.directory.services import member_views
 from domain.directory.views import MemberView
 from domain.shared.errors import DomainError, NotFound
-from domain.shared.money import parse_amount
 
 ADD_WORDS = {"add", "new", "新建", "添加"}
 CONVERT_WORDS = {"convert", "转化", "转换"}
@@ -111,23 +112,24 @@ def convert(ctx: CommandContext, scope: Scope, lead_id: int, words: list[str]) -
     positional, options = split_options(words, DEAL_KEYS)
     if positional:
         raise ArgumentError("Too many arguments: {extra}", extra=" ".join(positional))
-    done = convert_lead(ctx.session, scope, lead_id, _deal_draft(ctx, options), ctx.now)
+    done = convert_lead(ctx.session, scope, lead_id, _deal_request(ctx, options), ctx.now)
     return conversion_card(ctx, done)
 
 
-def _deal_draft(ctx: CommandContext, options: dict[str, str]) -> DealDraft | None:
+def _deal_request(ctx: CommandContext, options: dict[str, str]) -> DealRequest | None:
+    """The deal to open with the customer, checked and typed as ``/deal add`` takes it."""
     if not options:
         return None
-    if not options.get("deal"):
-        raise ArgumentError("Missing {field}.", field="deal=")
-    if not options.get("amount"):
-        raise ArgumentError("Missing {field}.", field="amount=")
-    try:
-        amount = parse_amount(options["amount"])
-    except ValueError as exc:
-        raise ArgumentError("{field} must be a number.", field="amount") from exc
-    close = day(options["close"], "close") if options.get("close") else None
-    return DealDraft(options["deal"], amount, ctx.org.currency, close)
+    for key in ("deal", "amount", "close"):
+        if not options.get(key):
+            raise ArgumentError("Missing {field}.", field=f"{key}=")
+    currency = ctx.org.currency
+    terms = DealTerms(
+        amount=deal_amount(options["amount"], currency),
+        currency=currency,
+        close=close_date(ctx, options["close"]),
+    )
+    return DealRequest(options["deal"], terms, ctx.policies.deals, today_of(ctx))
 
 
 def dropped(ctx: CommandContext, scope: Scope, lead_id: int) -> Message:

@@ -1,14 +1,13 @@
 """Customers and their contacts: adding, changing, finding and assigning them to a rep.
 
-Each customer keeps a ``search_key``: its name, phone and email and those of its contacts,
-folded (NFKC, case-folded; phones without spaces or dashes), so that ``find`` matches partial,
-case- and width-insensitive text, Chinese included, with one indexed-column LIKE."""
+Each customer keeps a ``search_key`` (see domain/crm/search.py) so that ``find`` matches partial,
+case- and width-insensitive text, Chinese included."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 from domain.crm.access import audit
 from domain.crm.models import Contact, Customer, Deal, Ticket
 from domain.crm.scope import Scope
+from domain.crm.search import fold, fold_phone, search_key_for
 from domain.crm.tickets import TicketView
 from domain.crm.tickets import view_of as ticket_view
 from domain.directory.models import Member
@@ -35,11 +35,9 @@ LIMITS = {
     "name": 200, "industry": 100, "tier": 32, "source": 100, "phone": 64, "email": 320,
     "address": 500, "key": 128, "title": 200, "channel": 32, "lang": 16, "prefs": 2000, "tag": 50,
 }  # fmt: skip
-SEARCH_KEY_LIMIT = 600
 CLOSED_TICKET = ("resolved", "closed")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{2,30}(?:(?:x|ext\.?)\s?[0-9]{1,6})?$", re.I)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE_NOISE = re.compile(r"[\s\-()]")
 
 Value = str | list[str]
 
@@ -87,23 +85,29 @@ class Found:
     total: int
 
 
-def fold(text: str) -> str:
-    """Text as searched: NFKC (full-width to half-width), case-folded, spaces squeezed."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-def fold_phone(text: str) -> str:
-    """A phone number as searched: folded, without spaces, dashes or brackets."""
-    return PHONE_NOISE.sub("", fold(text))
-
-
 def refresh_search_key(session: Session, customer: Customer) -> None:
     """Recompute the customer's search key from it and its contacts."""
-    parts = [fold(customer.name), fold_phone(customer.phone), fold(customer.email)]
-    for contact in _contacts(session, customer.id):
-        parts.append(fold(contact.name))
-        parts += [fold_phone(p) for p in contact.phones] + [fold(e) for e in contact.emails]
-    customer.search_key = "\n".join(p for p in parts if p)[:SEARCH_KEY_LIMIT]
+    _set_search_key(customer, _contacts(session, customer.id))
+
+
+def refresh_search_keys(session: Session, customer_ids: Collection[int]) -> None:
+    """Recompute the search keys of many customers at once (an import batch), in two queries."""
+    if not customer_ids:
+        return
+    contacts: dict[int, list[Contact]] = defaultdict(list)
+    query = select(Contact).where(Contact.customer_id.in_(customer_ids)).order_by(Contact.id)
+    for contact in session.scalars(query):
+        contacts[contact.customer_id].append(contact)
+    for customer in session.scalars(select(Customer).where(Customer.id.in_(customer_ids))):
+        _set_search_key(customer, contacts[customer.id])
+
+
+def _set_search_key(customer: Customer, contacts: Sequence[Contact]) -> None:
+    phones = [customer.phone, *(p for c in contacts for p in c.phones)]
+    emails = [customer.email, *(e for c in contacts for e in c.emails)]
+    customer.search_key = search_key_for(
+        customer.name, phones, emails, others=[c.name for c in contacts]
+    )
 
 
 def _contacts(session: Session, customer_id: int) -> Sequence[Contact]:

@@ -143,7 +143,7 @@ def add_deal(
 ) -> DealView:
     """Open a deal on a customer in scope, owned by the one who adds it, at the first stage."""
     customer = customer_in_scope(session, scope, customer_id)
-    _check_terms(session, name, terms, today)
+    check_terms(session, name, terms, today)
     actor = scope.member_id
     deal = start_deal(session, customer.id, name, terms, rules, now, owner_id=actor, actor_id=actor)
     return view_of(session, deal)
@@ -365,7 +365,8 @@ def _check_open(deal: Deal) -> None:
         raise Conflict("Deal #{id} is already lost.", id=deal.id)
 
 
-def _check_terms(session: Session, name: str, terms: DealTerms, today: date) -> None:
+def check_terms(session: Session, name: str, terms: DealTerms, today: date) -> None:
+    """Refuse a deal's name or terms that are not acceptable (``DomainError`` says why)."""
     if not name.strip():
         raise DomainError("Give the deal a name.")
     _check_length(name, NAME_LIMIT)

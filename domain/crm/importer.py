@@ -18,8 +18,8 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.crm.customers import refresh_search_keys
 from domain.crm.models import Contact, Customer
-from domain.crm.search import search_key_for
 from domain.directory.models import Member
 
 Kind = Literal["customers", "contacts"]
@@ -263,7 +263,6 @@ def _customer_values(row: Row, kind: str, owner: int) -> dict[str, Any]:
         **{c: cells.get(c, "") for c in ("name", "industry", "tier", "source", "phone", "address")},
         "email": cells.get("email", "").lower(),
     }
-    values["search_key"] = search_key_for(values["name"], values["phone"], values["email"])
     return values
 
 
@@ -286,22 +285,30 @@ def save_records(session: Session, kind: Kind, records: Sequence[Record], now: d
     model: type[Customer] | type[Contact] = Contact if kind == "contacts" else Customer
     existing = _by_key(session, kind, [r.key for r in records])
     tally = Tally()
+    touched: list[Customer | Contact] = []
     for record in records:
         row = existing.get(record.key)
         if row is None:
-            session.add(
-                model(external_key=record.key, created_at=now, updated_at=now, **record.values)
-            )
+            row = model(external_key=record.key, created_at=now, updated_at=now, **record.values)
+            session.add(row)
+            touched.append(row)
             tally.created += 1
         elif _differs(row, record.values):
             for name, value in record.values.items():
                 setattr(row, name, value)
             row.updated_at = now
+            touched.append(row)
             tally.updated += 1
         else:
             tally.unchanged += 1
     session.flush()
+    refresh_search_keys(session, {_customer_id(row) for row in touched})
+    session.flush()
     return tally
+
+
+def _customer_id(row: Customer | Contact) -> int:
+    return row.customer_id if isinstance(row, Contact) else row.id
 
 
 def _by_key(session: Session, kind: Kind, keys: list[str]) -> dict[str, Customer | Contact]:

@@ -5,22 +5,20 @@ optionally a deal at the first stage), or is dropped."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from domain.crm.access import audit
 from domain.crm.campaigns import campaign_view
-from domain.crm.models import Contact, Customer, Deal, DealStageChange, Lead
+from domain.crm.customers import refresh_search_key
+from domain.crm.deals import DealRules, DealTerms, check_terms, start_deal
+from domain.crm.models import Contact, Customer, Lead
 from domain.crm.scope import Scope
-from domain.crm.search import search_key_for
 from domain.shared.errors import Conflict, DomainError, NotFound
 
-FIRST_STAGE = "lead"  # where a converted lead's deal starts, at this probability
-FIRST_PROBABILITY = 10
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LIMITS = {"name": 200, "company": 200, "phone": 64, "email": 320}
 
@@ -53,13 +51,13 @@ class LeadView:
 
 
 @dataclass(frozen=True, slots=True)
-class DealDraft:
-    """The deal a lead converts into, if any."""
+class DealRequest:
+    """The deal a lead converts into, if any: its name and terms, checked as ``/deal add`` does."""
 
     name: str
-    amount: Decimal
-    currency: str
-    expected_close: date | None = None
+    terms: DealTerms
+    rules: DealRules
+    today: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +112,7 @@ def convert_lead(
     session: Session,
     scope: Scope,
     lead_id: int,
-    deal: DealDraft | None,
+    deal: DealRequest | None,
     now: datetime,
 ) -> Conversion:
     """Turn an open lead into a customer (with its person as a contact when it names a company)
@@ -159,11 +157,9 @@ def _claim(session: Session, lead: Lead, status: str, now: datetime) -> None:
 
 def _customer_of(session: Session, lead: Lead, now: datetime) -> Customer:
     """The customer a lead becomes: its company (with the lead as a contact), or the person."""
-    name = lead.company or lead.name
     customer = Customer(
         kind="company" if lead.company else "person",
-        name=name,
-        search_key=search_key_for(name, lead.phone, lead.email),
+        name=lead.company or lead.name,
         source="lead",
         owner_id=lead.owner_id,
         phone=lead.phone,
@@ -179,31 +175,22 @@ def _customer_of(session: Session, lead: Lead, now: datetime) -> Customer:
             Contact(customer_id=customer.id, name=lead.name, phones=_listed(lead.phone),
                     emails=_listed(lead.email), created_at=now, updated_at=now)
         )  # fmt: skip
+    session.flush()
+    refresh_search_key(session, customer)
     return customer
 
 
 def _open_deal(
-    session: Session, lead: Lead, customer_id: int, draft: DealDraft, actor_id: int, now: datetime
+    session: Session, lead: Lead, customer_id: int, deal: DealRequest, actor_id: int, now: datetime
 ) -> int:
-    """A deal for the new customer at the first stage, with its first stage change recorded."""
-    name = " ".join(draft.name.split())
-    if not name:
-        raise DomainError("Give the deal a name.")
-    if draft.amount < 0:
-        raise DomainError("The amount cannot be negative.")
-    deal = Deal(
-        customer_id=customer_id, name=name, amount=draft.amount, currency=draft.currency,
-        stage=FIRST_STAGE, probability=FIRST_PROBABILITY, status="open",
-        expected_close=draft.expected_close, owner_id=lead.owner_id, campaign_id=lead.campaign_id,
-        last_activity_at=now, created_at=now,
+    """A deal for the new customer at the first stage, owned by the lead's owner."""
+    terms = replace(deal.terms, campaign_id=lead.campaign_id)
+    check_terms(session, deal.name, terms, deal.today)
+    started = start_deal(
+        session, customer_id, deal.name, terms, deal.rules, now,
+        owner_id=lead.owner_id, actor_id=actor_id,
     )  # fmt: skip
-    session.add(deal)
-    session.flush()
-    session.add(
-        DealStageChange(deal_id=deal.id, from_stage=None, to_stage=FIRST_STAGE, actor_id=actor_id,
-                        at=now)
-    )  # fmt: skip
-    return deal.id
+    return started.id
 
 
 def _listed(value: str) -> list[str]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.replies import Card
 from domain.crm.models import Campaign, Contact, Customer, Deal, DealStageChange, Lead
-from domain.crm.search import search_key_for
 from tests.integration.approvals_rig import Office, member_id
 from tests.integration.crm_rig import running_shop
 
@@ -28,15 +27,6 @@ async def count(office: Office, model: type[object]) -> int:
     return await office.count(select(func.count()).select_from(model))
 
 
-async def win(office: Office, deal_id: int) -> None:
-    """Mark a deal won (the deals commands do this in chat)."""
-
-    def work(session: Session) -> None:
-        session.execute(update(Deal).where(Deal.id == deal_id).values(status="won", stage="won"))
-
-    await office.run(work)
-
-
 async def test_the_report_counts_leads_conversions_revenue_cost_and_roi(
     settings: Settings,
 ) -> None:
@@ -51,10 +41,11 @@ async def test_the_report_counts_leads_conversions_revenue_cost_and_roi(
         for name in ("A", "B", "C", "D"):
             await office.say("bob", f"/lead add {name} campaign=1")
         await office.say("erin", "/lead add E campaign=#1")
-        await office.say("bob", "/lead convert 1 deal=Big amount=30000")
-        await office.say("bob", "/线索 转化 2 商机=Small 金额=5000")
+        await office.say("bob", "/lead convert 1 deal=Big amount=30000 close=2026-12-31")
+        await office.say("bob", "/线索 转化 2 商机=Small 金额=5000 成交=2026-12-31")
         await office.say("bob", "/lead drop 3")
-        await win(office, 1)
+        won = await office.say("bob", "/deal won 1")
+        assert won.text.startswith("商机已赢单"), won.text  # bob reads Chinese
         report = await office.say("gina", "/campaign 1 report")
         assert report.text.startswith("📊 Campaign #1 report: Spring Expo")
         assert fields(office, "gina") == {
@@ -137,7 +128,6 @@ async def test_converting_a_lead_makes_a_customer_contact_and_first_stage_deal_o
         customer, contact, deal, changes, lead = await office.run(made)
         assert (customer.name, customer.kind, customer.owner_id) == ("上海明远", "company", bob)
         assert customer.campaign_id == 1
-        assert customer.search_key == search_key_for("上海明远", "138-0013-8000", "zw@example.cn")
         assert (contact.name, contact.customer_id, contact.phones) == (
             "张伟", customer.id, ["138-0013-8000"]
         )  # fmt: skip
@@ -146,6 +136,9 @@ async def test_converting_a_lead_makes_a_customer_contact_and_first_stage_deal_o
         )  # fmt: skip
         assert (deal.amount, deal.campaign_id, deal.last_activity_at) == (Decimal(50000), 1, now)
         assert str(deal.expected_close) == "2026-12-31" and changes == 1
+        for typed in ("张伟", "13800138000", "ZW@example.cn"):  # found by its contact too
+            found = await office.say("bob", f"/customer find {typed}")
+            assert "上海明远" in found.text, (typed, found.text)
         assert (lead.status, lead.customer_id, lead.deal_id) == ("converted", customer.id, deal.id)
         again = await office.say("bob", "/lead convert 1")
         assert again.text == f"线索 #1 已转化过，对应客户 #{customer.id}。"

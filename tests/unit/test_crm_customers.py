@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from commands.crm.customer_common import record_id, split_list
-from domain.crm.customers import clean, fold, fold_phone
+from domain.crm.customers import clean
+from domain.crm.search import fold, fold_phone
 from domain.shared.errors import DomainError
 
 
