@@ -49,6 +49,7 @@ from bot.webauth import DirectoryWebAuth, PipelineHistory
 from commands import register_all, timer_handlers
 from domain.approvals.catalog import ensure_bundled
 from domain.approvals.queries import request_state
+from domain.crm.ticket_sla import TicketPolicy, parse_sla
 from domain.digest.services import sync_digest_timers
 from domain.directory.importer import import_org
 from domain.directory.reach import HANDLE_CHANNELS
@@ -243,6 +244,7 @@ def build_runtime(
             notify_channels=deliverable_channels(settings) | (set(by_channel) - {"console"}),
             record_states={"approval": approval_state},
             public_url=settings.base_url(),
+            tickets=ticket_policy(settings),
         ),
     )
     workers = Workers(
@@ -419,3 +421,8 @@ async def console(settings: Settings, handle: str, stdin: TextIO, interactive: b
         await runtime.stop()
         await runtime.db.dispose()
     return 0
+
+
+def ticket_policy(settings: Settings) -> TicketPolicy:
+    """SLA hours by priority and the service department, for tickets (a bad SLA stops the start)."""
+    return TicketPolicy(parse_sla(settings.crm_ticket_sla), settings.crm_service_department)

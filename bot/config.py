@@ -13,6 +13,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+TICKET_SLA = r"^\s*((urgent|high|normal|low)\s*=\s*[\d.]+\s*/\s*[\d.]+\s*(,\s*|$))*$"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -43,6 +44,11 @@ class Settings(BaseSettings):
     web_session_days: int = Field(default=30, ge=1)
     action_ttl_hours: int = Field(default=72, ge=1)
     crash_at: str = ""
+    # crm
+    crm_ticket_sla: str = Field(
+        default="urgent=1/4,high=2/8,normal=4/24,low=8/40", pattern=TICKET_SLA
+    )  # checked in full (response <= resolution) when the runtime is built
+    crm_service_department: str = "Service"
     # slack
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
