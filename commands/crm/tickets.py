@@ -19,10 +19,8 @@ from commands.crm import ticket_cards as cards
 from commands.crm.reach import contact_of_actor, tell_contact
 from domain.crm.access import contact_in_scope, customer_in_scope
 from domain.crm.models import Ticket
-from domain.crm.scope import scope_of
 from domain.crm.ticket_sla import KIND, record_breach
 from domain.crm.tickets import (
-    PRIORITIES,
     Listing,
     TicketView,
     assign_ticket,
@@ -30,8 +28,8 @@ from domain.crm.tickets import (
     open_ticket,
     rate_ticket,
     resolve_ticket,
-    sees_all_tickets,
     ticket_in_scope,
+    ticket_scope,
     tickets_for,
     timeline,
     update_ticket,
@@ -69,6 +67,13 @@ LISTINGS: dict[str, Listing] = {
     "all": "all",
     "全部": "all",
 }
+PRIORITY_WORDS = {"低": "low", "普通": "normal", "高": "high", "紧急": "urgent"}
+STATUS_WORDS = {
+    "处理中": "in_progress",
+    "in-progress": "in_progress",
+    "等待": "waiting",
+    "等待客户": "waiting",
+}
 OPTIONS_OF = {"new": {"priority", "category", "contact"}, "update": {"status", "public"}}
 
 
@@ -77,11 +82,21 @@ class TicketArgs(BaseModel):
 
     verb: str = Field(description=_("new|assign|update|resolve|close|show|list"))
     rest: str = Field(default="", description=_("details"), json_schema_extra={"rest": True})
-    priority: str | None = Field(default=None, description=_("priority"))
-    category: str | None = Field(default=None, description=_("category"))
-    contact: int | None = Field(default=None, description=_("contact"))
-    status: str | None = Field(default=None, description=_("status"))
-    public: bool = Field(default=False, description=_("public"))
+    priority: str | None = Field(
+        default=None, description=_("priority"), json_schema_extra={"aliases": ["优先级"]}
+    )
+    category: str | None = Field(
+        default=None, description=_("category"), json_schema_extra={"aliases": ["类别"]}
+    )
+    contact: int | None = Field(
+        default=None, description=_("contact"), json_schema_extra={"aliases": ["联系人"]}
+    )
+    status: str | None = Field(
+        default=None, description=_("status"), json_schema_extra={"aliases": ["状态"]}
+    )
+    public: bool = Field(
+        default=False, description=_("public"), json_schema_extra={"aliases": ["公开"]}
+    )
 
 
 def ticket(ctx: CommandContext, args: TicketArgs) -> Message | None:
@@ -109,7 +124,7 @@ def new(ctx: CommandContext, args: TicketArgs) -> Message:
     number, subject = _number_and_text(
         args.rest, _("Which customer? For example: /ticket new 12 printer jams")
     )
-    scope = scope_of(ctx.session, ctx.actor.id, ctx.actor.roles)
+    scope = ticket_scope(ctx.session, ctx.actor.id, ctx.actor.roles)
     customer = _refused_if_missing(
         ctx, "customer", number, lambda: customer_in_scope(ctx.session, scope, number)
     )
@@ -125,8 +140,6 @@ def new(ctx: CommandContext, args: TicketArgs) -> Message:
                 customer=customer.id,
             )
     priority = (args.priority or "normal").lower()
-    if priority not in PRIORITIES:
-        raise DomainError(_("Priority is one of: {choices}."), choices=", ".join(PRIORITIES))
     opened = open_ticket(
         ctx.session,
         customer_id=customer.id,
@@ -135,7 +148,7 @@ def new(ctx: CommandContext, args: TicketArgs) -> Message:
         now=ctx.now,
         actor_id=ctx.actor.id,
         category=args.category or "",
-        priority=priority,
+        priority=PRIORITY_WORDS.get(priority, priority),
         policy=ctx.policies.tickets,
     )
     tell_watchers(ctx.session, ctx.outbox, ctx.policies, opened, ctx.actor.id)
@@ -166,7 +179,7 @@ def update(ctx: CommandContext, args: TicketArgs) -> Message:
     found = _load(ctx, number)
     if args.public and (found.contact_id is None or not text):
         raise DomainError(_("public=yes needs a text and a ticket with a contact to tell."))
-    status = args.status.lower() if args.status else None
+    status = STATUS_WORDS.get(args.status.lower(), args.status) if args.status else None
     updated = update_ticket(
         ctx.session, found, ctx.actor.id, ctx.now, text=text, status=status, public=args.public
     )
@@ -237,8 +250,9 @@ def listing(ctx: CommandContext, args: TicketArgs) -> Message:
     which = LISTINGS.get(word)
     if which is None:
         raise DomainError(_("List mine, open or all tickets, for example: /ticket list mine"))
-    scope = scope_of(ctx.session, ctx.actor.id, ctx.actor.roles)
-    found = tickets_for(ctx.session, scope, which, everyone=sees_all_tickets(ctx.actor.roles))
+    found = tickets_for(
+        ctx.session, ticket_scope(ctx.session, ctx.actor.id, ctx.actor.roles), which
+    )
     if not found:
         return Reply(ctx.t(_("No tickets.")))
     people = member_views(ctx.session, {v.assignee_id for v in found if v.assignee_id})
@@ -325,13 +339,9 @@ def _news(ctx: CommandContext, ticket: TicketView, headline: str) -> Card:
 
 
 def _load(ctx: CommandContext, number: int) -> Ticket:
-    scope = scope_of(ctx.session, ctx.actor.id, ctx.actor.roles)
-    everyone = sees_all_tickets(ctx.actor.roles)
+    scope = ticket_scope(ctx.session, ctx.actor.id, ctx.actor.roles)
     return _refused_if_missing(
-        ctx,
-        "ticket",
-        number,
-        lambda: ticket_in_scope(ctx.session, scope, number, everyone=everyone),
+        ctx, "ticket", number, lambda: ticket_in_scope(ctx.session, scope, number)
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.crm.models import Customer, Ticket, TicketEvent
-from domain.crm.scope import Scope
+from domain.crm.scope import Scope, scope_of
 from domain.crm.ticket_sla import TicketPolicy, start_clocks, stop_clock
 from domain.directory.models import Department
 from domain.directory.roles import Permission, Role, allows
@@ -139,33 +139,34 @@ def view_of(ticket: Ticket) -> TicketView:
     )
 
 
-def sees_all_tickets(roles: tuple[str, ...]) -> bool:
-    """Service people and holders of ``crm.all`` see every ticket."""
-    return Role.SERVICE in roles or allows(roles, Permission.CRM_ALL)
+def ticket_scope(session: Session, member_id: int, roles: tuple[str, ...]) -> Scope:
+    """Whose tickets (and, to open one, whose customers) a member reaches: service people and
+    holders of ``crm.all`` everyone's, others their CRM scope (plus tickets assigned to them)."""
+    if Role.SERVICE in roles or allows(roles, Permission.CRM_ALL):
+        return Scope(member_id, frozenset(), everyone=True)
+    return scope_of(session, member_id, roles)
 
 
-def ticket_in_scope(session: Session, scope: Scope, ticket_id: int, *, everyone: bool) -> Ticket:
-    """The ticket, if its customer is in scope or it is assigned to the scope's member (or
-    ``everyone``); ``NotFound`` otherwise, worded like a missing one."""
+def ticket_in_scope(session: Session, scope: Scope, ticket_id: int) -> Ticket:
+    """The ticket, if its customer is in scope or it is assigned to the scope's member;
+    ``NotFound`` otherwise, worded like a missing one."""
     ticket = session.get(Ticket, ticket_id)
-    if ticket is None or not (everyone or _visible(session, scope, ticket)):
+    if ticket is None or not _visible(session, scope, ticket):
         raise NotFound("There is no ticket #{id} that you can see.", id=ticket_id)
     return ticket
 
 
 def _visible(session: Session, scope: Scope, ticket: Ticket) -> bool:
-    if ticket.assignee_id == scope.member_id:
+    if scope.everyone or ticket.assignee_id == scope.member_id:
         return True
     owner = session.scalar(select(Customer.owner_id).where(Customer.id == ticket.customer_id))
     return scope.covers(owner)
 
 
-def tickets_for(
-    session: Session, scope: Scope, listing: Listing, *, everyone: bool
-) -> list[TicketView]:
+def tickets_for(session: Session, scope: Scope, listing: Listing) -> list[TicketView]:
     """The newest tickets a member sees: assigned to them, open, or all."""
     query = select(Ticket).join(Customer, Customer.id == Ticket.customer_id)
-    if not (everyone or scope.everyone):
+    if not scope.everyone:
         query = query.where(
             or_(Customer.owner_id.in_(scope.owner_ids), Ticket.assignee_id == scope.member_id)
         )

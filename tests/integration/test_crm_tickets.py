@@ -174,6 +174,23 @@ async def test_members_see_tickets_of_their_scope_or_assigned_to_them(settings: 
         assert "may not use" in (await office.say("hank", "/ticket list")).text
 
 
+async def test_the_service_team_works_every_customers_tickets_in_chinese(
+    settings: Settings,
+) -> None:
+    async with running_shop(settings) as office:
+        west, _contact = await add_customer(office, "gina", "西部贸易")
+        opened = await office.say("bob", f"/工单 新建 {west} 屏幕坏了 priority=紧急")
+        assert "没有您可查看的客户" in opened.text  # bob is in Sales East
+        posted = await office.say("jack", f"/工单 新建 {west} 屏幕坏了 优先级=紧急")
+        assert isinstance(posted.message, Card), posted.text
+        tid = int(posted.message.title.split("#", 1)[1].split()[0])
+        assert (await ticket_row(office, tid)).priority == "urgent"
+        assert "New ticket #" in office.card("gina").title  # the customer's owner
+        await office.say("jack", f"/工单 指派 {tid} @jack")
+        await office.say("jack", f"/工单 更新 {tid} 状态=处理中 正在检查")
+        assert (await ticket_row(office, tid)).status == "in_progress"
+
+
 async def test_only_active_crm_members_can_be_assigned(settings: Settings) -> None:
     async with running_shop(settings) as office:
         customer, _contact = await add_customer(office, "erin")
