@@ -109,14 +109,13 @@ def ticket(ctx: CommandContext, args: TicketArgs) -> Message | None:
 
 
 def _only_known_options(verb: str, args: TicketArgs) -> None:
-    given = {"priority", "category", "contact", "status"} - {
-        k for k in ("priority", "category", "contact", "status") if getattr(args, k) is None
-    }
-    given |= {"public"} if args.public else set()
-    extra = given - OPTIONS_OF.get(verb, set())
+    given = [
+        k for k in ("priority", "category", "contact", "status") if getattr(args, k) is not None
+    ]
+    given += ["public"] if args.public else []
+    extra = [k for k in given if k not in OPTIONS_OF.get(verb, set())]
     if extra:
-        raise DomainError(_("/ticket {verb} does not take {option}="), verb=verb,
-                          option=sorted(extra)[0])  # fmt: skip
+        raise DomainError(_("/ticket {verb} does not take {option}="), verb=verb, option=extra[0])
 
 
 def new(ctx: CommandContext, args: TicketArgs) -> Message:

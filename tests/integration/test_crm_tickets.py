@@ -119,6 +119,8 @@ async def test_illegal_moves_change_nothing(settings: Settings) -> None:
         assert "in_progress or waiting" in bad.text
         public = await office.say("erin", f"/ticket update {tid} public=yes hello")
         assert "needs a text and a ticket with a contact" in public.text
+        stray = await office.say("erin", f"/ticket close {tid} priority=high")
+        assert "does not take priority=" in stray.text
         wrong = await office.say("erin", f"/ticket new {customer} x priority=asap")
         assert "Priority is one of" in wrong.text
         row = await ticket_row(office, tid)
