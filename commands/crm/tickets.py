@@ -43,6 +43,7 @@ from domain.timers.services import TimerView
 
 log = structlog.get_logger()
 T = TypeVar("T")
+ID_DIGITS = 18  # ids fit in a 64-bit integer
 VERBS = {
     "new": "new",
     "新建": "new",
@@ -89,7 +90,11 @@ class TicketArgs(BaseModel):
         default=None, description=_("category"), json_schema_extra={"aliases": ["类别"]}
     )
     contact: int | None = Field(
-        default=None, description=_("contact"), json_schema_extra={"aliases": ["联系人"]}
+        default=None,
+        ge=1,
+        lt=2**63,
+        description=_("contact"),
+        json_schema_extra={"aliases": ["联系人"]},
     )
     status: str | None = Field(
         default=None, description=_("status"), json_schema_extra={"aliases": ["状态"]}
@@ -362,7 +367,7 @@ def _refused_if_missing(ctx: CommandContext, kind: str, number: int, load: Calla
 def _number_and_text(rest: str, example: str) -> tuple[int, str]:
     head, _space, text = rest.strip().partition(" ")
     head = head.lstrip("#")
-    if not head.isdigit():
+    if not head.isascii() or not head.isdigit() or len(head) > ID_DIGITS:
         raise DomainError(example)
     return int(head), text.strip()
 

@@ -119,6 +119,17 @@ async def test_illegal_moves_change_nothing(settings: Settings) -> None:
         assert "in_progress or waiting" in bad.text
         public = await office.say("erin", f"/ticket update {tid} public=yes hello")
         assert "needs a text and a ticket with a contact" in public.text
+        huge = await office.say("erin", "/ticket show 99999999999999999999")
+        assert "Which ticket?" in huge.text
+        for text in (
+            "/ticket",
+            "/ticket new",
+            "/ticket new abc x",
+            "/ticket show ٣",
+            "/ticket x",
+            f"/ticket new {customer} x contact=99999999999999999999",
+        ):
+            assert "went wrong" not in (await office.say("erin", text)).text
         stray = await office.say("erin", f"/ticket close {tid} priority=high")
         assert "does not take priority=" in stray.text
         wrong = await office.say("erin", f"/ticket new {customer} x priority=asap")
