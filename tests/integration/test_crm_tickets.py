@@ -3,6 +3,8 @@ assignment rules. SLA escalations and ratings are in test_crm_tickets_sla.py."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -163,6 +165,28 @@ async def test_a_concurrent_move_applies_once(settings: Settings) -> None:
 
         assert await office.run(race) == "new"
         assert await events(office, tid, "resolved") == 0
+
+
+async def test_two_resolves_at_once_apply_once(settings: Settings) -> None:
+    async with running_shop(settings) as office:
+        customer, _contact = await add_customer(office, "erin")
+        tid = await new_ticket(office, "erin", f"/ticket new {customer} flaky wifi")
+        erin = await member_id(office, "erin")
+        now = office.clock.now()
+
+        def resolve(session: Session) -> bool:
+            seen = session.get(Ticket, tid)
+            assert seen is not None
+            try:
+                resolve_ticket(session, seen, erin, now)
+            except Conflict:
+                return False
+            return True
+
+        outcomes = await asyncio.gather(*(office.run(resolve) for _ in range(4)))
+        assert sorted(outcomes) == [False, False, False, True]
+        assert await events(office, tid, "resolved") == 1
+        assert (await ticket_row(office, tid)).version == 2
 
 
 async def test_members_see_tickets_of_their_scope_or_assigned_to_them(settings: Settings) -> None:
