@@ -51,6 +51,7 @@ from domain.approvals.catalog import ensure_bundled
 from domain.approvals.queries import request_state
 from domain.crm.deals import DealRules
 from domain.crm.stages import parse_stages
+from domain.crm.ticket_sla import TicketPolicy, parse_sla
 from domain.digest.services import sync_digest_timers
 from domain.directory.importer import import_org
 from domain.directory.reach import HANDLE_CHANNELS
@@ -247,6 +248,7 @@ def build_runtime(
             record_states={"approval": approval_state},
             public_url=settings.base_url(),
             deals=rules,
+            tickets=ticket_policy(settings),
         ),
     )
     workers = Workers(
@@ -432,3 +434,8 @@ async def console(settings: Settings, handle: str, stdin: TextIO, interactive: b
         await runtime.stop()
         await runtime.db.dispose()
     return 0
+
+
+def ticket_policy(settings: Settings) -> TicketPolicy:
+    """SLA hours by priority and the service department, for tickets (a bad SLA stops the start)."""
+    return TicketPolicy(parse_sla(settings.crm_ticket_sla), settings.crm_service_department)

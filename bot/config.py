@@ -13,6 +13,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+TICKET_SLA = r"^\s*((urgent|high|normal|low)\s*=\s*[\d.]+\s*/\s*[\d.]+\s*(,\s*|$))*$"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -46,6 +47,10 @@ class Settings(BaseSettings):
     # crm
     crm_stages: str = "lead:10,qualified:30,proposal:50,negotiation:70,won:100,lost:0"
     crm_deal_idle_days: int = Field(default=7, ge=1, le=365)
+    crm_ticket_sla: str = Field(
+        default="urgent=1/4,high=2/8,normal=4/24,low=8/40", pattern=TICKET_SLA
+    )  # checked in full (response <= resolution) when the runtime is built
+    crm_service_department: str = "Service"
     # slack
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

@@ -16,6 +16,7 @@ from bot.pipeline.prompts import open_prompt
 from bot.replies import Message
 from bot.router import Router
 from domain.crm.deals import DEFAULT_RULES, DealRules
+from domain.crm.ticket_sla import TicketPolicy
 from domain.directory.reach import preferred_account, preferred_accounts
 from domain.directory.roles import Permission, allows
 from domain.directory.services import member_view, member_views
@@ -36,6 +37,7 @@ class Policies:
     built_in_channel: str = "webchat"  # where every member can be reached, by handle
     public_url: str = ""  # where people reach this installation (links in messages)
     deals: DealRules = DEFAULT_RULES
+    tickets: TicketPolicy = field(default_factory=TicketPolicy)  # SLA hours, service department
 
 
 @dataclass
