@@ -12,6 +12,9 @@ from aiohttp import web
 from bot.events import Address, InboundEvent
 from bot.replies import Message
 
+GUEST_LINK_PREFIX = "guest-"  # a deep-link payload carrying a guest invitation, not a bind code
+GUEST_JOIN_COMMAND = "join"  # what such a payload is sent to: ``/join guest-…``
+
 
 class DeliveryError(Exception):
     """Sending failed in a way worth retrying later (network, 5xx)."""

@@ -53,7 +53,7 @@ def _department_members(session: Session, manager_id: int) -> set[int]:
 
 
 def _with_subdepartments(session: Session, roots: set[int]) -> set[int]:
-    tree = dict(session.execute(select(Department.id, Department.parent_id)).tuples().all())
+    tree = {d: parent for d, parent in session.execute(select(Department.id, Department.parent_id))}
     found = set(roots)
     changed = True
     while changed:
@@ -64,7 +64,7 @@ def _with_subdepartments(session: Session, roots: set[int]) -> set[int]:
 
 
 def _reports_of(session: Session, manager_id: int) -> set[int]:
-    managers = dict(session.execute(select(Member.id, Member.manager_id)).tuples().all())
+    managers = {m: boss for m, boss in session.execute(select(Member.id, Member.manager_id))}
     found: set[int] = set()
     frontier = {manager_id}
     while frontier:
