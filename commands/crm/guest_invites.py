@@ -1,5 +1,5 @@
 """Inviting a customer's contact into chat: a one-time Telegram deep link and web chat guest link
-(``/invite-contact N``, and ``/customer invite N`` through ``invite_contact``), and ``/join`` which
+(``/guest-invite N``, and ``/customer invite N`` through ``invite_contact``), and ``/join`` which
 the Telegram deep link sends when a stranger opens it."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ log = get_logger("bizbot.crm.guests")
 
 
 class InviteArgs(BaseModel):
-    """``/invite-contact N``."""
+    """``/guest-invite N``."""
 
     contact: int = Field(description=_("contact number"))
 
@@ -37,10 +37,10 @@ class JoinArgs(BaseModel):
 
 
 def invite_contact(ctx: CommandContext, words: list[str]) -> Message:
-    """``/customer invite N``: the same as ``/invite-contact N`` (``words`` are those after
+    """``/customer invite N``: the same as ``/guest-invite N`` (``words`` are those after
     ``invite``)."""
     if len(words) != 1 or not words[0].lstrip("#").isdigit():
-        raise DomainError("Give the contact's number, e.g. /invite-contact 12.")
+        raise DomainError("Give the contact's number, e.g. /guest-invite 12.")
     return invite(ctx, InviteArgs(contact=int(words[0].lstrip("#"))))
 
 
@@ -123,16 +123,16 @@ def _tell_owner(ctx: CommandContext, contact: Contact, customer: Customer) -> No
 
 
 def register(router: Router) -> None:
-    """Register /invite-contact and /join."""
+    """Register /guest-invite and /join."""
     router.add(
         CommandSpec(
-            name="invite-contact",
+            name="guest-invite",
             summary=_("Invite a customer's contact to chat with you"),
             handler=invite,
             args=InviteArgs,
-            aliases=("邀请联系人",),
+            aliases=("访客邀请",),
             permission=Permission.CRM_USE,
-            examples=("/invite-contact 12",),
+            examples=("/guest-invite 12",),
         )
     )
     router.add(

@@ -37,7 +37,7 @@ STATUS_LABELS = {
 class TicketArgs(BaseModel):
     """``/ticket new TEXT``."""
 
-    verb: str = Field(description=_("new"))
+    verb: str = Field(default="", description=_("new"))
     text: str = Field(
         default="", description=_("what it is about"), json_schema_extra={"rest": True}
     )

@@ -6,6 +6,7 @@ SHA-256, like the directory's bind codes and login links."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -91,3 +92,60 @@ def bind_guest(
         existing.active, existing.created_at = True, now
     session.flush()
     return contact
+
+
+WEB_CHANNEL = "webchat"
+WEB_HANDLE_PREFIX = "guest~"  # "~" is never in a member's handle, so the two never meet
+
+
+@dataclass(frozen=True, slots=True)
+class WebGuest:
+    """A guest signed in to the web chat: their conversation's handle, name and language."""
+
+    handle: str
+    name: str
+    locale: str
+
+
+def web_handle(cookie: str) -> str:
+    """The web chat handle (and conversation) of a guest's session cookie; derived from its hash,
+    so the database holds nothing that signs anyone in."""
+    return WEB_HANDLE_PREFIX + token_hash(cookie)[:32]
+
+
+def start_web_guest(session: Session, secret: str, now: datetime) -> tuple[str, WebGuest]:
+    """Redeem an invite in the web chat: a new session cookie, bound as a guest account."""
+    cookie = secrets.token_urlsafe(32)
+    handle = web_handle(cookie)
+    contact = bind_guest(session, secret, (WEB_CHANNEL, "", handle), handle, now)
+    return cookie, WebGuest(handle, contact.name, contact.locale)
+
+
+def web_guest(session: Session, cookie: str, now: datetime, ttl: timedelta) -> WebGuest | None:
+    """The guest a web chat cookie signs in, while their account is active and not older than
+    ``ttl``; None otherwise."""
+    row = session.execute(
+        select(GuestAccount.platform_user_id, GuestAccount.created_at, Contact.name, Contact.locale)
+        .join(Contact, Contact.id == GuestAccount.contact_id)
+        .where(
+            GuestAccount.channel == WEB_CHANNEL,
+            GuestAccount.workspace == "",
+            GuestAccount.platform_user_id == web_handle(cookie),
+            GuestAccount.active.is_(True),
+        )
+    ).first()
+    if row is None or row.created_at + ttl <= now:
+        return None
+    return WebGuest(row.platform_user_id, row.name, row.locale)
+
+
+def end_web_guest(session: Session, cookie: str) -> None:
+    """Sign a web guest out: their account is deactivated (a new invite signs them in again)."""
+    session.execute(
+        update(GuestAccount)
+        .where(
+            GuestAccount.channel == WEB_CHANNEL,
+            GuestAccount.platform_user_id == web_handle(cookie),
+        )
+        .values(active=False)
+    )

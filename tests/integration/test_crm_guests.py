@@ -58,7 +58,7 @@ def secret_of(card: Card) -> str:
 
 async def invite(office: Office, rep: str, contact_id: int) -> str:
     """The rep invites the contact; returns the secret of the links."""
-    posted = await office.say(rep, f"/invite-contact {contact_id}")
+    posted = await office.say(rep, f"/guest-invite {contact_id}")
     assert isinstance(posted.message, Card), posted.text
     return secret_of(posted.message)
 
@@ -77,8 +77,8 @@ def guest_texts(office: Office, sender: str = GUEST) -> list[str]:
 
 async def test_an_invite_binds_once_and_the_rep_is_told(shop: Office) -> None:
     contact_id = await add_contact(shop, "bob", "Acme Ltd", "Ann Buyer")
-    posted = await shop.say("erin", f"/invite-contact {contact_id}")
-    missing = await shop.say("erin", "/invite-contact 99999")
+    posted = await shop.say("erin", f"/guest-invite {contact_id}")
+    missing = await shop.say("erin", "/guest-invite 99999")
     assert posted.text == missing.text.replace("99999", str(contact_id))  # not hers: like missing
     secret = await invite(shop, "bob", contact_id)
     card = shop.card("bob")
@@ -167,12 +167,12 @@ async def test_a_guest_sees_only_guest_commands(shop: Office) -> None:
     await bound_guest(shop)
     missing = await shop.say(GUEST, "/nosuchthing", channel="chat")
     with capture_logs() as logs:
-        internal = await shop.say(GUEST, "/invite-contact 1", channel="chat")
-    assert internal.text == missing.text.replace("nosuchthing", "invite-contact")
+        internal = await shop.say(GUEST, "/guest-invite 1", channel="chat")
+    assert internal.text == missing.text.replace("nosuchthing", "guest-invite")
     assert any(e["event"] == "refused.guest_command" for e in logs)
     shown = (await shop.say(GUEST, "/help", channel="chat")).text
     assert "/tickets" in shown
-    assert "/invite-contact" not in shown
+    assert "/guest-invite" not in shown
     assert "/reply" not in shown
     assert "/join" not in shown
 
