@@ -154,10 +154,10 @@ class Dispatcher:
             self.guest_resolver(session, event) if actor is None and self.guest_resolver else None
         )
         if guest is not None:
+            view = _guest_view(guest, org)
             ctx = CommandContext(
-                session, event, _guest_view(guest, org), org, now, outbox, self.router, cid,
-                self.policies,
-            )  # fmt: skip
+                session, event, view, org, now, outbox, self.router, cid, self.policies
+            )
             return self._guest(ctx, trace)
         if actor is None or not actor.active:
             trace.locale = (

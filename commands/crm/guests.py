@@ -90,7 +90,7 @@ def guest_tickets(ctx: CommandContext, _args: NoArgs) -> Message:
         return Reply(ctx.t(_("You have no service tickets. Open one with /ticket new TEXT.")))
     return Card(
         title=ctx.t(_("Your service tickets")),
-        body="\n".join(_ticket_line(ctx, t) for t in tickets[:20]),
+        body="\n".join(_ticket_line(ctx, ticket) for ticket in tickets[:20]),
     )
 
 
@@ -114,7 +114,7 @@ def guest_ticket(ctx: CommandContext, args: TicketArgs) -> Message:
     )
     customer = ctx.session.get(Customer, contact.customer_id)
     assert customer is not None
-    guest_relay.tell_rep(ctx, customer.owner_id, _ticket_notice(ctx, ticket, contact, customer))
+    guest_relay.tell_rep(ctx, customer.owner_id, _ticket_notice(ticket, contact, customer))
     return Card(
         title=ctx.t(_("Ticket {ref} opened"), ref=ticket.ref),
         body=ticket.subject,
@@ -123,9 +123,9 @@ def guest_ticket(ctx: CommandContext, args: TicketArgs) -> Message:
     )
 
 
-def _ticket_notice(
-    ctx: CommandContext, ticket: TicketView, contact: Contact, customer: Customer
-) -> guest_relay.Compose:
+def _ticket_notice(ticket: TicketView, contact: Contact, customer: Customer) -> guest_relay.Compose:
+    """The owner's notice of a ticket a guest opened, in the owner's language."""
+
     def compose(locale: str) -> Message:
         title = t(
             locale,
