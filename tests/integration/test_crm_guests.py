@@ -5,6 +5,7 @@ open tickets, see only their own commands, and are rate-limited. SQLite and Post
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -212,3 +213,15 @@ async def test_with_the_rep_on_leave_the_message_goes_to_their_manager(shop: Off
     await shop.tap("carol", button(card, "Reply").token)
     await shop.say("carol", "Bob is out today, I can help.")
     assert guest_texts(shop)[-1] == "Test Trading: Bob is out today, I can help."
+
+
+async def test_off_hours_go_to_the_team_only_when_the_setting_says_so(shop: Office) -> None:
+    await bound_guest(shop)
+    await shop.advance(timedelta(hours=10))  # 20:00 in Shanghai
+    await shop.say(GUEST, "Late question", channel="chat")
+    assert shop.card("bob").body == "Late question"
+    policies = shop.runtime.dispatcher.policies
+    shop.runtime.dispatcher.policies = replace(policies, guest_relay_after_hours=True)
+    await shop.say(GUEST, "Another late one", channel="chat")
+    assert shop.card("carol").body == "Another late one"
+    assert shop.card("bob").body == "Late question"
