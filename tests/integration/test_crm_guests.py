@@ -9,14 +9,18 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from structlog.testing import capture_logs
 
 from bot.config import Settings
 from bot.replies import Card
+from bot.router import CommandSpec
+from commands.crm.guest_invites import invite_contact
 from domain.approvals.absence import record_absence
 from domain.crm.models import Activity, Contact, Customer, GuestAccount, Ticket
+from domain.directory.roles import Permission
 from tests.integration.approvals_rig import Office, button, member_id, submit_directly
 from tests.integration.crm_rig import running_shop
 
@@ -225,3 +229,26 @@ async def test_off_hours_go_to_the_team_only_when_the_setting_says_so(shop: Offi
     await shop.say(GUEST, "Another late one", channel="chat")
     assert shop.card("carol").body == "Another late one"
     assert shop.card("bob").body == "Late question"
+
+
+class _Words(BaseModel):
+    words: str = Field(default="", json_schema_extra={"rest": True})
+
+
+async def test_invite_contact_serves_customer_invite(shop: Office) -> None:
+    """``invite_contact`` is what ``/customer invite N`` calls with the words after ``invite``."""
+    shop.runtime.router.add(
+        CommandSpec(
+            name="customer-invite-probe",
+            summary="test",
+            handler=lambda ctx, args: invite_contact(ctx, args.words.split()),
+            args=_Words,
+            permission=Permission.CRM_USE,
+        )
+    )
+    contact_id = await add_contact(shop, "bob", "Acme Ltd", "Ann Buyer")
+    posted = await shop.say("bob", f"/customer-invite-probe {contact_id}")
+    assert isinstance(posted.message, Card)
+    assert secret_of(posted.message)
+    wrong = await shop.say("bob", "/customer-invite-probe Ann")
+    assert "/guest-invite 12" in wrong.text
