@@ -46,7 +46,7 @@ from bot.ports import Accepted, Channel, ChannelClient, ExternalContacts
 from bot.router import Router
 from bot.web import add_ops_routes, errors_middleware
 from bot.webauth import DirectoryWebAuth, PipelineHistory
-from commands import register_all, timer_handlers
+from commands import guest_messages, guest_resolver, register_all, timer_handlers
 from domain.approvals.catalog import ensure_bundled
 from domain.approvals.queries import request_state
 from domain.crm.deals import DealRules
@@ -249,7 +249,13 @@ def build_runtime(
             public_url=settings.base_url(),
             deals=rules,
             tickets=ticket_policy(settings),
+            telegram_bot=settings.telegram_bot_username if settings.telegram_bot_token else "",
+            guest_invite_ttl=timedelta(days=settings.guest_invite_days),
+            guest_commands_per_minute=settings.guest_commands_per_minute,
+            guest_relay_after_hours=settings.guest_relay_after_hours,
         ),
+        guest_resolver=guest_resolver,
+        guest_message_handler=guest_messages,
     )
     workers = Workers(
         db,

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     login_link_ttl_minutes: int = Field(default=15, ge=1)
     web_session_days: int = Field(default=30, ge=1)
     action_ttl_hours: int = Field(default=72, ge=1)
+    guest_invite_days: int = Field(default=7, ge=1)
+    guest_commands_per_minute: int = Field(default=20, ge=1)
+    guest_relay_after_hours: bool = False
     crash_at: str = ""
     # crm
     crm_stages: str = "lead:10,qualified:30,proposal:50,negotiation:70,won:100,lost:0"
@@ -74,6 +77,7 @@ class Settings(BaseSettings):
     telegram_secret_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_polling: bool = False
+    telegram_bot_username: str = ""
 
     @classmethod
     def settings_customise_sources(

@@ -38,6 +38,22 @@ class Policies:
     public_url: str = ""  # where people reach this installation (links in messages)
     deals: DealRules = DEFAULT_RULES
     tickets: TicketPolicy = field(default_factory=TicketPolicy)  # SLA hours, service department
+    telegram_bot: str = ""  # the Telegram bot's username, for t.me deep links ("": none)
+    guest_invite_ttl: timedelta = timedelta(days=7)
+    guest_commands_per_minute: int = 20  # per guest conversation; then one notice, then silence
+    guest_relay_after_hours: bool = False  # off hours, a guest's message goes to the rep's manager
+
+
+@dataclass(frozen=True, slots=True)
+class GuestView:
+    """A sender the application recognises as a guest (e.g. a customer's contact)."""
+
+    actor_id: int  # negative: never a member's id; their buttons are bound to it
+    name: str
+    locale: str  # "" for the org's
+
+
+GuestResolver = Callable[[Session, InboundEvent], GuestView | None]
 
 
 @dataclass
@@ -65,6 +81,12 @@ class CommandContext:
     def is_stranger(self) -> bool:
         """Whether the sender is not (yet) a member: only commands for strangers reach here then."""
         return self.actor.id == 0
+
+    @property
+    def is_guest(self) -> bool:
+        """Whether the sender is a guest: only commands, buttons and questions for guests reach
+        here then."""
+        return self.actor.id < 0
 
     @property
     def origin(self) -> Address:

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.context import CommandContext, Policies
+from bot.context import CommandContext, GuestResolver, GuestView, Policies
 from bot.events import EventKind, InboundEvent
 from bot.i18n import _, gettext, normalise_locale, t
 from bot.logging import get_logger
@@ -23,7 +23,7 @@ from bot.parsing import ArgumentError, CommandLine, bind_words, split_command
 from bot.pipeline.inbox import Claimed, finish, finish_many
 from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.prompts import OpenPrompt, take_prompt
-from bot.pipeline.tables import ActionTokenRow
+from bot.pipeline.tables import ActionTokenRow, InboxRow
 from bot.replies import Message, Reply
 from bot.router import ActionSpec, CommandSpec, Router
 from domain.directory.services import get_org, resolve_sender
@@ -44,7 +44,7 @@ class Handled:
 
     inbox_id: int
     command: str
-    outcome: str  # ok | refused | invalid | stranger | error
+    outcome: str  # ok | refused | invalid | stranger | limited | error
     received_at: datetime
     replies: int
 
@@ -54,6 +54,7 @@ class Trace:
     """What is known about an event as it is routed, for the answer when it fails."""
 
     locale: str
+    inbox_id: int = 0
     command: str = ""
     actor_id: int | None = None
 
@@ -67,6 +68,8 @@ class Dispatcher:
     action_ttl: timedelta
     policies: Policies = field(default_factory=Policies)
     message_handler: Callable[[CommandContext], Message | None] | None = None
+    guest_resolver: GuestResolver | None = None  # who, of the unknown senders, is a guest
+    guest_message_handler: Callable[[CommandContext], Message | None] | None = None
 
     def handle_batch(self, session: Session, batch: list[Claimed], now: datetime) -> list[Handled]:
         """Process claimed events in order, in the caller's transaction.
@@ -107,7 +110,7 @@ class Dispatcher:
         event = claimed.event
         cid = secrets.token_hex(4).upper()
         outbox = OutboxWriter(session, now, claimed.id, self.action_ttl)
-        trace = Trace(locale=normalise_locale(event.locale_hint))
+        trace = Trace(locale=normalise_locale(event.locale_hint), inbox_id=claimed.id)
         structlog.contextvars.bind_contextvars(correlation_id=cid, inbox_id=claimed.id)
         try:
             with session.begin_nested() if isolated else _undo_needs_nothing(session):
@@ -147,6 +150,15 @@ class Dispatcher:
             event.sender_id,
             by_handle=event.address.channel in self.handle_channels,
         )
+        guest = (
+            self.guest_resolver(session, event) if actor is None and self.guest_resolver else None
+        )
+        if guest is not None:
+            view = _guest_view(guest, org)
+            ctx = CommandContext(
+                session, event, view, org, now, outbox, self.router, cid, self.policies
+            )
+            return self._guest(ctx, trace)
         if actor is None or not actor.active:
             trace.locale = (
                 actor.locale if actor else normalise_locale(event.locale_hint or org.locale)
@@ -192,6 +204,64 @@ class Dispatcher:
         )
         return self._command(ctx, line, trace)
 
+    def _guest(self, ctx: CommandContext, trace: Trace) -> str:
+        """A guest: only what serves guests, within their rate limit."""
+        trace.locale, trace.actor_id = ctx.locale, ctx.actor.id
+        if self._over_guest_limit(ctx, trace):
+            return "limited"
+        if ctx.event.kind is EventKind.ACTION:
+            trace.command = TAP_COMMAND
+            return self._tap(ctx, ctx.event.action_token)
+        line = split_command(ctx.event.text)
+        if line is None:
+            return self._guest_message(ctx, trace)
+        if line.name == TAP_COMMAND and line.words:
+            trace.command = TAP_COMMAND
+            return self._tap(ctx, line.words[0])
+        spec = self.router.find_for_guest(line.name)
+        if spec is None:
+            trace.command = "unknown"
+            if self.router.find(line.name) is not None:
+                log.warning("refused.guest_command", guest=ctx.actor.id, command=line.name[:64])
+            ctx.reply(Reply(sentences(ctx.locale, [ctx.t(UNKNOWN, name=line.name), ctx.t(HELP)])))
+            return "unknown"
+        trace.command = f"guest:{spec.name}"
+        return self._run(ctx, spec, line)
+
+    def _over_guest_limit(self, ctx: CommandContext, trace: Trace) -> bool:
+        """Whether this conversation sent more than the limit in the last minute, counted on the
+        inbox (so a restart forgets nothing); past it, one notice, then silence."""
+        limit = self.policies.guest_commands_per_minute
+        recent = ctx.session.scalar(
+            select(func.count())
+            .select_from(InboxRow)
+            .where(
+                InboxRow.conversation_key == ctx.origin.key,
+                InboxRow.id <= trace.inbox_id,
+                InboxRow.received_at > ctx.now - timedelta(minutes=1),
+            )
+        )
+        if (recent or 0) <= limit:
+            return False
+        log.warning("refused.guest_rate", guest=ctx.actor.id, recent=recent)
+        if recent == limit + 1:
+            ctx.reply(
+                Reply(ctx.t(_("You are writing faster than I can follow. Please wait a minute.")))
+            )
+        return True
+
+    def _guest_message(self, ctx: CommandContext, trace: Trace) -> str:
+        """A guest's plain text: the answer to a question put to them, or a message onwards."""
+        prompt = take_prompt(ctx.session, ctx.origin.key, ctx.actor.id, ctx.now)
+        spec = self.router.prompt(prompt.name) if prompt else None
+        if prompt is not None and spec is not None and spec.guests:
+            return self._answer_prompt(ctx, prompt, ctx.event.text.strip(), trace)
+        if self.guest_message_handler is None:
+            ctx.reply(Reply(ctx.t(HELP)))
+            return "ok"
+        trace.command = "guest:message"
+        return _answer(ctx, self.guest_message_handler(ctx))
+
     def _command(self, ctx: CommandContext, line: CommandLine, trace: Trace) -> str:
         if line.name == TAP_COMMAND and line.words:
             trace.command = TAP_COMMAND
@@ -210,6 +280,10 @@ class Dispatcher:
             name = spec.display_name(ctx.locale)
             ctx.reply(Reply(ctx.t(_("You may not use /{command}."), command=name)))
             return "refused"
+        return self._run(ctx, spec, line)
+
+    def _run(self, ctx: CommandContext, spec: CommandSpec, line: CommandLine) -> str:
+        """Bind the words to the command's arguments and run it."""
         try:
             args = bind_words(spec.args, line.words)
         except ArgumentError as exc:
@@ -221,10 +295,10 @@ class Dispatcher:
 
     def _unknown(self, ctx: CommandContext, name: str) -> str:
         guess = self.router.suggest(name)
-        parts = [ctx.t(_("I don't know /{name}."), name=name)]
+        parts = [ctx.t(UNKNOWN, name=name)]
         if guess:
             parts.append(ctx.t(_("Did you mean /{guess}?"), guess=guess))
-        parts.append(ctx.t(_("Type /help to see what you can do.")))
+        parts.append(ctx.t(HELP))
         ctx.reply(Reply(sentences(ctx.locale, parts)))
         return "unknown"
 
@@ -261,6 +335,9 @@ class Dispatcher:
         """A button tap: check the token, who taps it and whether it is still live, then act."""
         row = ctx.session.get(ActionTokenRow, token) if TOKEN_SHAPE.match(token) else None
         spec = self.router.action(row.action) if row else None
+        if row is not None and spec is not None and ctx.is_guest and not spec.guests:
+            log.warning("refused.guest_action", guest=ctx.actor.id, action=row.action)
+            spec = None
         if row is None or spec is None:
             log.warning("refused.token_unknown", member=ctx.actor.handle, token=token[:64])
             ctx.reply(Reply(ctx.t(_("This button is not valid."))))
@@ -281,7 +358,7 @@ class Dispatcher:
             log.warning("refused.token_expired", member=ctx.actor.handle, action=row.action)
             ctx.reply(Reply(ctx.t(_("This button has expired."))))
             return "refused"
-        if not ctx.may(spec.permission):
+        if not ctx.is_guest and not ctx.may(spec.permission):
             log.warning("refused.permission", member=ctx.actor.handle, action=row.action)
             ctx.reply(Reply(ctx.t(_("You may not do that."))))
             return "refused"
@@ -379,6 +456,23 @@ def _stale(ctx: CommandContext, row: ActionTokenRow, spec: ActionSpec) -> str:
     return "stale"
 
 
+def _guest_view(guest: GuestView, org: OrgView) -> MemberView:
+    """A guest as commands see them: no handle, no roles, their own language."""
+    return MemberView(
+        id=guest.actor_id,
+        handle="",
+        name=guest.name,
+        email=None,
+        phone=None,
+        department=None,
+        manager=None,
+        roles=(),
+        locale=normalise_locale(guest.locale or org.locale),
+        timezone=org.timezone,
+        active=True,
+    )
+
+
 def _stranger_view(event: InboundEvent, locale: str, org: OrgView) -> MemberView:
     return MemberView(
         id=0,
@@ -395,6 +489,8 @@ def _stranger_view(event: InboundEvent, locale: str, org: OrgView) -> MemberView
     )
 
 
+UNKNOWN = _("I don't know /{name}.")
+HELP = _("Type /help to see what you can do.")
 HOW_TO_BIND = _(
     "Hello! I don't know you yet. Ask your administrator for a bind code, "
     "then send /bind CODE here."

@@ -12,6 +12,9 @@ from aiohttp import web
 from bot.events import Address, InboundEvent
 from bot.replies import Message
 
+GUEST_LINK_PREFIX = "guest-"  # a deep-link payload carrying a guest invitation, not a bind code
+GUEST_JOIN_COMMAND = "join"  # what such a payload is sent to: ``/join guest-…``
+
 
 class DeliveryError(Exception):
     """Sending failed in a way worth retrying later (network, 5xx)."""
@@ -95,7 +98,7 @@ Ingest = Callable[[InboundEvent], Awaitable[Accepted]]
 
 @dataclass(frozen=True, slots=True)
 class WebUser:
-    """A member signed in to the web chat."""
+    """A member (or a guest: a customer's contact) signed in to the web chat."""
 
     handle: str
     name: str
@@ -115,6 +118,10 @@ class WebAuth(Protocol):
 
     async def start_from_link(self, secret: str) -> str | None:
         """A session secret for a one-time login link (None if unknown, used or expired)."""
+        ...
+
+    async def start_guest(self, secret: str) -> str | None:
+        """A guest's session secret for a one-time invitation (None if unknown, used, expired)."""
         ...
 
     async def user_for(self, session_secret: str) -> WebUser | None:

@@ -20,11 +20,13 @@ if TYPE_CHECKING:
 
 
 class Audience(StrEnum):
-    """Who a command is for: members, senders not yet bound (strangers), or both."""
+    """Who a command is for: members, senders not yet bound (strangers), or both; or only
+    guests (customers' contacts), whose commands live in a namespace of their own."""
 
     MEMBERS = "members"
     STRANGERS = "strangers"
     EVERYONE = "everyone"
+    GUESTS = "guests"
 
 
 class NoArgs(BaseModel):
@@ -51,7 +53,9 @@ class CommandSpec:
     audience: Audience = Audience.MEMBERS
 
     def serves(self, *, stranger: bool) -> bool:
-        """Whether this command is offered to a stranger (or to a member)."""
+        """Whether this command is offered to a stranger (or to a member); never for a guest's."""
+        if self.audience is Audience.GUESTS:
+            return False
         return (
             self.audience is Audience.EVERYONE or (self.audience is Audience.STRANGERS) == stranger
         )
@@ -83,6 +87,7 @@ class ActionSpec:
     handler: ActionHandler
     permission: Permission = Permission.USE
     on_stale: ActionHandler | None = None  # answers a used button with the current state
+    guests: bool = False  # a guest may tap it (its token still says whose button it is)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,25 +96,34 @@ class PromptSpec:
 
     name: str
     handler: PromptHandler
+    guests: bool = False  # the question may be put to a guest
 
 
 class Router:
-    """Finds the command for a name or alias, and the handler for a button action."""
+    """Finds the command for a name or alias, and the handler for a button action.
+
+    Guests' commands (``Audience.GUESTS``) have names of their own: a guest's ``/ticket`` is
+    not a member's, and a guest never reaches a member's command by its name.
+    """
 
     def __init__(self) -> None:
         self._commands: dict[str, CommandSpec] = {}
         self._by_name: dict[str, CommandSpec] = {}
+        self._guest_commands: dict[str, CommandSpec] = {}
+        self._guest_names: dict[str, CommandSpec] = {}
         self._actions: dict[str, ActionSpec] = {}
         self._prompts: dict[str, PromptSpec] = {}
 
     def add(self, spec: CommandSpec) -> None:
         """Register a command under its name and aliases; a clash is a programming error."""
+        guest = spec.audience is Audience.GUESTS
+        names = self._guest_names if guest else self._by_name
         for name in (spec.name, *spec.aliases):
             key = name.lower()
-            if key in self._by_name:
-                raise ValueError(f"command name {name!r} is taken by /{self._by_name[key].name}")
-            self._by_name[key] = spec
-        self._commands[spec.name] = spec
+            if key in names:
+                raise ValueError(f"command name {name!r} is taken by /{names[key].name}")
+            names[key] = spec
+        (self._guest_commands if guest else self._commands)[spec.name] = spec
 
     def add_action(self, spec: ActionSpec) -> None:
         """Register a button action."""
@@ -131,6 +145,10 @@ class Router:
         """The command with this name or alias."""
         return self._by_name.get(name.lower())
 
+    def find_for_guest(self, name: str) -> CommandSpec | None:
+        """The guests' command with this name or alias."""
+        return self._guest_names.get(name.lower())
+
     def action(self, name: str) -> ActionSpec | None:
         """The action with this name."""
         return self._actions.get(name)
@@ -138,6 +156,10 @@ class Router:
     def commands(self) -> Iterable[CommandSpec]:
         """Every command, in registration order."""
         return self._commands.values()
+
+    def guest_commands(self) -> Iterable[CommandSpec]:
+        """Every guests' command, in registration order."""
+        return self._guest_commands.values()
 
     def suggest(self, name: str) -> str | None:
         """The closest known name, for "did you mean …"."""

@@ -6,8 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 from bot.events import Address
+from bot.i18n import normalise_locale
 from bot.pipeline.transcript import conversation_history
 from bot.ports import WebUser
+from domain.crm import invites
 from domain.directory import services as directory
 from domain.directory.views import MemberView
 from domain.shared.clock import Clock
@@ -50,16 +52,29 @@ class DirectoryWebAuth:
             return None
         return secret
 
+    async def start_guest(self, secret: str) -> str | None:
+        """Open a guest's session from a one-time invitation (a customer's contact)."""
+        now = self._clock.now()
+        try:
+            cookie, _guest = await self._db.run(lambda s: invites.start_web_guest(s, secret, now))
+        except DomainError:
+            return None
+        return cookie
+
     async def user_for(self, session_secret: str) -> WebUser | None:
-        """The active member behind a session cookie."""
+        """The active member, or guest, behind a session cookie."""
         now = self._clock.now()
         member = await self._db.run(lambda s: directory.web_session_member(s, session_secret, now))
-        return _user(member) if member else None
+        if member is not None:
+            return _user(member)
+        guest = await self._db.run(lambda s: invites.web_guest(s, session_secret, now, self._ttl))
+        return WebUser(guest.handle, guest.name, normalise_locale(guest.locale)) if guest else None
 
     async def end(self, session_secret: str) -> None:
-        """End a session."""
+        """End a session (a guest's account is unlinked)."""
         now = self._clock.now()
         await self._db.run(lambda s: directory.end_web_session(s, session_secret, now))
+        await self._db.run(lambda s: invites.end_web_guest(s, session_secret))
 
 
 class PipelineHistory:

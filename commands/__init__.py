@@ -7,6 +7,11 @@ from bot.router import Router
 from commands import approvals, calendar, crm, digest, ding, help, identity, reminders
 from commands.approvals.digest import approvals_waiting
 from commands.calendar.agenda import meetings_today
+from commands.crm import guest_relay
+from commands.crm import guests as crm_guests
+
+guest_resolver = crm_guests.resolve_guest  # which unknown senders are customers' contacts
+guest_messages = guest_relay.relay  # where a guest's plain messages go: to their rep
 
 
 def register_all(router: Router) -> None:

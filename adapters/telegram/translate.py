@@ -14,6 +14,7 @@ from typing import Any
 from telegram import CallbackQuery, Chat, Message, Update
 
 from bot.events import Address, EventKind, InboundEvent
+from bot.ports import GUEST_JOIN_COMMAND, GUEST_LINK_PREFIX
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")
@@ -102,14 +103,18 @@ def _tap(update_id: int, query: CallbackQuery, me: BotIdentity) -> InboundEvent 
 
 
 def start_as_help_or_bind(text: str) -> str:
-    """``/start`` (sent when someone opens the bot) shows the help; ``/start CODE`` binds.
+    """``/start`` (sent when someone opens the bot) shows the help; ``/start CODE`` binds, and
+    ``/start guest-…`` accepts a guest invitation (``/join``).
 
     A ``https://t.me/BOT?start=CODE`` link opens the chat and sends ``/start CODE`` in one tap.
     """
     head, _, rest = text.partition(" ")
     if head[1:].split("@", 1)[0].lower() != "start":
         return text
-    return f"/bind {rest.strip()}" if rest.strip() else "/help"
+    payload = rest.strip()
+    if payload.startswith(GUEST_LINK_PREFIX):
+        return f"/{GUEST_JOIN_COMMAND} {payload}"
+    return f"/bind {payload}" if payload else "/help"
 
 
 def _addressed_to_us(text: str, me: BotIdentity) -> bool:

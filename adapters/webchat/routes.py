@@ -53,6 +53,7 @@ def setup_routes(app: web.Application, chat: WebChat) -> None:
     app.router.add_get("/login", handlers.login_page)
     app.router.add_post("/login", handlers.login_local)
     app.router.add_get("/login/{secret}", handlers.login_link)
+    app.router.add_get("/guest/{secret}", handlers.guest_link)
     app.router.add_post("/logout", handlers.logout)
     app.router.add_get("/ws", handlers.socket)
     app.router.add_post("/api/messages", handlers.api_message)
@@ -132,6 +133,16 @@ class _Handlers:
             log.warning("refused.login_link", remote=request.remote)
             locale = _browser_locale(request)
             note = html.escape(t(locale, BAD_LINK))
+            return _page("login.html", status=403, lang=_html_lang(locale), members="", note=note)
+        return self._signed_in(secret)
+
+    async def guest_link(self, request: web.Request) -> web.StreamResponse:
+        """A customer's contact opened their invitation: a guest session, their own chat."""
+        secret = await self.chat.auth.start_guest(request.match_info["secret"])
+        if secret is None:
+            log.warning("refused.guest_link", remote=request.remote)
+            locale = _browser_locale(request)
+            note = html.escape(t(locale, BAD_INVITATION))
             return _page("login.html", status=403, lang=_html_lang(locale), members="", note=note)
         return self._signed_in(secret)
 
@@ -264,4 +275,5 @@ NO_MEMBERS = _(
 )
 NO_LOCAL_LOGIN = _("Ask your administrator for a login link (bizbot login-link HANDLE).")
 SIGN_IN_AGAIN = _("You are signed out. Please sign in again.")
+BAD_INVITATION = _("This invitation is unknown, used or expired. Ask for a new one.")
 BAD_LINK = _("This login link is unknown, used or expired. Ask for a new one.")
