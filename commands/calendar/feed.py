@@ -17,7 +17,9 @@ NEW_WORDS = {"new", "rotate", "reset", "重置", "更换", "新"}
 class FeedArgs(BaseModel):
     """``/ics [new]``."""
 
-    action: Literal["show", "new"] = Field(default="show", description=_("new"))
+    action: Literal["show", "new"] = Field(
+        default="show", description=_("new: a fresh link (the old one stops working)")
+    )
 
     @field_validator("action", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ from commands.crm.customer_common import (
     scope,
     split_list,
 )
+from commands.crm.guest_invites import invite_contact
 from domain.crm.customers import (
     CUSTOMER_KEYS,
     Value,
@@ -45,7 +46,7 @@ FOUND_SHOWN = 20
 PAGE = 20
 CHINESE_SUBCOMMANDS = {
     "添加": "add", "查找": "find", "查看": "show", "修改": "edit", "分配": "assign",
-    "移交": "transfer",
+    "移交": "transfer", "邀请": "invite",
 }  # fmt: skip
 OPTION_KEYS = (
     "name",
@@ -100,13 +101,6 @@ def customer(ctx: CommandContext, args: CustomerArgs) -> Message:
             "/customer takes one of: {choices}.", choices=", ".join(sorted(SUBCOMMANDS))
         )
     return handler(ctx, args)
-
-
-def add_subcommand(name: str, handler: Subcommand) -> None:
-    """Let another CRM area add a ``/customer NAME …`` subcommand (e.g. ``invite``)."""
-    if name in SUBCOMMANDS:
-        raise ValueError(f"/customer {name} is registered twice")
-    SUBCOMMANDS[name] = handler
 
 
 def values_of(args: CustomerArgs, words: list[str], allowed: tuple[str, ...]) -> dict[str, Value]:
@@ -178,6 +172,11 @@ def _edit(ctx: CommandContext, args: CustomerArgs) -> Message:
     return customer_card(ctx, target, title, CardStatus.SUCCESS)
 
 
+def _invite(ctx: CommandContext, args: CustomerArgs) -> Message:
+    """``/customer invite N``: a one-time chat link for contact N, as ``/guest-invite N``."""
+    return invite_contact(ctx, args.rest.split())
+
+
 def _assign(ctx: CommandContext, args: CustomerArgs) -> Message:
     words = args.rest.split()
     if len(words) != 2:
@@ -222,6 +221,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "edit": _edit,
     "assign": _assign,
     "transfer": handover.transfer_command,
+    "invite": _invite,
 }
 
 

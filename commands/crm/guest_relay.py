@@ -17,6 +17,7 @@ from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Message, 
 from bot.replies import Field as CardField
 from bot.router import ActionSpec, CommandSpec, PromptSpec, Router
 from commands.crm.reach import contact_of_actor, tell_contact
+from commands.crm.tickets import tell_watchers
 from domain.crm.guests import (
     GuestMessage,
     answer_message,
@@ -143,7 +144,9 @@ def ticket_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Me
         subject=message.body[:SUBJECT_LIMIT],
         now=ctx.now,
         actor_id=ctx.actor.id,
+        policy=ctx.policies.tickets,
     )
+    tell_watchers(ctx.session, ctx.outbox, ctx.policies, ticket, ctx.actor.id)
 
     def compose(locale: str) -> Message:
         return Reply(t(locale, _("We opened ticket {ref} for your request."), ref=ticket.ref))

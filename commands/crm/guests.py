@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 
 from bot.context import CommandContext, GuestView, TimerHandler
 from bot.events import InboundEvent
-from bot.i18n import _, t
+from bot.i18n import _
 from bot.replies import Card, CardStatus, Message, Reply
 from bot.router import Audience, CommandSpec, NoArgs, Router
 from commands.crm import guest_invites, guest_relay
 from commands.crm.reach import contact_of_actor, guest_actor_id
+from commands.crm.tickets import tell_watchers
 from domain.crm.guests import guest_of
-from domain.crm.models import Contact, Customer
+from domain.crm.models import Contact
 from domain.crm.tickets import TicketView, open_ticket, tickets_of_contact
 from domain.shared.errors import DomainError
 
@@ -111,33 +112,15 @@ def guest_ticket(ctx: CommandContext, args: TicketArgs) -> Message:
         subject=args.text,
         now=ctx.now,
         actor_id=None,
+        policy=ctx.policies.tickets,
     )
-    customer = ctx.session.get(Customer, contact.customer_id)
-    assert customer is not None
-    guest_relay.tell_rep(ctx, customer.owner_id, _ticket_notice(ticket, contact, customer))
+    tell_watchers(ctx.session, ctx.outbox, ctx.policies, ticket, None)
     return Card(
         title=ctx.t(_("Ticket {ref} opened"), ref=ticket.ref),
         body=ticket.subject,
         footer=ctx.t(_("We will get back to you here. /tickets shows your tickets.")),
         status=CardStatus.SUCCESS,
     )
-
-
-def _ticket_notice(ticket: TicketView, contact: Contact, customer: Customer) -> guest_relay.Compose:
-    """The owner's notice of a ticket a guest opened, in the owner's language."""
-
-    def compose(locale: str) -> Message:
-        title = t(
-            locale,
-            _("Ticket #{id} ({ref}) from {contact} of {customer}"),
-            id=ticket.id,
-            ref=ticket.ref,
-            contact=contact.name,
-            customer=customer.name,
-        )
-        return Card(title=title, body=ticket.subject, status=CardStatus.PENDING)
-
-    return compose
 
 
 def guest_orders(ctx: CommandContext, _args: NoArgs) -> Message:

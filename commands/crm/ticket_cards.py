@@ -153,7 +153,8 @@ def news_card(
         title=headline,
         body=ticket.subject,
         fields=card.fields,
-        footer=t(reader.locale, _("See it with /ticket show {id}"), id=ticket.id),
+        footer=t(reader.locale, _("See it with /ticket show {id}"), id=ticket.id)
+        + f" · {ticket.ref}",  # the reference the customer quotes
         status=card.status,
     )
 

@@ -408,9 +408,8 @@ def register(router: Router) -> None:
             ),
         )
     )
-    # guests: serves guests
     router.add_action(
-        ActionSpec(name=cards.RATE_ACTION, handler=rate_button, on_stale=already_rated)
+        ActionSpec(name=cards.RATE_ACTION, handler=rate_button, on_stale=already_rated, guests=True)
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.approvals.absence import absences_between
+from domain.crm.history import log_activity
 from domain.crm.models import Activity, Contact, Customer, GuestAccount
 from domain.crm.scope import Scope
 from domain.directory.models import Member
@@ -100,24 +101,21 @@ def log_message(
     now: datetime,
 ) -> Activity:
     """Record a chat message with a contact (``in`` from them, ``out`` to them) in the customer's
-    history. (Until the customers work's ``history.log_activity`` lands, written here.)"""
-    body = body.strip()
-    if not body:
-        raise DomainError("The message is empty.")
-    if len(body) > MESSAGE_LIMIT:
+    history; a chat message is kept to ``MESSAGE_LIMIT`` characters."""
+    if len(body.strip()) > MESSAGE_LIMIT:
         raise DomainError("Keep the message under {limit} characters.", limit=MESSAGE_LIMIT)
-    activity = Activity(
+    activity_id = log_activity(
+        session,
         customer_id=contact.customer_id,
         contact_id=contact.id,
         kind="message",
         direction=direction,
         body=body,
         author_id=author_id,
-        occurred_at=now,
-        created_at=now,
+        now=now,
     )
-    session.add(activity)
-    session.flush()
+    activity = session.get(Activity, activity_id)
+    assert activity is not None
     return activity
 
 

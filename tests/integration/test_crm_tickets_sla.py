@@ -191,9 +191,6 @@ async def test_a_rating_is_stored_once(settings: Settings) -> None:
         assert await events(office, tid, "rated") == 1
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a guest's tap needs the guests' dispatcher flag (GuestAccount senders)"
-)
 async def test_the_customer_rates_by_tapping(settings: Settings) -> None:
     async with running_shop(settings) as office:
         customer, contact = await add_customer(office, "erin")
