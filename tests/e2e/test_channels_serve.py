@@ -8,12 +8,15 @@ a card whose button, tapped, updates that same card in place (in the other langu
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,7 @@ from tests.fakes.slack import FakeSlack, Posted
 from tests.integration.test_dingtalk import ding_sign
 from tests.processes import ROOT, bot_env, free_port, run_bot, tail
 from tests.rigs import CN_ORG_YAML
+from tests.sales_day import ORG_TZ, check_sales_day, close_date, sales_day
 from tests.telegram_harness import ALICE
 from tests.telegram_harness import SECRET as TELEGRAM_SECRET
 from tests.telegram_updates import callback_update, message_update
@@ -282,6 +286,54 @@ async def wecom_whoami_and_card(served: Served) -> None:
     await post(card_event("carol.chen", button["key"], task, fake.response_code(task), now + 1))
     await until(lambda: bool(fake.sent(wecom.UPDATE)), "the WeCom card update")
     assert fake.cards[task]["main_title"]["title"] == "What I can do for you"
+
+
+async def test_a_sales_day_on_slack_and_telegram(served: Served) -> None:
+    """The scripted CRM sales day (tests/sales_day.py), typed by alice on Slack, then on Telegram
+    (one database: the Telegram run works on a second customer, #2)."""
+    close, today = close_date(), datetime.now(ORG_TZ).date()
+    slack_answers = await slack_sales_day(served, sales_day(close))
+    check_sales_day(slack_answers, close, today)
+    first_run = sales_day(close)
+    second_run = [
+        line.replace(" 1", " 2") for line in first_run
+    ]  # customer #2, contact #2, deal #2
+    telegram_answers = await telegram_sales_day(served, second_run)
+    assert "Customer #2: Acme Trading" in telegram_answers[-1], telegram_answers[-1]
+    assert "Renewal · CN¥10,000.00 · won" in " ".join(telegram_answers[-1].split())
+    assert "CN¥20,000.00" in telegram_answers[-2]  # this month's forecast: both won renewals
+
+
+async def slack_sales_day(served: Served, lines: list[str]) -> list[str]:
+    fake, answers = served.fakes.slack, []
+    for line in lines:
+        before = len(fake.in_channel("C0GENERAL"))
+        body = slack.command(line.removeprefix("/"))
+        async with served.http.post(
+            f"{served.url}/slack/events", data=body, headers=slack.signed(body)
+        ) as answer:
+            assert answer.status == 200
+        await until(lambda: len(fake.in_channel("C0GENERAL")) > before, f"Slack: {line}")  # noqa: B023
+        answers.append(html.unescape(fake.in_channel("C0GENERAL")[before].body["text"]))
+    return answers
+
+
+async def telegram_sales_day(served: Served, lines: list[str]) -> list[str]:
+    fake, answers = served.fakes.telegram, []
+    headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+    for n, line in enumerate(lines, start=100):
+        sent = [m for m in fake.messages.values() if m.chat_id == ALICE]
+        async with served.http.post(
+            f"{served.url}/telegram/webhook", json=message_update(n, ALICE, line), headers=headers
+        ) as answer:
+            assert answer.status == 200
+        await until(
+            lambda: len([m for m in fake.messages.values() if m.chat_id == ALICE]) > len(sent),  # noqa: B023
+            f"Telegram: {line}",
+        )
+        new = [m for m in fake.messages.values() if m.chat_id == ALICE][len(sent)]
+        answers.append(html.unescape(re.sub(r"<[^>]+>", "", new.text)))
+    return answers
 
 
 async def test_set_webhook_registers_the_url_with_the_secret_token(fakes: Platforms) -> None:
