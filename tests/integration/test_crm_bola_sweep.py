@@ -1,0 +1,111 @@
+"""A rep's sweep over every CRM command: bob (Sales East) types each command the router knows
+that needs ``crm.use``, with every subcommand word, against the ids of gina's records (Sales
+West) and guessed ids. No answer may show anything of gina's, and none of her records may
+change. (The per-area tests check the refusals and their logs; this one checks that nothing any
+command can be made to say leaks, including commands added later.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from domain.crm.models import (
+    Activity,
+    Contact,
+    Customer,
+    Deal,
+    DealStageChange,
+    GuestInvite,
+    Lead,
+    Ticket,
+    TicketEvent,
+)
+from domain.directory.roles import Permission
+from tests.integration.approvals_rig import Office
+from tests.integration.crm_rig import running_shop
+
+GINAS = [
+    '/customer add "Zeta Secret Corp" phone=139-9999-0000 email=zeta@secret.example',
+    '/contact add 1 "Zed Hidden" phone=137-7777-0000 email=zed@secret.example',
+    "/note 1 secret-note-xyz",
+    '/log 1 call "secret-call-abc" contact=1',
+    '/deal add 1 "Hidden Deal" amount=99999 close=2026-12-31',
+    '/ticket new 1 "Hidden ticket subject" contact=1',
+    '/lead add "Hidden Lead" company=HiddenCo phone=136-6666-0000',
+]
+SECRETS = (
+    "Zeta Secret", "zeta@secret", "139-9999", "13999990000", "Zed Hidden", "zed@secret",
+    "137-7777", "secret-note-xyz", "secret-call-abc", "Hidden Deal", "99,999", "Hidden ticket",
+    "Hidden Lead", "HiddenCo", "136-6666",
+)  # fmt: skip
+VERBS = (
+    "", "show", "edit", "assign", "transfer", "invite", "find", "move", "won", "lost", "update",
+    "resolve", "close", "assign", "report", "convert", "drop", "list", "all", "team", "mine",
+    "查看", "修改",
+)  # fmt: skip
+pytestmark = pytest.mark.slow
+TAILS = ("", "name=Pwned amount=1 reason=x status=in_progress", "@bob", "won")
+
+
+async def ginas_rows(office: Office) -> Any:
+    """Everything of gina's, as plain values, to compare before and after the sweep."""
+
+    def work(session: Session) -> Any:
+        rows = [
+            session.get(Customer, 1), session.get(Contact, 1), session.get(Deal, 1),
+            session.get(Ticket, 1), session.get(Lead, 1),
+        ]  # fmt: skip
+        values = [
+            {k: v for k, v in vars(row).items() if not k.startswith("_")} for row in rows if row
+        ]
+        counts = [
+            session.scalar(select(func.count()).select_from(model).where(where))
+            for model, where in (
+                (Activity, Activity.customer_id == 1),
+                (DealStageChange, DealStageChange.deal_id == 1),
+                (TicketEvent, TicketEvent.ticket_id == 1),
+                (GuestInvite, GuestInvite.contact_id == 1),
+            )
+        ]
+        return values, counts
+
+    return await office.run(work)
+
+
+async def test_no_crm_command_shows_or_changes_another_teams_records(settings: Settings) -> None:
+    async with running_shop(settings) as office:
+        for line in GINAS:
+            posted = await office.say("gina", line)
+            assert "#1" in posted.text, (line, posted.text)  # each of gina's records is #1
+        await office.say("bob", '/customer add "Bob Own Co"')  # bob's own records exist too
+        before = await ginas_rows(office)
+        assert len(before[0]) == 5
+
+        commands = [
+            spec.name
+            for spec in office.runtime.router.commands()
+            if spec.permission is Permission.CRM_USE
+        ]
+        assert {"customer", "contact", "deal", "ticket", "lead", "campaign", "pipeline"} <= set(
+            commands
+        )
+        answers = []
+        for name in commands:
+            for verb in VERBS:
+                for target in ("1",):
+                    for tail in TAILS:
+                        answers.append(await office.say("bob", f"/{name} {verb} {target} {tail}"))
+            for guess in ("0", "-1", "99999", "#abc"):
+                answers.append(await office.say("bob", f"/{name} show {guess}"))
+        for text in ("Zeta", "Hidden", "139", "secret"):
+            answers.append(await office.say("bob", f"/customer find {text}"))
+
+        leaks = [(a.text, s) for a in answers for s in SECRETS if s in a.text]
+        assert leaks == []
+        assert len(answers) > 1000  # the sweep really ran (a broken scope check fails it)
+        assert await ginas_rows(office) == before
+        assert "Zeta Secret Corp" in (await office.say("frank", "/customer show 1")).text
