@@ -27,14 +27,15 @@ def pg_admin_url() -> str:
     return os.environ.get("BIZBOT_TEST_PG_URL", PG_DEFAULT)
 
 
-def _asyncpg_dsn(url: str) -> str:
+def asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as asyncpg takes it."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def pg_available() -> bool:
     """Whether a PostgreSQL server answers at the test URL."""
     try:
-        conn = await asyncpg.connect(_asyncpg_dsn(pg_admin_url()), timeout=3)
+        conn = await asyncpg.connect(asyncpg_dsn(pg_admin_url()), timeout=3)
     except (OSError, asyncpg.PostgresError, TimeoutError):
         return False
     await conn.close()
@@ -44,7 +45,7 @@ async def pg_available() -> bool:
 async def create_pg_database() -> str:
     """A fresh, empty database on the test server; returns its URL."""
     name = f"bizbot_t_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(_asyncpg_dsn(pg_admin_url()))
+    conn = await asyncpg.connect(asyncpg_dsn(pg_admin_url()))
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -55,7 +56,7 @@ async def create_pg_database() -> str:
 async def drop_pg_database(url: str) -> None:
     """Drop a database made by ``create_pg_database``."""
     name = make_url(url).database
-    conn = await asyncpg.connect(_asyncpg_dsn(pg_admin_url()))
+    conn = await asyncpg.connect(asyncpg_dsn(pg_admin_url()))
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:

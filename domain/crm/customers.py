@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.crm.access import audit
@@ -148,8 +149,12 @@ def add_customer(
     _apply(session, customer, {"kind": "company", **values})
     if not customer.name:
         raise DomainError("A name cannot be empty.")
-    session.add(customer)
-    session.flush()
+    try:
+        with session.begin_nested():  # on a clash, only this insert is undone
+            session.add(customer)
+    except IntegrityError as exc:  # the same external key, added by someone else just now
+        key = customer.external_key
+        raise Conflict("The external key {key} is already used.", key=key) from exc
     refresh_search_key(session, customer)
     audit(session, actor_id, "customer.added", ("customer", customer.id), now, owner=owner_id)
     return customer.id
