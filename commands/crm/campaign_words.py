@@ -10,7 +10,7 @@ from babel.numbers import format_currency, format_percent
 
 from bot.context import CommandContext
 from bot.i18n import normalise_locale
-from bot.parsing import ArgumentError, normalise, split_command
+from bot.parsing import ArgumentError, split_command
 
 
 def typed_words(ctx: CommandContext, fallback: str) -> list[str]:
@@ -34,12 +34,6 @@ def split_options(words: list[str], keys: dict[str, str]) -> tuple[list[str], di
             raise ArgumentError("Unknown option {key}.", key=key)
         options[name] = value.strip()
     return positional, options
-
-
-def number(word: str) -> int | None:
-    """A record number as typed (``12``, ``#12``), or None."""
-    digits = normalise(word).lstrip("#")
-    return int(digits) if digits.isdigit() and len(digits) < 18 else None
 
 
 def day(value: str, field: str) -> date:

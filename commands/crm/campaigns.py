@@ -15,7 +15,8 @@ from bot.replies import Card, CardStatus, Message
 from bot.replies import Field as CardField
 from bot.router import CommandSpec, Router
 from commands.crm import leads
-from commands.crm.campaign_words import day, money, number, percent, split_options, typed_words
+from commands.crm.campaign_words import day, money, percent, split_options, typed_words
+from commands.crm.customer_common import record_id
 from domain.crm.campaigns import (
     CampaignDraft,
     CampaignReport,
@@ -59,7 +60,7 @@ def campaign(ctx: CommandContext, args: CampaignArgs) -> Message:
     head = words[0].lower() if words else ""
     if head in ADD_WORDS:
         return add(ctx, words[1:])
-    campaign_id = number(head) if head else None
+    campaign_id = record_id(head) if head else None
     if campaign_id is None:
         return campaigns(ctx, args)
     if len(words) == 2 and words[1].lower() in REPORT_WORDS:

@@ -9,6 +9,7 @@ import re
 import structlog
 
 from bot.context import CommandContext
+from bot.parsing import normalise
 from domain.crm.access import contact_in_scope, customer_in_scope
 from domain.crm.models import Contact, Customer
 from domain.crm.scope import Scope, scope_of
@@ -34,7 +35,7 @@ def is_manager(ctx: CommandContext) -> bool:
 
 def record_id(text: str) -> int | None:
     """``12`` or ``#12`` as 12; None for anything else."""
-    found = ID.match(text.strip())
+    found = ID.match(normalise(text).strip())
     return int(found.group(1)) if found else None
 
 

@@ -4,7 +4,6 @@ commands/crm/report.py, registered from here."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -22,6 +21,7 @@ from bot.replies import Card, Message
 from bot.router import CommandSpec, Router
 from bot.timeparse import Moment, parse_when
 from commands.crm import report
+from commands.crm.customer_common import record_id
 from commands.crm.deal_cards import STAGE_LABELS, deal_card, deals_card, idle_card
 from domain.crm import deals
 from domain.crm.deals import DealChanges, DealTerms, DealView
@@ -34,7 +34,6 @@ from domain.timers.services import TimerView
 
 log = get_logger("bizbot.crm.deals")
 
-NUMBER = re.compile(r"^#?(\d{1,12})$")
 VERBS = {
     "add": ("add", "new", "添加", "新建", "新增"),
     "move": ("move", "推进", "移动"),
@@ -226,10 +225,10 @@ def _required(options: dict[str, str], key: str) -> str:
 
 
 def _number(word: str) -> int:
-    found = NUMBER.match(word.strip())
+    found = record_id(word)
     if found is None:
         raise ArgumentError(_("{word} is not a number like 12 or #12."), word=word)
-    return int(found.group(1))
+    return found
 
 
 def _only_number(words: list[str]) -> int:

@@ -13,6 +13,7 @@ from bot.ports import GUEST_LINK_PREFIX
 from bot.replies import Card, CardStatus, Message, Reply
 from bot.replies import Field as CardField
 from bot.router import Audience, CommandSpec, Router
+from commands.crm.customer_common import record_id
 from commands.crm.guest_relay import tell_rep
 from domain.crm.access import audit, contact_in_scope
 from domain.crm.invites import bind_guest, create_invite
@@ -39,9 +40,10 @@ class JoinArgs(BaseModel):
 def invite_contact(ctx: CommandContext, words: list[str]) -> Message:
     """``/customer invite N``: the same as ``/guest-invite N`` (``words`` are those after
     ``invite``)."""
-    if len(words) != 1 or not words[0].lstrip("#").isdigit():
+    contact = record_id(words[0]) if len(words) == 1 else None
+    if contact is None:
         raise DomainError("Give the contact's number, e.g. /guest-invite 12.")
-    return invite(ctx, InviteArgs(contact=int(words[0].lstrip("#"))))
+    return invite(ctx, InviteArgs(contact=contact))
 
 
 def invite(ctx: CommandContext, args: InviteArgs) -> Message:

@@ -16,6 +16,7 @@ from bot.pipeline.outbox import OutboxWriter
 from bot.replies import Card, CardStatus, Message, Reply
 from bot.router import ActionSpec, CommandSpec, Router
 from commands.crm import ticket_cards as cards
+from commands.crm.customer_common import record_id
 from commands.crm.reach import contact_of_actor, tell_contact
 from domain.crm.access import contact_in_scope, customer_in_scope
 from domain.crm.models import Ticket
@@ -43,7 +44,6 @@ from domain.timers.services import TimerView
 
 log = structlog.get_logger()
 T = TypeVar("T")
-ID_DIGITS = 18  # ids fit in a 64-bit integer
 VERBS = {
     "new": "new",
     "新建": "new",
@@ -366,10 +366,10 @@ def _refused_if_missing(ctx: CommandContext, kind: str, number: int, load: Calla
 
 def _number_and_text(rest: str, example: str) -> tuple[int, str]:
     head, _space, text = rest.strip().partition(" ")
-    head = head.lstrip("#")
-    if not head.isascii() or not head.isdigit() or len(head) > ID_DIGITS:
+    number = record_id(head)
+    if number is None:
         raise DomainError(example)
-    return int(head), text.strip()
+    return number, text.strip()
 
 
 HANDLERS = {
