@@ -50,10 +50,11 @@ bench: $(VENV)/.dev-installed
 
 # Re-extract translatable strings and merge them into the Chinese catalog.
 messages: $(VENV)/.dev-installed
+	mkdir -p var
 	$(BIN)/pybabel extract --no-default-keywords -k _ -k t:2 -k gettext:2 -k DomainError -k NotFound \
 	  -k Conflict -k Forbidden -k ArgumentError -k FrameError --no-location -o var/bizbot.pot \
 	  bot adapters commands domain scheduler
-	$(BIN)/pybabel update --no-location -i var/bizbot.pot -d bot/locale -D bizbot -l zh_CN
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i var/bizbot.pot -d bot/locale -D bizbot -l zh_CN
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
