@@ -152,6 +152,17 @@ class ExternalContactChange:
     added: bool
     state: str
     changed_at: datetime
+    profile: ExternalProfile | None = None  # what the platform tells of the customer, if known
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalProfile:
+    """A customer as the platform knows them, for matching to CRM contacts."""
+
+    name: str  # the customer's own (WeChat) name
+    remark: str = ""  # the member's note of their name, often the real one
+    corp_name: str = ""
+    phones: tuple[str, ...] = ()  # the numbers the member noted
 
 
 class ExternalContacts(Protocol):

@@ -45,7 +45,12 @@ class WeComChannel:
     def mount(self, app: web.Application, ingest: Ingest) -> None:
         """Add ``GET``/``POST /wecom/callback``."""
         setup_routes(
-            app, crypto=self._crypto, ingest=ingest, contacts=self._contacts, clock=self._clock
+            app,
+            crypto=self._crypto,
+            ingest=ingest,
+            contacts=self._contacts,
+            profiles=self._client.external_profile,
+            clock=self._clock,
         )
 
     async def start(self, ingest: Ingest) -> None:

@@ -1,4 +1,5 @@
-"""Sending to WeCom: ``message/send`` and ``message/update_template_card`` with a cached token.
+"""Calling WeCom with a cached token: ``message/send`` and ``message/update_template_card`` to
+answer, and ``externalcontact/get`` to learn who an external contact is.
 
 The ``access_token`` (``gettoken`` with the corp id and the app secret) is cached until shortly
 before it expires, and fetched again when the API answers 40014/42001/40001.
@@ -15,11 +16,11 @@ import aiohttp
 
 from adapters.tokens import AccessToken, Fetched
 from adapters.wecom import render
-from adapters.wecom.translate import CHANNEL, RESPONSE_CODE, TASK_ID
+from adapters.wecom.translate import CHANNEL, RESPONSE_CODE, TASK_ID, profile_from
 from bot.events import Address
 from bot.logging import get_logger
 from bot.pacing import Limit, Pacer
-from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater
+from bot.ports import DeliveryError, ExternalProfile, PermanentDeliveryError, RetryLater
 from bot.replies import Card, Message
 
 log = get_logger("bizbot.wecom")
@@ -99,6 +100,11 @@ class WeComClient:
                 log.info("wecom.response_code_unusable", errcode=exc.errcode)
         await self.send(address, message, context)
 
+    async def external_profile(self, external_user_id: str, staff_user_id: str) -> ExternalProfile:
+        """Who an external contact is, and what the member who added them noted."""
+        data = await self._call("externalcontact/get", None, {"external_userid": external_user_id})
+        return profile_from(data, staff_user_id)
+
     def pace(self, address: Address) -> float:
         """30 messages a minute and 1,000 an hour per member."""
         return self._pacer.reserve((f"member:{address.key}", PER_MEMBER))
@@ -125,11 +131,15 @@ class WeComClient:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
 
-    async def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST to the API with the token; a rejected token is replaced once."""
+    async def _call(
+        self, path: str, body: dict[str, Any] | None, query: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """POST ``body`` (or GET, without one) with the token; a rejected token is replaced once."""
+        method = "GET" if body is None else "POST"
         for attempt in (1, 2):
             token = await self._token.get()
-            data = await self._request("POST", path, {"access_token": token}, body)
+            params = {**(query or {}), "access_token": token}
+            data = await self._request(method, path, params, body)
             errcode = _errcode(data)
             if errcode in TOKEN_INVALID and attempt == 1:
                 self._token.forget(token)

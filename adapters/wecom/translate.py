@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.events import Address, EventKind, InboundEvent
-from bot.ports import ExternalContactChange
+from bot.ports import ExternalContactChange, ExternalProfile
 
 CHANNEL = "wecom"
 MAX_TEXT = 4000
@@ -113,3 +114,31 @@ def _contact_change(fields: dict[str, str], corp: str) -> ExternalContactChange 
         state=fields.get("State", ""),
         changed_at=datetime.fromtimestamp(int(fields["CreateTime"]), UTC),
     )
+
+
+def profile_from(data: dict[str, Any], staff_user_id: str) -> ExternalProfile:
+    """An ``externalcontact/get`` answer as a profile: the customer's name and company, with the
+    remark and phone numbers noted by the member who added them (their ``follow_user`` entry)."""
+    contact = data.get("external_contact")
+    if not isinstance(contact, dict):
+        raise PayloadError("no external_contact in the answer")
+    follows = data.get("follow_user")
+    follow = next(
+        (
+            f
+            for f in (follows if isinstance(follows, list) else [])
+            if isinstance(f, dict) and f.get("userid") == staff_user_id
+        ),
+        {},
+    )
+    phones = follow.get("remark_mobiles")
+    return ExternalProfile(
+        name=_text(contact.get("name")),
+        remark=_text(follow.get("remark")),
+        corp_name=_text(follow.get("remark_corp_name")) or _text(contact.get("corp_name")),
+        phones=tuple(_text(p) for p in phones if _text(p)) if isinstance(phones, list) else (),
+    )
+
+
+def _text(value: object, limit: int = 200) -> str:
+    return " ".join(str(value).split())[:limit] if isinstance(value, str | int) else ""

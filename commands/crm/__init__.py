@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.context import TimerHandler
 from bot.router import Router
-from commands.crm import campaigns, customers, deals, guests, tickets
+from commands.crm import campaigns, customers, deals, external_links, guests, tickets
 
 
 def register(router: Router) -> None:
@@ -15,9 +15,11 @@ def register(router: Router) -> None:
     campaigns.register(router)
     tickets.register(router)
     guests.register(router)
+    external_links.register(router)
 
 
 TIMER_HANDLERS: dict[str, TimerHandler] = {
     **deals.TIMER_HANDLERS,
     **tickets.TIMER_HANDLERS,
+    **external_links.TIMER_HANDLERS,
 }

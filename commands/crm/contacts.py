@@ -1,4 +1,4 @@
-"""/contact add|edit, /log (communication records) and /note (internal notes)."""
+"""/contact add|edit|link|unlink, /log (communication records) and /note (internal notes)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from bot.replies import Field as CardField
 from bot.router import CommandSpec, Router
 from commands.crm.customer_cards import contact_line
 from commands.crm.customer_common import contact_for, customer_for, split_list
+from commands.crm.external_links import link_command, unlink_command
 from domain.crm.customers import CONTACT_KEYS, Value, add_contact, contact_view, edit_contact
 from domain.crm.history import RECORD_KINDS, log_activity
 from domain.crm.models import Contact, Customer
 from domain.directory.roles import Permission
 from domain.shared.errors import DomainError
 
+ACTIONS = {"添加": "add", "修改": "edit", "关联": "link", "取消关联": "unlink"}
 CONTACT_OPTIONS = ("name", "title", "phone", "email", "channel", "lang", "prefs")
 LANGUAGES = {"en": "en", "english": "en", "英文": "en", "英语": "en"}
 KIND_WORDS = {
@@ -29,9 +31,10 @@ KIND_WORDS = {
 
 
 class ContactArgs(BaseModel):
-    """``/contact add CUSTOMER NAME …`` or ``/contact edit N key=value…``."""
+    """``/contact add CUSTOMER NAME …``, ``/contact edit N key=value…``, or
+    ``/contact link|unlink N W`` (a WeCom customer)."""
 
-    action: str = Field(description=_("add|edit"))
+    action: str = Field(description=_("add|edit|link|unlink"))
     rest: str = Field(default="", description=_("details"), json_schema_extra={"rest": True})
     name: str | None = Field(default=None, description=_("name="))
     title: str | None = Field(default=None, description=_("title="))
@@ -61,7 +64,11 @@ class NoteArgs(BaseModel):
 def contact(ctx: CommandContext, args: ContactArgs) -> Message:
     """Add a contact to a customer, or change one."""
     words = args.rest.split()
-    action = {"添加": "add", "修改": "edit"}.get(args.action, args.action.lower())
+    action = ACTIONS.get(args.action, args.action.lower())
+    if action == "link":
+        return link_command(ctx, words)
+    if action == "unlink":
+        return unlink_command(ctx, words)
     if action not in ("add", "edit") or not words:
         raise DomainError("For example: {example}", example="/contact add 12 Li Lei title=CTO")
     values = _values(args, words)
@@ -193,10 +200,14 @@ def register(router: Router) -> None:
             args=ContactArgs,
             aliases=("联系人",),
             permission=Permission.CRM_USE,
-            details=_("Phones and emails take a,b lists; lang is en or zh_CN."),
+            details=_(
+                "Phones and emails take a,b lists; lang is en or zh_CN. link and unlink tie a "
+                "WeCom customer (the number on their card) to the contact."
+            ),
             examples=(
                 "/contact add 12 Li Lei title=CTO phone=13800000000 lang=zh_CN",
                 '/contact edit 7 email=li@acme.cn prefs="calls after 2pm"',
+                "/contact link 7 3",
             ),
         )
     )

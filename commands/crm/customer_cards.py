@@ -20,6 +20,7 @@ from domain.crm.customers import (
     open_deals_of,
     open_tickets_of,
 )
+from domain.crm.external_links import LinkView, links_of_contacts
 from domain.crm.history import ActivityView, history_of
 from domain.crm.models import Customer
 from domain.crm.purchases import PurchaseHistory, WonDealPurchases
@@ -44,7 +45,7 @@ def customer_card(
     view = customer_view(ctx.session, customer)
     fields = _profile(ctx, view)
     sections = [
-        (_("Contacts"), [contact_line(c) for c in contacts_of(ctx.session, customer.id)]),
+        (_("Contacts"), _contacts(ctx, customer.id)),
         (_("Recent history"), _history(ctx, customer.id)),
         (_("Open deals"), _deals(ctx, customer.id)),
         (_("Open tickets"), _tickets(ctx, customer.id)),
@@ -79,6 +80,21 @@ def contact_line(c: ContactView) -> str:
     """``#3 Li Lei (CTO) · +86 138… · li@x.cn``."""
     head = f"#{c.id} {c.name}" + (f" ({c.title})" if c.title else "")
     return " · ".join([head, *c.phones, *c.emails])
+
+
+def _contacts(ctx: CommandContext, customer_id: int) -> list[str]:
+    contacts = contacts_of(ctx.session, customer_id)
+    links = links_of_contacts(ctx.session, [c.id for c in contacts])
+    return [
+        " · ".join([contact_line(c), *(_wecom(ctx, link) for link in links.get(c.id, []))])
+        for c in contacts
+    ]
+
+
+def _wecom(ctx: CommandContext, link: LinkView) -> str:
+    if link.active:
+        return ctx.t(_("WeCom #{number}"), number=link.external_contact_id)
+    return ctx.t(_("WeCom #{number} (removed)"), number=link.external_contact_id)
 
 
 def _history(ctx: CommandContext, customer_id: int) -> list[str]:

@@ -1,6 +1,7 @@
 """Tables of the CRM: customers and their contacts, communication records, deals with their stage
 history, campaigns and leads, service tickets with their timeline, customers' chat accounts
-(guests) with the one-time invites that bind them, and the CRM audit trail.
+(guests) with the one-time invites that bind them, platform external contacts linked to contacts,
+and the CRM audit trail.
 
 Money is exact (``Money`` columns: integer minor units). Every row that a customer may be shown
 carries a non-guessable ``ref``; internal ids never leave the company.
@@ -245,6 +246,21 @@ class GuestInvite(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ExternalLink(Base):
+    """A platform's external contact (a customer a member added on WeCom) known as a contact."""
+
+    __tablename__ = "crm_external_links"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    external_contact_id: Mapped[int] = mapped_column(
+        ForeignKey("external_contacts.id"), unique=True
+    )
+    contact_id: Mapped[int] = mapped_column(ForeignKey("crm_contacts.id"), index=True)
+    matched: Mapped[bool] = mapped_column(default=False)  # by Bizbot, not chosen by a member
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CrmAudit(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -123,3 +124,9 @@ class ExternalContact(Base):
     active: Mapped[bool] = mapped_column(default=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What the platform tells of the customer: their own name, the member's remark (often the
+    # real name), their company, and the phone numbers the member noted.
+    name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    remark: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    corp_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    phones: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")

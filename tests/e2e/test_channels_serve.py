@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import re
 import signal
 import sys
@@ -37,7 +38,15 @@ from tests.sales_day import ORG_TZ, check_sales_day, close_date, sales_day
 from tests.telegram_harness import ALICE
 from tests.telegram_harness import SECRET as TELEGRAM_SECRET
 from tests.telegram_updates import callback_update, message_update
-from tests.wecom_messages import AES_KEY, CORP_ID, TOKEN, card_event, sealed, text_message
+from tests.wecom_messages import (
+    AES_KEY,
+    CORP_ID,
+    TOKEN,
+    card_event,
+    contact_event,
+    sealed,
+    text_message,
+)
 
 pytestmark = pytest.mark.slow
 WAIT = 30.0
@@ -264,28 +273,53 @@ async def dingtalk_whoami_and_card(served: Served) -> None:
     assert fake.cards[card_id]["header"]["title"]["text"] == "我能为你做什么"
 
 
+async def wecom_post(served: Served, plain: str) -> None:
+    """A sealed WeCom callback carrying ``plain``, answered with WeCom's empty 200."""
+    query, body = sealed(WeComCrypto(TOKEN, AES_KEY, CORP_ID), plain, int(time.time()))
+    url = served.url + "/wecom/callback"
+    async with served.http.post(url, params=query, data=body.encode()) as answer:
+        assert (answer.status, await answer.text()) == (200, "")
+
+
 async def wecom_whoami_and_card(served: Served) -> None:
     fake = served.fakes.wecom
     now = int(time.time())
 
-    async def post(plain: str) -> None:
-        query, body = sealed(WeComCrypto(TOKEN, AES_KEY, CORP_ID), plain, int(time.time()))
-        url = served.url + "/wecom/callback"
-        async with served.http.post(url, params=query, data=body.encode()) as answer:
-            assert (answer.status, await answer.text()) == (200, "")
-
-    await post(text_message("bob.li", "/whoami", "e2e-1", now))
+    await wecom_post(served, text_message("bob.li", "/whoami", "e2e-1", now))
     await until(lambda: bool(fake.sent(wecom.SEND)), "WeCom /whoami")
     assert "李博 Bob" in fake.sent(wecom.SEND)[0].body["markdown"]["content"]
-    await post(text_message("carol.chen", "/help", "e2e-2", now))
+    await wecom_post(served, text_message("carol.chen", "/help", "e2e-2", now))
     await until(lambda: len(fake.sent(wecom.SEND)) == 2, "the WeCom help card")
     help_card = fake.sent(wecom.SEND)[1].body["template_card"]
     before = help_card["main_title"]["title"]
     assert before == "我能为你做什么"  # Carol chose Chinese on DingTalk
     task, [button] = help_card["task_id"], help_card["button_list"]
-    await post(card_event("carol.chen", button["key"], task, fake.response_code(task), now + 1))
+    await wecom_post(
+        served, card_event("carol.chen", button["key"], task, fake.response_code(task), now + 1)
+    )
     await until(lambda: bool(fake.sent(wecom.UPDATE)), "the WeCom card update")
     assert fake.cards[task]["main_title"]["title"] == "What I can do for you"
+
+
+async def test_a_wecom_customer_is_linked_for_the_rep_who_added_them(served: Served) -> None:
+    """bob keeps a contact with a phone number, adds that customer on WeCom, and is told (on
+    WeCom) that the customer was linked; the customer card shows the WeCom account."""
+    fake, now = served.fakes.wecom, int(time.time())
+
+    async def bob_says(text: str, n: int) -> str:
+        await wecom_post(served, text_message("bob.li", text, f"wl-{n}", now))
+        await until(lambda: len(fake.sent(wecom.SEND)) >= n, f"WeCom: {text}")
+        return json.dumps(fake.sent(wecom.SEND)[n - 1].body, ensure_ascii=False)
+
+    await bob_says("/prefer wecom", 1)  # bob's notifications come to WeCom
+    await bob_says("/客户 添加 华为", 2)
+    await bob_says("/联系人 添加 1 王伟 phone=13800000001", 3)
+    fake.add_customer("wmWANG", "Wei", added_by="bob.li", phones=("+86 138 0000 0001",))
+    await wecom_post(served, contact_event("add_external_contact", "bob.li", "wmWANG", now))
+    await until(lambda: len(fake.sent(wecom.SEND)) >= 4, "the WeCom linked card")
+    card = fake.sent(wecom.SEND)[3].body["template_card"]
+    assert card["main_title"]["title"] == "企业微信客户 Wei 已关联"
+    assert "企业微信 #1" in await bob_says("/客户 查看 1", 5)
 
 
 async def test_a_sales_day_on_slack_and_telegram(served: Served) -> None:

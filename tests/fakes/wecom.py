@@ -1,13 +1,16 @@
-"""A fake WeCom API (``/cgi-bin``): gettoken, message/send, message/update_template_card.
+"""A fake WeCom API (``/cgi-bin``): gettoken, message/send, message/update_template_card, and
+externalcontact/get for the customers in ``customers``.
 
 Answers follow WeCom's documented shapes (research/protocols.md §4.4, §4.5). Knobs:
 ``fail_next`` queues ``(http status, body)`` answers for the next message calls,
-``expire_tokens`` makes issued tokens answer errcode 42001, ``invalid_users`` answer 81013.
+``expire_tokens`` makes issued tokens answer errcode 42001, ``invalid_users`` answer 81013,
+``profile_delay`` holds externalcontact/get answers back that many seconds.
 Each ``response_code`` works once, as WeCom documents.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections import deque
@@ -20,6 +23,8 @@ from tests.fakes.failures import Failure
 
 SEND = "/cgi-bin/message/send"
 UPDATE = "/cgi-bin/message/update_template_card"
+EXTERNAL_CONTACT = "/cgi-bin/externalcontact/get"
+NOT_A_CUSTOMER = 84061  # WeCom: no external-contact relationship with this user
 CODE_UNUSABLE = 40098  # the fake's answer for a used or unknown response_code
 
 
@@ -45,10 +50,14 @@ class FakeWeCom:
         self.invalid_users: set[str] = set()
         self.cards: dict[str, dict[str, Any]] = {}  # task_id -> current template_card
         self.codes: dict[str, str] = {}  # unused response_code -> task_id
+        self.customers: dict[str, dict[str, Any]] = {}  # external_userid -> externalcontact/get
+        self.profile_delay = 0.0
+        self.profile_lookups: list[str] = []
         self.app = web.Application()
         self.app.router.add_get("/cgi-bin/gettoken", self._token)
         self.app.router.add_post(SEND, self._message)
         self.app.router.add_post(UPDATE, self._message)
+        self.app.router.add_get(EXTERNAL_CONTACT, self._external_contact)
 
     def expire_tokens(self) -> None:
         """Every token issued so far now answers errcode 42001."""
@@ -57,6 +66,23 @@ class FakeWeCom:
     def sent(self, path: str) -> list[Call]:
         """Calls to one endpoint, oldest first."""
         return [c for c in self.calls if c.path == path]
+
+    def add_customer(
+        self,
+        external_user_id: str,
+        name: str,
+        *,
+        added_by: str,
+        remark: str = "",
+        phones: tuple[str, ...] = (),
+        corp_name: str = "",
+    ) -> None:
+        """A customer as ``externalcontact/get`` will describe them (a WeChat user)."""
+        follow = {"userid": added_by, "remark": remark, "remark_mobiles": list(phones)}
+        contact = {"external_userid": external_user_id, "name": name, "type": 1, "gender": 0}
+        if corp_name:
+            contact |= {"type": 2, "corp_name": corp_name}
+        self.customers[external_user_id] = {"external_contact": contact, "follow_user": [follow]}
 
     def response_code(self, task_id: str) -> str:
         """A one-time code, as a template_card_event carries for a tapped card."""
@@ -107,3 +133,14 @@ class FakeWeCom:
             return {"errcode": CODE_UNUSABLE, "errmsg": "invalid response_code"}
         self.cards[task] = body["template_card"]
         return {"errcode": 0, "errmsg": "ok", "invaliduser": []}
+
+    async def _external_contact(self, request: web.Request) -> web.Response:
+        if request.query.get("access_token", "") not in self.valid_tokens:
+            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
+        user = request.query.get("external_userid", "")
+        self.profile_lookups.append(user)
+        await asyncio.sleep(self.profile_delay)
+        found = self.customers.get(user)
+        if found is None:
+            return web.json_response({"errcode": NOT_A_CUSTOMER, "errmsg": "not external contact"})
+        return web.json_response({"errcode": 0, "errmsg": "ok", **found})

@@ -6,6 +6,7 @@ command can be made to say leaks, including commands added later.)"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,19 +14,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.contacts import DirectoryExternalContacts
+from bot.ports import ExternalContactChange, ExternalProfile
 from domain.crm.models import (
     Activity,
     Contact,
     Customer,
     Deal,
     DealStageChange,
+    ExternalLink,
     GuestInvite,
     Lead,
     Ticket,
     TicketEvent,
 )
+from domain.directory.models import ChatIdentity
 from domain.directory.roles import Permission
-from tests.integration.approvals_rig import Office
+from tests.integration.approvals_rig import Office, member_id
 from tests.integration.crm_rig import running_shop
 
 GINAS = [
@@ -40,12 +45,12 @@ GINAS = [
 SECRETS = (
     "Zeta Secret", "zeta@secret", "139-9999", "13999990000", "Zed Hidden", "zed@secret",
     "137-7777", "secret-note-xyz", "secret-call-abc", "Hidden Deal", "99,999", "Hidden ticket",
-    "Hidden Lead", "HiddenCo", "136-6666",
+    "Hidden Lead", "HiddenCo", "136-6666", "Zed WeChat",
 )  # fmt: skip
 VERBS = (
     "", "show", "edit", "assign", "transfer", "invite", "find", "move", "won", "lost", "update",
     "resolve", "close", "assign", "report", "convert", "drop", "list", "all", "team", "mine",
-    "查看", "修改",
+    "link", "unlink", "查看", "修改", "关联",
 )  # fmt: skip
 pytestmark = pytest.mark.slow
 TAILS = ("", "name=Pwned amount=1 reason=x status=in_progress", "@bob", "won")
@@ -69,6 +74,7 @@ async def ginas_rows(office: Office) -> Any:
                 (DealStageChange, DealStageChange.deal_id == 1),
                 (TicketEvent, TicketEvent.ticket_id == 1),
                 (GuestInvite, GuestInvite.contact_id == 1),
+                (ExternalLink, ExternalLink.contact_id == 1),
             )
         ]
         return values, counts
@@ -76,14 +82,30 @@ async def ginas_rows(office: Office) -> Any:
     return await office.run(work)
 
 
+async def ginas_wecom_customer(office: Office) -> None:
+    """gina adds Zed on WeCom; he is matched to her contact #1 by the phone she noted."""
+    gina, now = await member_id(office, "gina"), office.clock.now()
+    await office.run(
+        lambda s: s.add(
+            ChatIdentity(member_id=gina, channel="wecom", platform_user_id="gina", created_at=now)
+        )
+    )
+    profile = ExternalProfile("Zed WeChat", phones=("13777770000",))
+    change = ExternalContactChange("wecom", "corp", "gina", "wmZED", True, "", now, profile)
+    await DirectoryExternalContacts(office.runtime.db, office.clock).record(change)
+    await office.advance(timedelta(seconds=1))
+
+
 async def test_no_crm_command_shows_or_changes_another_teams_records(settings: Settings) -> None:
     async with running_shop(settings) as office:
         for line in GINAS:
             posted = await office.say("gina", line)
             assert "#1" in posted.text, (line, posted.text)  # each of gina's records is #1
+        await ginas_wecom_customer(office)
         await office.say("bob", '/customer add "Bob Own Co"')  # bob's own records exist too
         before = await ginas_rows(office)
         assert len(before[0]) == 5
+        assert before[1][-1] == 1  # gina's WeCom customer #1 is linked to her contact
 
         commands = [
             spec.name

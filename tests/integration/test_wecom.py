@@ -12,11 +12,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from structlog.testing import capture_logs
 
 from adapters.wecom.channel import WeComChannel
+from adapters.wecom.routes import PROFILE_SECONDS
 from adapters.wecom.signing import WeComCrypto
 from bot.app import Runtime
 from bot.config import Settings
 from bot.contacts import DirectoryExternalContacts
-from domain.directory.external_contacts import external_contacts
+from domain.directory.external_contacts import ExternalProfileFields, external_contacts
 from tests.fakes.failures import Failure
 from tests.fakes.wecom import SEND, UPDATE, FakeWeCom
 from tests.rigs import FakeClock, inbox_count, outbox_rows, pipeline_behind
@@ -263,3 +264,39 @@ async def test_external_contacts_are_stored_added_and_removed(rig: Rig) -> None:
     active = await rig.runtime.db.run(lambda s: external_contacts(s, "wecom"))
     assert [c.external_user_id for c in active] == ["wmCUSTOMER2"]
     assert await inbox_count(rig.runtime) == 0  # contact changes are not chat events
+
+
+async def test_an_added_customer_is_looked_up_and_stored_with_their_profile(rig: Rig) -> None:
+    rig.fake.add_customer(
+        "wmWANG", "Wei", added_by=BOB, remark="王伟", phones=("13800000001",), corp_name="华为"
+    )
+    now = int(rig.clock())
+    assert await rig.post(contact_event("add_external_contact", BOB, "wmWANG", now)) == 200
+    [stored] = await rig.runtime.db.run(lambda s: external_contacts(s, "wecom"))
+    assert stored.profile == ExternalProfileFields("Wei", "王伟", "华为", ("13800000001",))
+    assert rig.fake.profile_lookups == ["wmWANG"]
+    removed = contact_event("del_external_contact", BOB, "wmWANG", now + 5)
+    assert await rig.post(removed) == 200
+    assert rig.fake.profile_lookups == ["wmWANG"]  # a removal is not looked up
+    [kept] = await rig.runtime.db.run(lambda s: external_contacts(s, "wecom", active_only=False))
+    assert kept.profile == stored.profile and not kept.active
+
+
+async def test_without_a_profile_the_change_is_still_stored_in_time(rig: Rig) -> None:
+    now = int(rig.clock())
+    with capture_logs() as logs:
+        unknown = contact_event("add_external_contact", BOB, "wmGONE", now)
+        assert await rig.post(unknown) == 200  # WeCom answers 84061
+        rig.fake.add_customer("wmSLOW", "Slow", added_by=BOB)
+        rig.fake.profile_delay = PROFILE_SECONDS + 1
+        slow = contact_event("add_external_contact", BOB, "wmSLOW", now)
+        assert await rig.post(slow) == 200
+    stored = await rig.runtime.db.run(lambda s: external_contacts(s, "wecom"))
+    assert [(c.external_user_id, c.profile.name) for c in stored] == [
+        ("wmGONE", ""),
+        ("wmSLOW", ""),
+    ]
+    assert [e["external"] for e in logs if e["event"] == "wecom.profile_unavailable"] == [
+        "wmGONE",
+        "wmSLOW",
+    ]

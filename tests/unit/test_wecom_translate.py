@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.wecom import render
-from adapters.wecom.translate import PayloadError, callback_to_event, parse_xml
+from adapters.wecom.translate import PayloadError, callback_to_event, parse_xml, profile_from
 from bot.events import Address, EventKind
-from bot.ports import ExternalContactChange
+from bot.ports import ExternalContactChange, ExternalProfile
 from bot.replies import Button, ButtonStyle, Card, Field, Reply
 from tests.wecom_messages import CORP_ID, card_event, contact_event, inner_xml, text_message
 
@@ -56,6 +56,34 @@ def test_contact_changes() -> None:
     )
     edit = contact_event("edit_external_contact", "bob.li", "wm1", 5)
     assert callback_to_event(parse_xml(edit)) is None
+
+
+def test_a_profile_takes_the_adding_members_remark_and_phones() -> None:
+    answer = {
+        "errcode": 0,
+        "errmsg": "ok",
+        "external_contact": {
+            "external_userid": "wm1",
+            "name": " Nick\n",
+            "type": 2,
+            "corp_name": "腾讯",
+        },
+        "follow_user": [
+            {"userid": "carol.chen", "remark": "Someone else", "remark_mobiles": ["1"]},
+            {
+                "userid": "bob.li",
+                "remark": "王伟",
+                "remark_corp_name": "腾讯科技",
+                "remark_mobiles": ["13800000001", "", 42],
+            },
+        ],
+    }
+    assert profile_from(answer, "bob.li") == ExternalProfile(
+        "Nick", "王伟", "腾讯科技", ("13800000001", "42")
+    )
+    assert profile_from(answer, "dave") == ExternalProfile("Nick", "", "腾讯", ())
+    with pytest.raises(PayloadError):
+        profile_from({"errcode": 0}, "bob.li")
 
 
 def test_other_messages_are_ignored_and_missing_fields_refused() -> None:
