@@ -23,6 +23,7 @@ from domain.crm.stages import DEFAULT_STAGES, LOST, WON, Stage, Stages, parse_st
 from domain.shared.domain_events import record_event
 from domain.shared.errors import Conflict, DomainError, NotFound
 from domain.timers.services import cancel_subject, schedule
+from domain.worktime.services import work_calendar
 
 Columns = TypeVarTuple("Columns")
 IDLE_KIND = "crm.deal_idle"
@@ -332,14 +333,15 @@ def _record_move(
 def _schedule_idle(
     session: Session, deal: Deal, due: datetime, now: datetime, *, replace: bool = True
 ) -> None:
-    """The deal's one pending idle nudge, at ``due`` (``replace``: cancel the pending one)."""
+    """The deal's one pending idle nudge, at ``due`` or, outside working hours, when work next
+    starts (``replace``: cancel the pending one)."""
     subject = subject_of(deal.id)
     if replace:
         cancel_subject(session, subject, IDLE_KIND)
     schedule(
         session,
         kind=IDLE_KIND,
-        due_at=due,
+        due_at=work_calendar(session).add_working_hours(due, Decimal(0)),
         now=now,
         subject=subject,
         owner_id=deal.owner_id,

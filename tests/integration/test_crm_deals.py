@@ -235,18 +235,18 @@ async def test_deals_outside_the_scope_answer_like_missing_ones(office: Office) 
 async def test_an_idle_deal_nudges_its_owner_once_per_idle_period(office: Office) -> None:
     acme = await customer(office, "erin", "Acme")
     n = await open_deal(office, "erin", f"/deal add {acme} Renewal amount=100 close=2027-03-31")
-    await office.advance(timedelta(days=6))
+    await office.advance(timedelta(days=3))  # Thursday
     await office.say("erin", f"/deal move {n} qualified")  # activity: the nudge waits again
-    await office.advance(timedelta(days=2))  # 8 days after opening, 2 after the move
+    await office.advance(timedelta(days=5))  # 8 days after opening, 5 after the move
     assert await nudges(office, "erin", n) == 0
-    await office.advance(timedelta(days=5, minutes=1))  # 7 days after the move
+    await office.advance(timedelta(days=2, minutes=1))  # 7 days after the move
     assert await nudges(office, "erin", n) == 1
     await office.advance(timedelta(days=3))
     assert await nudges(office, "erin", n) == 1
     await office.advance(timedelta(days=4))  # another idle week
     assert await nudges(office, "erin", n) == 2
 
-    activity_at = office.clock.now() + timedelta(days=2)
+    activity_at = office.clock.now() + timedelta(days=2)  # a Saturday
     await office.advance(timedelta(days=2))
 
     def log_a_call(session: Session) -> None:  # what the customers area's log_activity does
@@ -255,7 +255,9 @@ async def test_an_idle_deal_nudges_its_owner_once_per_idle_period(office: Office
     await office.run(log_a_call)
     await office.advance(timedelta(days=5, minutes=1))  # the timer falls due, sees the call
     assert await nudges(office, "erin", n) == 2
-    await office.advance(timedelta(days=2))  # 7 days after the call
+    await office.advance(timedelta(days=2))  # 7 days after the call: a Saturday, so it waits
+    assert await nudges(office, "erin", n) == 2
+    await office.advance(timedelta(days=2))  # Monday, working hours
     assert await nudges(office, "erin", n) == 3
 
     await office.say("erin", f"/deal won {n}")
