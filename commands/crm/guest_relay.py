@@ -19,6 +19,7 @@ from bot.router import ActionSpec, CommandSpec, PromptSpec, Router
 from commands.crm.reach import contact_of_actor, tell_contact
 from commands.crm.tickets import tell_watchers
 from domain.crm.guests import (
+    GuestAccountKey,
     GuestMessage,
     answer_message,
     incoming_message,
@@ -50,9 +51,10 @@ def tell_rep(ctx: CommandContext, member_id: int, compose: Compose) -> None:
 
 def relay(ctx: CommandContext) -> Message | None:
     """A guest's plain message: log it, pass it to the rep (or the team), thank the guest."""
-    contact_id = contact_of_actor(ctx.actor.id)
-    assert contact_id is not None  # only guests' messages come here
-    message = receive_message(ctx.session, contact_id, ctx.event.text, ctx.now)
+    assert contact_of_actor(ctx.actor.id) is not None  # only guests' messages come here
+    address = ctx.event.address
+    account = GuestAccountKey(address.channel, address.workspace, ctx.event.sender_id)
+    message = receive_message(ctx.session, account, ctx.event.text, ctx.now)
     after_hours = ctx.policies.guest_relay_after_hours
     to, to_team = relay_recipient(ctx.session, message.owner_id, ctx.now, after_hours=after_hours)
     owner = member_view(ctx.session, message.owner_id).name if to_team else ""

@@ -33,11 +33,12 @@ class GuestReach:
 
 
 def reach_of(session: Session, contact_id: int) -> GuestReach | None:
-    """How to reach a contact in chat, or None if no chat account is bound to them."""
+    """How to reach a contact in chat: the account they last wrote from, else the one bound
+    last; None if no chat account is bound to them."""
     account = session.scalars(
         select(GuestAccount)
         .where(GuestAccount.contact_id == contact_id, GuestAccount.active.is_(True))
-        .order_by(GuestAccount.id.desc())
+        .order_by(GuestAccount.last_message_at.desc().nulls_last(), GuestAccount.id.desc())
         .limit(1)
     ).first()
     contact = session.get(Contact, contact_id)
@@ -50,6 +51,15 @@ def reach_of(session: Session, contact_id: int) -> GuestReach | None:
         conversation=account.conversation_id or account.platform_user_id,
         locale=contact.locale,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class GuestAccountKey:
+    """A guest's chat account as a message names it."""
+
+    channel: str
+    workspace: str
+    platform_user_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +129,23 @@ def log_message(
     return activity
 
 
-def receive_message(session: Session, contact_id: int, text: str, now: datetime) -> GuestMessage:
-    """A guest wrote: log it as an incoming message of their customer's."""
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound("There is no contact #{id} that you can see.", id=contact_id)
+def receive_message(
+    session: Session, account: GuestAccountKey, text: str, now: datetime
+) -> GuestMessage:
+    """A guest wrote from a chat account: log it as an incoming message of their customer's,
+    and answer them on that account from now on."""
+    row = session.scalars(
+        select(GuestAccount).where(
+            GuestAccount.channel == account.channel,
+            GuestAccount.workspace == account.workspace,
+            GuestAccount.platform_user_id == account.platform_user_id,
+            GuestAccount.active.is_(True),
+        )
+    ).one_or_none()
+    contact = session.get(Contact, row.contact_id) if row is not None else None
+    if row is None or contact is None:
+        raise NotFound("This chat account is not linked to a customer any more.")
+    row.last_message_at = now
     return _view(session, log_message(session, contact, text, "in", None, now))
 
 

@@ -233,6 +233,7 @@ class GuestAccount(Base):
     conversation_id: Mapped[str] = mapped_column(String(256), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # answers go here
 
 
 class GuestInvite(Base):

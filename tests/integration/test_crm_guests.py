@@ -143,6 +143,25 @@ async def test_a_message_reaches_the_rep_and_the_answer_reaches_the_guest(shop: 
     assert guest_texts(shop)[-1] == "Test Trading: Tracking number follows."
 
 
+async def test_the_answer_goes_to_the_account_the_guest_last_wrote_from(shop: Office) -> None:
+    contact_id = await bound_guest(shop)
+    secret = await invite(shop, "bob", contact_id)
+    await shop.say(OTHER, f"/join guest-{secret}", channel="chat")  # a second phone, bound last
+    await shop.say(GUEST, "Is the quote ready?", channel="chat")  # written from the first
+    await shop.say("bob", f"/reply {await last_incoming(shop)} Yes, attached.")
+    assert guest_texts(shop, GUEST)[-1] == "Test Trading: Yes, attached."
+    assert "Yes, attached." not in " ".join(guest_texts(shop, OTHER))
+    await shop.say(OTHER, "Thanks, from my other phone.", channel="chat")
+    await shop.say("bob", f"/reply {await last_incoming(shop)} You're welcome.")
+    assert guest_texts(shop, OTHER)[-1] == "Test Trading: You're welcome."
+
+
+async def last_incoming(office: Office) -> int:
+    """The number of the newest message a guest wrote."""
+    query = select(func.max(Activity.id)).where(Activity.direction == "in")
+    return await office.count(query)
+
+
 async def test_create_ticket_from_a_message_works_once(shop: Office) -> None:
     await bound_guest(shop)
     await shop.say(GUEST, "The printer jams on every page.", channel="chat")

@@ -1,8 +1,8 @@
-"""crm external links and external contact profiles
+"""crm external links, external contact profiles, guest last message
 
-Revision ID: 0885b431ae81
+Revision ID: 5345430b7905
 Revises: 6b0faab94b0b
-Create Date: 2026-11-29 17:53:10.375489
+Create Date: 2026-11-29 18:13:54.457034
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0885b431ae81"
+revision: str = "5345430b7905"
 down_revision: str | None = "6b0faab94b0b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -57,6 +57,9 @@ def upgrade() -> None:
             batch_op.f("ix_crm_external_links_contact_id"), ["contact_id"], unique=False
         )
 
+    with op.batch_alter_table("crm_guest_accounts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_message_at", sa.DateTime(timezone=True), nullable=True))
+
     with op.batch_alter_table("external_contacts", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("name", sa.String(length=200), server_default="", nullable=False)
@@ -80,6 +83,9 @@ def downgrade() -> None:
         batch_op.drop_column("corp_name")
         batch_op.drop_column("remark")
         batch_op.drop_column("name")
+
+    with op.batch_alter_table("crm_guest_accounts", schema=None) as batch_op:
+        batch_op.drop_column("last_message_at")
 
     with op.batch_alter_table("crm_external_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_crm_external_links_contact_id"))
