@@ -103,6 +103,7 @@ class WebUser:
     handle: str
     name: str
     locale: str
+    guest: bool = False  # a guest's handle is internal: never shown to them
 
 
 class WebAuth(Protocol):

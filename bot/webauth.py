@@ -68,7 +68,9 @@ class DirectoryWebAuth:
         if member is not None:
             return _user(member)
         guest = await self._db.run(lambda s: invites.web_guest(s, session_secret, now, self._ttl))
-        return WebUser(guest.handle, guest.name, normalise_locale(guest.locale)) if guest else None
+        if guest is None:
+            return None
+        return WebUser(guest.handle, guest.name, normalise_locale(guest.locale), guest=True)
 
     async def end(self, session_secret: str) -> None:
         """End a session (a guest's account is unlinked)."""

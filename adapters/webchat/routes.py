@@ -95,7 +95,7 @@ class _Handlers:
             "chat.html",
             lang=_html_lang(user.locale),
             name=html.escape(user.name),
-            handle=html.escape(user.handle),
+            handle="" if user.guest else html.escape(f"@{user.handle}"),
             strings=_script_json(strings),
             placeholder=html.escape(strings["placeholder"]),
             send=html.escape(strings["send"]),

@@ -52,7 +52,9 @@ async def test_the_web_link_signs_a_guest_in_once_to_a_chat_of_their_own(site: S
     assert first.headers["Location"] == "/"
     page = await site.client.get("/")
     assert page.status == 200
-    assert "Ann Buyer" in await page.text()
+    shown = await page.text()
+    assert "Ann Buyer" in shown
+    assert "guest~" not in shown  # their internal handle is never shown to them
 
     async with await site.socket() as ws:
         assert await next_frame(ws) == {"type": "history", "lines": []}  # nobody else's lines

@@ -86,7 +86,7 @@ async def test_local_login_sets_an_httponly_cookie_and_the_page_speaks_the_membe
     page = await site.client.get("/")
     text = await page.text()
     assert page.status == 200
-    assert '<html lang="zh-CN">' in text and "李博 Bob" in text
+    assert '<html lang="zh-CN">' in text and "李博 Bob <small>@bob</small>" in text
     assert 'placeholder="输入消息，或 /帮助"' in text
     strings = page_strings(text)  # what chat.js reads: must be valid JSON inside <script>
     assert strings["connected"] == "已连接" and strings["reconnecting"] == "正在重新连接…"
