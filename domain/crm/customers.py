@@ -167,8 +167,12 @@ def edit_customer(
     _check_keys(values, CUSTOMER_KEYS)
     if not values:
         raise DomainError("Say what to change, for example: {example}", example="tier=A")
-    _apply(session, customer, values)
-    customer.updated_at = now
+    try:
+        with session.begin_nested():  # on a clash, the changes are undone with the savepoint
+            _apply(session, customer, values)
+            customer.updated_at = now
+    except IntegrityError as exc:  # the same external key, set by someone else just now
+        raise Conflict("The external key {key} is already used.", key=values.get("key")) from exc
     refresh_search_key(session, customer)
     audit(
         session, actor_id, "customer.edited", ("customer", customer.id), now, fields=sorted(values)

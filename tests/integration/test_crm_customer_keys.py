@@ -1,6 +1,6 @@
-"""Two members adding customers with the same external key at the same moment: the database's
-unique key decides, and the loser gets a clear answer, not a crash (PostgreSQL, where the two
-transactions really overlap)."""
+"""Two members adding (or setting) the same customer external key at the same moment: the
+database's unique key decides, and the loser gets a clear answer, not a crash (PostgreSQL, where
+the two transactions really overlap)."""
 
 from __future__ import annotations
 
@@ -34,12 +34,16 @@ async def wait_until_blocked(conn: asyncpg.Connection) -> None:
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.parametrize("edit", [False, True], ids=["add", "edit"])
 async def test_a_concurrent_duplicate_external_key_is_refused_clearly(
-    settings: Settings, db_url: str
+    settings: Settings, db_url: str, edit: bool
 ) -> None:
     if db_url.startswith("sqlite"):
         pytest.skip("SQLite runs one writer at a time; there is nothing to interleave")
     async with running_shop(settings) as office:
+        if edit:
+            await office.say("bob", '/customer add "Bob Co"')
+        command = "/customer edit 1 key=K-1" if edit else '/customer add "Bob Co" key=K-1'
         other = await asyncpg.connect(asyncpg_dsn(db_url))
         watcher = await asyncpg.connect(asyncpg_dsn(db_url))
         try:
@@ -47,14 +51,17 @@ async def test_a_concurrent_duplicate_external_key_is_refused_clearly(
             await holding.start()
             await other.execute(INSERT)  # not committed: bob's check cannot see it yet
             with structlog.testing.capture_logs() as logs:
-                adding = asyncio.create_task(office.say("bob", '/customer add "Bob Co" key=K-1'))
+                changing = asyncio.create_task(office.say("bob", command))
                 await wait_until_blocked(watcher)
                 await holding.commit()
-                answer = await adding
+                answer = await changing
         finally:
             await other.close()
             await watcher.close()
         assert answer.text == "外部编号 K-1 已被使用。", answer.text  # bob reads Chinese
         assert [e["event"] for e in logs if e["log_level"] == "error"] == []  # no crash, no retry
-        assert await office.count(select(func.count()).select_from(Customer)) == 1
-        assert "Bob Co" not in (await office.say("bob", "/customers mine")).text
+        customers = select(func.count()).select_from(Customer)
+        assert await office.count(customers) == (2 if edit else 1)
+        keys = select(func.count()).select_from(Customer).where(Customer.external_key == "K-1")
+        assert await office.count(keys) == 1  # only the other one's
+        assert ("Bob Co" in (await office.say("bob", "/customers mine")).text) is edit
