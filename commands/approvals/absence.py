@@ -10,7 +10,7 @@ from bot.context import CommandContext
 from bot.i18n import _
 from bot.replies import Card
 from commands.approvals.present import day_text
-from domain.approvals.absence import absences_between
+from domain.approvals.absence import AbsenceView, absences_between
 
 
 def away_lines(
@@ -35,3 +35,13 @@ def with_away(card: Card, lines: list[str]) -> Card:
     if not lines:
         return card
     return replace(card, body="\n".join([*lines, card.body]))
+
+
+def away_during(
+    ctx: CommandContext, member_ids: list[int], starts_at: datetime, ends_at: datetime
+) -> list[AbsenceView]:
+    """Approved leave of these members on the org's days that ``starts_at``..``ends_at`` touches."""
+    zone = ZoneInfo(ctx.org.timezone)
+    first = starts_at.astimezone(zone).date()
+    last = (ends_at - timedelta(microseconds=1)).astimezone(zone).date()
+    return absences_between(ctx.session, member_ids, first, last)

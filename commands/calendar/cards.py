@@ -11,6 +11,8 @@ from bot.formatting import moment, repeat_text
 from bot.i18n import _, normalise_locale, t
 from bot.replies import Action, Button, ButtonStyle, Card, CardStatus
 from bot.replies import Field as CardField
+from commands.approvals.present import day_text
+from domain.approvals.absence import AbsenceView
 from domain.calendar.busy import Busy
 from domain.calendar.models import Response
 from domain.calendar.views import EventView, Person
@@ -238,15 +240,32 @@ def missed_card(
 
 
 def clash_text(
-    clashes: list[Busy], people: dict[int, Person], reader: MemberView, event_id: int, now: datetime
+    clashes: list[Busy],
+    away: list[AbsenceView],
+    people: dict[int, Person],
+    reader: MemberView,
+    event_id: int,
+    now: datetime,
 ) -> str:
-    """Who is already busy during the meeting, and when; the meeting stands regardless."""
+    """Who is already busy (or on approved leave) during the meeting, and when; the meeting
+    stands regardless."""
     locale = reader.locale
+
+    def who(member_id: int) -> str:
+        person = people[member_id]
+        return (
+            t(locale, _("you")) if person.id == reader.id else f"{person.name} (@{person.handle})"
+        )
+
     lines = [t(locale, _("⚠ Some people are busy then:"))]
     for busy in clashes:
-        person = people[busy.member_id]
-        who = t(locale, _("you")) if person.id == reader.id else f"{person.name} (@{person.handle})"
-        lines.append(f"• {who}: {time_range(busy.starts_at, busy.ends_at, reader, now)}")
+        lines.append(
+            f"• {who(busy.member_id)}: {time_range(busy.starts_at, busy.ends_at, reader, now)}"
+        )
+    for leave in away:
+        first, last = day_text(leave.first, locale), day_text(leave.last, locale)
+        on_leave = t(locale, _("on leave {first} – {last}"), first=first, last=last)
+        lines.append(f"• {who(leave.member_id)}: {on_leave}")
     lines.append(
         t(
             locale,

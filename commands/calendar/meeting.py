@@ -19,6 +19,7 @@ from bot.logging import get_logger
 from bot.parsing import ArgumentError, normalise, split_command
 from bot.replies import Card, Message, Reply
 from bot.timeparse import Moment, When, split_when
+from commands.approvals.absence import away_during
 from commands.calendar.cards import (
     ANSWER_NAMES,
     clash_text,
@@ -149,11 +150,11 @@ def _reader(ctx: CommandContext, person: Person) -> MemberView:
 
 
 def _warn_of_clashes(ctx: CommandContext, event: EventView) -> None:
-    found = clashes(ctx.session, event)
-    if not found:
-        return
     people = {p.id: p for p in [event.organiser, *(a.person for a in event.attendees)]}
-    ctx.reply(Reply(clash_text(found, people, ctx.actor, event.id, ctx.now)))
+    found = clashes(ctx.session, event)
+    away = away_during(ctx, list(people), event.starts_at, event.ends_at)
+    if found or away:
+        ctx.reply(Reply(clash_text(found, away, people, ctx.actor, event.id, ctx.now)))
 
 
 def answer(ctx: CommandContext, event_id: int, response: Response) -> Message | None:

@@ -128,6 +128,14 @@ async def test_an_approved_leave_with_a_deputy_delegates_the_approvals(office: O
     assert away in (await office.say("carol", "/agenda week")).text  # on her calendar
     assert away in (await office.say("dan", "/agenda week @carol")).text  # busy-only view too
     assert away not in (await office.say("dan", "/agenda today @carol")).text  # Monday
+    warning = await office.say("dan", "/meeting Sync 2026-12-02 10am for 30m with @carol")
+    assert warning.text.splitlines() == [
+        "⚠ Some people are busy then:",
+        "• Carol Chen (@carol): on leave Dec 1, 2026 – Dec 3, 2026",
+        "The meeting stands; to find another time: /meeting move 1 WHEN",
+    ]
+    monday = await office.say("dan", "/meeting Prep today 4pm for 30m with @carol")
+    assert "on leave" not in monday.text  # the day before her leave: no warning
 
     before = await office.submit("dan", "/expense amount=300 category=meals reason=before")
     assert "Waiting for you" in office.card("carol", before).body  # Monday: carol is still in
