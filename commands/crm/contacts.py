@@ -62,7 +62,7 @@ class NoteArgs(BaseModel):
 
 
 def contact(ctx: CommandContext, args: ContactArgs) -> Message:
-    """Add a contact to a customer, or change one."""
+    """Add a contact to a customer, change one, or link or unlink a WeCom customer."""
     words = args.rest.split()
     action = ACTIONS.get(args.action, args.action.lower())
     if action == "link":
@@ -195,7 +195,7 @@ def register(router: Router) -> None:
     router.add(
         CommandSpec(
             name="contact",
-            summary=_("Add a contact to a customer, or change one"),
+            summary=_("Add a contact to a customer, change one, or link a WeCom customer to one"),
             handler=contact,
             args=ContactArgs,
             aliases=("联系人",),
