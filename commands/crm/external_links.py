@@ -50,12 +50,12 @@ REASONS = {
 def fire_contact_changed(ctx: TimerContext, timer: TimerView) -> None:
     """An external contact was added or removed: match, offer, or note the removal."""
     contact = external_contact(ctx.session, int(timer.payload["external_contact"]))
+    if contact is not None and not contact.active:
+        removed(ctx.session, contact, ctx.now)
+        return
     member = added_by(ctx.session, contact) if contact is not None else None
     if contact is None or member is None:
         log.info("crm.external_contact_unclaimed", timer=timer.id)
-        return
-    if not contact.active:
-        removed(ctx.session, contact, ctx.now)
         return
     if link_of(ctx.session, contact) is not None:
         return  # linked already: a repeated change
