@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import signal
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -360,41 +363,66 @@ def build_scheduler_for(runtime: Runtime) -> AsyncIOScheduler:
     return build_scheduler(tick, JobRunner(runtime.db, runtime.clock), jobs)
 
 
+class CannotListen(Exception):
+    """The web server could not take its address (the port is in use, the host is not ours)."""
+
+
 async def serve(settings: Settings) -> None:
-    """``bizbot serve``: migrate, start the pipeline and the web server, run until a signal."""
+    """``bizbot serve``: migrate, start the pipeline and the web server, run until a signal.
+
+    Whatever has started is stopped again, in reverse order, on a signal or on a failure
+    while starting (so a busy port ends the process instead of leaving the workers running).
+    """
     configure_logging(json=settings.log_json, level=settings.log_level)
     hub = Hub()
     db = open_database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
     channels = platform_channels(settings, DirectoryExternalContacts(db))
     runtime = build_runtime(settings, [WebChatClient(hub), *(c.client for c in channels)], db=db)
-    await prepare_database(settings, runtime.db, runtime.clock)
-    await runtime.db.run(lambda s: sync_digest_timers(s, runtime.clock.now()))  # then hourly
-    await runtime.start()
-    clock_work = build_scheduler_for(runtime)
-    clock_work.start()
-    app = build_web(runtime, hub)
-    for channel in channels:
-        channel.mount(app, runtime.ingest)
-        await channel.start(runtime.ingest)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
+    async with AsyncExitStack() as started:
+        started.push_async_callback(runtime.db.dispose)
+        await prepare_database(settings, runtime.db, runtime.clock)
+        await runtime.db.run(lambda s: sync_digest_timers(s, runtime.clock.now()))  # then hourly
+        for channel in channels:
+            started.push_async_callback(channel.close)
+        await runtime.start()
+        started.push_async_callback(runtime.stop)
+        clock_work = build_scheduler_for(runtime)
+        clock_work.start()
+        started.callback(clock_work.shutdown, wait=False)
+        app = build_web(runtime, hub)
+        for channel in channels:
+            channel.mount(app, runtime.ingest)
+            await channel.start(runtime.ingest)
+            started.push_async_callback(channel.stop)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        started.push_async_callback(runner.cleanup)
+        started.push_async_callback(hub.close_all)
+        await _listen(runner, settings)
+        log.info("serving", url=settings.base_url(), database=runtime.db.dialect)
+        print(
+            f"Bizbot is running at {settings.base_url()}  (Ctrl+C to stop)",
+            file=sys.stderr,
+            flush=True,
+        )
+        await _until_signal()
+        log.info("stopping")
+
+
+async def _listen(runner: web.AppRunner, settings: Settings) -> None:
     site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    log.info("serving", url=settings.base_url(), database=runtime.db.dialect)
-    print(
-        f"Bizbot is running at {settings.base_url()}  (Ctrl+C to stop)", file=sys.stderr, flush=True
-    )
-    await _until_signal()
-    log.info("stopping")
-    await hub.close_all()
-    await runner.cleanup()
-    for channel in channels:
-        await channel.stop()
-    clock_work.shutdown(wait=False)
-    await runtime.stop()
-    for channel in channels:
-        await channel.close()
-    await runtime.db.dispose()
+    try:
+        await site.start()
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        hint = (
+            "stop the program using it or set BIZBOT_PORT"
+            if exc.errno == errno.EADDRINUSE
+            else "check BIZBOT_HOST and BIZBOT_PORT"
+        )
+        raise CannotListen(
+            f"cannot listen on {settings.host}:{settings.port} ({reason}); {hint}"
+        ) from exc
 
 
 async def set_telegram_webhook(settings: Settings, url: str, *, drop_pending: bool) -> None:

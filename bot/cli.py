@@ -81,7 +81,10 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @cli.command()
 def serve() -> None:
     """Run Bizbot: migrate the database and serve the web chat (BIZBOT_HOST, BIZBOT_PORT)."""
-    asyncio.run(composition.serve(_settings()))
+    try:
+        asyncio.run(composition.serve(_settings()))
+    except composition.CannotListen as exc:
+        raise _fail(str(exc), 2) from exc
 
 
 @cli.command("console")

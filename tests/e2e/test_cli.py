@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -196,3 +197,15 @@ def test_db_upgrade_and_current(env: dict[str, str]) -> None:
     assert ok("db", "upgrade", env=env).strip() == f"database at revision {head}"
     assert ok("db", "upgrade", env=env).strip() == f"database at revision {head}"  # idempotent
     assert ok("db", "current", env=env).split() == ["database:", str(head), "code:", str(head)]
+
+
+def test_serve_on_a_busy_port_says_so_and_exits(env: dict[str, str]) -> None:
+    """Another program has the port: one clear line, exit 2, and nothing left running."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_bot("serve", env=env | {"BIZBOT_PORT": str(port)})
+    assert result.returncode == 2, describe(result)
+    assert f"cannot listen on 127.0.0.1:{port} (Address already in use)" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
