@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -93,12 +94,37 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
                 process.wait(30)
 
 
+def _ports_below_the_ephemeral_range() -> range:
+    """Ports the kernel never picks by itself: not for ``bind(0)``, not for outgoing connections.
+
+    A port from ``bind(0)`` is free only until some connection (a server's database pool)
+    takes it as its local end, which made a server started on it fail now and then.
+    """
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(max(1024, low - 12000), low)
+
+
+PORTS = _ports_below_the_ephemeral_range()
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A loopback port nobody listens on now, which no other caller in this run was given."""
+    for _ in range(500):
+        port = random.choice(PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
         return port
+    raise RuntimeError(f"no free loopback port in {PORTS}")
 
 
 def import_test_org(db_url: str) -> subprocess.CompletedProcess[str]:
@@ -120,6 +146,11 @@ async def query(db_url: str, work: Callable[[Session], T]) -> T:
 def tail(log: Path, chars: int = 4000) -> str:
     """The end of a log file."""
     return log.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+def tails(logs: Iterable[Path]) -> str:
+    """The ends of several logs as one text, each under its name (shown whole when a test fails)."""
+    return "\n".join(f"--- {log.name}\n{tail(log)}" for log in logs)
 
 
 def describe(result: subprocess.CompletedProcess[Any]) -> str:

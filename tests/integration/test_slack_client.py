@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,6 +13,7 @@ from bot.replies import Button, Card, Reply
 from tests.fakes import slack_requests as slack
 from tests.fakes.slack import FakeSlack
 from tests.integration.slack_rig import PROXY_VARIABLES
+from tests.processes import free_port
 
 CHANNEL = Address("slack", "C0GENERAL", "T0TEST")
 CARD = Card(
@@ -103,10 +103,7 @@ async def test_a_timeout_is_retried_with_backoff(client: SlackClient, fake: Fake
 
 
 async def test_an_unreachable_api_is_retried_with_backoff() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    dead = SlackClient(slack.BOT_TOKEN, f"http://127.0.0.1:{port}/api/", timeout=0.5)
+    dead = SlackClient(slack.BOT_TOKEN, f"http://127.0.0.1:{free_port()}/api/", timeout=0.5)
     try:
         with pytest.raises(DeliveryError) as raised:
             await dead.send(CHANNEL, CARD, NO_CONTEXT)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.faults import TIMER_BATCH_BEFORE_COMMIT
 from bot.pipeline.tables import OutboxRow
-from tests.processes import query, tail
+from tests.processes import query, tail, tails
 from tests.support import create_pg_database, drop_pg_database
 from tests.timer_rig import Deliveries, import_org_file, insert_reminders, servers, wait_for
 
@@ -63,7 +63,7 @@ async def test_two_servers_fire_500_reminders_exactly_once(pg_url: str, tmp_path
     assert_exactly_once(found, ids)
     assert max(found.fire_lateness) < LATE_BOUND
     assert max(found.send_lateness) < LATE_BOUND
-    assert codes == [0, 0], [tail(log) for log in running.logs]
+    assert codes == [0, 0], tails(running.logs)
 
 
 async def test_a_process_killed_in_the_middle_of_a_batch_loses_and_repeats_nothing(

@@ -32,7 +32,7 @@ from tests.processes import (
     run_bot,
     start_bot,
     stop_process,
-    tail,
+    tails,
     wait_ready,
 )
 from tests.support import create_pg_database, drop_pg_database
@@ -224,7 +224,7 @@ async def test_two_servers_handle_every_event_once_when_each_gets_every_event(
     assert all(count > 0 for count in handled), handled  # both processes did work
     assert sum(handled) == EVENTS  # each event handled by exactly one of them
     assert sum(delivered) == EVENTS  # each reply handed to the platform once
-    assert codes == [0, 0], [tail(s.log) for s in servers]
+    assert codes == [0, 0], tails(s.log for s in servers)
 
 
 async def test_servers_started_together_on_an_empty_database_all_come_up(
@@ -245,4 +245,4 @@ async def test_servers_started_together_on_an_empty_database_all_come_up(
         codes = [stop_process(process) for process in running]
     handles = await query(pg_url, lambda s: sorted(s.scalars(select(Member.handle))))
     assert handles == sorted(DEMO_HANDLES)
-    assert codes == [0, 0, 0, 0], [tail(log) for log in logs]
+    assert codes == [0, 0, 0, 0], tails(logs)
