@@ -18,7 +18,13 @@ CHANNEL = "wecom"
 MAX_TEXT = 4000
 MAX_XML = 256 * 1024
 DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-CONTACT_CHANGES = {"add_external_contact": True, "del_external_contact": False}
+# ChangeType -> whether the relation is active afterwards: the member added the customer, the
+# member removed the customer, or the customer removed the member.
+CONTACT_CHANGES = {
+    "add_external_contact": True,
+    "del_external_contact": False,
+    "del_follow_user": False,
+}
 
 # Keys of ``InboundEvent.extra`` (handed back to the client as ``context`` when answering).
 RESPONSE_CODE = "response_code"

@@ -263,6 +263,9 @@ async def test_external_contacts_are_stored_added_and_removed(rig: Rig) -> None:
     assert await rig.post(add) == 200  # a late retry of the older add changes nothing
     active = await rig.runtime.db.run(lambda s: external_contacts(s, "wecom"))
     assert [c.external_user_id for c in active] == ["wmCUSTOMER2"]
+    left = contact_event("del_follow_user", CAROL, "wmCUSTOMER2", now + 6)  # the customer left
+    assert await rig.post(left) == 200
+    assert await rig.runtime.db.run(lambda s: external_contacts(s, "wecom")) == []
     assert await inbox_count(rig.runtime) == 0  # contact changes are not chat events
 
 

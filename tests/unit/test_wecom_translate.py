@@ -54,6 +54,10 @@ def test_contact_changes() -> None:
     assert added == ExternalContactChange(
         "wecom", CORP_ID, "bob.li", "wm1", True, "", datetime.fromtimestamp(5, UTC)
     )
+    for removed_by in ("del_external_contact", "del_follow_user"):  # the member or the customer
+        removed = callback_to_event(parse_xml(contact_event(removed_by, "bob.li", "wm1", 6)))
+        assert isinstance(removed, ExternalContactChange) and not removed.added
+        assert (removed.staff_user_id, removed.external_user_id) == ("bob.li", "wm1")
     edit = contact_event("edit_external_contact", "bob.li", "wm1", 5)
     assert callback_to_event(parse_xml(edit)) is None
 
