@@ -3,6 +3,8 @@ change that took effect to the CRM (which matches the customer to a contact)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from sqlalchemy.orm import Session
 
 from bot.ports import ExternalContactChange
@@ -34,11 +36,7 @@ class DirectoryExternalContacts:
             added=change.added,
             state=change.state,
             at=change.changed_at,
-            profile=ExternalProfileFields(
-                profile.name, profile.remark, profile.corp_name, profile.phones
-            )
-            if profile is not None
-            else None,
+            profile=ExternalProfileFields(**asdict(profile)) if profile is not None else None,
         )
 
         def work(session: Session) -> None:

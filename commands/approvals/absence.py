@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.context import CommandContext
@@ -17,9 +17,7 @@ def away_lines(
     ctx: CommandContext, member_id: int, starts_at: datetime, ends_at: datetime
 ) -> list[str]:
     """``🌴 On leave: Dec 1, 2026 – Dec 3, 2026`` for each approved leave overlapping the span."""
-    zone = ZoneInfo(ctx.actor.timezone)
-    first = starts_at.astimezone(zone).date()
-    last = (ends_at - timedelta(microseconds=1)).astimezone(zone).date()
+    first, last = _days_touched(starts_at, ends_at, ZoneInfo(ctx.actor.timezone))
     return [
         ctx.t(
             _("🌴 On leave: {first} – {last}"),
@@ -41,7 +39,11 @@ def away_during(
     ctx: CommandContext, member_ids: list[int], starts_at: datetime, ends_at: datetime
 ) -> list[AbsenceView]:
     """Approved leave of these members on the org's days that ``starts_at``..``ends_at`` touches."""
-    zone = ZoneInfo(ctx.org.timezone)
-    first = starts_at.astimezone(zone).date()
-    last = (ends_at - timedelta(microseconds=1)).astimezone(zone).date()
+    first, last = _days_touched(starts_at, ends_at, ZoneInfo(ctx.org.timezone))
     return absences_between(ctx.session, member_ids, first, last)
+
+
+def _days_touched(starts_at: datetime, ends_at: datetime, zone: ZoneInfo) -> tuple[date, date]:
+    """The first and last local day of the span ``starts_at``..``ends_at`` (end excluded)."""
+    last_instant = ends_at - timedelta(microseconds=1)
+    return starts_at.astimezone(zone).date(), last_instant.astimezone(zone).date()
