@@ -12,13 +12,13 @@ from bot.router import CommandSpec, Router
 from commands.crm.customer_cards import contact_line
 from commands.crm.customer_common import contact_for, customer_for, split_list
 from commands.crm.external_links import link_command, unlink_command
+from commands.crm.verbs import action_of
 from domain.crm.customers import CONTACT_KEYS, Value, add_contact, contact_view, edit_contact
 from domain.crm.history import RECORD_KINDS, log_activity
 from domain.crm.models import Contact, Customer
 from domain.directory.roles import Permission
 from domain.shared.errors import DomainError
 
-ACTIONS = {"添加": "add", "修改": "edit", "关联": "link", "取消关联": "unlink"}
 CONTACT_OPTIONS = ("name", "title", "phone", "email", "channel", "lang", "prefs")
 LANGUAGES = {"en": "en", "english": "en", "英文": "en", "英语": "en"}
 KIND_WORDS = {
@@ -64,7 +64,7 @@ class NoteArgs(BaseModel):
 def contact(ctx: CommandContext, args: ContactArgs) -> Message:
     """Add a contact to a customer, change one, or link or unlink a WeCom customer."""
     words = args.rest.split()
-    action = ACTIONS.get(args.action, args.action.lower())
+    action = action_of(args.action, ("add", "edit", "link", "unlink"))
     if action == "link":
         return link_command(ctx, words)
     if action == "unlink":

@@ -26,6 +26,7 @@ from commands.crm.customer_common import (
     split_list,
 )
 from commands.crm.guest_invites import invite_contact
+from commands.crm.verbs import action_names, action_of
 from domain.crm.customers import (
     CUSTOMER_KEYS,
     Value,
@@ -44,10 +45,6 @@ log = structlog.get_logger(__name__)
 TIMER_HANDLERS: dict[str, TimerHandler] = {}
 FOUND_SHOWN = 20
 PAGE = 20
-CHINESE_SUBCOMMANDS = {
-    "添加": "add", "查找": "find", "查看": "show", "修改": "edit", "分配": "assign",
-    "移交": "transfer", "邀请": "invite",
-}  # fmt: skip
 OPTION_KEYS = (
     "name",
     "kind",
@@ -94,13 +91,12 @@ def customer(ctx: CommandContext, args: CustomerArgs) -> Message:
     """Run one ``/customer`` subcommand (``/customer 12`` shows customer 12)."""
     if record_id(args.action) is not None:
         args = args.model_copy(update={"action": "show", "rest": f"{args.action} {args.rest}"})
-    action = args.action.lower()
-    handler = SUBCOMMANDS.get(CHINESE_SUBCOMMANDS.get(action, action))
-    if handler is None:
+    action = action_of(args.action, SUBCOMMANDS)
+    if action is None:
         raise DomainError(
-            "/customer takes one of: {choices}.", choices=", ".join(sorted(SUBCOMMANDS))
+            "/customer takes one of: {choices}.", choices=action_names(SUBCOMMANDS, ctx.locale)
         )
-    return handler(ctx, args)
+    return SUBCOMMANDS[action](ctx, args)
 
 
 def values_of(args: CustomerArgs, words: list[str], allowed: tuple[str, ...]) -> dict[str, Value]:

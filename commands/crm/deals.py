@@ -23,6 +23,7 @@ from bot.timeparse import Moment, parse_when
 from commands.crm import report
 from commands.crm.customer_common import record_id
 from commands.crm.deal_cards import STAGE_LABELS, deal_card, deals_card, idle_card
+from commands.crm.verbs import action_of
 from domain.crm import deals
 from domain.crm.deals import DealChanges, DealTerms, DealView
 from domain.crm.scope import Scope, scope_of
@@ -34,14 +35,6 @@ from domain.timers.services import TimerView
 
 log = get_logger("bizbot.crm.deals")
 
-VERBS = {
-    "add": ("add", "new", "添加", "新建", "新增"),
-    "move": ("move", "推进", "移动"),
-    "won": ("won", "win", "赢单", "成交"),
-    "lost": ("lost", "lose", "输单", "丢单"),
-    "show": ("show", "查看"),
-    "edit": ("edit", "修改", "编辑"),
-}
 KEYS = {
     "amount": ("amount", "金额"),
     "close": ("close", "成交日期", "预计成交"),
@@ -62,7 +55,7 @@ class DealArgs(BaseModel):
 def deal(ctx: CommandContext, args: DealArgs) -> Message:
     """Run one /deal subcommand."""
     words = args.rest.split()
-    verb = _verb(words[0]) if words else None
+    verb = action_of(words[0], SUBCOMMANDS) if words else None
     if verb is None:
         raise ArgumentError(USAGE)
     return SUBCOMMANDS[verb](ctx, words[1:])
@@ -185,11 +178,6 @@ def _refusal_logged(ctx: CommandContext, action: str, record_id: int) -> Iterato
     except NotFound:
         log.warning("refused.crm_deal", member=ctx.actor.handle, action=action, id=record_id)
         raise
-
-
-def _verb(word: str) -> str | None:
-    word = word.lower()
-    return next((verb for verb, names in VERBS.items() if word in names), None)
 
 
 def _options(words: list[str]) -> tuple[dict[str, str], list[str]]:

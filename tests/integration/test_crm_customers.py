@@ -77,6 +77,25 @@ async def test_add_find_and_show_a_customer(shop: Office) -> None:
         assert expected in text, expected
 
 
+async def test_chinese_action_words_are_the_same_on_every_crm_command(shop: Office) -> None:
+    """新增 adds a customer, a contact and a deal alike; a wrong word lists them in Chinese."""
+    added = await shop.say("bob", "/客户 新增 小米科技 industry=消费电子")
+    assert isinstance(added.message, Card) and "小米科技" in added.message.title, added.text
+    cid = await shop.count(select(func.max(Customer.id)))
+    contact = await shop.say("bob", f"/联系人 新建 {cid} 雷军 title=CEO")
+    assert "雷军" in contact.text, contact.text
+    deal = await shop.say("bob", f"/商机 新增 {cid} 手机 金额=1000 预计成交=2026-12-31")
+    assert "手机" in deal.text, deal.text
+    edited = await shop.say("bob", f"/客户 编辑 {cid} tier=A")
+    assert "小米科技" in edited.text, edited.text
+    assert await shop.run(lambda s: s.scalar(select(Customer.tier))) == "A"
+    wrong = await shop.say("bob", "/客户 删掉 1")
+    assert "添加 (add)、查找 (find)、查看 (show)、修改 (edit)" in wrong.text, wrong.text
+    english = await shop.say("erin", "/customer drop 1")
+    assert "add, assign, edit, find, invite, show, transfer" in english.text, english.text
+    assert await shop.count(select(func.count(Customer.id))) == 1
+
+
 async def test_history_deals_tickets_and_purchases_on_the_card(shop: Office) -> None:
     cid = await add(shop, "erin", "Globex")
     await shop.say("erin", f"/contact add {cid} Hank Scorpio title=CEO")
