@@ -6,7 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := chromium fonts-wqy-microhei
 
-.PHONY: run test system-deps lint typecheck test-only bench messages clean
+.PHONY: run test test-quick system-deps lint typecheck test-only bench messages clean
+
+# Tests run on every core (pytest-xdist); the 15 slowest are listed at the end of every run.
+PYTEST_PARALLEL ?= -n auto
+PYTEST_SLOWEST := --durations=15 --durations-min=1
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +45,11 @@ typecheck: $(VENV)/.dev-installed
 	$(BIN)/lint-imports
 
 test-only: $(VENV)/.dev-installed
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_SLOWEST)
+
+# The inner loop while developing: unit tests and SQLite only (make test runs everything).
+test-quick: $(VENV)/.dev-installed
+	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_SLOWEST) -m "not pg and not slow" tests/unit tests/integration
 
 test: system-deps lint typecheck test-only
 

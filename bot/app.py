@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import signal
@@ -43,6 +44,7 @@ from bot.metrics import Metrics
 from bot.pipeline.admin import backlog, outbox_counts, prune
 from bot.pipeline.batching import GroupCommit
 from bot.pipeline.inbox import store_events
+from bot.pipeline.progress import Progress
 from bot.pipeline.relay import Relay
 from bot.pipeline.worker import Workers
 from bot.ports import Accepted, Channel, ChannelClient, ExternalContacts
@@ -163,6 +165,7 @@ class Runtime:
     workers: Workers
     relay: Relay
     inbox: GroupCommit[InboundEvent, Accepted]
+    progress: Progress
 
     async def start(self) -> None:
         """Start accepting, handling and delivering."""
@@ -190,10 +193,26 @@ class Runtime:
         """Wait until the events and replies of a conversation (or of all) are through."""
         channels = sorted(self.clients)
         key = address.key if address else None
-        while await self.db.run(lambda s: backlog(s, channels, key)):
+        poll = self.settings.poll_interval
+        while True:
+            await self._quiet(poll)  # count the backlog only when nothing is in hand
+            moved = self.progress.next_move()
+            if not await self.db.run(lambda s: backlog(s, channels, key)):
+                return
             self.workers.wake()
             self.relay.wake()
-            await asyncio.sleep(0.02)
+            # a row due later (a retry, a paced send) moves nothing: look again after a poll
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(poll):
+                    await moved.wait()
+
+    async def _quiet(self, bound: float) -> None:
+        """Until the workers and the relay both have nothing in hand (or ``bound`` seconds)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(bound):
+                while not (self.workers.idle.is_set() and self.relay.idle.is_set()):
+                    await self.workers.idle.wait()
+                    await self.relay.idle.wait()
 
     async def readiness(self) -> dict[str, str]:
         """Problems that make this process unfit for traffic ({} when ready)."""
@@ -229,6 +248,7 @@ def build_runtime(
     metrics = Metrics()
     router = build_router()
     by_channel = {client.channel: client for client in clients}
+    progress = Progress()
     relay = Relay(
         db,
         by_channel,
@@ -240,6 +260,7 @@ def build_runtime(
         poll_interval=settings.poll_interval,
         crash_at=settings.crash_at,
         conversations=deliver_only,
+        on_progress=progress.moved,
     )
     dispatcher = Dispatcher(
         router,
@@ -269,6 +290,7 @@ def build_runtime(
         poll_interval=settings.poll_interval,
         crash_at=settings.crash_at,
         on_replies=relay.wake,
+        on_progress=progress.moved,
     )
     inbox: GroupCommit[InboundEvent, Accepted] = GroupCommit(
         db,
@@ -277,7 +299,17 @@ def build_runtime(
         urgent=True,  # the platform's acknowledgement waits on it
     )
     return Runtime(
-        settings, db, clock, metrics, router, by_channel, dispatcher, workers, relay, inbox
+        settings,
+        db,
+        clock,
+        metrics,
+        router,
+        by_channel,
+        dispatcher,
+        workers,
+        relay,
+        inbox,
+        progress,
     )
 
 

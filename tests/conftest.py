@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from adapters.memory.client import MemoryClient
-from bot import migrate
 from bot.app import build_runtime
 from bot.config import Settings
 from domain.directory.importer import import_org
@@ -20,12 +21,16 @@ from domain.shared.clock import SystemClock
 from tests.support import (
     ORG_YAML,
     Chat,
+    copy_sqlite_template,
     create_pg_database,
+    create_pg_template,
     drop_pg_database,
+    migrated_sqlite_template,
     pg_admin_url,
     pg_available,
 )
 
+T = TypeVar("T")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 _PG_STATE: dict[str, bool] = {}
 
@@ -65,28 +70,55 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         )
 
 
+def in_own_loop(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end on a loop of its own (session fixtures are first asked for
+    inside a test's running loop, where ``asyncio.run`` is refused)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work).result()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, made once per test process; each test gets a copy."""
+    return in_own_loop(migrated_sqlite_template(tmp_path_factory.mktemp("schema")))
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL database, made once per test process; each test gets a copy."""
+    name = in_own_loop(create_pg_template())
+    yield name
+    url = make_url(pg_admin_url()).set(database=name)
+    in_own_loop(drop_pg_database(url.render_as_string(hide_password=False)))
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A migrated, empty database: SQLite in a temp dir, or a fresh PostgreSQL database."""
+    """A migrated, empty database: SQLite in a temp dir, or a fresh PostgreSQL database.
+
+    Both are copies of a schema migrated once per test process (``test_migrations`` runs every
+    revision from empty).
+    """
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/bizbot.db"
-        await migrate.upgrade(url)
-        yield url
+        yield copy_sqlite_template(request.getfixturevalue("sqlite_template"), tmp_path)
         return
-    url = await create_pg_database()
+    url = await create_pg_database(template=request.getfixturevalue("pg_template"))
     try:
-        await migrate.upgrade(url)
         yield url
     finally:
         await drop_pg_database(url)
 
 
 @pytest.fixture
-def sqlite_settings(tmp_path: Path) -> Settings:
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A migrated SQLite database only, for tests where the database plays no part."""
+    return copy_sqlite_template(sqlite_template, tmp_path)
+
+
+@pytest.fixture
+def sqlite_settings(sqlite_url: str) -> Settings:
     """Settings on a migrated SQLite database only, for tests about input or the browser."""
-    url = f"sqlite:///{tmp_path}/bizbot.db"
-    asyncio.run(migrate.upgrade(url))
-    return Settings(database_url=url, demo=False, poll_interval=0.05)  # type: ignore[arg-type]
+    return Settings(database_url=sqlite_url, demo=False, poll_interval=0.05)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -107,7 +107,16 @@ def _ports_below_the_ephemeral_range() -> range:
     return range(max(1024, low - 12000), low)
 
 
-PORTS = _ports_below_the_ephemeral_range()
+def _this_workers_share(ports: range) -> range:
+    """This test process's slice of ``ports``: parallel workers (pytest-xdist) never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    share = len(ports) // max(1, count)
+    start = ports.start + int(worker or 0) * share
+    return range(start, start + share)
+
+
+PORTS = _this_workers_share(_ports_below_the_ephemeral_range())
 _handed_out: set[int] = set()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from adapters.memory.client import MemoryClient, Posted
 from adapters.memory.translate import say, tap
+from bot import migrate
 from bot.app import Runtime
 from bot.events import InboundEvent
 from bot.ports import Accepted
@@ -42,15 +44,40 @@ async def pg_available() -> bool:
     return True
 
 
-async def create_pg_database() -> str:
-    """A fresh, empty database on the test server; returns its URL."""
+async def create_pg_database(template: str = "") -> str:
+    """A fresh database on the test server (empty, or a copy of ``template``); returns its URL."""
     name = f"bizbot_t_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     conn = await asyncpg.connect(asyncpg_dsn(pg_admin_url()))
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"{copy}')
     finally:
         await conn.close()
     return make_url(pg_admin_url()).set(database=name).render_as_string(hide_password=False)
+
+
+async def create_pg_template() -> str:
+    """A migrated database to copy tests' databases from (``CREATE DATABASE … TEMPLATE``).
+
+    Returns its name. Nothing may stay connected to it, or PostgreSQL refuses to copy it.
+    """
+    url = await create_pg_database()
+    await migrate.upgrade(url)
+    return str(make_url(url).database)
+
+
+def copy_sqlite_template(template: Path, directory: Path) -> str:
+    """A migrated SQLite database in ``directory``, copied from ``template``; returns its URL."""
+    target = directory / "bizbot.db"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+async def migrated_sqlite_template(directory: Path) -> Path:
+    """A migrated SQLite file, made once per test session and copied for each test."""
+    path = directory / "template.db"
+    await migrate.upgrade(f"sqlite:///{path}")
+    return path
 
 
 async def drop_pg_database(url: str) -> None:

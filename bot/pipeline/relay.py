@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import random
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -48,6 +49,7 @@ class Relay:
         poll_interval: float,
         crash_at: str,
         conversations: frozenset[str] | None = None,
+        on_progress: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self._clients = clients
@@ -59,10 +61,12 @@ class Relay:
         self._poll = poll_interval
         self._crash_at = crash_at
         self._conversations = conversations
+        self._on_progress = on_progress
         # a send must end well inside its lease, or the row would be claimed again mid-send
         self._send_limit = lease.total_seconds() / 2
         self.claimer = f"relay-{uuid.uuid4().hex[:12]}"
         self._wake = asyncio.Event()
+        self.idle = asyncio.Event()  # nothing claimable and nothing in flight since the last wake
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._outcomes = GroupCommit(db, self._record, name="outbox-outcomes")
@@ -70,6 +74,7 @@ class Relay:
     def wake(self) -> None:
         """New rows were committed to the outbox."""
         self._wake.set()
+        self.idle.clear()
 
     def start(self) -> None:
         """Start claiming and delivering."""
@@ -97,6 +102,8 @@ class Relay:
                 claimed = 0
             if claimed:
                 continue
+            if all(task.done() for task in self._inflight):
+                self.idle.set()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._poll):  # not wait_for: it can drop a cancel
                     await self._wake.wait()
@@ -131,6 +138,7 @@ class Relay:
             await self._outcomes.submit(outcome)
         except Exception:
             log.exception("relay.record_failed", outbox_id=delivery.id)
+        self._on_progress()
         self.wake()
 
     async def _attempt(self, delivery: Delivery) -> Outcome:

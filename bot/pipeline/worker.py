@@ -34,6 +34,7 @@ class Workers:
         poll_interval: float,
         crash_at: str,
         on_replies: Callable[[], None],
+        on_progress: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self._dispatcher = dispatcher
@@ -43,16 +44,21 @@ class Workers:
         self._poll = poll_interval
         self._crash_at = crash_at
         self._on_replies = on_replies
+        self._on_progress = on_progress
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._idle_loops: set[int] = set()
+        self.idle = asyncio.Event()  # every loop found nothing to do since the last wake
 
     def wake(self) -> None:
         """New events were committed."""
         self._wake.set()
+        self._idle_loops.clear()
+        self.idle.clear()
 
     def start(self, count: int) -> None:
         """Start ``count`` loops (one is enough on SQLite, where writes are serial anyway)."""
-        self._tasks = [asyncio.create_task(self._loop(), name=f"worker-{i}") for i in range(count)]
+        self._tasks = [asyncio.create_task(self._loop(i), name=f"worker-{i}") for i in range(count)]
 
     async def stop(self) -> None:
         """Stop the loops; a batch being handled rolls back and stays pending."""
@@ -69,7 +75,7 @@ class Workers:
         self._observe(handled)
         return handled
 
-    async def _loop(self) -> None:
+    async def _loop(self, index: int) -> None:
         while True:
             self._wake.clear()
             try:
@@ -80,6 +86,9 @@ class Workers:
                 handled = []
             if handled:
                 continue
+            self._idle_loops.add(index)
+            if len(self._idle_loops) >= len(self._tasks):
+                self.idle.set()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._poll):  # not wait_for: it can drop a cancel
                     await self._wake.wait()
@@ -110,3 +119,4 @@ class Workers:
                 self._metrics.errors.labels("command").inc()
         if any(h.replies for h in handled):
             self._on_replies()
+        self._on_progress()

@@ -88,12 +88,10 @@ async def imports_and_reimports(db_url: str, tmp_path: Path, rows: int) -> None:
     assert not (tmp_path / "customers.errors.csv").exists()
 
 
-async def test_twenty_thousand_customers_import_once_on_sqlite(tmp_path: Path) -> None:
-    from bot import migrate
-
-    url = f"sqlite:///{tmp_path}/bizbot.db"
-    await migrate.upgrade(url)
-    await imports_and_reimports(url, tmp_path, 20_000)
+async def test_twenty_thousand_customers_import_once_on_sqlite(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    await imports_and_reimports(sqlite_url, tmp_path, 20_000)
 
 
 async def test_two_thousand_customers_import_once(db_url: str, tmp_path: Path) -> None:
@@ -190,11 +188,8 @@ async def test_contacts_of_unknown_customers_are_refused(db_url: str, tmp_path: 
     assert await count(db_url, Contact) == 0
 
 
-async def test_a_gbk_file_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    from bot import migrate
-
-    url = f"sqlite:///{tmp_path}/bizbot.db"
-    await migrate.upgrade(url)
+async def test_a_gbk_file_is_refused_with_a_clear_message(sqlite_url: str, tmp_path: Path) -> None:
+    url = sqlite_url
     data = tmp_path / "customers.csv"
     data.write_bytes(f"{HEADER}\nG1,上海明远,company,,,,,bob,,,\n".encode("gbk"))
     result = run_bot("crm", "import", data, env=setup(url))

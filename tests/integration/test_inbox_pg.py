@@ -13,7 +13,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from adapters.memory.translate import say
-from bot import migrate
 from bot.events import InboundEvent
 from bot.pipeline.inbox import store_events
 from domain.shared.clock import SystemClock
@@ -27,10 +26,9 @@ GROUP = 1000  # events per transaction; large groups make the two inserts overla
 
 
 @pytest.fixture
-async def engines() -> AsyncIterator[list[AsyncEngine]]:
+async def engines(pg_template: str) -> AsyncIterator[list[AsyncEngine]]:
     """Two connections pools, as two processes would have, without retries on deadlock."""
-    url = await create_pg_database()
-    await migrate.upgrade(url)
+    url = await create_pg_database(template=pg_template)
     made = [create_async_engine(normalise_url(url)) for _ in range(2)]
     try:
         yield made
