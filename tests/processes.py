@@ -11,13 +11,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner, Result
 
+from bot.cli import cli
 from domain.shared.db import open_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +56,29 @@ def run_bot(
         encoding="utf-8",
         timeout=timeout,
         check=False,
+    )
+
+
+def run_cli(
+    *args: str | Path, env: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """``bizbot ARGS`` run in this process by typer's test runner, with ``env``'s settings.
+
+    The same commands as ``run_bot`` without a Python start-up per call; keep ``run_bot`` for
+    tests about the process itself (exit on signals, the entry point, a busy port).
+    """
+    changes: dict[str, str | None] = {k: v for k, v in env.items() if os.environ.get(k) != v}
+    changes |= {k: None for k in os.environ if k.startswith("BIZBOT_") and k not in env}
+    argv = [str(arg) for arg in args]
+
+    def invoke() -> Result:
+        return CliRunner().invoke(cli, argv, input=stdin, env=changes, catch_exceptions=False)
+
+    # a thread of its own: the commands call asyncio.run, which a running test loop refuses
+    with ThreadPoolExecutor(1) as thread:
+        result = thread.submit(invoke).result()
+    return subprocess.CompletedProcess(
+        ["bizbot", *argv], result.exit_code, result.stdout, result.stderr
     )
 
 
@@ -138,7 +164,7 @@ def free_port() -> int:
 
 def import_test_org(db_url: str) -> subprocess.CompletedProcess[str]:
     """``python -m bot org import tests/fixtures/org.yaml``, which must succeed."""
-    result = run_bot("org", "import", ORG_FILE, env=bot_env(db_url))
+    result = run_cli("org", "import", ORG_FILE, env=bot_env(db_url))
     assert result.returncode == 0, result.stderr
     return result
 

@@ -23,7 +23,15 @@ from bot.replies import Reply
 from domain.directory.models import Member
 from domain.directory.services import start_web_session
 from domain.shared.clock import SystemClock
-from tests.processes import ORG_FILE, bot_env, describe, import_test_org, query, run_bot
+from tests.processes import (
+    ORG_FILE,
+    bot_env,
+    describe,
+    import_test_org,
+    query,
+    run_bot,
+    run_cli,
+)
 
 BROKEN = """\
 org: {name: Broken Ltd, timezone: Mars/Olympus, locale: en}
@@ -48,8 +56,13 @@ BROKEN_PROBLEMS = (
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/bizbot.db"
+def url(sqlite_url: str) -> str:
+    return sqlite_url
+
+
+@pytest.fixture
+def empty_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/empty.db"
 
 
 @pytest.fixture
@@ -58,7 +71,7 @@ def env(url: str) -> dict[str, str]:
 
 
 def ok(*args: str | Path, env: dict[str, str]) -> str:
-    result = run_bot(*args, env=env)
+    result = run_cli(*args, env=env)
     assert result.returncode == 0, describe(result)
     return result.stdout
 
@@ -78,7 +91,7 @@ async def test_a_broken_org_file_lists_every_problem_and_imports_nothing(
 ) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(BROKEN, encoding="utf-8")
-    result = run_bot("org", "import", broken, env=env)
+    result = run_cli("org", "import", broken, env=env)
     assert result.returncode == 1, describe(result)
     assert "4 problem(s), nothing was imported" in result.stderr
     lines = [line.strip() for line in result.stderr.splitlines()]
@@ -127,7 +140,7 @@ def test_invite_for_an_unknown_or_deactivated_member_fails(env: dict[str, str], 
         ("dave", "deactivated"),
         ("[/]x", "No member with handle [/]x."),
     ):
-        result = run_bot("invite", handle, env=env)
+        result = run_cli("invite", handle, env=env)
         assert result.returncode == 1, describe(result)
         assert reason in result.stderr and "/bind" not in result.stdout
 
@@ -167,7 +180,6 @@ def _statuses(session: Session) -> list[tuple[str, int]]:
 
 
 async def test_outbox_list_retry_and_drop(env: dict[str, str], url: str) -> None:
-    await migrate.upgrade(url)
     first, second, third = await query(url, _dead_letters)
     wide = env | {"COLUMNS": "200"}
     listed = ok("outbox", "list", "--status", "dead", env=wide)
@@ -187,14 +199,19 @@ async def test_outbox_list_retry_and_drop(env: dict[str, str], url: str) -> None
     assert await query(url, _statuses) == [("pending", 0), ("dropped", 8), ("pending", 0)]
     assert "dead" not in ok("outbox", "list", "--status", "dead", env=wide).split("┩")[-1]
 
-    nothing = run_bot("outbox", "retry", env=env)
+    nothing = run_cli("outbox", "retry", env=env)
     assert nothing.returncode == 2 and "give row ids or --all-dead" in nothing.stderr
 
 
-def test_db_upgrade_and_current(env: dict[str, str]) -> None:
-    head = migrate.head_revision()
-    assert ok("db", "current", env=env).split() == ["database:", "empty", "code:", str(head)]
-    assert ok("db", "upgrade", env=env).strip() == f"database at revision {head}"
+def test_db_upgrade_and_current(empty_url: str) -> None:
+    """The first two through the entry point itself (``python -m bot``), in processes."""
+    env, head = bot_env(empty_url), migrate.head_revision()
+    current, upgrade = run_bot("db", "current", env=env), run_bot("db", "upgrade", env=env)
+    assert current.returncode == 0 and upgrade.returncode == 0, describe(current) + describe(
+        upgrade
+    )
+    assert current.stdout.split() == ["database:", "empty", "code:", str(head)]
+    assert upgrade.stdout.strip() == f"database at revision {head}"
     assert ok("db", "upgrade", env=env).strip() == f"database at revision {head}"  # idempotent
     assert ok("db", "current", env=env).split() == ["database:", str(head), "code:", str(head)]
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from domain.crm.models import Contact, Customer
 from domain.crm.search import search_key_for
 from domain.directory.models import Member
-from tests.processes import bot_env, query, run_bot
+from tests.processes import bot_env, query, run_cli
 from tests.support import FIXTURES
 
 CRM_ORG = FIXTURES / "crm_org.yaml"
@@ -57,7 +57,7 @@ def broken_file(path: Path, good: int) -> Path:
 def setup(db_url: str) -> dict[str, str]:
     """The CRM test org in the database; the environment to run the CLI with."""
     env = bot_env(db_url)
-    result = run_bot("org", "import", CRM_ORG, env=env)
+    result = run_cli("org", "import", CRM_ORG, env=env)
     assert result.returncode == 0, result.stderr
     return env
 
@@ -77,12 +77,12 @@ def report_rows(path: Path) -> list[dict[str, str]]:
 async def imports_and_reimports(db_url: str, tmp_path: Path, rows: int) -> None:
     env = setup(db_url)
     data = customers_file(tmp_path / "customers.csv", rows, bom=True)
-    first = run_bot("crm", "import", data, env=env)
+    first = run_cli("crm", "import", data, env=env)
     assert first.returncode == 0, first.stderr
     assert f"{rows} created, 0 updated, 0 unchanged" in first.stdout
     assert "importing customers" in first.stderr and f"{rows}/{rows}" in first.stderr
     assert await count(db_url, Customer) == rows
-    again = run_bot("crm", "import", data, env=env)
+    again = run_cli("crm", "import", data, env=env)
     assert again.returncode == 0, again.stderr
     assert f"0 created, 0 updated, {rows} unchanged" in again.stdout
     assert not (tmp_path / "customers.errors.csv").exists()
@@ -101,10 +101,10 @@ async def test_two_thousand_customers_import_once(db_url: str, tmp_path: Path) -
 async def test_a_changed_row_updates_its_customer_only(db_url: str, tmp_path: Path) -> None:
     env = setup(db_url)
     data = customers_file(tmp_path / "customers.csv", 20)
-    assert run_bot("crm", "import", data, env=env).returncode == 0
+    assert run_cli("crm", "import", data, env=env).returncode == 0
     text = data.read_text(encoding="utf-8").replace("客户7号 有限公司", "客户七号 集团")
     data.write_text(text.replace("c3@example.cn", "sales3@example.cn"), encoding="utf-8")
-    result = run_bot("crm", "import", data, env=env)
+    result = run_cli("crm", "import", data, env=env)
     assert "0 created, 2 updated, 18 unchanged" in result.stdout, result.stdout
 
     def changed(session: Session) -> tuple[str, str]:
@@ -122,7 +122,7 @@ async def test_fifty_broken_rows_are_reported_and_the_rest_imported(
 ) -> None:
     env = setup(db_url)
     data = broken_file(tmp_path / "customers.csv", 300)
-    result = run_bot("crm", "import", data, env=env)
+    result = run_cli("crm", "import", data, env=env)
     assert result.returncode == 1
     assert "300 created" in result.stdout
     assert "50 broken row(s), the other rows were imported" in result.stderr
@@ -139,7 +139,7 @@ async def test_all_or_nothing_imports_nothing_when_a_row_is_broken(
     env = setup(db_url)
     data = broken_file(tmp_path / "customers.csv", 300)
     report = tmp_path / "problems.csv"
-    result = run_bot("crm", "import", data, "--all-or-nothing", "--errors", report, env=env)
+    result = run_cli("crm", "import", data, "--all-or-nothing", "--errors", report, env=env)
     assert result.returncode == 1
     assert "0 created, 0 updated, 0 unchanged" in result.stdout
     assert "nothing was imported" in result.stderr
@@ -151,9 +151,9 @@ async def test_excel_bom_file_keeps_chinese_and_contacts_attach(
     db_url: str, tmp_path: Path
 ) -> None:
     env = setup(db_url)
-    customers = run_bot("crm", "import", FIXTURES / "crm" / "customers_zh.csv", env=env)
+    customers = run_cli("crm", "import", FIXTURES / "crm" / "customers_zh.csv", env=env)
     assert customers.returncode == 0, customers.stderr
-    contacts = run_bot("crm", "import", FIXTURES / "crm" / "contacts.csv", env=env)
+    contacts = run_cli("crm", "import", FIXTURES / "crm" / "contacts.csv", env=env)
     assert contacts.returncode == 0, contacts.stderr
     assert "2 created" in contacts.stdout
 
@@ -176,7 +176,7 @@ async def test_excel_bom_file_keeps_chinese_and_contacts_attach(
 async def test_contacts_of_unknown_customers_are_refused(db_url: str, tmp_path: Path) -> None:
     env = setup(db_url)
     report = tmp_path / "contacts.errors.csv"
-    result = run_bot(
+    result = run_cli(
         "crm", "import", FIXTURES / "crm" / "contacts.csv", "--errors", report, env=env
     )
     assert result.returncode == 1
@@ -192,7 +192,7 @@ async def test_a_gbk_file_is_refused_with_a_clear_message(sqlite_url: str, tmp_p
     url = sqlite_url
     data = tmp_path / "customers.csv"
     data.write_bytes(f"{HEADER}\nG1,上海明远,company,,,,,bob,,,\n".encode("gbk"))
-    result = run_bot("crm", "import", data, env=setup(url))
+    result = run_cli("crm", "import", data, env=setup(url))
     assert result.returncode == 2
     assert "not UTF-8" in result.stderr and "nothing was imported" in result.stderr
     assert await count(url, Customer) == 0
@@ -202,10 +202,10 @@ async def test_rows_without_an_owner_go_to_the_given_one(db_url: str, tmp_path: 
     env = setup(db_url)
     data = tmp_path / "customers.csv"
     data.write_text("key,name,owner\nK1,Acme,\nK2,Beta,erin\n", encoding="utf-8")
-    unknown = run_bot("crm", "import", data, "--owner", "zed", env=env)
+    unknown = run_cli("crm", "import", data, "--owner", "zed", env=env)
     assert unknown.returncode == 2
     assert "--owner: no active member @zed; nothing was imported" in unknown.stderr
-    result = run_bot("crm", "import", data, "--owner", "@carol", env=env)
+    result = run_cli("crm", "import", data, "--owner", "@carol", env=env)
     assert result.returncode == 0, result.stderr
 
     def owners(session: Session) -> list[tuple[str | None, str]]:
