@@ -471,10 +471,10 @@ async def _until_signal() -> None:
     await stop.wait()
 
 
-async def console(settings: Settings, handle: str, stdin: TextIO, interactive: bool) -> int:
-    """``bizbot console --as HANDLE``: the pipeline in this process, printing to the terminal."""
-    configure_logging(json=settings.log_json, level="WARNING")
-    out = Console(highlight=False)
+async def console(
+    settings: Settings, handle: str, stdin: TextIO, interactive: bool, out: Console
+) -> int:
+    """``bizbot console --as HANDLE``: the pipeline in this process, printing to ``out``."""
     client = ConsoleClient(out)
     handle = handle.lstrip("@").lower()
     mine = frozenset({console_address(handle).key})  # other consoles' replies are theirs

@@ -21,6 +21,7 @@ from bot import migrate
 from bot.cli_approvals import register as register_approval_commands
 from bot.cli_crm import crm_cli
 from bot.config import Settings
+from bot.logging import configure_logging
 from bot.pipeline import admin
 from bot.ports import DeliveryError
 from domain.directory import services as directory
@@ -92,8 +93,12 @@ def console_command(
     handle: Annotated[str, typer.Option("--as", help="The member to talk as.")],
 ) -> None:
     """Talk to Bizbot in this terminal as a member; reads one command per line from a pipe."""
-    interactive = sys.stdin.isatty()
-    code = asyncio.run(composition.console(_settings(), handle, sys.stdin, interactive))
+    settings = _settings()
+    configure_logging(json=settings.log_json, level="WARNING")
+    terminal = Console(highlight=False)
+    code = asyncio.run(
+        composition.console(settings, handle, sys.stdin, sys.stdin.isatty(), terminal)
+    )
     raise typer.Exit(code)
 
 

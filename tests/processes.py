@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import random
 import signal
@@ -17,10 +18,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+from rich.console import Console
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
+from bot import app as composition
 from bot.cli import cli
+from bot.config import Settings
 from domain.shared.db import open_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +84,25 @@ def run_cli(
     return subprocess.CompletedProcess(
         ["bizbot", *argv], result.exit_code, result.stdout, result.stderr
     )
+
+
+def settings_of(env: dict[str, str]) -> Settings:
+    """The settings a process started with ``env`` reads (only its ``BIZBOT_`` variables)."""
+    prefix = "BIZBOT_"
+    values = {k.removeprefix(prefix).lower(): v for k, v in env.items() if k.startswith(prefix)}
+    return Settings.model_validate(values)
+
+
+def console_session(env: dict[str, str], handle: str, lines: str) -> str:
+    """What ``bizbot console --as HANDLE`` prints for ``lines`` piped in, run in this process
+    (exit code 0 asserted); ``run_bot("console", …)`` is the same through a process."""
+    printed = io.StringIO()
+    terminal = Console(file=printed, highlight=False, width=80)  # what a pipe gets
+    session = composition.console(settings_of(env), handle, io.StringIO(lines), False, terminal)
+    with ThreadPoolExecutor(1) as thread:  # a loop of its own, whatever the caller runs
+        code = thread.submit(asyncio.run, session).result()
+    assert code == 0, printed.getvalue()
+    return printed.getvalue()
 
 
 def start_bot(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

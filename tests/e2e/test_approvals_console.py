@@ -1,32 +1,27 @@
-"""Approvals end to end in ``bizbot console``: submit with questions, explain the route, decide by
-typed command and by a button's number, follow up, on a SQLite file."""
+"""Approvals end to end in ``bizbot console`` (in-process): submit with questions, explain the
+route, decide by typed command and by a button's number, follow up, on a SQLite file."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.processes import bot_env, describe, run_bot
+from tests.processes import bot_env, console_session, describe, run_cli
 from tests.support import FIXTURES
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def env(sqlite_url: str) -> dict[str, str]:
     """A database with the approvals org, and the settings to reach it."""
-    url = f"sqlite:///{tmp_path}/bizbot.db"
-    env = bot_env(url, poll_interval="0.1")
-    imported = run_bot("org", "import", FIXTURES / "approvals_org.yaml", env=env)
+    env = bot_env(sqlite_url, poll_interval="0.1")
+    imported = run_cli("org", "import", FIXTURES / "approvals_org.yaml", env=env)
     assert imported.returncode == 0, describe(imported)
-    allocated = run_bot("leave", "allocate", "dan", "annual", "10", "--year", "2026", env=env)
+    allocated = run_cli("leave", "allocate", "dan", "annual", "10", "--year", "2026", env=env)
     assert allocated.returncode == 0, describe(allocated)
     return env
 
 
 def console(env: dict[str, str], handle: str, lines: str) -> str:
-    result = run_bot("console", "--as", handle, env=env, stdin=lines)
-    assert result.returncode == 0, describe(result)
-    return result.stdout
+    return console_session(env, handle, lines)
 
 
 def test_an_expense_from_route_to_approval(env: dict[str, str]) -> None:

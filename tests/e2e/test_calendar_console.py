@@ -1,26 +1,21 @@
-"""``python -m bot console`` with a meeting and the agenda piped in, on a SQLite file."""
+"""``bizbot console`` (in-process) with a meeting and the agenda piped in, on a SQLite file."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.processes import bot_env, describe, import_test_org, run_bot
+from tests.processes import bot_env, console_session, import_test_org
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def env(sqlite_url: str) -> dict[str, str]:
     """A database with the test org, and the settings to reach it."""
-    url = f"sqlite:///{tmp_path}/bizbot.db"
-    import_test_org(url)
-    return bot_env(url, poll_interval="0.1", public_url="https://chat.example.com")
+    import_test_org(sqlite_url)
+    return bot_env(sqlite_url, poll_interval="0.1", public_url="https://chat.example.com")
 
 
 def console(env: dict[str, str], handle: str, lines: str) -> str:
-    result = run_bot("console", "--as", handle, env=env, stdin=lines)
-    assert result.returncode == 0, describe(result)
-    return result.stdout
+    return console_session(env, handle, lines)
 
 
 def test_a_meeting_then_the_agenda_shows_it(env: dict[str, str]) -> None:

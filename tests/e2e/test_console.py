@@ -1,30 +1,29 @@
-"""``python -m bot console --as HANDLE`` with commands piped in, on a SQLite file."""
+"""``bizbot console --as HANDLE`` with commands piped in, on a SQLite file: through the process
+(``python -m bot``) where the process is what is tested (its exit code, its streams), in-process
+for what the session says."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.processes import bot_env, describe, import_test_org, run_bot
+from tests.processes import bot_env, console_session, describe, import_test_org, run_bot
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def env(sqlite_url: str) -> dict[str, str]:
     """A database with the test org, and the settings to reach it."""
-    url = f"sqlite:///{tmp_path}/bizbot.db"
-    import_test_org(url)
-    return bot_env(url, poll_interval="0.1")
+    import_test_org(sqlite_url)
+    return bot_env(sqlite_url, poll_interval="0.1")
 
 
 def console(env: dict[str, str], handle: str, lines: str) -> str:
-    result = run_bot("console", "--as", handle, env=env, stdin=lines)
+    return console_session(env, handle, lines)
+
+
+def test_whoami_and_help_in_english_through_the_process(env: dict[str, str]) -> None:
+    result = run_bot("console", "--as", "alice", env=env, stdin="/whoami\n/help\n")
     assert result.returncode == 0, describe(result)
-    return result.stdout
-
-
-def test_whoami_and_help_in_english(env: dict[str, str]) -> None:
-    out = console(env, "alice", "/whoami\n/help\n")
+    out = result.stdout
     assert out.count("Alice Admin") == 1 and "@alice" in out
     assert "What I can do for you" in out and "/invite" in out
     assert out.index("Alice Admin") < out.index("What I can do for you")  # answered in order

@@ -1,22 +1,17 @@
-"""A DING through ``python -m bot console``: sent, acknowledged by typing, status redrawn."""
+"""A DING through ``bizbot console`` (in-process): sent, acknowledged by typing, status redrawn."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.processes import bot_env, describe, import_test_org, run_bot
+from tests.processes import bot_env, console_session, import_test_org
 
 
 def console(env: dict[str, str], handle: str, lines: str) -> str:
-    result = run_bot("console", "--as", handle, env=env, stdin=lines)
-    assert result.returncode == 0, describe(result)
-    return result.stdout
+    return console_session(env, handle, lines)
 
 
-def test_ding_acknowledged_by_typing_in_the_console(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/bizbot.db"
-    import_test_org(url)
-    env = bot_env(url, poll_interval="0.1")
+def test_ding_acknowledged_by_typing_in_the_console(sqlite_url: str) -> None:
+    import_test_org(sqlite_url)
+    env = bot_env(sqlite_url, poll_interval="0.1")
 
     sent = console(env, "alice", "/ding @bob @carol the server is down\n")
     assert "DING #1: 0 of 2 acknowledged" in sent
