@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,6 +52,9 @@ async def create_pg_database(template: str = "") -> str:
     conn = await asyncpg.connect(asyncpg_dsn(pg_admin_url()))
     try:
         await conn.execute(f'CREATE DATABASE "{name}"{copy}')
+        # Commits need not wait for the disk: what a test checks is what other connections
+        # see (the same either way), and no test crashes the PostgreSQL server itself.
+        await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
     finally:
         await conn.close()
     return make_url(pg_admin_url()).set(database=name).render_as_string(hide_password=False)
@@ -110,6 +114,19 @@ class Chat:
         """Send a message and return the newest message of the conversation afterwards."""
         await self.send(say(sender, text, channel=channel, event_id=event_id))
         return self.client(channel).last(sender)
+
+    async def say_many(self, sender: str, texts: Sequence[str], *, burst: int = 50) -> list[Posted]:
+        """Send messages in order, settling only after every ``burst`` of them (a sweep's pace),
+        and return every message the sender's conversation got meanwhile, in every version."""
+        client = self.client("memory")
+        before = {p.message_id: len(p.versions) for p in client.conversation(sender)}
+        for start in range(0, len(texts), burst):
+            for text in texts[start : start + burst]:
+                await self.runtime.ingest(say(sender, text))
+            await self.runtime.settle()
+        return [
+            p for p in client.conversation(sender) if before.get(p.message_id) != len(p.versions)
+        ]
 
     async def tap(
         self, sender: str, token: str, *, channel: str = "memory", conversation: str = ""

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.contacts import DirectoryExternalContacts
 from bot.ports import ExternalContactChange, ExternalProfile
+from bot.replies import as_text
 from domain.crm.models import (
     Activity,
     Contact,
@@ -53,6 +54,7 @@ VERBS = (
     "link", "unlink", "查看", "修改", "关联",
 )  # fmt: skip
 pytestmark = pytest.mark.slow
+GUESSES = ("0", "-1", "99999", "#abc")
 TAILS = ("", "name=Pwned amount=1 reason=x status=in_progress", "@bob", "won")
 
 
@@ -115,19 +117,16 @@ async def test_no_crm_command_shows_or_changes_another_teams_records(settings: S
         assert {"customer", "contact", "deal", "ticket", "lead", "campaign", "pipeline"} <= set(
             commands
         )
-        answers = []
-        for name in commands:
-            for verb in VERBS:
-                for target in ("1",):
-                    for tail in TAILS:
-                        answers.append(await office.say("bob", f"/{name} {verb} {target} {tail}"))
-            for guess in ("0", "-1", "99999", "#abc"):
-                answers.append(await office.say("bob", f"/{name} show {guess}"))
-        for text in ("Zeta", "Hidden", "139", "secret"):
-            answers.append(await office.say("bob", f"/customer find {text}"))
+        lines = [
+            f"/{name} {verb} 1 {tail}" for name in commands for verb in VERBS for tail in TAILS
+        ]
+        lines += [f"/{name} show {guess}" for name in commands for guess in GUESSES]
+        lines += [f"/customer find {text}" for text in ("Zeta", "Hidden", "139", "secret")]
+        answers = await office.say_many("bob", lines)
 
-        leaks = [(a.text, s) for a in answers for s in SECRETS if s in a.text]
+        said = [as_text(version) for a in answers for version in a.versions]
+        leaks = [(text, s) for text in said for s in SECRETS if s in text]
         assert leaks == []
-        assert len(answers) > 1000  # the sweep really ran (a broken scope check fails it)
+        assert len(lines) > 1000 and len(answers) >= len(lines)  # every line was answered
         assert await ginas_rows(office) == before
         assert "Zeta Secret Corp" in (await office.say("frank", "/customer show 1")).text
