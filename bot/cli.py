@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.logging import configure_logging
 from bot.pipeline import admin
 from bot.ports import DeliveryError
+from bot.terminal import err, out
 from domain.directory import services as directory
 from domain.directory.importer import export_org, import_org
 from domain.directory.orgfile import OrgFileInvalid
@@ -47,9 +48,6 @@ cli.add_typer(outbox_cli, name="outbox")
 cli.add_typer(crm_cli, name="crm")
 telegram_cli = typer.Typer(help="Telegram: connect the bot.", no_args_is_help=True)
 cli.add_typer(telegram_cli, name="telegram")
-# soft_wrap: a line printed to a pipe stays one line (URLs, codes and problems get copied)
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _settings() -> Settings:
@@ -75,7 +73,7 @@ register_approval_commands(cli, _run)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", markup=True)
+    err().print(f"[red]error:[/red] {escape(message)}", markup=True)
     return typer.Exit(code)
 
 
@@ -108,7 +106,7 @@ def db_upgrade() -> None:
     settings = _settings()
     asyncio.run(migrate.upgrade(settings.database_url.get_secret_value()))
     revision = asyncio.run(migrate.current_revision(settings.database_url.get_secret_value()))
-    out.print(f"database at revision {revision}")
+    out().print(f"database at revision {revision}")
 
 
 @db_cli.command("current")
@@ -116,7 +114,7 @@ def db_current() -> None:
     """Show the database's revision and the code's."""
     settings = _settings()
     revision = asyncio.run(migrate.current_revision(settings.database_url.get_secret_value()))
-    out.print(f"database: {revision or 'empty'}  code: {migrate.head_revision()}")
+    out().print(f"database: {revision or 'empty'}  code: {migrate.head_revision()}")
 
 
 @org_cli.command("import")
@@ -130,12 +128,12 @@ def org_import(
     try:
         report = _run(lambda s: import_org(s, text, now, prune=prune))
     except OrgFileInvalid as exc:
-        err.print(f"{file}: {len(exc.problems)} problem(s), nothing was imported:")
+        err().print(f"{file}: {len(exc.problems)} problem(s), nothing was imported:")
         for problem in exc.problems:
-            err.print(f"  {problem}", markup=False)
+            err().print(f"  {problem}", markup=False)
         raise typer.Exit(1) from exc
     if not report.changed:
-        out.print(f"{file}: nothing to change ({report.unchanged} members as in the file)")
+        out().print(f"{file}: nothing to change ({report.unchanged} members as in the file)")
         return
     for label, items in (
         ("departments created", report.departments_created),
@@ -144,7 +142,7 @@ def org_import(
         ("members deactivated", report.members_deactivated),
     ):
         if items:
-            out.print(f"{label}: {', '.join(items)}", markup=False)
+            out().print(f"{label}: {', '.join(items)}", markup=False)
 
 
 @org_cli.command("export")
@@ -171,8 +169,8 @@ def invite(handle: str) -> None:
         code = _run(lambda s: directory.create_bind_code(s, handle, now, ttl))
     except DomainError as exc:
         raise _fail(str(exc)) from exc
-    out.print(f"/bind {code}")
-    err.print(f"valid once, for {settings.invite_ttl_hours} hours", style="dim")
+    out().print(f"/bind {code}")
+    err().print(f"valid once, for {settings.invite_ttl_hours} hours", style="dim")
 
 
 @cli.command("login-link")
@@ -185,8 +183,8 @@ def login_link(handle: str) -> None:
         secret = _run(lambda s: directory.create_login_link(s, handle, now, ttl))
     except DomainError as exc:
         raise _fail(str(exc)) from exc
-    out.print(f"{settings.base_url()}/login/{secret}")
-    err.print(f"valid once, for {settings.login_link_ttl_minutes} minutes", style="dim")
+    out().print(f"{settings.base_url()}/login/{secret}")
+    err().print(f"valid once, for {settings.login_link_ttl_minutes} minutes", style="dim")
 
 
 @outbox_cli.command("list")
@@ -206,8 +204,8 @@ def outbox_list(
             r.created_at.strftime("%Y-%m-%d %H:%M:%S"), r.summary, (r.last_error or "")[:60],
         )  # fmt: skip
         table.add_row(*map(Text, cells))  # text, never markup: it holds what members typed
-    out.print(table)
-    out.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
+    out().print(table)
+    out().print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
 
 
 @outbox_cli.command("retry")
@@ -220,14 +218,14 @@ def outbox_retry(
         raise _fail("give row ids or --all-dead", 2)
     now = SystemClock().now()
     count = _run(lambda s: admin.retry_outbox(s, ids or [], now, all_dead=all_dead))
-    out.print(f"{count} message(s) queued again; a running bizbot sends them")
+    out().print(f"{count} message(s) queued again; a running bizbot sends them")
 
 
 @outbox_cli.command("drop")
 def outbox_drop(ids: Annotated[list[int], typer.Argument(help="Row ids to give up on.")]) -> None:
     """Give up on messages that were not sent (they stay listed as dropped)."""
     count = _run(lambda s: admin.drop_outbox(s, ids))
-    out.print(f"{count} message(s) dropped")
+    out().print(f"{count} message(s) dropped")
 
 
 @telegram_cli.command("set-webhook")
@@ -245,9 +243,9 @@ def telegram_set_webhook(
         asyncio.run(composition.set_telegram_webhook(settings, url, drop_pending=drop_pending))
     except (ValueError, DeliveryError) as exc:
         raise _fail(str(exc)) from exc
-    out.print(f"Telegram now delivers updates to {url}", markup=False)
+    out().print(f"Telegram now delivers updates to {url}", markup=False)
     if not url.rstrip("/").endswith("/telegram/webhook"):
-        err.print("note: Bizbot serves the webhook at /telegram/webhook", style="yellow")
+        err().print("note: Bizbot serves the webhook at /telegram/webhook", style="yellow")
 
 
 def main() -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
+from bot.terminal import err, out
 from domain.approvals.catalog import (
     current_templates,
     ensure_bundled,
@@ -29,8 +29,6 @@ from domain.worktime.services import import_work_calendar
 
 T = TypeVar("T")
 Runner = Callable[[Callable[[Session], Any]], Any]
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def register(cli: typer.Typer, migrated: Runner) -> None:
@@ -59,12 +57,12 @@ def register(cli: typer.Typer, migrated: Runner) -> None:
         now = SystemClock().now()
         report = _checked(file, lambda: run(lambda s: import_templates(s, text, now)))
         for key, version in report.created:
-            out.print(
+            out().print(
                 f"{key}: version {version} (new requests use it; requests in flight keep theirs)",
                 markup=False,
             )
         for key in report.unchanged:
-            out.print(f"{key}: unchanged", markup=False)
+            out().print(f"{key}: unchanged", markup=False)
 
     @approvals_cli.command("list")
     def approvals_list() -> None:
@@ -79,7 +77,7 @@ def register(cli: typer.Typer, migrated: Runner) -> None:
                 "bundled" if v.bundled else "imported",
             )
             table.add_row(*map(Text, cells))
-        out.print(table)
+        out().print(table)
 
     @approvals_cli.command("export")
     def approvals_export(
@@ -88,10 +86,10 @@ def register(cli: typer.Typer, migrated: Runner) -> None:
         """Print a template's YAML (to edit and import again)."""
         found = next((v for v in run(current_templates) if v.spec.key == key), None)
         if found is None:
-            err.print(f"error: no template {key!r}", markup=False)
+            err().print(f"error: no template {key!r}", markup=False)
             raise typer.Exit(1)
         chosen = run(lambda s: _source(s, key, version or found.version))
-        out.print(chosen, markup=False, end="")
+        out().print(chosen, markup=False, end="")
 
     @leave_cli.command("allocate")
     def leave_allocate(
@@ -114,19 +112,19 @@ def register(cli: typer.Typer, migrated: Runner) -> None:
         if path.is_file():
             text = path.read_text(encoding="utf-8-sig")
             found = _checked(path, lambda: run(lambda s: import_allocations(s, text, now)))
-            out.print(f"{len(found)} allocation(s) set", markup=False)
+            out().print(f"{len(found)} allocation(s) set", markup=False)
             return
         if leave_type is None or days is None:
-            err.print("error: give HANDLE TYPE DAYS, or a YAML file", markup=False)
+            err().print("error: give HANDLE TYPE DAYS, or a YAML file", markup=False)
             raise typer.Exit(2)
         amount = _days(days)
         member = run(lambda s: member_id_by_handle(s, target))
         if member is None:
-            err.print(f"error: no active member {target!r}", markup=False)
+            err().print(f"error: no active member {target!r}", markup=False)
             raise typer.Exit(1)
         when = year or now.year
         result = run(lambda s: allocate(s, member, leave_type, when, amount, now))
-        out.print(
+        out().print(
             f"{target} {leave_type} {when}: {_plain(result.allocated)} allocated, "
             f"{_plain(result.available)} available",
             markup=False,
@@ -139,14 +137,14 @@ def register(cli: typer.Typer, migrated: Runner) -> None:
         """Show a member's leave balances."""
         member = run(lambda s: member_id_by_handle(s, handle))
         if member is None:
-            err.print(f"error: no active member {handle!r}", markup=False)
+            err().print(f"error: no active member {handle!r}", markup=False)
             raise typer.Exit(1)
         when = year or SystemClock().now().year
         table = Table("type", "allocated", "pending", "used", "available")
         for b in run(lambda s: balances(s, member, when)):
             cells = (b.allocated, b.held, b.used, b.available)
             table.add_row(Text(b.leave_type), *(Text(_plain(c)) for c in cells))
-        out.print(table)
+        out().print(table)
 
     @holidays_cli.command("import")
     def holidays_import(
@@ -156,7 +154,7 @@ def register(cli: typer.Typer, migrated: Runner) -> None:
         text = file.read_text(encoding="utf-8-sig")
         result = _checked(file, lambda: run(lambda s: import_work_calendar(s, text)))
         start, end = result.hours
-        out.print(
+        out().print(
             f"{result.holidays} holiday(s), {result.workdays} make-up day(s); "
             f"hours {start:%H:%M}-{end:%H:%M}",
             markup=False,
@@ -167,12 +165,12 @@ def _checked(file: Path, work: Callable[[], T]) -> T:
     try:
         return work()
     except DefinitionInvalid as exc:
-        err.print(f"{file}: {len(exc.problems)} problem(s), nothing was imported:", markup=False)
+        err().print(f"{file}: {len(exc.problems)} problem(s), nothing was imported:", markup=False)
         for problem in exc.problems:
-            err.print(f"  {problem}", markup=False)
+            err().print(f"  {problem}", markup=False)
         raise typer.Exit(1) from exc
     except DomainError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err().print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from exc
 
 

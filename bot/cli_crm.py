@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
 from bot import migrate
 from bot.config import Settings
+from bot.terminal import err, out
 from domain.crm.importer import (
     Checked,
     ImportRefused,
@@ -34,8 +34,6 @@ from domain.shared.db import Database, open_database
 
 BATCH = 1000
 crm_cli = typer.Typer(help="The CRM: import customers and contacts.", no_args_is_help=True)
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @crm_cli.command("import")
@@ -57,7 +55,7 @@ def crm_import(
         table = read_table(file.read_bytes())
         checked, tally = asyncio.run(_import(Settings(), table, all_or_nothing, owner))
     except ImportRefused as exc:
-        err.print(f"{file}: {exc}; nothing was imported", markup=False)
+        err().print(f"{file}: {exc}; nothing was imported", markup=False)
         raise typer.Exit(2) from exc
     report = errors or file.with_name(f"{file.stem}.errors.csv")
     _summarise(file, table, checked, tally, report, all_or_nothing)
@@ -101,7 +99,7 @@ async def _save(db: Database, table: Table, records: list[Record], size: int) ->
     now = SystemClock().now()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=err) as progress:
+    with Progress(*columns, console=err()) as progress:
         task = progress.add_task(f"importing {table.kind}", total=len(records))
         for start in range(0, len(records), size):
             batch = records[start : start + size]
@@ -126,14 +124,14 @@ def _summarise(
     all_or_nothing: bool,
 ) -> None:
     """The counts on stdout; how many rows were broken, and where they are listed, on stderr."""
-    out.print(
+    out().print(
         f"{file}: {tally.created} created, {tally.updated} updated, {tally.unchanged} unchanged"
         f" ({len(table.rows)} {table.kind} rows)",
         markup=False,
     )
     if checked.problems:
         what = "nothing was imported" if all_or_nothing else "the other rows were imported"
-        err.print(
+        err().print(
             f"{checked.broken_lines} broken row(s), {what}; the problems are in {report}",
             markup=False,
         )

@@ -82,16 +82,26 @@ class Claimed:
 
 
 def claim_pending(session: Session, *, limit: int, skip_locked: bool) -> list[Claimed]:
-    """The oldest pending event of each conversation whose earlier events are all finished.
+    """Up to ``limit`` pending events, in order: first the oldest pending event of each
+    conversation whose earlier events are all finished, then (while there is room) the events
+    waiting behind those in the same conversations, so that a long queue is worked off in
+    batches instead of one event per transaction. Order within a conversation is kept: only a
+    prefix of each conversation's pending events is claimed, and they are handled in id order.
 
-    On PostgreSQL the rows stay locked (``FOR UPDATE SKIP LOCKED``) until the transaction ends,
-    so another process skips them; a crash rolls back and leaves them pending.
+    On PostgreSQL the rows stay locked (``FOR UPDATE SKIP LOCKED`` for the first events) until
+    the transaction ends, so another process skips them and cannot take an event behind them
+    (its predecessor is still pending); a crash rolls back and leaves them pending.
     """
+    postgresql = is_postgresql(session)
+    heads = session.execute(_claim(postgresql, skip_locked).limit(limit)).all()
+    rows = [(row_id, payload, received) for row_id, payload, received, _key in heads]
+    room = limit - len(heads)
+    if heads and room > 0:
+        params = {"keys": sorted({key for *_, key in heads}), "heads": [r[0] for r in rows]}
+        rows += session.execute(_followers(postgresql).limit(room), params).all()
     return [
         Claimed(id=row_id, event=InboundEvent.from_wire(payload), received_at=received)
-        for row_id, payload, received in session.execute(
-            _claim(is_postgresql(session), skip_locked).limit(limit)
-        )
+        for row_id, payload, received in sorted(rows, key=lambda row: int(row[0]))
     ]
 
 
@@ -105,12 +115,34 @@ def _claim(postgresql: bool, skip_locked: bool) -> Select[Any]:
     """
     first = first_open(INBOX, (InboxStatus.PENDING,), postgresql=postgresql)
     query = (
-        select(INBOX.c.id, INBOX.c.payload, INBOX.c.received_at)
+        select(INBOX.c.id, INBOX.c.payload, INBOX.c.received_at, INBOX.c.conversation_key)
         .where(INBOX.c.status == InboxStatus.PENDING, first)
         .order_by(INBOX.c.id)
     )
     if skip_locked:
         query = query.with_for_update(skip_locked=True, of=INBOX)
+    return query
+
+
+@cache
+def _followers(postgresql: bool) -> Select[Any]:
+    """Pending rows of the claimed conversations behind their first ones, oldest first.
+
+    Taken in id order across those conversations, so each conversation contributes a prefix of
+    its queue. Locked without skipping: no other worker can hold them, as each waits behind a
+    row this one holds.
+    """
+    query = (
+        select(INBOX.c.id, INBOX.c.payload, INBOX.c.received_at)
+        .where(
+            INBOX.c.status == InboxStatus.PENDING,
+            INBOX.c.conversation_key.in_(bindparam("keys", expanding=True)),
+            INBOX.c.id.not_in(bindparam("heads", expanding=True)),
+        )
+        .order_by(INBOX.c.id)
+    )
+    if postgresql:
+        query = query.with_for_update(of=INBOX)
     return query
 
 

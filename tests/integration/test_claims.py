@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session
 
 from adapters.memory.translate import say
@@ -19,8 +20,8 @@ from domain.directory.importer import import_org
 from domain.directory.models import ChatIdentity, MemberRole
 from domain.directory.services import find_member, resolve_sender
 from domain.shared.clock import SystemClock
-from domain.shared.db import Database, open_database
-from tests.support import ORG_YAML
+from domain.shared.db import Database, normalise_url, open_database
+from tests.support import ORG_YAML, create_pg_database, drop_pg_database
 
 NOW = SystemClock().now()
 LEASE = timedelta(seconds=30)
@@ -113,7 +114,7 @@ async def test_outcomes_of_every_kind_are_recorded_for_this_claimer_only(db: Dat
     ]
 
 
-async def test_a_worker_claims_the_first_pending_event_of_each_conversation(
+async def test_a_worker_claims_the_first_pending_event_of_each_conversation_then_their_queues(
     db: Database,
 ) -> None:
     events = [say("alice", f"/ping {i}", event_id=f"a{i}") for i in range(3)]
@@ -121,18 +122,24 @@ async def test_a_worker_claims_the_first_pending_event_of_each_conversation(
     dialect = db.dialect
     await db.run(lambda s: store_events(s, events, dialect, NOW))
 
-    def take(session: Session) -> list[str]:
-        claimed = claim_pending(session, limit=10, skip_locked=dialect == "postgresql")
-        return [c.event.event_id for c in claimed]
+    def take(limit: int) -> Callable[[Session], list[str]]:
+        def work(session: Session) -> list[str]:
+            claimed = claim_pending(session, limit=limit, skip_locked=dialect == "postgresql")
+            return [c.event.event_id for c in claimed]
 
-    assert await db.run(take) == ["a0", "b0"]
+        return work
+
+    # every conversation's first event comes before any queue; then a prefix of each queue
+    assert await db.run(take(2)) == ["a0", "b0"]
+    assert await db.run(take(3)) == ["a0", "a1", "b0"]
+    assert await db.run(take(10)) == ["a0", "a1", "a2", "b0"]
 
     def done(session: Session, event_ids: list[str]) -> None:
         ids = session.scalars(select(InboxRow.id).where(InboxRow.event_id.in_(event_ids)))
         finish_many(session, list(ids), NOW)
 
     await db.run(lambda s: done(s, ["a0"]))
-    assert await db.run(take) == ["a1", "b0"]
+    assert await db.run(take(2)) == ["a1", "b0"]
 
     def failed(session: Session) -> None:
         row_id = session.scalar(select(InboxRow.id).where(InboxRow.event_id == "a1"))
@@ -140,7 +147,37 @@ async def test_a_worker_claims_the_first_pending_event_of_each_conversation(
         finish(session, row_id, NOW, failed=True, correlation_id="X", error="boom")
 
     await db.run(failed)
-    assert await db.run(take) == ["a2", "b0"]
+    assert await db.run(take(10)) == ["a2", "b0"]
+
+
+@pytest.mark.pg
+async def test_while_one_worker_holds_a_conversation_another_takes_none_of_its_events(
+    pg_template: str,
+) -> None:
+    url = await create_pg_database(template=pg_template)
+    engine = create_async_engine(normalise_url(url))
+    try:
+        events = [say("alice", f"/ping {i}", event_id=f"a{i}") for i in range(4)]
+        events.append(say("bob", "/ping", event_id="b0"))
+        async with engine.connect() as first, engine.connect() as second:
+            await first.run_sync(lambda c: store_events(Session(c), events, "postgresql", NOW))
+            await first.commit()
+            held = await first.run_sync(
+                lambda c: claim_pending(Session(c), limit=3, skip_locked=True)
+            )
+            assert [c.event.event_id for c in held] == ["a0", "a1", "b0"]
+            other = await second.run_sync(
+                lambda c: claim_pending(Session(c), limit=10, skip_locked=True)
+            )
+            assert other == []  # a2 and a3 wait behind rows the first worker holds
+            await first.rollback()
+            again = await second.run_sync(
+                lambda c: claim_pending(Session(c), limit=10, skip_locked=True)
+            )
+            assert [c.event.event_id for c in again] == ["a0", "a1", "a2", "a3", "b0"]
+    finally:
+        await engine.dispose()
+        await drop_pg_database(url)
 
 
 async def test_duplicates_in_a_group_and_across_groups_are_stored_once(db: Database) -> None:
