@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.events import Address, InboundEvent
 from bot.i18n import t
+from bot.parsing import split_command
 from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.prompts import open_prompt
 from bot.replies import Message
@@ -87,6 +88,13 @@ class CommandContext:
         """Whether the sender is a guest: only commands, buttons and questions for guests reach
         here then."""
         return self.actor.id < 0
+
+    @property
+    def typed(self) -> str:
+        """What was typed after the command word (normalised); empty for a button."""
+        text = self.event.text.strip()
+        line = split_command(text if text.startswith(("/", "／")) else "/" + text)
+        return line.rest if line else ""
 
     @property
     def origin(self) -> Address:

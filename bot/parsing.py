@@ -75,6 +75,7 @@ class CommandLine:
 
     name: str
     words: list[str]
+    rest: str = ""  # the argument text as typed (normalised), for the argument reader
 
 
 def split_command(text: str) -> CommandLine | None:
@@ -84,7 +85,7 @@ def split_command(text: str) -> CommandLine | None:
         return None
     head, _, rest = text[1:].partition(" ")
     name = head.split("@", 1)[0].lower()
-    return CommandLine(name=name, words=split_words(rest))
+    return CommandLine(name=name, words=split_words(rest), rest=rest.strip())
 
 
 def field_names(model: type[BaseModel]) -> dict[str, str]:

@@ -20,7 +20,7 @@ def leave_command(ctx: CommandContext, args: apply.ShortcutArgs) -> Message | No
     words = typed_words(ctx)
     if delegate.is_balance_request(words):
         return delegate.balance_card(ctx, words[1:])
-    return apply.start_form(ctx, find_template(ctx.session, "leave"), words)
+    return apply.start_form(ctx, find_template(ctx.session, "leave"), ctx.typed)
 
 
 def fire_sla(ctx: TimerContext, timer: TimerView) -> None:

@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field
 from bot.context import CommandContext
 from bot.i18n import _
 from bot.pipeline.prompts import close_prompt
+from bot.reader import Reading
 from bot.replies import Action, Button, ButtonStyle, Card, Message, Reply
-from commands.approvals.common import cause_of, label_of, pairs_of, problem_text, typed_words
+from commands.approvals.common import cause_of, label_of, problem_text
 from commands.approvals.publish import Publisher, publish
+from commands.approvals.reading import read_answer, read_form
 from domain.approvals import queries
 from domain.approvals.catalog import Versioned, current_templates, find_template, template_version
 from domain.approvals.fields import FieldProblem, FieldType
@@ -50,18 +52,17 @@ class ShortcutArgs(BaseModel):
 
 def apply(ctx: CommandContext, _args: ApplyArgs) -> Message | None:
     """Start a request of any template."""
-    words = typed_words(ctx)
-    if not words:
+    name, _, rest = ctx.typed.partition(" ")
+    if not name:
         return templates_card(ctx)
-    template = find_template(ctx.session, words[0])
-    return start_form(ctx, template, words[1:])
+    return start_form(ctx, find_template(ctx.session, name), rest)
 
 
 def shortcut(key: str) -> Any:
     """A handler for ``/leave``, ``/expense`` … that starts that template."""
 
     def start(ctx: CommandContext, _args: ShortcutArgs) -> Message | None:
-        return start_form(ctx, find_template(ctx.session, key), typed_words(ctx))
+        return start_form(ctx, find_template(ctx.session, key), ctx.typed)
 
     return start
 
@@ -78,27 +79,60 @@ def templates_card(ctx: CommandContext) -> Card:
     )
 
 
-def start_form(ctx: CommandContext, template: Versioned, words: list[str]) -> Message | None:
-    """Read what was typed; ask for what is missing, or submit."""
+def start_form(ctx: CommandContext, template: Versioned, text: str) -> Message | None:
+    """Read what was typed, the way people say it; ask for what is missing, or submit.
+
+    Words that fit no field and keys the form does not have are refused (nothing is guessed);
+    a value that does not read as its field (``Feb 30``) is asked for again, saying why.
+    """
     spec = template.spec
-    pairs, loose = pairs_of(words)
+    typed = read_form(ctx, spec, text)
+    refused = _unusable(ctx, spec, typed.reading)
+    if refused:
+        return Reply(refused)
     inputs = inputs_for(ctx.session, ctx.actor.timezone, ctx.now)
-    values, problems = read_pairs(spec, pairs, inputs, {})
-    if loose:
-        problems.insert(
-            0, FieldProblem(_("Give fields as name=value, not {words}."), words=" ".join(loose))
-        )
+    values, problems = read_pairs(spec, typed.pairs, inputs, {})
+    problems += [_unreadable(key, text) for key, text in typed.reading.unreadable.items()]
     if problems:
-        return Reply(
-            "\n".join(problem_text(ctx, p, spec) for p in problems) + "\n" + usage_hint(ctx, spec)
-        )
+        return _ask_again(ctx, template, values, problems)
     return continue_form(ctx, template, values)
 
 
-def usage_hint(ctx: CommandContext, spec: TemplateSpec) -> str:
-    """``Fields of Leave: type, dates, reason, deputy``."""
-    keys = ", ".join(f.key for f in spec.input_fields())
-    return ctx.t(_("Fields of {template}: {keys}"), template=spec.title(ctx.locale), keys=keys)
+def _unusable(ctx: CommandContext, spec: TemplateSpec, reading: Reading) -> str:
+    """Why words of the line cannot be used, every reason at once (empty when they all can)."""
+    if not (reading.unknown_keys or reading.unplaced):
+        return ""
+    lines = [
+        ctx.t(_("{template} has no field {key}."), template=spec.title(ctx.locale), key=key)
+        for key in reading.unknown_keys
+    ]
+    if reading.unplaced:
+        words = " ".join(reading.unplaced)
+        lines.append(ctx.t(_('I could not tell what "{words}" is for.'), words=words))
+    lines += [
+        problem_text(ctx, _unreadable(key, text), spec) for key, text in reading.unreadable.items()
+    ]
+    fields = ", ".join(f.title(ctx.locale) for f in spec.input_fields())
+    return "\n".join([*lines, ctx.t(_("Its fields: {fields}"), fields=fields)])
+
+
+def _unreadable(key: str, text: str) -> FieldProblem:
+    if not text:
+        return FieldProblem(_("{field} is empty."), field=key)
+    return FieldProblem(_('I can\'t read "{text}" as {field}.'), field=key, text=text)
+
+
+def _ask_again(
+    ctx: CommandContext, template: Versioned, values: dict[str, Any], problems: list[FieldProblem]
+) -> Message | None:
+    """Ask for the first field with a problem, saying what was wrong; the others are kept."""
+    problem = problems[0]
+    field = template.spec.field(str(problem.params.get("field", "")))
+    slot = next((s for s in missing_slots(template.spec, values) if s.field == field), None)
+    if slot is None:
+        return Reply("\n".join(problem_text(ctx, p, template.spec) for p in problems))
+    ask_slot(ctx, template, values, slot, problem_text(ctx, problem, template.spec))
+    return None
 
 
 def continue_form(
@@ -195,7 +229,9 @@ def _choice_buttons(
         return []
     return [
         Button(
-            label, Action("approval.answer", args={"state": state, "answer": value}), command=value
+            label,
+            Action("approval.answer", args={"state": state, "answer": value, "label": label}),
+            command=value,
         )
         for value, label in answers[:12]
     ]
@@ -210,7 +246,7 @@ def answered(ctx: CommandContext, text: str, state: dict[str, Any]) -> Message |
     slot = Slot(field, state["slot"][1])
     inputs = inputs_for(ctx.session, ctx.actor.timezone, ctx.now)
     try:
-        values = answer_slot(state["values"], slot, text, inputs)
+        values = answer_slot(state["values"], slot, read_answer(ctx, slot, text), inputs)
     except FieldProblem as problem:
         ask_slot(ctx, template, state["values"], slot, problem_text(ctx, problem, template.spec))
         return None
@@ -220,7 +256,8 @@ def answered(ctx: CommandContext, text: str, state: dict[str, Any]) -> Message |
 def answer_button(ctx: CommandContext, _target: str, args: dict[str, Any]) -> Message | None:
     """A choice tapped on a question card: the same as typing it."""
     close_prompt(ctx.session, ctx.origin.key, ctx.actor.id)
-    ctx.edit_card(Card(title=ctx.t(_("Answered: {answer}"), answer=str(args["answer"]))))
+    shown = str(args.get("label", args["answer"]))  # the button's words, in the reader's language
+    ctx.edit_card(Card(title=ctx.t(_("Answered: {answer}"), answer=shown)))
     return answered(ctx, str(args["answer"]), dict(args["state"]))
 
 

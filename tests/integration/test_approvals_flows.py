@@ -60,7 +60,7 @@ async def test_cancel_stops_a_form_and_nothing_is_created(office: Office) -> Non
 
 async def test_bad_values_are_refused_with_the_fields_and_change_nothing(office: Office) -> None:
     answer = await office.say("dan", "/expense amount=lots category=travel colour=red")
-    assert "Amount must be an amount" in answer.text
+    assert 'I can\'t read "lots" as Amount.' in answer.text
     assert "has no field colour" in answer.text
     assert "Nothing here." in (await office.say("dan", "/approvals mine")).text
     assert "There is no approval template" in (await office.say("dan", "/apply holiday")).text
