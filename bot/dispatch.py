@@ -6,7 +6,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from bot.events import EventKind, InboundEvent
 from bot.i18n import _, gettext, normalise_locale, t
 from bot.logging import get_logger
 from bot.parsing import ArgumentError, CommandLine, bind_words, split_command
+from bot.picking import PICK_ACTION, Ambiguous
 from bot.pipeline.inbox import Claimed, finish, finish_many
 from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.prompts import OpenPrompt, take_prompt
@@ -71,6 +72,19 @@ class Dispatcher:
     guest_resolver: GuestResolver | None = None  # who, of the unknown senders, is a guest
     guest_message_handler: Callable[[CommandContext], Message | None] | None = None
 
+    def __post_init__(self) -> None:
+        if self.router.action(PICK_ACTION) is None:
+            self.router.add_action(ActionSpec(PICK_ACTION, self._picked))
+
+    def _picked(self, ctx: CommandContext, _target: str, args: dict[str, Any]) -> None:
+        """A record picked on a "which one?" card: the command runs again as if so typed."""
+        line = split_command(str(args["line"]))
+        if line is None:
+            return
+        event = replace(ctx.event, kind=EventKind.COMMAND, text=str(args["line"]))
+        again = replace(ctx, event=event, card_id=None)
+        self._command(again, line, Trace(locale=ctx.locale, actor_id=ctx.actor.id))
+
     def handle_batch(self, session: Session, batch: list[Claimed], now: datetime) -> list[Handled]:
         """Process claimed events in order, in the caller's transaction.
 
@@ -117,6 +131,10 @@ class Dispatcher:
                 outcome = self._route(session, event, org, outbox, now, cid, trace)
         except _NeedsSavepoint:
             raise
+        except Ambiguous as exc:  # several records fit a name: ask which, with buttons
+            outbox.written = 0
+            outbox.send(event.address, exc.card, recipient_id=trace.actor_id)
+            outcome = "asked"
         except (DomainError, ArgumentError) as exc:  # a refusal, or a fixable mistake
             outbox.written = 0
             outbox.send(

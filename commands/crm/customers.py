@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from bot.context import CommandContext, TimerHandler
 from bot.i18n import _, t
+from bot.reader import Kind, Reading
 from bot.replies import CardStatus, Message, Reply
 from bot.router import CommandSpec, Router
 from commands.crm import contacts, handover
@@ -26,6 +27,7 @@ from commands.crm.customer_common import (
     split_list,
 )
 from commands.crm.guest_invites import invite_contact
+from commands.crm.lines import KIND_CHOICES, customer_named, field, read_line
 from commands.crm.verbs import action_names, action_of
 from domain.crm.customers import (
     CUSTOMER_KEYS,
@@ -37,6 +39,7 @@ from domain.crm.customers import (
     edit_customer,
     find_customers,
 )
+from domain.crm.models import Customer
 from domain.directory.roles import Permission
 from domain.directory.services import member_view
 from domain.shared.errors import DomainError, Forbidden
@@ -45,36 +48,20 @@ log = structlog.get_logger(__name__)
 TIMER_HANDLERS: dict[str, TimerHandler] = {}
 FOUND_SHOWN = 20
 PAGE = 20
-OPTION_KEYS = (
-    "name",
-    "kind",
-    "industry",
-    "tier",
-    "source",
-    "tags",
-    "phone",
-    "email",
-    "address",
-    "key",
+CUSTOMER_FIELDS = (
+    field("kind", Kind.CHOICE, choices=KIND_CHOICES),
+    *(field(key) for key in ("industry", "tier", "source", "tags", "phone", "email", "address")),
+    field("key"),
 )
+LISTED = ("tags",)
 
 
 class CustomerArgs(BaseModel):
-    """``/customer add|find|show|edit|assign|transfer …`` with ``key=value`` fields."""
+    """``/customer add|find|show|edit|assign|transfer …``; what follows the action word is read
+    by the kernel's argument reader (``commands/crm/lines.py``)."""
 
     action: str = Field(description=_("add|find|show|edit|assign|transfer"))
     rest: str = Field(default="", description=_("details"), json_schema_extra={"rest": True})
-    name: str | None = Field(default=None, description=_("name="))
-    kind: str | None = Field(default=None, description=_("kind=company|person"))
-    industry: str | None = Field(default=None, description=_("industry="))
-    tier: str | None = Field(default=None, description=_("tier="))
-    source: str | None = Field(default=None, description=_("source="))
-    tags: str | None = Field(default=None, description=_("tags=a,b"))
-    phone: str | None = Field(default=None, description=_("phone="))
-    email: str | None = Field(default=None, description=_("email="))
-    address: str | None = Field(default=None, description=_("address="))
-    key: str | None = Field(default=None, description=_("key="))
-    owner: str | None = Field(default=None, description=_("owner=@rep"))
 
 
 class CustomersArgs(BaseModel):
@@ -90,7 +77,7 @@ Subcommand = Callable[[CommandContext, CustomerArgs], Message]
 def customer(ctx: CommandContext, args: CustomerArgs) -> Message:
     """Run one ``/customer`` subcommand (``/customer 12`` shows customer 12)."""
     if record_id(args.action) is not None:
-        args = args.model_copy(update={"action": "show", "rest": f"{args.action} {args.rest}"})
+        return customer_card(ctx, customer_for(ctx, args.action))
     action = action_of(args.action, SUBCOMMANDS)
     if action is None:
         raise DomainError(
@@ -99,89 +86,86 @@ def customer(ctx: CommandContext, args: CustomerArgs) -> Message:
     return SUBCOMMANDS[action](ctx, args)
 
 
-def values_of(args: CustomerArgs, words: list[str], allowed: tuple[str, ...]) -> dict[str, Value]:
-    """The ``key=value`` fields given; a ``key=value`` word the command does not know is refused."""
-    stray = next((w for w in words if "=" in w), None)
-    if stray is not None:
-        raise DomainError(
-            "Unknown field {field}. You can set: {allowed}.",
-            field=stray.split("=", 1)[0],
-            allowed=", ".join(allowed),
-        )
-    values: dict[str, Value] = {}
-    for key in OPTION_KEYS:
-        raw = getattr(args, key)
-        if raw is not None:
-            values[key] = split_list(raw) if key == "tags" else raw
-    return values
+def after_action(ctx: CommandContext) -> str:
+    """What was typed after the subcommand's word."""
+    return ctx.typed.partition(" ")[2].strip()
+
+
+def values_of(reading: Reading, keys: tuple[str, ...]) -> dict[str, Value]:
+    """The fields read, lists split (``tags=vip,retail``)."""
+    return {
+        key: split_list(value) if key in LISTED else value
+        for key, value in reading.values.items()
+        if key in keys
+    }
 
 
 def _add(ctx: CommandContext, args: CustomerArgs) -> Message:
-    words = args.rest.split()
-    values = values_of(args, words, (*CUSTOMER_KEYS, "owner"))
-    name = " ".join(words) or str(values.pop("name", ""))
+    fields = (field("name", positional=True), *CUSTOMER_FIELDS, field("owner", Kind.MEMBER))
+    reading = read_line(ctx, fields, after_action(ctx))
+    values = values_of(reading, CUSTOMER_KEYS)
     owner_id = ctx.actor.id
-    if args.owner is not None:
-        owner_id = member_for(ctx, args.owner).id
+    if "owner" in reading.values:
+        owner_id = member_for(ctx, reading.values["owner"]).id
         check_owner(ctx.session, scope(ctx), owner_id)
     customer_id = add_customer(
-        ctx.session,
-        values={**values, "name": name},
-        owner_id=owner_id,
-        actor_id=ctx.actor.id,
-        now=ctx.now,
+        ctx.session, values=values, owner_id=owner_id, actor_id=ctx.actor.id, now=ctx.now
     )
+    name = str(values.get("name", ""))
     title = ctx.t(_("Customer #{id} added: {name}"), id=customer_id, name=name)
     return customer_card(ctx, customer_for(ctx, str(customer_id)), title, CardStatus.SUCCESS)
 
 
 def _find(ctx: CommandContext, args: CustomerArgs) -> Message:
-    text = " ".join([args.rest, *(v for k in OPTION_KEYS if (v := getattr(args, k)))])
+    text = after_action(ctx)
     found = find_customers(ctx.session, scope(ctx), text, limit=FOUND_SHOWN)
     title = ctx.t(_("Customers matching {text} ({count})"), text=text.strip(), count=found.total)
     return customer_list(ctx, title, found)
 
 
 def _show(ctx: CommandContext, args: CustomerArgs) -> Message:
-    return customer_card(ctx, customer_for(ctx, _one_id(args, "/customer show 12")))
+    return customer_card(ctx, _one(ctx, "/customer show 12"))
 
 
-def _one_id(args: CustomerArgs, example: str) -> str:
-    words = args.rest.split()
-    if not words:
+def _one(ctx: CommandContext, example: str) -> Customer:
+    """The customer named after the action word (by number or name)."""
+    text = after_action(ctx)
+    if not text:
         raise DomainError("Which customer? For example: {example}", example=example)
-    return words[0]
+    return customer_named(ctx, text)
 
 
 def _edit(ctx: CommandContext, args: CustomerArgs) -> Message:
-    words = args.rest.split()
-    target = customer_for(ctx, _one_id(args, "/customer edit 12 tier=A"))
-    values = values_of(args, words[1:], CUSTOMER_KEYS)
-    if len(words) > 1:
+    fields = (field("customer", Kind.RECORD, positional=True), field("name"), *CUSTOMER_FIELDS)
+    reading = read_line(ctx, fields, after_action(ctx))
+    if "customer" not in reading.values:
         raise DomainError(
-            "Write changes as key=value. You can set: {allowed}.", allowed=", ".join(CUSTOMER_KEYS)
+            "Which customer? For example: {example}", example="/customer edit 12 tier=A"
         )
-    if args.owner is not None:
-        raise DomainError("Change the owner with /customer assign {id} @rep.", id=target.id)
-    edit_customer(ctx.session, target, values, ctx.actor.id, ctx.now)
+    target = customer_named(ctx, reading.values["customer"])
+    edit_customer(ctx.session, target, values_of(reading, CUSTOMER_KEYS), ctx.actor.id, ctx.now)
     title = ctx.t(_("Customer #{id} changed: {name}"), id=target.id, name=target.name)
     return customer_card(ctx, target, title, CardStatus.SUCCESS)
 
 
 def _invite(ctx: CommandContext, args: CustomerArgs) -> Message:
     """``/customer invite N``: a one-time chat link for contact N, as ``/guest-invite N``."""
-    return invite_contact(ctx, args.rest.split())
+    return invite_contact(ctx, after_action(ctx).split())
 
 
 def _assign(ctx: CommandContext, args: CustomerArgs) -> Message:
-    words = args.rest.split()
-    if len(words) != 2:
+    fields = (
+        field("customer", Kind.RECORD, positional=True),
+        field("owner", Kind.MEMBER, positional=True),
+    )
+    reading = read_line(ctx, fields, after_action(ctx))
+    if not {"customer", "owner"} <= set(reading.values):
         raise DomainError(
             "Say which customer and to whom, for example: {example}",
             example="/customer assign 12 @erin",
         )
-    target = customer_for(ctx, words[0])
-    new_owner = member_for(ctx, words[1])
+    target = customer_named(ctx, reading.values["customer"])
+    new_owner = member_for(ctx, reading.values["owner"])
     previous = assign_customer(ctx.session, target, new_owner.id, ctx.actor.id, ctx.now)
     for member_id in {previous, new_owner.id} - {ctx.actor.id}:
         member = member_view(ctx.session, member_id)
