@@ -47,8 +47,9 @@ from bot.pipeline.inbox import store_events
 from bot.pipeline.progress import Progress
 from bot.pipeline.relay import Relay
 from bot.pipeline.worker import Workers
-from bot.ports import Accepted, Channel, ChannelClient, ExternalContacts
+from bot.ports import Accepted, Channel, ChannelClient, ExternalContacts, SeenSignatures
 from bot.router import Router
+from bot.signatures import DatabaseSeenSignatures, forget_expired_signatures
 from bot.web import add_ops_routes, errors_middleware
 from bot.webauth import DirectoryWebAuth, PipelineHistory
 from commands import guest_messages, guest_resolver, register_all, timer_handlers
@@ -85,27 +86,27 @@ def configured_platforms(settings: Settings) -> list[str]:
     return [name for name, on in enabled.items() if on]
 
 
-def platform_channels(
-    settings: Settings, contacts: ExternalContacts | None = None
-) -> list[Channel]:
+def platform_channels(settings: Settings, db: Database) -> list[Channel]:
     """The configured chat platforms (constructing them does no I/O)."""
     builders: dict[str, Callable[[], Channel]] = {
         "slack": lambda: slack_channel(settings),
         "telegram": lambda: TelegramChannel(TelegramConfig.from_settings(settings)),
-        "dingtalk": lambda: dingtalk_channel(settings),
-        "wecom": lambda: wecom_channel(settings, contacts),
+        "dingtalk": lambda: dingtalk_channel(settings, DatabaseSeenSignatures(db)),
+        "wecom": lambda: wecom_channel(settings, DirectoryExternalContacts(db)),
     }
     return [builders[name]() for name in configured_platforms(settings)]
 
 
-def dingtalk_channel(settings: Settings) -> DingTalkChannel:
-    """DingTalk, from ``BIZBOT_DINGTALK_*``."""
+def dingtalk_channel(settings: Settings, seen: SeenSignatures) -> DingTalkChannel:
+    """DingTalk, from ``BIZBOT_DINGTALK_*``: Stream mode unless ``BIZBOT_DINGTALK_STREAM=0``."""
     return DingTalkChannel(
         app_key=settings.dingtalk_app_key,
         app_secret=_secret(settings.dingtalk_app_secret),
         robot_code=settings.dingtalk_robot_code,
         api_url=settings.dingtalk_api_url,
+        seen=seen,
         stream=settings.dingtalk_stream,
+        corp_id=settings.dingtalk_corp_id,
     )
 
 
@@ -391,6 +392,7 @@ def build_scheduler_for(runtime: Runtime) -> AsyncIOScheduler:
     jobs = [
         PeriodicJob("prune", {"minute": 17}, hourly, lambda s, now: prune(s, now - retention)),
         PeriodicJob("digest-sync", {"minute": 5}, hourly, sync_digest_timers),
+        PeriodicJob("seen-signatures", {"minute": 23}, hourly, forget_expired_signatures),
     ]
     return build_scheduler(tick, JobRunner(runtime.db, runtime.clock), jobs)
 
@@ -408,7 +410,7 @@ async def serve(settings: Settings) -> None:
     configure_logging(json=settings.log_json, level=settings.log_level)
     hub = Hub()
     db = open_database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
-    channels = platform_channels(settings, DirectoryExternalContacts(db))
+    channels = platform_channels(settings, db)
     runtime = build_runtime(settings, [WebChatClient(hub), *(c.client for c in channels)], db=db)
     async with AsyncExitStack() as started:
         started.push_async_callback(runtime.db.dispose)

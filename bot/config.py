@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     dingtalk_app_secret: SecretStr | None = None
     dingtalk_robot_code: str = ""
     dingtalk_api_url: str = "https://api.dingtalk.com"
-    dingtalk_stream: bool = False
+    dingtalk_stream: bool = True  # HTTP callbacks (BIZBOT_DINGTALK_STREAM=0) are opt-in
+    dingtalk_corp_id: str = ""
     # wecom
     wecom_corp_id: str = ""
     wecom_agent_id: str = ""

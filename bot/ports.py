@@ -172,3 +172,19 @@ class ExternalContacts(Protocol):
     async def record(self, change: ExternalContactChange) -> None:
         """Store the change durably; return only once it is committed."""
         ...
+
+
+class SeenSignatures(Protocol):
+    """Callback signatures already used, shared by every process on the database.
+
+    For platforms whose signature does not cover the body (DingTalk's HTTP callbacks), so that
+    one captured signature cannot carry a second, different body.
+    """
+
+    async def first_use(self, channel: str, signature: str, expires_at: datetime) -> bool:
+        """Record ``signature`` until ``expires_at``; True only the first time it is recorded."""
+        ...
+
+    async def forget(self, channel: str, signature: str) -> None:
+        """Let a signature be used again (its request could not be stored; it may be resent)."""
+        ...

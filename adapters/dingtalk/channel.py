@@ -1,4 +1,4 @@
-"""The DingTalk channel: its client, its callback routes, and Stream mode when asked for."""
+"""The DingTalk channel: its client, and Stream mode (the default) or HTTP callback routes."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections.abc import Callable
 from aiohttp import web
 
 from adapters.dingtalk.client import DingTalkClient
-from adapters.dingtalk.routes import setup_routes
+from adapters.dingtalk.routes import Addressee, setup_routes
 from adapters.dingtalk.stream import StreamReceiver
-from bot.ports import ChannelClient, Ingest
+from bot.ports import ChannelClient, Ingest, SeenSignatures
 
 
 class DingTalkChannel:
@@ -23,11 +23,15 @@ class DingTalkChannel:
         app_secret: str,
         robot_code: str,
         api_url: str,
-        stream: bool = False,
+        seen: SeenSignatures,
+        stream: bool = True,
+        corp_id: str = "",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._app_key, self._app_secret, self._api_url = app_key, app_secret, api_url
         self._stream = stream
+        self._seen = seen
+        self._addressee = Addressee(corp_id=corp_id, robot_code=robot_code)
         self._clock = clock
         self._receiver: StreamReceiver | None = None
         self._client = DingTalkClient(
@@ -41,8 +45,17 @@ class DingTalkChannel:
         self.client: ChannelClient = self._client
 
     def mount(self, app: web.Application, ingest: Ingest) -> None:
-        """Add ``/dingtalk/callback`` and ``/dingtalk/card-callback`` (also in Stream mode)."""
-        setup_routes(app, app_secret=self._app_secret, ingest=ingest, clock=self._clock)
+        """Add ``/dingtalk/callback`` and ``/dingtalk/card-callback``, in HTTP mode only."""
+        if self._stream:
+            return  # everything arrives over the connection: no public route to attack
+        setup_routes(
+            app,
+            app_secret=self._app_secret,
+            ingest=ingest,
+            seen=self._seen,
+            addressee=self._addressee,
+            clock=self._clock,
+        )
 
     async def start(self, ingest: Ingest) -> None:
         """Open the Stream mode connection when ``BIZBOT_DINGTALK_STREAM`` is on."""

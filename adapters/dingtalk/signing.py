@@ -2,8 +2,8 @@
 
 ``sign`` = base64(HMAC-SHA256(key=appSecret, msg=timestamp + "\\n" + appSecret)).
 
-The sign covers only the timestamp (milliseconds), so a captured request can be replayed within
-the window; the inbox dedupes those on ``msgId``.
+The sign covers only the timestamp (milliseconds), not the body: a captured pair would carry any
+body within the window. The routes therefore accept each pair once (``SeenSignatures``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 
-WINDOW_MS = 3_600_000  # "相差1小时以上，则认为是非法的请求"
+WINDOW_MS = 3_600_000  # DingTalk's rule: "相差1小时以上，则认为是非法的请求" (more than 1 h off)
 
 
 class Refused(Exception):

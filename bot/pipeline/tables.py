@@ -161,3 +161,13 @@ class PromptRow(Base):
     state: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SeenSignatureRow(Base):
+    """A callback signature already used, kept until it could no longer be accepted anyway."""
+
+    __tablename__ = "seen_signatures"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256, hex
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -74,6 +74,8 @@ class Platforms:
             "dingtalk_app_key": self.ding.app_key,
             "dingtalk_app_secret": self.ding.app_secret,
             "dingtalk_api_url": self.ding.base_url,
+            "dingtalk_stream": "0",  # HTTP callbacks, opt-in, are what this test posts
+            "dingtalk_corp_id": "dingcorp01",
             "wecom_corp_id": CORP_ID,
             "wecom_agent_id": "1000002",
             "wecom_secret": self.wecom.secret,

@@ -14,7 +14,7 @@ async def test_every_job_sets_misfire_coalesce_and_max_instances(settings: Setti
         jobs = scheduler.get_jobs()
     finally:
         await runtime.db.dispose()
-    assert {job.id for job in jobs} >= {"timer-tick", "job-prune"}
+    assert {job.id for job in jobs} >= {"timer-tick", "job-prune", "job-seen-signatures"}
     for job in jobs:
         assert job.coalesce is True, job.id
         assert job.max_instances == 1, job.id
