@@ -6,12 +6,14 @@ from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
 from bot.i18n import _, normalise_locale
+from bot.reader import Choice, Kind, Reading
 from bot.replies import Card, CardStatus, Message, Reply
 from bot.replies import Field as CardField
 from bot.router import CommandSpec, Router
 from commands.crm.customer_cards import contact_line
-from commands.crm.customer_common import contact_for, customer_for, split_list
+from commands.crm.customer_common import contact_for, split_list
 from commands.crm.external_links import link_command, unlink_command
+from commands.crm.lines import customer_named, field, read_line
 from commands.crm.verbs import action_of
 from domain.crm.customers import CONTACT_KEYS, Value, add_contact, contact_view, edit_contact
 from domain.crm.history import RECORD_KINDS, log_activity
@@ -19,7 +21,6 @@ from domain.crm.models import Contact, Customer
 from domain.directory.roles import Permission
 from domain.shared.errors import DomainError
 
-CONTACT_OPTIONS = ("name", "title", "phone", "email", "channel", "lang", "prefs")
 LANGUAGES = {"en": "en", "english": "en", "英文": "en", "英语": "en"}
 KIND_WORDS = {
     "电话": "call",
@@ -32,85 +33,89 @@ KIND_WORDS = {
 
 class ContactArgs(BaseModel):
     """``/contact add CUSTOMER NAME …``, ``/contact edit N key=value…``, or
-    ``/contact link|unlink N W`` (a WeCom customer)."""
+    ``/contact link|unlink N W`` (a WeCom customer); the rest is read by ``commands/crm/lines``."""
 
     action: str = Field(description=_("add|edit|link|unlink"))
     rest: str = Field(default="", description=_("details"), json_schema_extra={"rest": True})
-    name: str | None = Field(default=None, description=_("name="))
-    title: str | None = Field(default=None, description=_("title="))
-    phone: str | None = Field(default=None, description=_("phone=a,b"))
-    email: str | None = Field(default=None, description=_("email=a,b"))
-    channel: str | None = Field(default=None, description=_("channel="))
-    lang: str | None = Field(default=None, description=_("lang=en|zh_CN"))
-    prefs: str | None = Field(default=None, description=_("prefs="))
+
+
+CONTACT_FIELDS = tuple(
+    field(key) for key in ("title", "phone", "email", "channel", "lang", "prefs")
+)
 
 
 class LogArgs(BaseModel):
-    """``/log CUSTOMER call|visit|meeting|message|email TEXT [contact=N]``."""
+    """``/log CUSTOMER call|visit|meeting|message|email TEXT [contact=N]`` (read by the reader)."""
 
-    customer: str = Field(description=_("customer"))
-    kind: str = Field(description=_("call|visit|meeting|message|email"))
-    text: str = Field(description=_("what happened"), json_schema_extra={"rest": True})
-    contact: str | None = Field(default=None, description=_("contact=N"))
+    text: str = Field(
+        description=_("customer, call|visit|meeting|message|email, what happened"),
+        json_schema_extra={"rest": True},
+    )
 
 
 class NoteArgs(BaseModel):
     """``/note CUSTOMER TEXT``."""
 
-    customer: str = Field(description=_("customer"))
-    text: str = Field(description=_("note"), json_schema_extra={"rest": True})
+    text: str = Field(description=_("customer, note"), json_schema_extra={"rest": True})
+
+
+RECORD_CHOICES = tuple(
+    Choice(kind, tuple(w for w, k in KIND_WORDS.items() if k == kind)) for kind in RECORD_KINDS
+)
+LOG_FIELDS = (
+    field("customer", Kind.RECORD, positional=True),
+    field("kind", Kind.CHOICE, positional=True, choices=RECORD_CHOICES),
+    field("text", positional=True),
+    field("contact", Kind.RECORD),
+)
+NOTE_FIELDS = (field("customer", Kind.RECORD, positional=True), field("text", positional=True))
 
 
 def contact(ctx: CommandContext, args: ContactArgs) -> Message:
     """Add a contact to a customer, change one, or link or unlink a WeCom customer."""
-    words = args.rest.split()
     action = action_of(args.action, ("add", "edit", "link", "unlink"))
+    text = ctx.typed.partition(" ")[2].strip()
     if action == "link":
-        return link_command(ctx, words)
+        return link_command(ctx, text.split())
     if action == "unlink":
-        return unlink_command(ctx, words)
-    if action not in ("add", "edit") or not words:
+        return unlink_command(ctx, text.split())
+    if action not in ("add", "edit") or not text:
         raise DomainError("For example: {example}", example="/contact add 12 Li Lei title=CTO")
-    values = _values(args, words)
     if action == "add":
-        customer = customer_for(ctx, words[0])
-        name = " ".join(words[1:]) or str(values.pop("name", ""))
-        contact_id = add_contact(
-            ctx.session,
-            customer,
-            values={**values, "name": name},
-            actor_id=ctx.actor.id,
-            now=ctx.now,
-        )
-        title = ctx.t(
-            _("Contact #{id} added to customer #{customer}"), id=contact_id, customer=customer.id
-        )
-        return _card(ctx, title, ctx.session.get_one(Contact, contact_id))
-    row = contact_for(ctx, words[0])
-    if len(words) > 1:
-        raise DomainError(
-            "Write changes as key=value. You can set: {allowed}.", allowed=", ".join(CONTACT_KEYS)
-        )
-    edit_contact(ctx.session, row, values, ctx.actor.id, ctx.now)
+        return _add(ctx, text)
+    fields = (field("contact", Kind.RECORD, positional=True), field("name"), *CONTACT_FIELDS)
+    reading = read_line(ctx, fields, text)
+    row = contact_for(ctx, reading.values.get("contact", ""))
+    edit_contact(ctx.session, row, _values(reading), ctx.actor.id, ctx.now)
     return _card(ctx, ctx.t(_("Contact #{id} changed"), id=row.id), row)
 
 
-def _values(args: ContactArgs, words: list[str]) -> dict[str, Value]:
-    stray = next((w for w in words if "=" in w), None)
-    if stray is not None:
-        raise DomainError(
-            "Unknown field {field}. You can set: {allowed}.",
-            field=stray.split("=", 1)[0],
-            allowed=", ".join(CONTACT_KEYS),
-        )
+def _add(ctx: CommandContext, text: str) -> Message:
+    fields = (
+        field("customer", Kind.RECORD, positional=True),
+        field("name", positional=True),
+        *CONTACT_FIELDS,
+    )
+    reading = read_line(ctx, fields, text)
+    customer = customer_named(ctx, reading.values.get("customer", ""))
+    contact_id = add_contact(
+        ctx.session, customer, values=_values(reading), actor_id=ctx.actor.id, now=ctx.now
+    )
+    title = ctx.t(
+        _("Contact #{id} added to customer #{customer}"), id=contact_id, customer=customer.id
+    )
+    return _card(ctx, title, ctx.session.get_one(Contact, contact_id))
+
+
+def _values(reading: Reading) -> dict[str, Value]:
     values: dict[str, Value] = {}
-    for key in CONTACT_OPTIONS:
-        raw = getattr(args, key)
-        if raw is None:
-            continue
-        values[key] = split_list(raw) if key in ("phone", "email") else raw
-    if args.lang is not None:
-        values["lang"] = _language(args.lang)
+    for key, raw in reading.values.items():
+        if key in ("phone", "email"):
+            values[key] = split_list(raw)
+        elif key == "lang":
+            values[key] = _language(raw)
+        elif key in CONTACT_KEYS:
+            values[key] = raw
     return values
 
 
@@ -145,13 +150,13 @@ def _card(ctx: CommandContext, title: str, row: Contact) -> Card:
 
 def log(ctx: CommandContext, args: LogArgs) -> Message:
     """Record a call, visit, meeting, message or email with a customer."""
-    customer = customer_for(ctx, args.customer)
-    kind = KIND_WORDS.get(args.kind, args.kind.lower())
-    if kind not in RECORD_KINDS:
-        raise DomainError("A record is one of: {choices}.", choices=", ".join(RECORD_KINDS))
+    reading = read_line(ctx, LOG_FIELDS, ctx.typed)
+    if not {"customer", "kind", "text"} <= set(reading.values):
+        raise DomainError("For example: {example}", example='/log 12 call "renewal in May"')
+    customer = customer_named(ctx, reading.values["customer"])
     contact_id = None
-    if args.contact is not None:
-        row = contact_for(ctx, args.contact)
+    if "contact" in reading.values:
+        row = contact_for(ctx, reading.values["contact"])
         if row.customer_id != customer.id:
             raise DomainError("Contact #{id} is not one of this customer's.", id=row.id)
         contact_id = row.id
@@ -159,9 +164,9 @@ def log(ctx: CommandContext, args: LogArgs) -> Message:
         ctx.session,
         customer_id=customer.id,
         contact_id=contact_id,
-        kind=kind,
+        kind=reading.values["kind"],
         direction="out",
-        body=args.text,
+        body=reading.values["text"],
         author_id=ctx.actor.id,
         now=ctx.now,
     )
@@ -172,14 +177,17 @@ def log(ctx: CommandContext, args: LogArgs) -> Message:
 
 def note(ctx: CommandContext, args: NoteArgs) -> Message:
     """Write an internal note on a customer (never shown to the customer)."""
-    customer = customer_for(ctx, args.customer)
+    reading = read_line(ctx, NOTE_FIELDS, ctx.typed)
+    if not {"customer", "text"} <= set(reading.values):
+        raise DomainError("For example: {example}", example="/note 12 prefers email")
+    customer = customer_named(ctx, reading.values["customer"])
     log_activity(
         ctx.session,
         customer_id=customer.id,
         contact_id=None,
         kind="note",
         direction="internal",
-        body=args.text,
+        body=reading.values["text"],
         author_id=ctx.actor.id,
         now=ctx.now,
     )

@@ -110,7 +110,8 @@ async def test_a_rep_cannot_reach_a_colleagues_customer(shop: Office) -> None:
             for text in shop.texts("bob"):
                 assert not any(s in text for s in secrets), (probe, text)
     assert await snapshot(shop) == before
-    refusals = [e for e in logs if e["event"] == "refused.crm_out_of_scope"]
+    refused = ("refused.crm_out_of_scope", "refused.crm_no_match")  # by number, by name
+    refusals = [e for e in logs if e["event"] in refused]
     assert len(refusals) >= 6 * 11
     assert not any(s in text for s in secrets for text in shop.texts("erin"))
 
