@@ -24,7 +24,7 @@ from bot.pipeline.tables import OutboxRow
 from bot.replies import Card
 from commands.reminders import fire_reminder
 from domain.shared.db import open_database
-from domain.timers.models import Timer, TimerStatus
+from domain.timers.models import LatePolicy, Timer, TimerStatus
 from domain.timers.reminders import KIND
 from domain.timers.retries import Retries
 from domain.timers.services import TimerView, schedule
@@ -263,3 +263,31 @@ async def test_timers_cli_refuses_what_it_cannot_do_and_changes_nothing(sqlite_u
         sqlite_url, lambda s: list(s.scalars(select(Timer.status).order_by(Timer.id)))
     )
     assert statuses == ["cancelled", "cancelled", "fired"]
+
+
+async def test_a_retry_past_the_grace_fires_late_or_expires_as_its_policy_says(
+    sqlite_settings: Settings,
+) -> None:
+    seen: list[tuple[str, bool]] = []
+
+    def fails_once(ctx: TimerContext, timer: TimerView) -> None:
+        seen.append((timer.payload["policy"], ctx.expired))
+        if not timer.attempts:
+            raise ConnectionError("platform down")
+
+    def add(session: Session) -> None:
+        for policy in (LatePolicy.FIRE, LatePolicy.EXPIRE):
+            schedule(session, kind="once", due_at=START, now=START, payload={"policy": policy},
+                     late_policy=policy, grace=timedelta(seconds=10))  # fmt: skip
+
+    async with timed_chat(sqlite_settings, START) as timed:
+        tick = timed.tick_on(timed.runtime.db, {"once": fails_once})
+        await timed.runtime.db.run(add)
+        assert await tick.run() == 2  # on time; both fail
+        timed.clock.advance(timedelta(minutes=1))  # the retries come after the grace
+        assert await tick.run() == 2
+        statuses = await timed.runtime.db.run(
+            lambda s: list(s.scalars(select(Timer.status).order_by(Timer.id)))
+        )
+    assert seen == [("fire", False), ("expire", False), ("fire", False), ("expire", True)]
+    assert statuses == [TimerStatus.FIRED, TimerStatus.EXPIRED]
