@@ -65,6 +65,7 @@ from domain.directory.services import list_members
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.db import Database, open_database
 from domain.shared.recurrence import Recurrence
+from domain.timers.retries import Retries
 from scheduler.jobs import JobRunner, PeriodicJob, hourly
 from scheduler.runner import build_scheduler
 from scheduler.tick import TimerTick
@@ -380,6 +381,7 @@ def build_tick(runtime: Runtime) -> TimerTick:
         action_ttl=timedelta(hours=runtime.settings.action_ttl_hours),
         next_due=next_occurrence,
         on_messages=runtime.relay.wake,
+        retries=Retries(max_attempts=runtime.settings.timer_max_attempts),
         crash_at=runtime.settings.crash_at,
     )
 

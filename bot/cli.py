@@ -20,6 +20,7 @@ from bot import app as composition
 from bot import migrate
 from bot.cli_approvals import register as register_approval_commands
 from bot.cli_crm import crm_cli
+from bot.cli_timers import register as register_timer_commands
 from bot.config import Settings
 from bot.logging import configure_logging
 from bot.pipeline import admin
@@ -70,6 +71,7 @@ def _run(work: Callable[[Session], T]) -> T:
 
 
 register_approval_commands(cli, _run)
+register_timer_commands(cli, _run)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

@@ -38,7 +38,16 @@ class Metrics:
             registry=r,
         )
         self.timers = Counter(
-            "bizbot_timers", "Timers fired or expired, by kind", ["kind", "result"], registry=r
+            "bizbot_timers",
+            "Timer occurrences fired, expired or failed (after the last attempt), by kind",
+            ["kind", "result"],
+            registry=r,
+        )
+        self.timer_failures = Counter(
+            "bizbot_timer_failures",
+            "Failed timer attempts by kind: retried later (retry) or the last one (failed)",
+            ["kind", "outcome"],
+            registry=r,
         )
         self.outbox_pending = Gauge(
             "bizbot_outbox_pending", "Messages waiting to go out", registry=r

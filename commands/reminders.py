@@ -269,7 +269,9 @@ def _reminder_card(ctx: TimerContext, timer: TimerView, owner: MemberView) -> Ca
     if ctx.late > LATE_NOTE_AFTER:
         footer = t(
             locale,
-            _("Delayed by {late}: Bizbot was not running at the time."),
+            _("Delayed by {late}: an earlier attempt to remind you failed.")
+            if timer.last_error
+            else _("Delayed by {late}: Bizbot was not running at the time."),
             late=duration(ctx.late, locale),
         )
     snoozes = (

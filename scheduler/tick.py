@@ -17,7 +17,8 @@ from bot.metrics import Metrics
 from bot.pipeline.outbox import OutboxWriter
 from domain.shared.clock import Clock
 from domain.shared.db import Database
-from domain.timers.models import LatePolicy, Timer, TimerStatus
+from domain.timers.models import LatePolicy, Timer
+from domain.timers.retries import AttemptOutcome, Retries, record_failure
 from domain.timers.services import NextDue, claim_due, is_late, record_settled, settled, view_of
 
 log = get_logger("bizbot.timers")
@@ -28,12 +29,18 @@ BUDGET_SECONDS = 0.8  # one tick stops claiming after this, so ticks do not pile
 
 class TimerTick:
     """Fires due timers exactly once: handler effects, outbox messages and the timer's new state
-    share one transaction.
+    share one transaction, which holds the claimed rows until it ends.
 
-    A batch first runs without a savepoint per timer; if a handler raises, the whole batch is
-    rolled back and run again with savepoints, where the failing timer is marked ``failed`` and
-    the others fire. Each timer's new state is written for the whole batch in one statement, so
-    a handler sees the other timers of its batch as they were when the batch was claimed.
+    A batch first runs under one savepoint, without a savepoint per timer. If a handler raises,
+    that savepoint is rolled back (nothing any handler did is kept, no message goes out) and the
+    batch runs again, still holding its claims: the failed attempt is recorded without running
+    the handler again, and the other timers fire, each under a savepoint of its own (a handler
+    failing there has its savepoint rolled back and its attempt recorded too). A failed attempt
+    is retried after a backoff, up to ``retries.max_attempts`` (``domain.timers.retries``).
+    Because the failure is recorded while the claim still holds the row, no other process can
+    run the timer between the failure and its record: the retry is claimed once, when it is due.
+    Each timer's new state is written for the whole batch in one statement, so a handler sees
+    the other timers of its batch as they were when the batch was claimed.
     """
 
     def __init__(
@@ -47,6 +54,7 @@ class TimerTick:
         action_ttl: timedelta,
         next_due: NextDue,
         on_messages: Callable[[], None],
+        retries: Retries = Retries(),  # noqa: B008 - frozen
         batch: int = BATCH,
         crash_at: str = "",
     ) -> None:
@@ -58,6 +66,7 @@ class TimerTick:
         self._action_ttl = action_ttl
         self._next_due = next_due
         self._on_messages = on_messages
+        self._retries = retries
         self._batch = batch
         self._crash_at = crash_at
 
@@ -66,10 +75,7 @@ class TimerTick:
         fired = 0
         started = time.monotonic()
         while time.monotonic() - started < BUDGET_SECONDS:
-            try:
-                batch = await self._db.run(lambda s: self._fire_batch(s, careful=False))
-            except HandlerFailed:  # undone; again with a savepoint per timer to isolate it
-                batch = await self._db.run(lambda s: self._fire_batch(s, careful=True))
+            batch = await self._db.run(self._fire_batch)
             self._count(batch)
             fired += batch.claimed
             if batch.wrote:
@@ -81,25 +87,38 @@ class TimerTick:
     def _count(self, batch: Batch) -> None:
         """Metrics, once the batch is committed (a retried transaction must not count twice)."""
         for kind, result in batch.outcomes:
-            self._metrics.timers.labels(kind, result).inc()
-            if result == "failed":
+            if result in (AttemptOutcome.RETRY, AttemptOutcome.FAILED):
+                self._metrics.timer_failures.labels(kind, result).inc()
                 self._metrics.errors.labels("timer").inc()
+            if result != AttemptOutcome.RETRY:
+                self._metrics.timers.labels(kind, result).inc()
 
-    def _fire_batch(self, session: Session, *, careful: bool) -> Batch:
-        """Claim a batch and fire it. Without ``careful``, handlers run without savepoints (two
-        statements fewer per timer) and the first failure undoes the whole batch."""
+    def _fire_batch(self, session: Session) -> Batch:
+        """Claim a batch and fire it: first under one savepoint, and if a handler fails, again
+        with that failure recorded and a savepoint per timer."""
         now = self._clock.now()
         timers = claim_due(session, now, self._batch, skip_locked=self._db.dialect == "postgresql")
+        try:
+            with session.begin_nested():
+                results, outbox = self._fire_all(session, timers, now, None)
+        except HandlerFailed as failed:  # its savepoint is undone; the claims are still held
+            results, outbox = self._fire_all(session, timers, now, failed)
+        record_settled(session, [state for _, state in results if state is not None])
+        if timers:
+            crash_point(self._crash_at, TIMER_BATCH_BEFORE_COMMIT)
+        outcomes = [(t.kind, result) for t, (result, _) in zip(timers, results, strict=True)]
+        return Batch(len(timers), outbox.written > 0, outcomes)
+
+    def _fire_all(
+        self, session: Session, timers: list[Timer], now: datetime, failed: HandlerFailed | None
+    ) -> tuple[list[Outcome], OutboxWriter]:
+        """Each timer's outcome, and the outbox their messages went to."""
         outbox = OutboxWriter(session, now, None, self._action_ttl)
         memo = BatchMemo()
         memo.preload(session, self._policies, {t.owner_id for t in timers if t.owner_id})
-        fire = self._fire_isolated if careful else self._fire
-        states = [fire(session, timer, now, outbox, memo) for timer in timers]
-        outcomes = [_outcome(t, state) for t, state in zip(timers, states, strict=True)]
-        record_settled(session, [state for state in states if state is not None])
-        if timers:
-            crash_point(self._crash_at, TIMER_BATCH_BEFORE_COMMIT)
-        return Batch(len(timers), outbox.written > 0, outcomes)
+        if failed is None:
+            return [self._fire(session, t, now, outbox, memo) for t in timers], outbox
+        return [self._fire_isolated(session, t, now, outbox, memo, failed) for t in timers], outbox
 
     def _context(
         self, session: Session, timer: Timer, now: datetime, outbox: OutboxWriter, memo: BatchMemo
@@ -115,35 +134,66 @@ class TimerTick:
 
     def _fire(
         self, session: Session, timer: Timer, now: datetime, outbox: OutboxWriter, memo: BatchMemo
-    ) -> dict[str, Any]:
-        """Run one timer's handler in the batch's transaction; its new state."""
+    ) -> Outcome:
+        """Run one timer's handler under the batch's savepoint; its result and new state."""
         context = self._context(session, timer, now, outbox, memo)
         try:
             self._handler(timer)(context, view_of(timer))
         except Exception as exc:
-            log.info("timer.batch_undone", timer_id=timer.id, kind=timer.kind, error=repr(exc))
-            raise HandlerFailed(timer.id) from exc
-        return settled(timer, now, expired=context.expired, next_due=self._next_due)
+            log.exception("timer.failed", timer_id=timer.id, kind=timer.kind)
+            raise HandlerFailed(timer.id, repr(exc)) from exc
+        return _fired(context), settled(
+            timer, now, expired=context.expired, next_due=self._next_due
+        )
 
     def _fire_isolated(
-        self, session: Session, timer: Timer, now: datetime, outbox: OutboxWriter, memo: BatchMemo
-    ) -> dict[str, Any] | None:
-        """Run one timer's handler in a savepoint; its new state, or None if it failed."""
+        self,
+        session: Session,
+        timer: Timer,
+        now: datetime,
+        outbox: OutboxWriter,
+        memo: BatchMemo,
+        failed: HandlerFailed,
+    ) -> Outcome:
+        """Record the attempt that undid the first run, or run the handler in a savepoint."""
+        if failed.timer_id == timer.id:
+            return self._record_failure(session, timer, now, failed.error), None
         context = self._context(session, timer, now, outbox, memo)
         try:
             handler = self._handler(timer)
             with session.begin_nested():
                 handler(context, view_of(timer))
-        except Exception:
+        except Exception as exc:
             log.exception("timer.failed", timer_id=timer.id, kind=timer.kind)
-            timer.status = TimerStatus.FAILED
-            timer.fired_at = now
-            return None
-        return settled(timer, now, expired=context.expired, next_due=self._next_due)
+            return self._record_failure(session, timer, now, repr(exc)), None
+        return _fired(context), settled(
+            timer, now, expired=context.expired, next_due=self._next_due
+        )
+
+    def _record_failure(self, session: Session, timer: Timer, now: datetime, error: str) -> str:
+        attempt = timer.attempts + 1
+        outcome = record_failure(
+            session, timer, now, error, retries=self._retries, next_due=self._next_due
+        )
+        log.warning(
+            "timer.retry" if outcome == AttemptOutcome.RETRY else "timer.gave_up",
+            timer_id=timer.id,
+            kind=timer.kind,
+            attempt=attempt,
+            next_attempt_at=timer.next_attempt_at,
+        )
+        return outcome
 
 
 class HandlerFailed(Exception):
-    """A handler raised while its batch ran without savepoints: the batch is undone."""
+    """A handler raised under the batch's savepoint: the savepoint is undone."""
+
+    def __init__(self, timer_id: int, error: str) -> None:
+        super().__init__(timer_id, error)
+        self.timer_id, self.error = timer_id, error
+
+
+Outcome = tuple[str, dict[str, Any] | None]  # (fired | expired | retry | failed, new state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +205,6 @@ class Batch:
     outcomes: list[tuple[str, str]]
 
 
-def _outcome(timer: Timer, state: dict[str, Any] | None) -> tuple[str, str]:
-    """(kind, fired | expired | failed) for the metrics."""
-    if state is None:
-        return timer.kind, "failed"
-    return timer.kind, "expired" if state["fire_count"] == timer.fire_count else "fired"
+def _fired(context: TimerContext) -> str:
+    """fired, or expired when the late policy said so."""
+    return "expired" if context.expired else "fired"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from adapters.memory.client import MemoryClient
 from bot.app import build_runtime, build_tick, next_occurrence
 from bot.config import Settings
-from bot.context import Policies
+from bot.context import Policies, TimerHandler
 from bot.replies import Card
 from commands import timer_handlers
 from domain.directory.importer import import_org
@@ -33,12 +33,15 @@ class Timed(Chat):
                 break
         await self.runtime.settle()
 
-    def tick_on(self, db: Database) -> TimerTick:
-        """The tick another process would run: the same handlers, its own connections."""
+    def tick_on(
+        self, db: Database, handlers: Mapping[str, TimerHandler] | None = None
+    ) -> TimerTick:
+        """The tick another process would run: the same handlers (but ``handlers``), its own
+        connections."""
         return TimerTick(
             db,
             self.clock,
-            timer_handlers(),
+            {**timer_handlers(), **(handlers or {})},
             self.runtime.dispatcher.policies,
             self.runtime.metrics,
             action_ttl=timedelta(hours=1),

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.shared.db import Base, UTCDateTime
@@ -21,7 +21,7 @@ class TimerStatus(StrEnum):
     FIRED = "fired"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
-    FAILED = "failed"  # its handler raised; logged with the timer id
+    FAILED = "failed"  # its handler raised on every attempt; the last error is kept
 
 
 class LatePolicy(StrEnum):
@@ -54,6 +54,10 @@ class Timer(Base):
     fire_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # failed attempts at this occurrence; a pending timer is not claimed before next_attempt_at
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class JobRun(Base):

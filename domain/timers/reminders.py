@@ -125,7 +125,7 @@ def snooze(session: Session, member_id: int, timer_id: int, until: datetime, now
     row = session.get(Timer, timer_id)
     assert row is not None
     if row.status == TimerStatus.PENDING and not row.recurrence:
-        row.due_at = until
+        row.due_at, row.attempts, row.last_error, row.next_attempt_at = until, 0, None, None
         return row.id
     payload = {k: v for k, v in timer.payload.items() if k != "guard"} | {"snoozed": True}
     return schedule(

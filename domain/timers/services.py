@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,9 @@ class TimerView:
     status: str
     recurrence: str | None
     fire_count: int
+    attempts: int  # failed attempts at this occurrence
+    last_error: str | None
+    next_attempt_at: datetime | None  # a failed timer's retry; not claimed before
 
 
 def view_of(timer: Timer) -> TimerView:
@@ -50,6 +53,9 @@ def view_of(timer: Timer) -> TimerView:
         timer.status,
         timer.recurrence,
         timer.fire_count,
+        timer.attempts,
+        timer.last_error,
+        timer.next_attempt_at,
     )
 
 
@@ -89,11 +95,12 @@ def schedule(
 
 
 def reschedule(session: Session, timer_id: int, due_at: datetime) -> None:
-    """Move a pending timer; raise Conflict if it already fired or was cancelled."""
+    """Move a pending timer (failed attempts at its old time no longer count); raise Conflict if
+    it already fired or was cancelled."""
     moved = session.execute(
         update(Timer)
         .where(Timer.id == timer_id, Timer.status == TimerStatus.PENDING)
-        .values(due_at=due_at)
+        .values(due_at=due_at, attempts=0, last_error=None, next_attempt_at=None)
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("That has already happened or was cancelled.")
@@ -154,10 +161,15 @@ def pending_between(
 
 
 def due_query(now: datetime, limit: int, *, skip_locked: bool) -> Select[Timer]:
-    """The claim statement: due pending timers, oldest first (served by ix_timers_due)."""
+    """The claim statement: due pending timers, oldest first (served by ix_timers_due), except
+    those whose retry after a failed attempt is not due yet."""
     query = (
         select(Timer)
-        .where(Timer.status == TimerStatus.PENDING, Timer.due_at <= now)
+        .where(
+            Timer.status == TimerStatus.PENDING,
+            Timer.due_at <= now,
+            or_(Timer.next_attempt_at.is_(None), Timer.next_attempt_at <= now),
+        )
         .order_by(Timer.due_at, Timer.id)
         .limit(limit)
     )
@@ -176,14 +188,16 @@ def is_late(timer: Timer, now: datetime) -> bool:
 
 def settled(timer: Timer, now: datetime, *, expired: bool, next_due: NextDue) -> dict[str, Any]:
     """The new state of a claimed timer that fired (or expired): a recurring one moves to its
-    next time. ``record_settled`` writes a batch of them."""
+    next time, where no attempt has failed yet. ``record_settled`` writes a batch of them."""
     state: dict[str, Any] = {
         "id": timer.id,
         "fire_count": timer.fire_count + (0 if expired else 1),
         "fired_at": now,
+        "next_attempt_at": None,
     }
     if timer.recurrence:  # stays pending (unless its handler cancelled it): only moves
         state["due_at"] = next_due(timer.recurrence, max(now, timer.due_at))
+        state |= {"attempts": 0, "last_error": None}
     else:
         state["status"] = TimerStatus.EXPIRED if expired else TimerStatus.FIRED
     return state

@@ -1,5 +1,5 @@
-"""The tick's batches: a failing handler undoes only its own batch's first attempt, and every
-timer is counted once in the metrics whichever attempt committed."""
+"""The tick's batches: a failing handler undoes only its own batch's first run, and every
+timer is counted once in the metrics whichever run committed."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from bot.replies import Reply
 from domain.directory.importer import import_org
 from domain.directory.services import find_member
 from domain.timers.models import LatePolicy, Timer
+from domain.timers.retries import Retries
 from domain.timers.services import TimerView, schedule
 from scheduler.tick import TimerTick
 from tests.support import ORG_YAML, FakeClock
@@ -71,6 +72,7 @@ async def test_a_failing_handler_is_isolated_and_every_timer_counted_once(
             action_ttl=timedelta(hours=1),
             next_due=lambda _rule, after: after,
             on_messages=lambda: None,
+            retries=Retries(max_attempts=1),  # a failure is final at once
         )
         assert await tick.run() == 9
         statuses = await runtime.db.run(
@@ -88,4 +90,5 @@ async def test_a_failing_handler_is_isolated_and_every_timer_counted_once(
     assert 'bizbot_timers_total{kind="say",result="fired"} 6.0' in page
     assert 'bizbot_timers_total{kind="say",result="expired"} 1.0' in page
     assert 'bizbot_timers_total{kind="broken",result="failed"} 2.0' in page
+    assert 'bizbot_timer_failures_total{kind="broken",outcome="failed"} 2.0' in page
     assert 'bizbot_errors_total{where="timer"} 2.0' in page
