@@ -1,7 +1,7 @@
 """timer retries: failed attempts, the last error and the next attempt on each timer
 
 Revision ID: a3c91e5d7b20
-Revises: 5345430b7905
+Revises: ebba828539dc
 Create Date: 2026-12-07 09:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a3c91e5d7b20"
-down_revision: str | None = "5345430b7905"
+down_revision: str | None = "ebba828539dc"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
