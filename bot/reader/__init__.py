@@ -150,8 +150,7 @@ def _read_keyed(
     """A keyed value: text runs to the next key; other kinds take what reads as them and
     leave the words after for the positional reading."""
     if not words:
-        reading.unreadable[item.key] = ""
-        return
+        return  # "key=" with nothing after it gives nothing
     if item.kind is Kind.TEXT:
         reading.values[item.key] = " ".join(words)
         return
@@ -227,6 +226,9 @@ def _place(fields: Sequence[Field], words: list[str], where: Where, reading: Rea
             reading.values[texts.pop(0).key] = " ".join(run)
         else:
             reading.unplaced += run
+    choice = next((f for f in typed if f.kind is Kind.CHOICE), None)
+    if choice is not None and reading.unplaced:  # "/deal move 7 maybe": not a stage, say so
+        reading.unreadable[choice.key] = reading.unplaced.pop(0)
 
 
 def _split_cjk(fields: list[Field], word: str, where: Where) -> list[str]:

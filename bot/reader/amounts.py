@@ -44,11 +44,11 @@ def read_amount(word: str) -> Amount | None:
         money, text = money or stripped != text, stripped
     stripped = _strip_suffix(text, YUAN)
     money, text = money or stripped != text, stripped
-    if not text:
+    sign = -1 if text.startswith("-") else 1  # kept, for the command to refuse with its reason
+    value = _number(text.removeprefix("-")) if text else None
+    if value is None or not value.is_finite():
         return None
-    value = _number(text)
-    if value is None or not value.is_finite() or value < 0:
-        return None
+    value *= sign
     scaled = (
         bool(_SUFFIXED.match(text))
         or any(ch in text for ch in "万亿")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import structlog
@@ -11,12 +12,14 @@ from pydantic import BaseModel, Field
 from bot.context import CommandContext, TimerHandler
 from bot.i18n import _
 from bot.parsing import ArgumentError
+from bot.reader import Kind
 from bot.replies import Card, CardStatus, Message
 from bot.replies import Field as CardField
 from bot.router import CommandSpec, Router
 from commands.crm import leads
-from commands.crm.campaign_words import day, money, percent, split_options, typed_words
+from commands.crm.campaign_words import money, percent
 from commands.crm.customer_common import record_id
+from commands.crm.lines import field, read_line
 from domain.crm.campaigns import (
     CampaignDraft,
     CampaignReport,
@@ -35,11 +38,15 @@ from domain.shared.money import parse_amount
 TIMER_HANDLERS: dict[str, TimerHandler] = {}
 ADD_WORDS = {"add", "new", "新建", "添加"}
 REPORT_WORDS = {"report", "报告", "报表"}
-OPTION_KEYS = {
-    "budget": "budget", "预算": "budget", "goal": "goal", "目标": "goal",
-    "channel": "channel", "渠道": "channel", "start": "start", "开始": "start",
-    "end": "end", "结束": "end", "with": "with", "成员": "with",
-}  # fmt: skip
+CAMPAIGN_FIELDS = (
+    field("name", positional=True),
+    field("budget", Kind.MONEY),
+    field("goal"),
+    field("channel"),
+    field("start", Kind.DATE),
+    field("end", Kind.DATE),
+    field("with"),
+)
 LISTED = 20
 log = structlog.get_logger(__name__)
 
@@ -56,10 +63,10 @@ class CampaignArgs(BaseModel):
 
 def campaign(ctx: CommandContext, args: CampaignArgs) -> Message:
     """Create, show or report on a campaign."""
-    words = typed_words(ctx, args.text)
+    words = ctx.typed.split()
     head = words[0].lower() if words else ""
     if head in ADD_WORDS:
-        return add(ctx, words[1:])
+        return add(ctx, ctx.typed.partition(" ")[2])
     campaign_id = record_id(head) if head else None
     if campaign_id is None:
         return campaigns(ctx, args)
@@ -70,26 +77,22 @@ def campaign(ctx: CommandContext, args: CampaignArgs) -> Message:
     return campaign_card(ctx, campaign_view(ctx.session, campaign_id))
 
 
-def add(ctx: CommandContext, words: list[str]) -> Message:
+def add(ctx: CommandContext, text: str) -> Message:
     """Create a campaign (managers and ``crm.all`` only)."""
     if not may_create_campaigns(ctx.actor.roles):
         log.warning("refused.campaign_create", member=ctx.actor.handle)
         raise Forbidden(_("Only managers may create campaigns."))
-    positional, options = split_options(words, OPTION_KEYS)
+    options = read_line(ctx, CAMPAIGN_FIELDS, text).values
     if "budget" not in options:
         raise ArgumentError("Missing {field}.", field="budget=")
-    try:
-        budget = parse_amount(options["budget"])
-    except ValueError as exc:
-        raise ArgumentError("{field} must be a number.", field="budget") from exc
     draft = CampaignDraft(
-        name=" ".join(positional),
-        budget=budget,
+        name=options.get("name", ""),
+        budget=parse_amount(options["budget"]),
         currency=ctx.org.currency,
         goal=options.get("goal", ""),
         channel=options.get("channel", ""),
-        starts_on=day(options["start"], "start") if options.get("start") else None,
-        ends_on=day(options["end"], "end") if options.get("end") else None,
+        starts_on=date.fromisoformat(options["start"]) if "start" in options else None,
+        ends_on=date.fromisoformat(options["end"]) if "end" in options else None,
         participants=_participants(ctx, options.get("with", "")),
     )
     created = create_campaign(ctx.session, draft, ctx.actor.id, ctx.now)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -17,12 +17,13 @@ from bot.context import CommandContext, TimerContext
 from bot.i18n import _, t
 from bot.logging import get_logger
 from bot.parsing import ArgumentError
+from bot.reader import Choice, Kind
 from bot.replies import Card, Message
 from bot.router import CommandSpec, Router
-from bot.timeparse import Moment, parse_when
 from commands.crm import report
 from commands.crm.customer_common import record_id
 from commands.crm.deal_cards import STAGE_LABELS, deal_card, deals_card, idle_card
+from commands.crm.lines import customer_named, deal_named, field, names_of, read_line
 from commands.crm.verbs import action_of
 from domain.crm import deals
 from domain.crm.deals import DealChanges, DealTerms, DealView
@@ -35,16 +36,6 @@ from domain.timers.services import TimerView
 
 log = get_logger("bizbot.crm.deals")
 
-KEYS = {
-    "amount": ("amount", "金额"),
-    "close": ("close", "成交日期", "预计成交"),
-    "currency": ("currency", "币种"),
-    "next": ("next", "下一步"),
-    "campaign": ("campaign", "活动"),
-    "reason": ("reason", "原因"),
-}
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d")
-
 
 class DealArgs(BaseModel):
     """``/deal add|move|won|lost|show|edit …``."""
@@ -54,11 +45,11 @@ class DealArgs(BaseModel):
 
 def deal(ctx: CommandContext, args: DealArgs) -> Message:
     """Run one /deal subcommand."""
-    words = args.rest.split()
-    verb = action_of(words[0], SUBCOMMANDS) if words else None
+    verb_word, _, text = ctx.typed.partition(" ")
+    verb = action_of(verb_word, SUBCOMMANDS) if verb_word else None
     if verb is None:
         raise ArgumentError(USAGE)
-    return SUBCOMMANDS[verb](ctx, words[1:])
+    return SUBCOMMANDS[verb](ctx, text.strip())
 
 
 def my_deals(ctx: CommandContext, _args: BaseModel) -> Message:
@@ -66,25 +57,46 @@ def my_deals(ctx: CommandContext, _args: BaseModel) -> Message:
     return deals_card(deals.open_deals(ctx.session, ctx.actor.id), ctx.locale)
 
 
-def _add(ctx: CommandContext, words: list[str]) -> Message:
-    options, plain = _options(words)
-    if not plain:
+ADD_FIELDS = (
+    field("customer", Kind.RECORD, positional=True),
+    field("name", positional=True),
+    field("amount", Kind.MONEY, positional=True),
+    field("close", Kind.DATE, positional=True),
+    field("currency"),
+    field("next"),
+    field("campaign", Kind.RECORD),
+)
+EDIT_FIELDS = (
+    field("deal", Kind.RECORD, positional=True),
+    field("amount", Kind.MONEY),
+    field("close", Kind.DATE),
+    field("next"),
+)
+
+
+def _add(ctx: CommandContext, text: str) -> Message:
+    values = read_line(ctx, ADD_FIELDS, text).values
+    if "customer" not in values:
         raise ArgumentError(USAGE)
-    customer_id = _number(plain[0])
-    currency = options.get("currency", ctx.org.currency).upper()
+    missing = [key for key in ("amount", "close") if key not in values]
+    if missing:
+        names = names_of(ctx, [f for f in ADD_FIELDS if f.key in missing])
+        raise ArgumentError(_("Missing {field}."), field=names)
+    customer_id = customer_named(ctx, values["customer"]).id
+    currency = values.get("currency", ctx.org.currency).upper()
     terms = DealTerms(
-        amount=deal_amount(_required(options, "amount"), currency),
+        amount=deal_amount(values["amount"], currency),
         currency=currency,
-        close=close_date(ctx, _required(options, "close")),
-        next_step=options.get("next", ""),
-        campaign_id=_number(options["campaign"]) if "campaign" in options else None,
+        close=date.fromisoformat(values["close"]),
+        next_step=values.get("next", ""),
+        campaign_id=_number(values["campaign"]) if "campaign" in values else None,
     )
     with _refusal_logged(ctx, "add", customer_id):
         added = deals.add_deal(
             ctx.session,
             _scope(ctx),
             customer_id,
-            " ".join(plain[1:]),
+            values.get("name", ""),
             terms,
             ctx.policies.deals,
             ctx.now,
@@ -93,60 +105,79 @@ def _add(ctx: CommandContext, words: list[str]) -> Message:
     return _shown(ctx, added, _("Deal opened"))
 
 
-def _move(ctx: CommandContext, words: list[str]) -> Message:
-    if len(words) != 2:
+def _move(ctx: CommandContext, text: str) -> Message:
+    fields = (
+        field("deal", Kind.RECORD, positional=True),
+        field("stage", Kind.CHOICE, positional=True, choices=_stage_choices(ctx)),
+    )
+    values = read_line(ctx, fields, text).values
+    if len(values) != 2:
         raise ArgumentError(_("Say which deal and where to: /deal move 12 proposal"))
-    deal_id, stage = _number(words[0]), _stage_word(ctx, words[1])
+    deal_id = deal_named(ctx, values["deal"])
     with _refusal_logged(ctx, "move", deal_id):
         moved = deals.move_deal(
-            ctx.session, _scope(ctx), deal_id, stage, ctx.policies.deals, ctx.now
+            ctx.session, _scope(ctx), deal_id, values["stage"], ctx.policies.deals, ctx.now
         )
     return _shown(ctx, moved, _("Deal moved"))
 
 
-def _won(ctx: CommandContext, words: list[str]) -> Message:
-    deal_id = _only_number(words)
+def _won(ctx: CommandContext, text: str) -> Message:
+    deal_id = _one_deal(ctx, text)
     with _refusal_logged(ctx, "won", deal_id):
         won = deals.win_deal(ctx.session, _scope(ctx), deal_id, ctx.now)
     return _shown(ctx, won, _("Deal won"))
 
 
-def _lost(ctx: CommandContext, words: list[str]) -> Message:
-    options, plain = _options(words)
-    if not plain:
+def _lost(ctx: CommandContext, text: str) -> Message:
+    fields = (field("deal", Kind.RECORD, positional=True), field("reason", positional=True))
+    values = read_line(ctx, fields, text).values
+    if "deal" not in values:
         raise ArgumentError(_("Say which deal and why: /deal lost 12 reason=price too high"))
-    deal_id = _number(plain[0])
-    reason = options.get("reason") or " ".join(plain[1:])
+    deal_id = deal_named(ctx, values["deal"])
     with _refusal_logged(ctx, "lost", deal_id):
-        lost = deals.lose_deal(ctx.session, _scope(ctx), deal_id, reason, ctx.now)
+        lost = deals.lose_deal(ctx.session, _scope(ctx), deal_id, values.get("reason", ""), ctx.now)
     return _shown(ctx, lost, _("Deal lost"))
 
 
-def _show(ctx: CommandContext, words: list[str]) -> Message:
-    deal_id = _only_number(words)
+def _show(ctx: CommandContext, text: str) -> Message:
+    deal_id = _one_deal(ctx, text)
     with _refusal_logged(ctx, "show", deal_id):
         shown = deals.show_deal(ctx.session, _scope(ctx), deal_id)
     return _shown(ctx, shown, "")
 
 
-def _edit(ctx: CommandContext, words: list[str]) -> Message:
-    options, plain = _options(words)
-    if len(plain) != 1:
+def _edit(ctx: CommandContext, text: str) -> Message:
+    values = read_line(ctx, EDIT_FIELDS, text).values
+    if "deal" not in values or len(values) < 2:
         raise ArgumentError(_("Say which deal and what to change: /deal edit 12 amount=60000"))
-    deal_id = _number(plain[0])
+    deal_id = deal_named(ctx, values["deal"])
     with _refusal_logged(ctx, "edit", deal_id):
         current = deals.show_deal(ctx.session, _scope(ctx), deal_id)
         changes = DealChanges(
-            amount=deal_amount(options["amount"], current.currency)
-            if "amount" in options
-            else None,
-            close=close_date(ctx, options["close"]) if "close" in options else None,
-            next_step=options.get("next"),
+            amount=deal_amount(values["amount"], current.currency) if "amount" in values else None,
+            close=date.fromisoformat(values["close"]) if "close" in values else None,
+            next_step=values.get("next"),
         )
         edited = deals.edit_deal(
             ctx.session, _scope(ctx), deal_id, changes, ctx.policies.deals, ctx.now, today_of(ctx)
         )
     return _shown(ctx, edited, _("Deal updated"))
+
+
+def _one_deal(ctx: CommandContext, text: str) -> int:
+    values = read_line(ctx, (field("deal", Kind.RECORD, positional=True),), text).values
+    if "deal" not in values:
+        raise ArgumentError(_("Say which deal, for example: /deal show 12"))
+    return deal_named(ctx, values["deal"])
+
+
+def _stage_choices(ctx: CommandContext) -> tuple[Choice, ...]:
+    """The configured stages, by their names and their labels in both languages."""
+    choices = []
+    for stage in ctx.policies.deals.stages.all:
+        label = STAGE_LABELS.get(stage.name, stage.name)
+        choices.append(Choice(stage.name, (label, t("zh_CN", label), t("en", label))))
+    return tuple(choices)
 
 
 def _shown(ctx: CommandContext, found: DealView, headline: str) -> Card:
@@ -180,49 +211,11 @@ def _refusal_logged(ctx: CommandContext, action: str, record_id: int) -> Iterato
         raise
 
 
-def _options(words: list[str]) -> tuple[dict[str, str], list[str]]:
-    """``key=value`` words by their English key (values may run on over the next plain words,
-    as in ``next=call Bob on Friday``), and the plain words before the first option."""
-    options: dict[str, str] = {}
-    plain: list[str] = []
-    key = ""
-    for word in words:
-        name, sep, value = word.partition("=")
-        found = _key(name) if sep else None
-        if found:
-            key = found
-            options[key] = value
-        elif key:
-            options[key] = f"{options[key]} {word}".strip()
-        else:
-            plain.append(word)
-    return options, plain
-
-
-def _key(name: str) -> str:
-    found = next((key for key, names in KEYS.items() if name.lower() in names), None)
-    if found is None:
-        raise ArgumentError(_("Unknown option {key}."), key=name)
-    return found
-
-
-def _required(options: dict[str, str], key: str) -> str:
-    if not options.get(key, "").strip():
-        raise ArgumentError(_("Missing {field}."), field=f"{key}=")
-    return options[key]
-
-
 def _number(word: str) -> int:
     found = record_id(word)
     if found is None:
         raise ArgumentError(_("{word} is not a number like 12 or #12."), word=word)
     return found
-
-
-def _only_number(words: list[str]) -> int:
-    if len(words) != 1:
-        raise ArgumentError(_("Say which deal, for example: /deal show 12"))
-    return _number(words[0])
 
 
 def deal_amount(text: str, currency: str) -> Decimal:
@@ -233,31 +226,9 @@ def deal_amount(text: str, currency: str) -> Decimal:
         raise ArgumentError(_("{text} is not an amount."), text=text) from exc
 
 
-def close_date(ctx: CommandContext, text: str) -> date:
-    """A close date typed as 2026-12-31 or anything /remind understands (in the actor's zone)."""
-    text = text.strip()
-    for layout in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, layout).date()
-        except ValueError:
-            continue
-    when = parse_when(text, ctx.locale, ctx.actor.timezone, ctx.now)
-    if not isinstance(when, Moment):
-        raise ArgumentError(_("The close date is one day, not a repeat: {text}"), text=text)
-    return when.at.astimezone(ZoneInfo(ctx.actor.timezone)).date()
-
-
 def today_of(ctx: CommandContext) -> date:
     """Today in the actor's time zone."""
     return ctx.now.astimezone(ZoneInfo(ctx.actor.timezone)).date()
-
-
-def _stage_word(ctx: CommandContext, word: str) -> str:
-    """A stage as typed: its name, or its label in the actor's language."""
-    for name, label in STAGE_LABELS.items():
-        if word.lower() in (label.lower(), t(ctx.locale, label).lower()):
-            return name
-    return word
 
 
 USAGE = _(
@@ -265,7 +236,7 @@ USAGE = _(
     "/deal move N STAGE · /deal won N · /deal lost N reason=… · /deal show N · "
     "/deal edit N amount=… close=… next=…"
 )
-SUBCOMMANDS: dict[str, Callable[[CommandContext, list[str]], Message]] = {
+SUBCOMMANDS: dict[str, Callable[[CommandContext, str], Message]] = {
     "add": _add,
     "move": _move,
     "won": _won,

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import structlog
 from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
 from bot.i18n import _
 from bot.parsing import ArgumentError
+from bot.reader import Choice, Kind
 from bot.replies import Card, CardStatus, Message
 from bot.replies import Field as CardField
 from bot.router import CommandSpec, Router
-from commands.crm.campaign_words import split_options, typed_words
 from commands.crm.customer_common import record_id
-from commands.crm.deals import close_date, deal_amount, today_of
+from commands.crm.deals import deal_amount, today_of
+from commands.crm.lines import field, read_line
 from domain.crm.deals import DealTerms
 from domain.crm.leads import (
     Conversion,
@@ -37,14 +40,14 @@ ADD_WORDS = {"add", "new", "新建", "添加"}
 CONVERT_WORDS = {"convert", "转化", "转换"}
 DROP_WORDS = {"drop", "放弃"}
 MINE_WORDS = {"mine", "我的"}
-LEAD_KEYS = {
-    "company": "company", "公司": "company", "phone": "phone", "电话": "phone",
-    "email": "email", "邮箱": "email", "campaign": "campaign", "活动": "campaign",
-}  # fmt: skip
-DEAL_KEYS = {
-    "deal": "deal", "商机": "deal", "amount": "amount", "金额": "amount",
-    "close": "close", "成交": "close",
-}  # fmt: skip
+LEAD_FIELDS = (
+    field("name", positional=True),
+    field("company"),
+    field("phone"),
+    field("email"),
+    field("campaign", Kind.RECORD),
+)
+DEAL_FIELDS = (field("deal"), field("amount", Kind.MONEY), field("close", Kind.DATE))
 LISTED = 30
 STATUS = {"open": _("open"), "converted": _("converted"), "dropped": _("dropped")}
 log = structlog.get_logger(__name__)
@@ -69,10 +72,10 @@ class LeadsArgs(BaseModel):
 
 def lead(ctx: CommandContext, args: LeadArgs) -> Message:
     """Add, show, convert or drop a lead."""
-    words = typed_words(ctx, args.text)
+    words = ctx.typed.split()
     head = words[0].lower() if words else ""
     if head in ADD_WORDS:
-        return add(ctx, words[1:])
+        return add(ctx, ctx.typed.partition(" ")[2])
     acting = head in CONVERT_WORDS | DROP_WORDS
     rest = words[1:] if acting else words
     lead_id = record_id(rest[0]) if rest else None
@@ -83,54 +86,52 @@ def lead(ctx: CommandContext, args: LeadArgs) -> Message:
         if head in DROP_WORDS:
             return dropped(ctx, scope, lead_id)
         if acting:
-            return convert(ctx, scope, lead_id, rest[1:])
+            return convert(ctx, scope, lead_id, " ".join(rest[1:]))
         return lead_card(ctx, view_of(lead_in_scope(ctx.session, scope, lead_id)))
     except NotFound:
         log.warning("refused.lead_not_visible", member=ctx.actor.handle, lead=lead_id)
         raise
 
 
-def add(ctx: CommandContext, words: list[str]) -> Message:
+def add(ctx: CommandContext, text: str) -> Message:
     """Add a lead owned by the actor."""
-    positional, options = split_options(words, LEAD_KEYS)
-    campaign = options.get("campaign")
+    values = read_line(ctx, LEAD_FIELDS, text).values
+    campaign = values.get("campaign")
     campaign_id = record_id(campaign) if campaign else None
     if campaign and campaign_id is None:
         raise ArgumentError("{field} must be a number.", field="campaign")
     draft = LeadDraft(
-        name=" ".join(positional),
-        company=options.get("company", ""),
-        phone=options.get("phone", ""),
-        email=options.get("email", ""),
+        name=values.get("name", ""),
+        company=values.get("company", ""),
+        phone=values.get("phone", ""),
+        email=values.get("email", ""),
         campaign_id=campaign_id,
     )
     created = add_lead(ctx.session, draft, ctx.actor.id, ctx.now)
     return lead_card(ctx, created, title=_("✅ Lead #{id} added: {name}"))
 
 
-def convert(ctx: CommandContext, scope: Scope, lead_id: int, words: list[str]) -> Message:
+def convert(ctx: CommandContext, scope: Scope, lead_id: int, text: str) -> Message:
     """Convert a lead into a customer and, with ``deal=NAME amount=…``, a deal."""
-    positional, options = split_options(words, DEAL_KEYS)
-    if positional:
-        raise ArgumentError("Too many arguments: {extra}", extra=" ".join(positional))
-    done = convert_lead(ctx.session, scope, lead_id, _deal_request(ctx, options), ctx.now)
+    values = read_line(ctx, DEAL_FIELDS, text).values
+    done = convert_lead(ctx.session, scope, lead_id, _deal_request(ctx, values), ctx.now)
     return conversion_card(ctx, done)
 
 
-def _deal_request(ctx: CommandContext, options: dict[str, str]) -> DealRequest | None:
+def _deal_request(ctx: CommandContext, values: dict[str, str]) -> DealRequest | None:
     """The deal to open with the customer, checked and typed as ``/deal add`` takes it."""
-    if not options:
+    if not values:
         return None
     for key in ("deal", "amount", "close"):
-        if not options.get(key):
+        if not values.get(key):
             raise ArgumentError("Missing {field}.", field=f"{key}=")
     currency = ctx.org.currency
     terms = DealTerms(
-        amount=deal_amount(options["amount"], currency),
+        amount=deal_amount(values["amount"], currency),
         currency=currency,
-        close=close_date(ctx, options["close"]),
+        close=date.fromisoformat(values["close"]),
     )
-    return DealRequest(options["deal"], terms, ctx.policies.deals, today_of(ctx))
+    return DealRequest(values["deal"], terms, ctx.policies.deals, today_of(ctx))
 
 
 def dropped(ctx: CommandContext, scope: Scope, lead_id: int) -> Message:
@@ -144,11 +145,12 @@ def dropped(ctx: CommandContext, scope: Scope, lead_id: int) -> Message:
 
 def leads(ctx: CommandContext, args: LeadsArgs) -> Message:
     """The open leads in the actor's scope, their own, or a campaign's."""
-    words = typed_words(ctx, args.text)
-    positional, options = split_options(words, {"campaign": "campaign", "活动": "campaign"})
-    mine = bool(positional) and positional[0].lower() in MINE_WORDS
-    if positional[int(mine) :]:
-        raise ArgumentError("Too many arguments: {extra}", extra=" ".join(positional))
+    fields = (
+        field("which", Kind.CHOICE, positional=True, choices=(Choice("mine", ("我的",)),)),
+        field("campaign", Kind.RECORD),
+    )
+    options = read_line(ctx, fields, ctx.typed).values
+    mine = options.get("which") == "mine"
     campaign_id = record_id(options["campaign"]) if options.get("campaign") else None
     if options.get("campaign") and campaign_id is None:
         raise ArgumentError("{field} must be a number.", field="campaign")

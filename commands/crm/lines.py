@@ -17,6 +17,7 @@ from bot.picking import Ambiguous, Option, pick_card, with_choice
 from bot.reader import Choice, Field, Kind, Reading, Where, read
 from commands.crm.customer_common import customer_for, record_id, scope
 from domain.crm.customers import find_customers
+from domain.crm.deals import find_deals
 from domain.crm.models import Customer
 from domain.directory.services import find_member
 from domain.shared.errors import DomainError, NotFound
@@ -42,7 +43,7 @@ NAMES: dict[str, tuple[str, ...]] = {
     "lang": ("语言", "language"),
     "prefs": ("偏好",),
     "amount": ("金额",),
-    "close": ("成交日期", "预计成交", "预计成交日期"),
+    "close": ("成交日期", "预计成交", "预计成交日期", "成交"),
     "currency": ("币种", "货币"),
     "next": ("下一步", "next step"),
     "campaign": ("活动",),
@@ -53,6 +54,13 @@ NAMES: dict[str, tuple[str, ...]] = {
     "customer": ("客户",),
     "status": ("状态",),
     "public": ("公开",),
+    "company": ("公司",),
+    "deal": ("商机",),
+    "budget": ("预算",),
+    "goal": ("目标",),
+    "start": ("开始", "开始日期"),
+    "end": ("结束", "结束日期"),
+    "with": ("成员", "参与人"),
 }
 KIND_CHOICES = (Choice("company", ("公司", "企业")), Choice("person", ("个人",)))
 PRIORITY_CHOICES = (
@@ -96,7 +104,8 @@ def _unreadable(ctx: CommandContext, item: Field, text: str) -> str:
     name = display_name(ctx, item)
     if not item.choices:
         return ctx.t(_('I can\'t read "{text}" as {field}.'), text=text, field=name)
-    choices = "、".join(_choice_name(ctx, c) for c in item.choices)
+    joiner = "、" if ctx.locale.startswith("zh") else ", "
+    choices = joiner.join(_choice_name(ctx, c) for c in item.choices)
     return ctx.t(
         _('{field} must be one of {choices}, not "{text}".'), field=name, choices=choices, text=text
     )
@@ -139,12 +148,37 @@ def customer_named(ctx: CommandContext, text: str) -> Customer:
     raise Ambiguous(pick_card(question, options))
 
 
+def deal_named(ctx: CommandContext, text: str) -> int:
+    """The id of the deal a member named by number or by (part of) its or its customer's name,
+    in their scope; several: buttons to pick; none: a clear answer, logged."""
+    number = record_id(text)
+    if number is not None:
+        return number
+    found = find_deals(ctx.session, scope(ctx), text, limit=PICK_LIMIT + 1)
+    exact = [d for d in found if d.name.casefold() == text.casefold()]
+    if len(found) == 1 or len(exact) == 1:
+        return (exact or found)[0].id
+    if not found:
+        log.warning("refused.crm_no_match", member=ctx.actor.handle, deal=text[:32])
+        raise NotFound("No deal you can see matches {name}.", name=text)
+    options = [
+        Option(f"#{d.id} {d.name} · {d.customer_name}", with_choice(ctx.event.text, text, d.id))
+        for d in found
+    ]
+    question = ctx.t(_("Which deal do you mean by {name}?"), name=text)
+    raise Ambiguous(pick_card(question, options))
+
+
 def _known(ctx: CommandContext) -> Callable[[Field, str], bool]:
     def known(item: Field, text: str) -> bool:
         if item.kind is Kind.MEMBER:
             return find_member(ctx.session, text.lstrip("@")) is not None
-        if item.key != "customer" or len(text) < 2:
+        if len(text) < 2:
             return False
-        return find_customers(ctx.session, scope(ctx), text, limit=1).total > 0
+        if item.key == "customer":
+            return find_customers(ctx.session, scope(ctx), text, limit=1).total > 0
+        if item.key == "deal":
+            return bool(find_deals(ctx.session, scope(ctx), text, limit=1))
+        return False
 
     return known

@@ -13,12 +13,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.crm.access import customer_in_scope
 from domain.crm.models import Campaign, Customer, Deal, DealStageChange
 from domain.crm.scope import Scope
+from domain.crm.search import fold
 from domain.crm.stages import DEFAULT_STAGES, LOST, WON, Stage, Stages, parse_stages
 from domain.shared.domain_events import record_event
 from domain.shared.errors import Conflict, DomainError, NotFound
@@ -116,6 +117,20 @@ def deal_in_scope(session: Session, scope: Scope, deal_id: int) -> Deal:
     if found is None:
         raise NotFound("There is no deal #{id} that you can see.", id=deal_id)
     return found
+
+
+def find_deals(session: Session, scope: Scope, text: str, *, limit: int) -> list[DealView]:
+    """Deals in scope whose name, or whose customer's name, contains ``text`` (any case or
+    width), open ones first."""
+    needle = fold(text)
+    query = visible(select(Deal), scope).where(
+        or_(
+            func.lower(Deal.name).contains(needle, autoescape=True),
+            Customer.search_key.contains(needle, autoescape=True),
+        )
+    )
+    rows = session.scalars(query.order_by(Deal.status != "open", Deal.id).limit(limit))
+    return [view_of(session, d) for d in rows]
 
 
 def show_deal(session: Session, scope: Scope, deal_id: int) -> DealView:

@@ -34,6 +34,7 @@ WHERE = Where(TZ, NOW)
         ("一千零五", "1005", False),
         ("4万5", "45000", True),
         ("一亿两千万", "120000000", True),
+        ("-5", "-5", False),  # read; the command says why it cannot be below zero
     ],
 )
 def test_amounts_in_both_languages(typed: str, value: str, money: bool) -> None:
@@ -42,7 +43,7 @@ def test_amounts_in_both_languages(typed: str, value: str, money: bool) -> None:
     assert (found.value, found.money) == (Decimal(value), money)
 
 
-@pytest.mark.parametrize("typed", ["abc", "万一", "三星", "-5", "1e5", "nan", "3 units", "5 5"])
+@pytest.mark.parametrize("typed", ["abc", "万一", "三星", "1e5", "nan", "3 units", "5 5", "--5"])
 def test_what_is_not_an_amount_is_none(typed: str) -> None:
     assert read_amount(typed) is None
 
