@@ -165,7 +165,8 @@ async def test_bad_moves_are_refused_and_change_nothing(office: Office) -> None:
     assert "Usage: /deal add CUSTOMER" in (await office.say("erin", "/deal frob 1")).text
     assert "Say which deal and where" in (await office.say("erin", f"/deal move {n}")).text
     assert "No deal you can see matches abc." in (await office.say("erin", "/deal show abc")).text
-    assert "There is no field colour here" in (await office.say("erin", f"/deal edit {n} colour=red")).text
+    colour = await office.say("erin", f"/deal edit {n} colour=red")
+    assert "There is no field colour here" in colour.text
     missing = await office.say("erin", f"/deal add {acme} Again close=2026-12-31")
     assert "Missing amount." in missing.text
     row = await deal_row(office, n)
