@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.pipeline.tables import InboxRow, InboxStatus, OutboxRow
-from tests.webchat import Site, frame_id, serving
+from tests.webchat import Site, frame_id, local_login, serving
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def body_of(frame: dict[str, Any]) -> bytes:
 def served(runner: asyncio.Runner, settings: Settings) -> Iterator[Site]:
     """The web chat on ``runner``'s loop, which runs only while ``runner.run`` does."""
     stack = contextlib.AsyncExitStack()
-    site = runner.run(stack.enter_async_context(serving(settings)))
+    site = runner.run(stack.enter_async_context(serving(local_login(settings))))
     try:
         yield site
     finally:

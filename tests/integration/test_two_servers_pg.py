@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from adapters.webchat.guard import CSRF_COOKIE, CSRF_FIELD
 from bot.pipeline.tables import InboxRow, OutboxRow
 from domain.directory.models import Member
 from domain.shared.db import open_database
@@ -36,6 +37,7 @@ from tests.processes import (
     wait_ready,
 )
 from tests.support import create_pg_database, drop_pg_database
+from tests.webchat import form_token
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
 
@@ -74,7 +76,16 @@ def org_file(path: Path) -> Path:
 
 
 async def sign_in(http: aiohttp.ClientSession, base: str, handle: str) -> str:
-    async with http.post(f"{base}/login", data={"handle": handle}, allow_redirects=False) as r:
+    """Local sign-in as a browser does it: open the form, post it with its CSRF token."""
+    async with http.get(f"{base}/login") as page:
+        assert page.status == 200, await page.text()
+        token = form_token(await page.text())
+    async with http.post(
+        f"{base}/login",
+        data={"handle": handle, CSRF_FIELD: token},
+        headers={"Cookie": f"{CSRF_COOKIE}={token}"},
+        allow_redirects=False,
+    ) as r:
         assert r.status == 302, await r.text()
         return r.cookies[COOKIE].value
 
@@ -170,7 +181,7 @@ async def test_two_servers_handle_every_event_once_when_each_gets_every_event(
         servers: list[Server] = []
         for name in ("a", "b"):
             port, log = free_port(), tmp_path / f"serve-{name}.log"
-            env = bot_env(pg_url, port=str(port), poll_interval="0.2")
+            env = bot_env(pg_url, port=str(port), poll_interval="0.2", local_login="1")
             running.append(start_bot("serve", env=env, log=log))
             servers.append(Server(f"http://127.0.0.1:{port}", log, {}))
 
