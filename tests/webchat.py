@@ -17,7 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from adapters.webchat.client import Hub, WebChatClient
 from adapters.webchat.guard import CSRF_COOKIE, CSRF_FIELD
-from adapters.webchat.routes import COOKIE
+from adapters.webchat.signin import COOKIE
 from bot.app import Runtime, build_runtime, build_web
 from bot.config import Settings
 from bot.pipeline.tables import InboxRow, OutboxRow

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.webchat.guard import CSRF_FIELD
-from adapters.webchat.routes import COOKIE
+from adapters.webchat.signin import COOKIE
 from bot.config import Settings
 from bot.pipeline.tables import OutboxRow
 from domain.crm.invites import create_invite

@@ -14,7 +14,8 @@ import pytest
 from aiohttp import WSMsgType, WSServerHandshakeError
 
 from adapters.webchat.guard import CSRF_FIELD
-from adapters.webchat.routes import COOKIE, SIGNED_OUT
+from adapters.webchat.routes import SIGNED_OUT
+from adapters.webchat.signin import COOKIE
 from bot.config import Settings
 from bot.pipeline.tables import InboxRow, InboxStatus
 from domain.directory.services import create_login_link
