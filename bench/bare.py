@@ -1,9 +1,9 @@
 """The bare baseline: an aiohttp WebSocket handler that answers every frame at once.
 
-It speaks the web chat's protocol (local sign-in cookie, a ``history`` frame on connect, then an
-``ack`` and a ``message`` frame per ``say``: ``pong``, or a one-field card for ``/whoami``) so
-the load generator does the same work against it as against Bizbot; only the pipeline behind
-the socket is missing.
+It speaks the web chat's protocol (local sign-in through its form and cookies, a ``history`` frame
+on connect, then an ``ack`` and a ``message`` frame per ``say``: ``pong``, or a one-field card for
+``/whoami``) so the load generator does the same work against it as against Bizbot; only the
+pipeline behind the socket is missing.
 
 ``python -m bench.bare --port PORT``
 """
@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 COOKIE = "bizbot_session"
+CSRF = "bizbot_csrf"
 PONG = {"type": "text", "text": "pong"}
+
+
+async def login_page(_request: web.Request) -> web.StreamResponse:
+    """The sign-in form's CSRF cookie, as the web chat sets it (the baseline does not check it)."""
+    response = web.Response(text="<form method=post></form>", content_type="text/html")
+    response.set_cookie(CSRF, secrets.token_urlsafe(32), httponly=True, samesite="Strict")
+    return response
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -58,6 +67,7 @@ async def healthz(_request: web.Request) -> web.Response:
 def make_app() -> web.Application:
     """The baseline's routes."""
     app = web.Application()
+    app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
     app.router.add_get("/ws", socket)
     app.router.add_get("/healthz", healthz)

@@ -1,8 +1,9 @@
 """A bounded closed-loop load generator: many web chat conversations, one command in flight each.
 
-Each conversation signs in (``POST /login``), opens the chat WebSocket, sends a ``say`` frame and
-waits for the reply ``message`` frame before it sends the next one. Every loop is bounded by a
-command count and by time; a reply that does not come within ``reply_timeout`` counts as lost.
+Each conversation signs in (``GET /login``, then ``POST /login`` with the form's CSRF token), opens
+the chat WebSocket, sends a ``say`` frame and waits for the reply ``message`` frame before it sends
+the next one. Every loop is bounded by a command count and by time; a reply that does not come
+within ``reply_timeout`` counts as lost.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import aiohttp
 
 COOKIE = "bizbot_session"
+CSRF_COOKIE = "bizbot_csrf"
 RECEIVE_TIMEOUT = 10.0
 
 
@@ -96,9 +98,17 @@ class LoadResult:
 
 
 async def sign_in(session: aiohttp.ClientSession, base_url: str, handle: str) -> str:
-    """Local sign-in; returns the session cookie's value."""
+    """Local sign-in as a browser does it (open the form, post it with its CSRF token); returns
+    the session cookie's value."""
+    async with session.get(f"{base_url}/login") as page:
+        token = page.cookies.get(CSRF_COOKIE)  # the form's hidden field holds the same value
+        if page.status != 200 or token is None:
+            raise RuntimeError(f"no sign-in form at {base_url}/login: HTTP {page.status}")
     async with session.post(
-        f"{base_url}/login", data={"handle": handle}, allow_redirects=False
+        f"{base_url}/login",
+        data={"handle": handle, "csrf": token.value},
+        headers={"Cookie": f"{CSRF_COOKIE}={token.value}"},
+        allow_redirects=False,
     ) as response:
         morsel = response.cookies.get(COOKIE)
         if response.status != 302 or morsel is None:

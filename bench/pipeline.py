@@ -129,7 +129,7 @@ async def run_bizbot(plan: Plan, db: str, workdir: Path, members: int) -> Measur
         org.write_text(org_yaml(members), encoding="utf-8")
         procs.run_cli(["org", "import", str(org)], env)
         port = procs.free_port()
-        env |= {"BIZBOT_HOST": "127.0.0.1", "BIZBOT_PORT": str(port)}
+        env |= {"BIZBOT_HOST": "127.0.0.1", "BIZBOT_PORT": str(port), "BIZBOT_LOCAL_LOGIN": "1"}
         server = procs.Server(["-m", "bot", "serve"], env, workdir / "bizbot.log", port)
         try:
             server.wait_ready("/readyz")

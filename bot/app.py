@@ -325,7 +325,8 @@ def build_web(runtime: Runtime, hub: Hub) -> web.Application:
         auth=DirectoryWebAuth(runtime.db, runtime.clock, timedelta(days=settings.web_session_days)),
         history=PipelineHistory(runtime.db),
         hub=hub,
-        local_login=settings.local_only,
+        local_login=settings.local_login,
+        public_url=settings.public_url,
         secure_cookies=settings.base_url().startswith("https://"),
     )
     setup_routes(app, chat)

@@ -14,7 +14,6 @@ from pydantic_settings import (
 )
 
 TICKET_SLA = r"^\s*((urgent|high|normal|low)\s*=\s*[\d.]+\s*/\s*[\d.]+\s*(,\s*|$))*$"
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class Settings(BaseSettings):
@@ -29,6 +28,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str = ""
+    local_login: bool = False  # "sign in as anyone" in the web chat, for make run only
     demo: bool = True
     log_json: bool = False
     log_level: str = "INFO"
@@ -92,11 +92,6 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Constructor arguments win, then the environment, then ``bizbot.toml``."""
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
-
-    @property
-    def local_only(self) -> bool:
-        """Whether the server listens only on this machine (local login is then offered)."""
-        return self.host in LOCAL_HOSTS
 
     def base_url(self) -> str:
         """Where people reach the web chat."""

@@ -117,8 +117,16 @@ class WebAuth(Protocol):
         """A session secret for a local login as ``handle`` (None if no such active member)."""
         ...
 
+    async def link_user(self, secret: str) -> WebUser | None:
+        """The member a one-time login link would sign in, without using it up."""
+        ...
+
     async def start_from_link(self, secret: str) -> str | None:
         """A session secret for a one-time login link (None if unknown, used or expired)."""
+        ...
+
+    async def invited_name(self, secret: str) -> str | None:
+        """The name of the guest a one-time invitation would sign in, without using it up."""
         ...
 
     async def start_guest(self, secret: str) -> str | None:

@@ -38,6 +38,12 @@ class DirectoryWebAuth:
         """Open a session for ``handle`` (the caller checked that local login is allowed)."""
         return await self._start(handle=handle)
 
+    async def link_user(self, secret: str) -> WebUser | None:
+        """The member a one-time login link would sign in, without using it up."""
+        now = self._clock.now()
+        member = await self._db.run(lambda s: directory.login_link_member(s, secret, now))
+        return _user(member) if member else None
+
     async def start_from_link(self, secret: str) -> str | None:
         """Open a session from a one-time login link."""
         return await self._start(link=secret)
@@ -51,6 +57,11 @@ class DirectoryWebAuth:
         except DomainError:
             return None
         return secret
+
+    async def invited_name(self, secret: str) -> str | None:
+        """The name of the guest a one-time invitation would sign in, without using it up."""
+        now = self._clock.now()
+        return await self._db.run(lambda s: invites.invited_name(s, secret, now))
 
     async def start_guest(self, secret: str) -> str | None:
         """Open a guest's session from a one-time invitation (a customer's contact)."""

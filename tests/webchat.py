@@ -10,13 +10,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import ClientWebSocketResponse, web
+from aiohttp import ClientResponse, ClientWebSocketResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from adapters.webchat.client import Hub, WebChatClient
-from adapters.webchat.routes import COOKIE
+from adapters.webchat.guard import CSRF_COOKIE, CSRF_FIELD
+from adapters.webchat.signin import COOKIE
 from bot.app import Runtime, build_runtime, build_web
 from bot.config import Settings
 from bot.pipeline.tables import InboxRow, OutboxRow
@@ -26,6 +27,7 @@ from tests.support import ORG_YAML
 FRAME_TIMEOUT = 30.0  # a generous bound on one frame, not a timing assertion
 MAX_FRAMES = 50  # frames read while waiting for one kind, before giving up
 STRINGS = re.compile(r'<script id="strings" type="application/json">(.*?)</script>', re.S)
+TOKEN_FIELD = re.compile(rf'<input type="hidden" name="{CSRF_FIELD}" value="([^"]+)">')
 
 WebClient = TestClient[web.Request, web.Application]
 
@@ -43,11 +45,37 @@ class Site:
         """The Origin a browser on this site sends."""
         return f"http://{self.client.host}:{self.client.port}"
 
+    async def form_token(self, path: str) -> str:
+        """Open the page at ``path`` as a browser would; the CSRF token its form carries."""
+        page = await self.client.get(path)
+        assert page.status == 200, await page.text()
+        return form_token(await page.text())
+
     async def login(self, handle: str) -> str:
         """Sign in through the local login form; returns the session secret (also in the jar)."""
-        response = await self.client.post("/login", data={"handle": handle}, allow_redirects=False)
+        token = await self.form_token("/login")
+        response = await self.client.post(
+            "/login", data={"handle": handle, CSRF_FIELD: token}, allow_redirects=False
+        )
         assert response.status == 302, await response.text()
         return response.cookies[COOKIE].value
+
+    async def confirm(self, path: str) -> ClientResponse:
+        """Open a one-time link and press its confirmation page's button (not following the
+        redirect)."""
+        token = await self.form_token(path)
+        return await self.client.post(path, data={CSRF_FIELD: token}, allow_redirects=False)
+
+    async def logout(self) -> ClientResponse:
+        """Press the chat page's log out button (not following the redirect)."""
+        token = await self.form_token("/")
+        return await self.client.post("/logout", data={CSRF_FIELD: token}, allow_redirects=False)
+
+    def csrf_cookie(self) -> str:
+        """The CSRF cookie in the client's jar ("" without one)."""
+        cookies = self.client.session.cookie_jar.filter_cookies(self.client.make_url("/"))
+        morsel = cookies.get(CSRF_COOKIE)
+        return morsel.value if morsel else ""
 
     def sign_out_locally(self) -> None:
         """Forget the client's cookies (a different browser)."""
@@ -75,6 +103,18 @@ class Site:
         """Import an org file again (e.g. with a member deactivated)."""
         now = self.runtime.clock.now()
         await self.runtime.db.run(lambda s: import_org(s, text, now))
+
+
+def local_login(settings: Settings) -> Settings:
+    """These settings with local sign-in on, as ``make run`` has them."""
+    return settings.model_copy(update={"local_login": True})
+
+
+def form_token(page: str) -> str:
+    """The CSRF token in a page's form, as the browser would post it."""
+    found = TOKEN_FIELD.search(page)
+    assert found, f"no form with a token in the page: {page}"
+    return found.group(1)
 
 
 @asynccontextmanager

@@ -1,24 +1,23 @@
-"""Web chat routes: the page, sign-in, the chat WebSocket and a small JSON API."""
+"""Web chat routes: the chat page, the chat WebSocket and a small JSON API (sign-in is in
+signin.py, the checks it makes in guard.py)."""
 
 from __future__ import annotations
 
 import html
 import json
 from dataclasses import dataclass
-from pathlib import Path
-from string import Template
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from adapters.webchat.client import Hub
+from adapters.webchat.guard import add_security_headers
+from adapters.webchat.signin import COOKIE, STATIC, SignIn, html_lang, page
 from adapters.webchat.translate import FrameError, address_of, frame_to_event
-from bot.i18n import _, normalise_locale, t
+from bot.i18n import _, t
 from bot.logging import get_logger
 from bot.ports import History, Ingest, WebAuth, WebUser
 
-STATIC = Path(__file__).parent / "static"
-COOKIE = "bizbot_session"
 HISTORY_LIMIT = 100
 MAX_FRAME = 64 * 1024
 SIGNED_OUT = 4401  # WebSocket close code: the session is over, the page goes to /login
@@ -42,45 +41,33 @@ class WebChat:
     auth: WebAuth
     history: History
     hub: Hub
-    local_login: bool
+    local_login: bool  # BIZBOT_LOCAL_LOGIN: offered only when no public URL is set
+    public_url: str
     secure_cookies: bool
 
 
 def setup_routes(app: web.Application, chat: WebChat) -> None:
-    """Add the web chat's routes to the server."""
-    handlers = _Handlers(chat)
+    """Add the web chat's routes to the server, and its security headers to every answer."""
+    sign_in = SignIn(
+        chat.auth,
+        local_login=chat.local_login,
+        public_url=chat.public_url,
+        secure_cookies=chat.secure_cookies,
+    )
+    handlers = _Handlers(chat, sign_in)
+    app.on_response_prepare.append(add_security_headers)
     app.router.add_get("/", handlers.index)
-    app.router.add_get("/login", handlers.login_page)
-    app.router.add_post("/login", handlers.login_local)
-    app.router.add_get("/login/{secret}", handlers.login_link)
-    app.router.add_get("/guest/{secret}", handlers.guest_link)
-    app.router.add_post("/logout", handlers.logout)
+    sign_in.add_routes(app.router)
     app.router.add_get("/ws", handlers.socket)
     app.router.add_post("/api/messages", handlers.api_message)
     app.router.add_get("/api/history", handlers.api_history)
     app.router.add_static("/static/", STATIC, name="webchat-static")
 
 
-def _page(page: str, *, status: int = 200, **values: str) -> web.Response:
-    template = Template((STATIC / page).read_text(encoding="utf-8"))
-    return web.Response(
-        text=template.substitute(values), status=status, content_type="text/html", charset="utf-8"
-    )
-
-
-def _redirect(location: str) -> web.Response:
-    """A plain 302 response, which can set or clear cookies."""
-    return web.Response(status=302, headers={"Location": location})
-
-
-def _html_lang(locale: str) -> str:
-    """The ``lang`` attribute of a page in this locale."""
-    return "zh-CN" if locale.startswith("zh") else "en"
-
-
 class _Handlers:
-    def __init__(self, chat: WebChat) -> None:
+    def __init__(self, chat: WebChat, sign_in: SignIn) -> None:
         self.chat = chat
+        self.sign_in = sign_in
 
     async def _user(self, request: web.Request) -> WebUser | None:
         secret = request.cookies.get(COOKIE)
@@ -91,81 +78,26 @@ class _Handlers:
         if user is None:
             raise web.HTTPFound("/login")
         strings = {key: t(user.locale, msgid) for key, msgid in UI_STRINGS.items()}
-        return _page(
-            "chat.html",
-            lang=_html_lang(user.locale),
-            name=html.escape(user.name),
-            handle="" if user.guest else html.escape(f"@{user.handle}"),
-            strings=_script_json(strings),
-            placeholder=html.escape(strings["placeholder"]),
-            send=html.escape(strings["send"]),
-            logout=html.escape(strings["logout"]),
+        return self.sign_in.with_token(
+            request,
+            lambda token: page(
+                "chat.html",
+                lang=html_lang(user.locale),
+                name=html.escape(user.name),
+                handle="" if user.guest else html.escape(f"@{user.handle}"),
+                strings=_script_json(strings),
+                placeholder=html.escape(strings["placeholder"]),
+                send=html.escape(strings["send"]),
+                logout=html.escape(strings["logout"]),
+                csrf=html.escape(token),
+            ),
         )
-
-    async def login_page(self, request: web.Request) -> web.Response:
-        locale = _browser_locale(request)
-        lang = _html_lang(locale)
-        if not self.chat.local_login:
-            note = html.escape(t(locale, NO_LOCAL_LOGIN))
-            return _page("login.html", lang=lang, members="", note=note)
-        members = await self.chat.auth.local_members()
-        buttons = "\n".join(
-            f'<button name="handle" value="{html.escape(m.handle)}">'
-            f"{html.escape(m.name)} <small>@{html.escape(m.handle)}</small></button>"
-            for m in members
-        )
-        note = LOCAL_LOGIN if members else NO_MEMBERS
-        return _page("login.html", lang=lang, members=buttons, note=html.escape(t(locale, note)))
-
-    async def login_local(self, request: web.Request) -> web.StreamResponse:
-        if not self.chat.local_login:
-            log.warning("refused.local_login", remote=request.remote)
-            raise web.HTTPForbidden(text=t(_browser_locale(request), NO_LOCAL_LOGIN))
-        form = await request.post()
-        secret = await self.chat.auth.start_local(str(form.get("handle", "")))
-        if secret is None:
-            raise web.HTTPFound("/login")
-        return self._signed_in(secret)
-
-    async def login_link(self, request: web.Request) -> web.StreamResponse:
-        secret = await self.chat.auth.start_from_link(request.match_info["secret"])
-        if secret is None:
-            log.warning("refused.login_link", remote=request.remote)
-            locale = _browser_locale(request)
-            note = html.escape(t(locale, BAD_LINK))
-            return _page("login.html", status=403, lang=_html_lang(locale), members="", note=note)
-        return self._signed_in(secret)
-
-    async def guest_link(self, request: web.Request) -> web.StreamResponse:
-        """A customer's contact opened their invitation: a guest session, their own chat."""
-        secret = await self.chat.auth.start_guest(request.match_info["secret"])
-        if secret is None:
-            log.warning("refused.guest_link", remote=request.remote)
-            locale = _browser_locale(request)
-            note = html.escape(t(locale, BAD_INVITATION))
-            return _page("login.html", status=403, lang=_html_lang(locale), members="", note=note)
-        return self._signed_in(secret)
-
-    def _signed_in(self, secret: str) -> web.StreamResponse:
-        response = _redirect("/")
-        response.set_cookie(
-            COOKIE, secret, httponly=True, samesite="Lax", secure=self.chat.secure_cookies, path="/"
-        )
-        return response
-
-    async def logout(self, request: web.Request) -> web.StreamResponse:
-        secret = request.cookies.get(COOKIE)
-        if secret:
-            await self.chat.auth.end(secret)
-        response = _redirect("/login")
-        response.del_cookie(COOKIE, path="/")
-        return response
 
     async def socket(self, request: web.Request) -> web.StreamResponse:
         user = await self._user(request)
         if user is None:
             raise web.HTTPUnauthorized(text="sign in first")
-        _check_origin(request)
+        self._check_origin(request)
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME)
         await ws.prepare(request)
         conversation = address_of(user.handle).conversation
@@ -186,6 +118,15 @@ class _Handlers:
         finally:
             self.chat.hub.leave(conversation, ws)
         return ws
+
+    def _check_origin(self, request: web.Request) -> None:
+        """Refuse WebSockets opened by other sites (cross-site WebSocket hijacking): a browser's
+        Origin must be this site's exactly, scheme and port included."""
+        origin = request.headers.get("Origin")
+        expected = self.sign_in.site_origin(request)
+        if origin is not None and origin != expected:
+            log.warning("refused.ws_origin", origin=origin, expected=expected)
+            raise web.HTTPForbidden(text="cross-site WebSocket refused")
 
     async def _take(self, user: WebUser, data: str) -> dict[str, Any]:
         """Turn one frame into an inbox row; the answer is an ack or an error for that frame."""
@@ -253,27 +194,4 @@ def _script_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _browser_locale(request: web.Request) -> str:
-    """The reader's language before sign-in, from the browser's Accept-Language."""
-    return normalise_locale(request.headers.get("Accept-Language", "").split(",")[0])
-
-
-def _check_origin(request: web.Request) -> None:
-    """Refuse WebSocket connections opened by other sites (cross-site WebSocket hijacking)."""
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return
-    host = origin.split("://", 1)[-1]
-    if host != request.host:
-        log.warning("refused.ws_origin", origin=origin, host=request.host)
-        raise web.HTTPForbidden(text="cross-site WebSocket refused")
-
-
-LOCAL_LOGIN = _("Bizbot is running on this computer only, so you can sign in as anyone:")
-NO_MEMBERS = _(
-    "There are no members yet. Import your organisation with: bizbot org import FILE.yaml"
-)
-NO_LOCAL_LOGIN = _("Ask your administrator for a login link (bizbot login-link HANDLE).")
 SIGN_IN_AGAIN = _("You are signed out. Please sign in again.")
-BAD_INVITATION = _("This invitation is unknown, used or expired. Ask for a new one.")
-BAD_LINK = _("This login link is unknown, used or expired. Ask for a new one.")

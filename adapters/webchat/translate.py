@@ -24,6 +24,11 @@ class FrameError(ValueError):
         self.reason = reason
 
 
+def event_id_of(handle: str, client_id: str) -> str:
+    """The stored event id: the client's frame id is unique only to its sender."""
+    return f"{handle}:{client_id}"
+
+
 def address_of(handle: str) -> Address:
     """Each member has one conversation with the bot in the web chat."""
     return Address(CHANNEL, handle)
@@ -54,7 +59,7 @@ def _say(handle: str, locale: str, client_id: str, text: Any) -> InboundEvent:
     return InboundEvent(
         kind=kind,
         address=address_of(handle),
-        event_id=client_id,
+        event_id=event_id_of(handle, client_id),
         sender_id=handle,
         text=stripped,
         locale_hint=locale,
@@ -67,7 +72,7 @@ def _tap(handle: str, locale: str, client_id: str, token: Any) -> InboundEvent:
     return InboundEvent(
         kind=EventKind.ACTION,
         address=address_of(handle),
-        event_id=client_id,
+        event_id=event_id_of(handle, client_id),
         sender_id=handle,
         action_token=token,
         locale_hint=locale,

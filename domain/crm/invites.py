@@ -56,6 +56,15 @@ def redeem_invite(session: Session, secret: str, now: datetime) -> Contact:
     return contact
 
 
+def invited_name(session: Session, secret: str, now: datetime) -> str | None:
+    """The name of the contact an invite would sign in, without using it (None: unknown, used
+    or expired)."""
+    invite = session.get(GuestInvite, token_hash(secret))
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        return None
+    return session.scalar(select(Contact.name).where(Contact.id == invite.contact_id))
+
+
 def bind_guest(
     session: Session,
     secret: str,

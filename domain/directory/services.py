@@ -298,13 +298,30 @@ def start_web_session(
     return secret, member_view(session, member.id)
 
 
+def _live_token(session: Session, secret: str, purpose: str, now: datetime) -> MemberToken | None:
+    """The token for ``secret`` if it has this purpose and has not expired."""
+    token = session.get(MemberToken, token_hash(secret))
+    if token is None or token.purpose != purpose or token.expires_at <= now:
+        return None
+    return token
+
+
+def _active_view(session: Session, member_id: int) -> MemberView | None:
+    view = _one(_member_views(session, MEMBERS.c.id == member_id))
+    return view if view and view.active else None
+
+
 def web_session_member(session: Session, secret: str, now: datetime) -> MemberView | None:
     """The active member a web chat cookie belongs to, or None."""
-    token = session.get(MemberToken, token_hash(secret))
-    if token is None or token.purpose != "web_session" or token.expires_at <= now:
-        return None
-    view = _one(_member_views(session, MEMBERS.c.id == token.member_id))
-    return view if view and view.active else None
+    token = _live_token(session, secret, "web_session", now)
+    return _active_view(session, token.member_id) if token else None
+
+
+def login_link_member(session: Session, secret: str, now: datetime) -> MemberView | None:
+    """The active member a login link would sign in, without using it (None: unknown, used,
+    expired or deactivated)."""
+    token = _live_token(session, secret, "login_link", now)
+    return _active_view(session, token.member_id) if token and token.used_at is None else None
 
 
 def end_web_session(session: Session, secret: str, now: datetime) -> None:

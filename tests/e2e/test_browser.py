@@ -16,12 +16,13 @@ import pytest
 from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
 
 from bot.config import Settings
-from tests.webchat import live_server
+from tests.webchat import live_server, local_login
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
+BLOCKED = "Content Security Policy"  # chromium's console message for what the policy blocks
 WAIT_MS = 30_000  # bound on each DOM condition, not a timing assertion
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -66,6 +67,25 @@ async def sign_in(page: Page, base: str, name: str) -> None:
     await expect(page).to_have_url(base + "/", timeout=WAIT_MS)
 
 
+async def log_out_elsewhere(page: Page, base: str) -> None:
+    """Post the chat page's log out form from outside the page (another tab of this browser)."""
+    token = await page.locator('input[name="csrf"]').get_attribute("value")
+    assert token
+    answer = await page.request.post(base + "/logout", form={"csrf": token}, max_redirects=0)
+    assert answer.status == 302, await answer.text()
+
+
+def watch_for_errors(page: Page) -> list[str]:
+    """Script errors, and anything the content policy blocks, as the page runs."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: errors.append(message.text) if BLOCKED in message.text else None,
+    )
+    return errors
+
+
 async def send(page: Page, text: str) -> None:
     """Type a message and press Enter."""
     await page.locator("#text").fill(text)
@@ -75,10 +95,10 @@ async def send(page: Page, text: str) -> None:
 async def test_sign_in_ask_for_help_and_switch_the_cards_language(
     sqlite_settings: Settings,
 ) -> None:
-    async with live_server(sqlite_settings) as (_runtime, _hub, base), chromium() as browser:
+    settings = local_login(sqlite_settings)
+    async with live_server(settings) as (_runtime, _hub, base), chromium() as browser:
         page = await browser.new_page(locale="en-US")
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        errors = watch_for_errors(page)
         await sign_in(page, base, "Alice Admin")
         await expect(page.locator("#status")).to_have_text("Connected", timeout=WAIT_MS)
 
@@ -127,10 +147,10 @@ class LossyLine:
 async def test_lost_frames_are_resent_and_an_ended_session_goes_to_sign_in(
     sqlite_settings: Settings,
 ) -> None:
-    async with live_server(sqlite_settings) as (_runtime, hub, base), chromium() as browser:
+    settings = local_login(sqlite_settings)
+    async with live_server(settings) as (_runtime, hub, base), chromium() as browser:
         page = await browser.new_page(locale="zh-CN")
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        errors = watch_for_errors(page)
         line = LossyLine("我是谁")
         await page.route_web_socket(re.compile(r".*/ws$"), line.route)
         await sign_in(page, base, "李博 Bob")
@@ -145,14 +165,14 @@ async def test_lost_frames_are_resent_and_an_ended_session_goes_to_sign_in(
         assert len(line.lost) == 1
 
         # Signed out elsewhere: the next message is refused and the page goes to sign in.
-        await page.request.post(base + "/logout", max_redirects=0)
+        await log_out_elsewhere(page, base)
         await send(page, "/ping")
         await expect(page).to_have_url(base + "/login", timeout=WAIT_MS)
 
         # Signed out while the server drops the socket: the page asks, then goes to sign in.
         await sign_in(page, base, "李博 Bob")
         await expect(page.locator("#status")).to_have_text("已连接", timeout=WAIT_MS)
-        await page.request.post(base + "/logout", max_redirects=0)
+        await log_out_elsewhere(page, base)
         await hub.close_all()
         await expect(page).to_have_url(base + "/login", timeout=WAIT_MS)
         assert errors == []

@@ -10,7 +10,7 @@ from bot.replies import as_text, from_wire
 from tests.processes import bot_env, console_session, describe, run_cli
 from tests.sales_day import ORG_TZ, check_sales_day, close_date, sales_day
 from tests.support import FIXTURES
-from tests.webchat import frames_until, of_type, say, serving
+from tests.webchat import frames_until, local_login, of_type, say, serving
 
 
 def test_a_sales_day_in_the_console(sqlite_url: str) -> None:
@@ -29,7 +29,7 @@ def test_a_sales_day_in_the_console(sqlite_url: str) -> None:
 
 async def test_a_sales_day_in_the_web_chat(settings: Settings) -> None:
     close = close_date()
-    async with serving(settings) as site:
+    async with serving(local_login(settings)) as site:
         await site.login("carol")
         ws = await site.socket()
         answers = []

@@ -9,12 +9,21 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from tests.webchat import Site, frames_until, next_frame, of_type, say, serving, tap
+from tests.webchat import (
+    Site,
+    frames_until,
+    local_login,
+    next_frame,
+    of_type,
+    say,
+    serving,
+    tap,
+)
 
 
 @pytest.fixture
 async def site(settings: Settings) -> AsyncIterator[Site]:
-    async with serving(settings) as running:
+    async with serving(local_login(settings)) as running:
         yield running
 
 

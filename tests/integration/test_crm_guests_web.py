@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapters.webchat.routes import COOKIE
+from adapters.webchat.guard import CSRF_FIELD
+from adapters.webchat.signin import COOKIE
 from bot.config import Settings
 from bot.pipeline.tables import OutboxRow
 from domain.crm.invites import create_invite
@@ -47,7 +48,7 @@ async def invitation(site: Site) -> str:
 
 async def test_the_web_link_signs_a_guest_in_once_to_a_chat_of_their_own(site: Site) -> None:
     secret = await invitation(site)
-    first = await site.client.get(f"/guest/{secret}", allow_redirects=False)
+    first = await site.confirm(f"/guest/{secret}")
     assert first.status == 302
     assert first.headers["Location"] == "/"
     page = await site.client.get("/")
@@ -81,12 +82,40 @@ async def test_the_web_link_signs_a_guest_in_once_to_a_chat_of_their_own(site: S
     again = await site.client.get(f"/guest/{secret}", allow_redirects=False)
     assert again.status == 403
     assert COOKIE not in again.cookies
+    assert "unknown, used or expired" in await again.text()
     assert (await site.client.get("/", allow_redirects=False)).status == 302
 
 
 async def test_logging_out_unlinks_the_web_guest(site: Site) -> None:
     secret = await invitation(site)
-    await site.client.get(f"/guest/{secret}", allow_redirects=False)
-    await site.client.post("/logout", allow_redirects=False)
+    await site.confirm(f"/guest/{secret}")
+    await site.logout()
     assert await site.count(GuestAccount.id, GuestAccount.active.is_(True)) == 0
     assert (await site.client.get("/", allow_redirects=False)).status == 302
+
+
+async def test_opening_the_invitation_asks_first_and_uses_nothing_up(site: Site) -> None:
+    secret = await invitation(site)
+    for _ in range(2):  # a link previewer, a mail scanner, then the guest
+        page = await site.client.get(
+            f"/guest/{secret}", headers={"Accept-Language": "zh-CN"}, allow_redirects=False
+        )
+        assert page.status == 200
+        assert COOKIE not in page.cookies
+        shown = await page.text()
+        assert "这个邀请让你以 Ann Buyer 的身份登录聊天" in shown and "继续" in shown
+    assert (await site.client.head(f"/guest/{secret}", allow_redirects=False)).status == 200
+    assert await site.count(GuestAccount.id) == 0
+    assert (await site.client.get("/", allow_redirects=False)).status == 302
+
+    unconfirmed = await site.client.post(f"/guest/{secret}", allow_redirects=False)
+    assert unconfirmed.status == 403  # no token: not the confirmation page's own POST
+    assert await site.count(GuestAccount.id) == 0
+
+    assert (await site.confirm(f"/guest/{secret}")).status == 302
+    assert (await site.client.get("/")).status == 200
+    again = await site.client.post(
+        f"/guest/{secret}", data={CSRF_FIELD: site.csrf_cookie()}, allow_redirects=False
+    )
+    assert again.status == 403 and COOKIE not in again.cookies
+    assert await site.count(GuestAccount.id) == 1

@@ -18,11 +18,11 @@ from bot.config import Settings
 from bot.logging import configure_logging, get_logger
 from domain.shared.db import normalise_url
 from tests.support import create_pg_database, drop_pg_database
-from tests.webchat import serving
+from tests.webchat import local_login, serving
 
 
 async def test_health_readiness_and_metrics(settings: Settings) -> None:
-    async with serving(settings) as site:
+    async with serving(local_login(settings)) as site:
         await site.login("alice")
         said = await site.client.post("/api/messages", json={"id": "ops-00001", "text": "/ping"})
         assert said.status == 200

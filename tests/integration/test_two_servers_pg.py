@@ -20,6 +20,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from adapters.webchat.guard import CSRF_COOKIE, CSRF_FIELD
+from adapters.webchat.translate import event_id_of
 from bot.pipeline.tables import InboxRow, OutboxRow
 from domain.directory.models import Member
 from domain.shared.db import open_database
@@ -36,6 +38,7 @@ from tests.processes import (
     wait_ready,
 )
 from tests.support import create_pg_database, drop_pg_database
+from tests.webchat import form_token
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
 
@@ -74,7 +77,16 @@ def org_file(path: Path) -> Path:
 
 
 async def sign_in(http: aiohttp.ClientSession, base: str, handle: str) -> str:
-    async with http.post(f"{base}/login", data={"handle": handle}, allow_redirects=False) as r:
+    """Local sign-in as a browser does it: open the form, post it with its CSRF token."""
+    async with http.get(f"{base}/login") as page:
+        assert page.status == 200, await page.text()
+        token = form_token(await page.text())
+    async with http.post(
+        f"{base}/login",
+        data={"handle": handle, CSRF_FIELD: token},
+        headers={"Cookie": f"{CSRF_COOKIE}={token}"},
+        allow_redirects=False,
+    ) as r:
         assert r.status == 302, await r.text()
         return r.cookies[COOKIE].value
 
@@ -170,7 +182,7 @@ async def test_two_servers_handle_every_event_once_when_each_gets_every_event(
         servers: list[Server] = []
         for name in ("a", "b"):
             port, log = free_port(), tmp_path / f"serve-{name}.log"
-            env = bot_env(pg_url, port=str(port), poll_interval="0.2")
+            env = bot_env(pg_url, port=str(port), poll_interval="0.2", local_login="1")
             running.append(start_bot("serve", env=env, log=log))
             servers.append(Server(f"http://127.0.0.1:{port}", log, {}))
 
@@ -216,7 +228,8 @@ async def test_two_servers_handle_every_event_once_when_each_gets_every_event(
 
     assert sum(new for pair in answers for new in pair) == EVENTS  # one 'new' ack per event
     result = await query(pg_url, tally)
-    assert result.event_ids == set(event_ids)
+    sent = {event_id_of(MEMBERS[i % len(MEMBERS)], e) for i, e in enumerate(event_ids)}
+    assert result.event_ids == sent
     assert result.inbox == {"done": EVENTS}  # none failed, none lost
     assert result.outbox == {"sent": EVENTS}
     assert result.replies_per_event == Counter({1: EVENTS})  # 0 lost, 0 duplicated

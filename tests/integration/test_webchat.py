@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from aiohttp import WSMsgType, WSServerHandshakeError
 
-from adapters.webchat.routes import COOKIE, SIGNED_OUT
+from adapters.webchat.guard import CSRF_FIELD
+from adapters.webchat.routes import SIGNED_OUT
+from adapters.webchat.signin import COOKIE
 from bot.config import Settings
 from bot.pipeline.tables import InboxRow, InboxStatus
 from domain.directory.services import create_login_link
@@ -23,6 +25,7 @@ from tests.webchat import (
     Site,
     frame_id,
     frames_until,
+    local_login,
     next_frame,
     of_type,
     page_strings,
@@ -40,15 +43,15 @@ BOB_DEACTIVATED = ORG_YAML.replace(
 
 @pytest.fixture
 async def site(settings: Settings) -> AsyncIterator[Site]:
-    """The web chat on a server bound to localhost (local login offered)."""
-    async with serving(settings) as running:
+    """The web chat with local sign-in on (BIZBOT_LOCAL_LOGIN=1, as ``make run``)."""
+    async with serving(local_login(settings)) as running:
         yield running
 
 
 @pytest.fixture
-async def public_site(settings: Settings) -> AsyncIterator[Site]:
-    """The web chat on a server bound to every interface (sign-in by login link only)."""
-    async with serving(settings.model_copy(update={"host": "0.0.0.0"})) as running:  # noqa: S104
+async def plain_site(settings: Settings) -> AsyncIterator[Site]:
+    """The web chat with local sign-in off (the default): sign-in by login link only."""
+    async with serving(settings) as running:
         yield running
 
 
@@ -79,7 +82,10 @@ async def test_local_login_offers_active_members_only(site: Site) -> None:
 async def test_local_login_sets_an_httponly_cookie_and_the_page_speaks_the_members_language(
     site: Site,
 ) -> None:
-    response = await site.client.post("/login", data={"handle": "bob"}, allow_redirects=False)
+    token = await site.form_token("/login")
+    response = await site.client.post(
+        "/login", data={"handle": "bob", CSRF_FIELD: token}, allow_redirects=False
+    )
     assert response.status == 302 and response.headers["Location"] == "/"
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith(f"{COOKIE}=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -93,57 +99,66 @@ async def test_local_login_sets_an_httponly_cookie_and_the_page_speaks_the_membe
 
 
 async def test_local_login_refuses_deactivated_and_unknown_members(site: Site) -> None:
+    token = await site.form_token("/login")
     for handle in ("dave", "nobody", ""):
-        response = await site.client.post("/login", data={"handle": handle}, allow_redirects=False)
+        response = await site.client.post(
+            "/login", data={"handle": handle, CSRF_FIELD: token}, allow_redirects=False
+        )
         assert response.status == 302 and response.headers["Location"] == "/login"
         assert COOKIE not in response.cookies
 
 
 async def test_logout_ends_the_session(site: Site) -> None:
     secret = await site.login("carol")
-    response = await site.client.post("/logout", allow_redirects=False)
+    response = await site.logout()
     assert response.status == 302 and response.headers["Location"] == "/login"
     site.sign_out_locally()
     again = await site.client.get("/", cookies={COOKIE: secret}, allow_redirects=False)
     assert again.status == 302
 
 
-async def test_a_public_server_offers_no_local_login(public_site: Site) -> None:
-    response = await public_site.client.get("/login", headers={"Accept-Language": "zh-CN,zh"})
+async def test_without_the_setting_there_is_no_local_login(plain_site: Site) -> None:
+    response = await plain_site.client.get("/login", headers={"Accept-Language": "zh-CN,zh"})
     page = await response.text()
     assert response.status == 200
     assert 'name="handle"' not in page and "alice" not in page
     assert "请向管理员索取登录链接" in page
-    refused = await public_site.client.post(
+    refused = await plain_site.client.post(
         "/login", data={"handle": "alice"}, allow_redirects=False
     )
     assert refused.status == 403
     assert COOKIE not in refused.cookies
-    assert (await public_site.client.get("/", allow_redirects=False)).status == 302
+    assert (await plain_site.client.get("/", allow_redirects=False)).status == 302
 
 
-async def test_a_login_link_works_exactly_once(public_site: Site) -> None:
-    secret = await link_for(public_site, "bob")
-    first = await public_site.client.get(f"/login/{secret}", allow_redirects=False)
+async def test_a_login_link_works_exactly_once(plain_site: Site) -> None:
+    secret = await link_for(plain_site, "bob")
+    token = await plain_site.form_token(f"/login/{secret}")
+    confirm = {CSRF_FIELD: token}
+    first = await plain_site.client.post(f"/login/{secret}", data=confirm, allow_redirects=False)
     assert first.status == 302 and first.headers["Location"] == "/"
     assert "HttpOnly" in first.headers["Set-Cookie"]
-    page = await public_site.client.get("/")
+    page = await plain_site.client.get("/")
     assert page.status == 200 and "李博 Bob" in await page.text()
-    public_site.sign_out_locally()
-    second = await public_site.client.get(f"/login/{secret}", allow_redirects=False)
+    again = await plain_site.client.post(f"/login/{secret}", data=confirm, allow_redirects=False)
+    assert again.status == 403
+    assert COOKIE not in again.cookies
+    assert "unknown, used or expired" in await again.text()
+    plain_site.sign_out_locally()
+    second = await plain_site.client.get(f"/login/{secret}", allow_redirects=False)
     assert second.status == 403
-    assert COOKIE not in second.cookies
     assert "unknown, used or expired" in await second.text()
-    assert (await public_site.client.get("/", allow_redirects=False)).status == 302
+    assert (await plain_site.client.get("/", allow_redirects=False)).status == 302
 
 
-async def test_expired_and_unknown_login_links_are_refused(public_site: Site) -> None:
-    expired = await link_for(public_site, "alice", age=timedelta(minutes=16))
+async def test_expired_and_unknown_login_links_are_refused(plain_site: Site) -> None:
+    expired = await link_for(plain_site, "alice", age=timedelta(minutes=16))
     for secret in (expired, "not-a-link-at-all", "x" * 300):
-        response = await public_site.client.get(f"/login/{secret}", allow_redirects=False)
+        response = await plain_site.client.get(f"/login/{secret}", allow_redirects=False)
         assert response.status == 403, secret
         assert COOKIE not in response.cookies
-    assert (await public_site.client.get("/", allow_redirects=False)).status == 302
+        assert "unknown, used or expired" in await response.text()
+    assert (await plain_site.client.get("/", allow_redirects=False)).status == 302
 
 
 # --- the WebSocket ---------------------------------------------------------------------------

@@ -33,7 +33,9 @@ def event_of(frame: Any) -> Any:
 def test_say_keeps_what_a_person_types(text: str, kind: EventKind, stored: str) -> None:
     event = event_of({"type": "say", "id": ID, "text": text})
     assert event.kind is kind and event.text == stored
-    assert event.event_id == ID and event.sender_id == "bob" and event.locale_hint == "zh_CN"
+    assert (
+        event.event_id == f"bob:{ID}" and event.sender_id == "bob" and event.locale_hint == "zh_CN"
+    )
 
 
 def test_a_frame_without_type_is_a_say() -> None:
