@@ -155,8 +155,10 @@ def _read_keyed(
         reading.values[item.key] = " ".join(words)
         return
     taken = _take(item, words, where, first=True)
-    if taken is None:
-        reading.unreadable[item.key] = " ".join(words)
+    if taken is None:  # the first word is the value that does not read; the rest is placed
+        shaped = _day_shaped(words) if item.kind in (Kind.DATE, Kind.DAYS) else 0
+        reading.unreadable[item.key] = " ".join(words[: shaped or 1])
+        loose.extend(words[shaped or 1 :])
         return
     used, value = taken
     reading.values[item.key] = value

@@ -16,9 +16,11 @@ from bot.i18n import _
 from bot.picking import Ambiguous, Option, pick_card, with_choice
 from bot.reader import Choice, Field, Kind, Reading, Where, read
 from commands.crm.customer_common import customer_for, record_id, scope
+from domain.crm.access import customer_in_scope
 from domain.crm.customers import find_customers
 from domain.crm.deals import find_deals
 from domain.crm.models import Customer
+from domain.crm.scope import Scope
 from domain.directory.services import find_member
 from domain.shared.errors import DomainError, NotFound
 
@@ -128,15 +130,17 @@ def names_of(ctx: CommandContext, fields: Sequence[Field]) -> str:
     return joiner.join(display_name(ctx, f) for f in fields)
 
 
-def customer_named(ctx: CommandContext, text: str) -> Customer:
+def customer_named(ctx: CommandContext, text: str, *, within: Scope | None = None) -> Customer:
     """The customer a member named by number or by (part of a) name, phone or email, in their
-    scope. Several matches: they pick one with a button; none: a clear answer, logged."""
-    if record_id(text) is not None:
+    scope (or ``within`` another, such as a ticket's). Several matches: they pick one with a
+    button; none: a clear answer, logged."""
+    reach = within or scope(ctx)
+    if record_id(text) is not None and within is None:
         return customer_for(ctx, text)
-    found = find_customers(ctx.session, scope(ctx), text, limit=PICK_LIMIT + 1)
+    found = find_customers(ctx.session, reach, text, limit=PICK_LIMIT + 1)
     exact = [c for c in found.customers if c.name.casefold() == text.casefold()]
     if found.total == 1 or len(exact) == 1:
-        return customer_for(ctx, str((exact or found.customers)[0].id))
+        return customer_in_scope(ctx.session, reach, (exact or found.customers)[0].id)
     if found.total == 0:
         log.warning("refused.crm_no_match", member=ctx.actor.handle, customer=text[:32])
         raise NotFound("No customer you can see matches {name}.", name=text)

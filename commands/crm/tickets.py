@@ -13,13 +13,16 @@ from sqlalchemy.orm import Session
 from bot.context import CommandContext, Policies, TimerContext, notify_member
 from bot.i18n import _, t
 from bot.pipeline.outbox import OutboxWriter
+from bot.reader import Choice, Kind
 from bot.replies import Card, CardStatus, Message, Reply
 from bot.router import ActionSpec, CommandSpec, Router
 from commands.crm import ticket_cards as cards
 from commands.crm.customer_common import record_id
+from commands.crm.lines import PRIORITY_CHOICES, customer_named, field, read_line
 from commands.crm.reach import contact_of_actor, tell_contact
 from domain.crm.access import contact_in_scope, customer_in_scope
-from domain.crm.models import Ticket
+from domain.crm.models import Customer, Ticket
+from domain.crm.scope import Scope
 from domain.crm.ticket_sla import KIND, record_breach
 from domain.crm.tickets import (
     Listing,
@@ -68,74 +71,67 @@ LISTINGS: dict[str, Listing] = {
     "all": "all",
     "全部": "all",
 }
-PRIORITY_WORDS = {"低": "low", "普通": "normal", "高": "high", "紧急": "urgent"}
-STATUS_WORDS = {
-    "处理中": "in_progress",
-    "in-progress": "in_progress",
-    "等待": "waiting",
-    "等待客户": "waiting",
-}
-OPTIONS_OF = {"new": {"priority", "category", "contact"}, "update": {"status", "public"}}
 
 
 class TicketArgs(BaseModel):
-    """``/ticket VERB …`` with its options."""
+    """``/ticket VERB …`` (no verb: a new ticket); the rest is read by ``commands/crm/lines``."""
 
-    verb: str = Field(description=_("new|assign|update|resolve|close|show|list"))
-    rest: str = Field(default="", description=_("details"), json_schema_extra={"rest": True})
-    priority: str | None = Field(
-        default=None, description=_("priority"), json_schema_extra={"aliases": ["优先级"]}
+    rest: str = Field(
+        default="",
+        description=_("new|assign|update|resolve|close|show|list …"),
+        json_schema_extra={"rest": True},
     )
-    category: str | None = Field(
-        default=None, description=_("category"), json_schema_extra={"aliases": ["类别"]}
-    )
-    contact: int | None = Field(
-        default=None,
-        ge=1,
-        lt=2**63,
-        description=_("contact"),
-        json_schema_extra={"aliases": ["联系人"]},
-    )
-    status: str | None = Field(
-        default=None, description=_("status"), json_schema_extra={"aliases": ["状态"]}
-    )
-    public: bool = Field(
-        default=False, description=_("public"), json_schema_extra={"aliases": ["公开"]}
-    )
+
+
+NEW_FIELDS = (
+    field("customer", Kind.RECORD, positional=True),
+    field("subject", positional=True),
+    field("priority", Kind.CHOICE, choices=PRIORITY_CHOICES),
+    field("category"),
+    field("contact", Kind.RECORD),
+)
+STATUS_CHOICES = (
+    Choice("in_progress", ("处理中", "in-progress")),
+    Choice("waiting", ("等待", "等待客户")),
+)
+YES_NO = (Choice("yes", ("是", "公开", "true")), Choice("no", ("否", "false")))
+UPDATE_FIELDS = (
+    field("ticket", Kind.RECORD, positional=True),
+    field("text", positional=True),
+    field("status", Kind.CHOICE, choices=STATUS_CHOICES),
+    field(
+        "public",
+        Kind.CHOICE,
+        choices=(Choice("yes", ("是", "公开", "true")), Choice("no", ("否",))),
+    ),
+)
 
 
 def ticket(ctx: CommandContext, args: TicketArgs) -> Message | None:
-    """Route ``/ticket VERB`` to its handler."""
-    verb = VERBS.get(args.verb.lower())
+    """Route ``/ticket VERB …``; without a verb, ``/ticket 明远 printer jams`` opens a ticket and
+    ``/ticket 12`` shows ticket 12."""
+    word, _space, rest = ctx.typed.partition(" ")
+    verb = VERBS.get(word.lower())
     if verb is None:
-        raise DomainError(_("Use /ticket new, assign, update, resolve, close, show or list."))
-    _only_known_options(verb, args)
-    return HANDLERS[verb](ctx, args)
+        verb, rest = ("show" if record_id(ctx.typed) is not None else "new"), ctx.typed
+    return HANDLERS[verb](ctx, rest.strip())
 
 
-def _only_known_options(verb: str, args: TicketArgs) -> None:
-    given = [
-        k for k in ("priority", "category", "contact", "status") if getattr(args, k) is not None
-    ]
-    given += ["public"] if args.public else []
-    extra = [k for k in given if k not in OPTIONS_OF.get(verb, set())]
-    if extra:
-        raise DomainError(_("/ticket {verb} does not take {option}="), verb=verb, option=extra[0])
-
-
-def new(ctx: CommandContext, args: TicketArgs) -> Message:
-    """``/ticket new CUSTOMER SUBJECT [priority=] [category=] [contact=]``."""
-    number, subject = _number_and_text(
-        args.rest, _("Which customer? For example: /ticket new 12 printer jams")
-    )
+def new(ctx: CommandContext, text: str) -> Message:
+    """``/ticket new CUSTOMER SUBJECT [priority=] [category=] [contact=]``; the customer by
+    number or name."""
+    values = read_line(ctx, NEW_FIELDS, text).values
+    if "customer" not in values or "subject" not in values:
+        raise DomainError(_("Which customer? For example: /ticket new 12 printer jams"))
     scope = ticket_scope(ctx.session, ctx.actor.id, ctx.actor.roles)
     customer = _refused_if_missing(
-        ctx, "customer", number, lambda: customer_in_scope(ctx.session, scope, number)
+        ctx, "customer", values["customer"], lambda: _customer(ctx, scope, values["customer"])
     )
-    if args.contact is not None:
-        contact_id = args.contact
+    contact_id = record_id(values["contact"]) if "contact" in values else None
+    if "contact" in values:
+        number = contact_id or 0
         contact = _refused_if_missing(
-            ctx, "contact", contact_id, lambda: contact_in_scope(ctx.session, scope, contact_id)
+            ctx, "contact", values["contact"], lambda: contact_in_scope(ctx.session, scope, number)
         )
         if contact.customer_id != customer.id:
             raise DomainError(
@@ -143,26 +139,25 @@ def new(ctx: CommandContext, args: TicketArgs) -> Message:
                 contact=contact.id,
                 customer=customer.id,
             )
-    priority = (args.priority or "normal").lower()
     opened = open_ticket(
         ctx.session,
         customer_id=customer.id,
-        contact_id=args.contact,
-        subject=subject,
+        contact_id=contact_id,
+        subject=values["subject"],
         now=ctx.now,
         actor_id=ctx.actor.id,
-        category=args.category or "",
-        priority=PRIORITY_WORDS.get(priority, priority),
+        category=values.get("category", ""),
+        priority=values.get("priority", "normal"),
         policy=ctx.policies.tickets,
     )
     tell_watchers(ctx.session, ctx.outbox, ctx.policies, opened, ctx.actor.id)
     return _news(ctx, opened, _("Ticket #{id} opened"))
 
 
-def assign(ctx: CommandContext, args: TicketArgs) -> Message:
+def assign(ctx: CommandContext, text: str) -> Message:
     """``/ticket assign N @member``."""
     number, handle = _number_and_text(
-        args.rest, _("Which ticket? For example: /ticket assign 12 @jack")
+        ctx, text, _("Which ticket? For example: /ticket assign 12 @jack")
     )
     found = _load(ctx, number)
     assignee = find_member(ctx.session, handle) if handle else None
@@ -175,20 +170,27 @@ def assign(ctx: CommandContext, args: TicketArgs) -> Message:
     return _news(ctx, assigned, _("Ticket #{id} assigned"))
 
 
-def update(ctx: CommandContext, args: TicketArgs) -> Message:
+def update(ctx: CommandContext, line: str) -> Message:
     """``/ticket update N [status=in_progress|waiting] [public=yes] TEXT``."""
-    number, text = _number_and_text(
-        args.rest, _("Which ticket? For example: /ticket update 12 called the customer")
-    )
+    values = read_line(ctx, UPDATE_FIELDS, line).values
+    number = record_id(values.get("ticket", ""))
+    if number is None:
+        raise DomainError(_("Which ticket? For example: /ticket update 12 called the customer"))
     found = _load(ctx, number)
-    if args.public and (found.contact_id is None or not text):
+    text, public = values.get("text", ""), values.get("public") == "yes"
+    if public and (found.contact_id is None or not text):
         raise DomainError(_("public=yes needs a text and a ticket with a contact to tell."))
-    status = STATUS_WORDS.get(args.status.lower(), args.status) if args.status else None
     updated = update_ticket(
-        ctx.session, found, ctx.actor.id, ctx.now, text=text, status=status, public=args.public
+        ctx.session,
+        found,
+        ctx.actor.id,
+        ctx.now,
+        text=text,
+        status=values.get("status"),
+        public=public,
     )
     card = _news(ctx, updated, _("Ticket #{id} updated"))
-    if args.public and updated.contact_id is not None:
+    if public and updated.contact_id is not None:
         told = tell_contact(
             ctx.session,
             ctx.outbox,
@@ -205,10 +207,10 @@ def update(ctx: CommandContext, args: TicketArgs) -> Message:
     return card
 
 
-def resolve(ctx: CommandContext, args: TicketArgs) -> Message:
+def resolve(ctx: CommandContext, line: str) -> Message:
     """``/ticket resolve N [TEXT]``: resolve, stop the clocks, ask the customer for a rating."""
     number, text = _number_and_text(
-        args.rest, _("Which ticket? For example: /ticket resolve 12 replaced the toner")
+        ctx, line, _("Which ticket? For example: /ticket resolve 12 replaced the toner")
     )
     resolved = resolve_ticket(ctx.session, _load(ctx, number), ctx.actor.id, ctx.now, text=text)
     card = _news(ctx, resolved, _("Ticket #{id} resolved"))
@@ -230,9 +232,9 @@ def resolve(ctx: CommandContext, args: TicketArgs) -> Message:
     return Card(card.title, card.body, card.fields, footer=ctx.t(footer), status=card.status)
 
 
-def close(ctx: CommandContext, args: TicketArgs) -> Message:
+def close(ctx: CommandContext, text: str) -> Message:
     """``/ticket close N``."""
-    number, _rest = _number_and_text(args.rest, _("Which ticket? For example: /ticket close 12"))
+    number, _rest = _number_and_text(ctx, text, _("Which ticket? For example: /ticket close 12"))
     return _news(
         ctx,
         close_ticket(ctx.session, _load(ctx, number), ctx.actor.id, ctx.now),
@@ -240,17 +242,17 @@ def close(ctx: CommandContext, args: TicketArgs) -> Message:
     )
 
 
-def show(ctx: CommandContext, args: TicketArgs) -> Message:
+def show(ctx: CommandContext, text: str) -> Message:
     """``/ticket show N``: the card with its timeline."""
-    number, _rest = _number_and_text(args.rest, _("Which ticket? For example: /ticket show 12"))
+    number, _rest = _number_and_text(ctx, text, _("Which ticket? For example: /ticket show 12"))
     found = view_of(_load(ctx, number))
     events = timeline(ctx.session, found.id)
     return cards.ticket_card(ctx.session, found, ctx.actor, ctx.now, events=events)
 
 
-def listing(ctx: CommandContext, args: TicketArgs) -> Message:
+def listing(ctx: CommandContext, text: str) -> Message:
     """``/ticket list [mine|open|all]``."""
-    word = args.rest.strip().lower() or "open"
+    word = text.strip().lower() or "open"
     which = LISTINGS.get(word)
     if which is None:
         raise DomainError(_("List mine, open or all tickets, for example: /ticket list mine"))
@@ -356,7 +358,17 @@ def _ticket(session: Session, ticket_id: int) -> Ticket:
     return found
 
 
-def _refused_if_missing(ctx: CommandContext, kind: str, number: int, load: Callable[[], T]) -> T:
+def _customer(ctx: CommandContext, scope: Scope, text: str) -> Customer:
+    """The customer by number, or by name among those the ticket scope covers."""
+    number = record_id(text)
+    if number is not None:
+        return customer_in_scope(ctx.session, scope, number)
+    return customer_named(ctx, text, within=scope)
+
+
+def _refused_if_missing(
+    ctx: CommandContext, kind: str, number: int | str, load: Callable[[], T]
+) -> T:
     try:
         return load()
     except NotFound:
@@ -364,12 +376,17 @@ def _refused_if_missing(ctx: CommandContext, kind: str, number: int, load: Calla
         raise
 
 
-def _number_and_text(rest: str, example: str) -> tuple[int, str]:
-    head, _space, text = rest.strip().partition(" ")
-    number = record_id(head)
+TICKET_AND_TEXT = (field("ticket", Kind.RECORD, positional=True), field("text", positional=True))
+
+
+def _number_and_text(ctx: CommandContext, line: str, example: str) -> tuple[int, str]:
+    """The ticket's number and the text after it (a ``key=`` the command does not take is
+    refused)."""
+    values = read_line(ctx, TICKET_AND_TEXT, line).values
+    number = record_id(values.get("ticket", ""))
     if number is None:
         raise DomainError(example)
-    return number, text.strip()
+    return number, values.get("text", "")
 
 
 HANDLERS = {
