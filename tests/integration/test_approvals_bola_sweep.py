@@ -87,7 +87,7 @@ async def test_no_approvals_command_shows_or_changes_anothers_request(settings: 
     async with running_office(settings) as office:
         numbers = await requests_of_others(office)
         before = await others_rows(office, "erin")
-        erin = Sweep(office, "erin")
+        erin = Sweep(office, "erin", "en")
         commands = area_commands(approvals.register)
 
         absent = as_if_absent(await erin.say(lines_about(ABSENT)), ABSENT)
@@ -101,12 +101,12 @@ async def test_no_approvals_command_shows_or_changes_anothers_request(settings: 
         assert set(tapped) == {"This button is not for you."}
         assert changed(before, await others_rows(office, "erin")) == {}
         assert erin.sent > 500 and len(tapped) > 20
-        for answer, event in (
-            (r"There is no approval #\d+ that you can see\.$", "refused.approval_not_yours"),
-            (r"There is no approval \d+\.$", "refused.reminder"),
-            (r"This button is not for you\.$", "refused.token_not_yours"),
-            (r"That delegation is not yours\.$", "refused.delegation_not_yours"),
-            (r"You may see only your own leave balance\.$", "refused.permission"),
+        for refusal, event in (
+            ("There is no approval #{id} that you can see.", "refused.approval_not_yours"),
+            ("There is no {type} {id}.", "refused.reminder"),
+            ("This button is not for you.", "refused.token_not_yours"),
+            ("That delegation is not yours.", "refused.delegation_not_yours"),
+            ("You may see only your own leave balance.", "refused.permission"),
         ):
-            answered, logged = erin.logged(answer, event)
-            assert answered == logged > 0, answer
+            answered, logged = erin.logged(refusal, event)
+            assert answered == logged > 0, refusal
