@@ -95,7 +95,7 @@ def remind(ctx: CommandContext, args: RemindArgs) -> Message:
         conversation=_address_dict(target.conversation),
         guard=_guard_in(text),
     )
-    with _logged_refusal(ctx, NotFound, guard=request.guard):  # no such record that they see
+    with _logged_refusal(ctx, NotFound, "refused.reminder_record", guard=request.guard):
         timer_id = set_reminder(ctx.session, request, ctx.now, ctx.policies.record_states)
     return _confirmation(ctx, timer_id, request, target)
 
@@ -105,6 +105,7 @@ def _target(ctx: CommandContext, who: str) -> Target:
     if word in SELF_WORDS:
         return Target(ctx.actor, None)
     if not ctx.may(Permission.REMIND_OTHERS):
+        log.warning("refused.permission", member=ctx.actor.handle, command="remind", who=who)
         raise Forbidden(_("You may set reminders only for yourself."))
     if word in HERE_WORDS:
         return Target(None, ctx.origin)
@@ -208,7 +209,7 @@ def _line(ctx: CommandContext, reminder: TimerView) -> str:
 
 
 def _cancelled(ctx: CommandContext, timer_id: int) -> Card:
-    with _logged_refusal(ctx, Forbidden, reminder=timer_id):
+    with _logged_refusal(ctx, Forbidden, "refused.reminder_not_yours", reminder=timer_id):
         reminder = cancel_reminder(ctx.session, ctx.actor.id, timer_id)
     return Card(
         title=ctx.t(_("Reminder #{id} cancelled"), id=timer_id),
@@ -226,7 +227,7 @@ def cancel_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Me
 def snooze_button(ctx: CommandContext, target: str, args: dict[str, Any]) -> Message | None:
     """A snooze button: remind again later and say until when on the card."""
     until = _snooze_until(ctx, args)
-    with _logged_refusal(ctx, Forbidden, reminder=target):
+    with _logged_refusal(ctx, Forbidden, "refused.reminder_not_yours", reminder=target):
         snooze(ctx.session, ctx.actor.id, int(target), until, ctx.now)
     ctx.edit_card(
         Card(
@@ -243,14 +244,14 @@ def snooze_button(ctx: CommandContext, target: str, args: dict[str, Any]) -> Mes
 
 @contextmanager
 def _logged_refusal(
-    ctx: CommandContext, refusal: type[DomainError], **about: object
+    ctx: CommandContext, refusal: type[DomainError], event: str, **about: object
 ) -> Iterator[None]:
-    """Log a refusal (someone else's reminder, a record the member may not see) before it
-    becomes the member's answer."""
+    """Log a refusal (someone else's reminder; a record that does not exist or that the
+    member may not see) before it becomes the member's answer."""
     try:
         yield
     except refusal:
-        log.warning("refused.reminder", member=ctx.actor.handle, **about)
+        log.warning(event, member=ctx.actor.handle, **about)
         raise
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from domain.shared.errors import Conflict, Forbidden, NotFound
+from domain.shared.errors import Conflict, DomainError, Forbidden, NotFound
 from domain.timers.models import LatePolicy, Timer, TimerStatus
 from domain.timers.services import TimerView, cancel, pending_for, schedule, view_of
 
@@ -85,7 +85,7 @@ def _check_guard(
 ) -> None:
     reader = states.get(guard.record_type)
     if reader is None:
-        raise NotFound("I can't watch records of type {type}.", type=guard.record_type)
+        raise DomainError("I can't watch records of type {type}.", type=guard.record_type)
     state = reader(session, guard.record_id, setter)
     if state is None:
         raise NotFound("There is no {type} {id}.", type=guard.record_type, id=guard.record_id)

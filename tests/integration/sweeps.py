@@ -47,6 +47,10 @@ OWN: Mapping[str, Owned] = {
 }
 
 
+def _nobodys(_row: Row[Any], _me: MemberView) -> bool:
+    return False
+
+
 def area_commands(register: Callable[[Router], None]) -> list[str]:
     """The names of the commands an area registers (so that commands added later are swept)."""
     router = Router()
@@ -78,7 +82,7 @@ async def others_rows(chat: Chat, sweeper: str) -> Rows:
         for table in metadata.sorted_tables:
             if table.name in SKIPPED:
                 continue
-            mine = OWN.get(table.name, lambda _row, _me: False)
+            mine = OWN.get(table.name, _nobodys)
             found = session.execute(select(table).order_by(*table.primary_key.columns))
             rows[table.name] = [tuple(row) for row in found if not mine(row, me)]
         return rows

@@ -103,7 +103,7 @@ async def test_no_approvals_command_shows_or_changes_anothers_request(settings: 
         assert erin.sent > 500 and len(tapped) > 20
         for refusal, event in (
             ("There is no approval #{id} that you can see.", "refused.approval_not_yours"),
-            ("There is no {type} {id}.", "refused.reminder"),
+            ("There is no {type} {id}.", "refused.reminder_record"),
             ("This button is not for you.", "refused.token_not_yours"),
             ("That delegation is not yours.", "refused.delegation_not_yours"),
             ("You may see only your own leave balance.", "refused.permission"),
