@@ -144,11 +144,11 @@ class Sweep:
         shown = [(secret, text) for text in self.answers for secret in secrets if secret in text]
         return shown + [("crash", text) for text in self.answers if re.match(crash, text)]
 
-    def logged(self, msgid: str, event: str) -> tuple[int, int]:
-        """How many answers are the refusal ``msgid``, and how many ``event`` refusals were
-        logged: the same numbers when each of those refusals is logged."""
-        pattern = answer_pattern(self.locale, msgid)
-        answered = sum(re.match(pattern, text) is not None for text in self.answers)
+    def logged(self, event: str, *refusals: str) -> tuple[int, int]:
+        """How many answers are one of the refusals (msgids), and how many ``event`` refusals
+        were logged: the same numbers when each of those refusals is logged."""
+        patterns = [answer_pattern(self.locale, msgid) for msgid in refusals]
+        answered = sum(any(re.match(p, text) for p in patterns) for text in self.answers)
         return answered, sum(entry["event"] == event for entry in self.logs)
 
 

@@ -108,5 +108,5 @@ async def test_no_approvals_command_shows_or_changes_anothers_request(settings: 
             ("That delegation is not yours.", "refused.delegation_not_yours"),
             ("You may see only your own leave balance.", "refused.permission"),
         ):
-            answered, logged = erin.logged(refusal, event)
+            answered, logged = erin.logged(event, refusal)
             assert answered == logged > 0, refusal

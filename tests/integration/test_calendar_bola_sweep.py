@@ -84,5 +84,5 @@ async def test_no_calendar_command_shows_or_changes_anothers_meeting(settings: S
             ("You are not invited to meeting #{id}.", "refused.not_invited"),
             ("This button is not for you.", "refused.token_not_yours"),
         ):
-            answered, logged = bob.logged(refusal, event)
+            answered, logged = bob.logged(event, refusal)
             assert answered == logged > 0, refusal

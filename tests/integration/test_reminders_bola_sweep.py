@@ -79,5 +79,5 @@ async def test_no_reminder_command_shows_or_changes_anothers_reminder(
             ("You may set reminders only for yourself.", "refused.permission"),
             ("This button is not for you.", "refused.token_not_yours"),
         ):
-            answered, logged = bob.logged(refusal, event)
+            answered, logged = bob.logged(event, refusal)
             assert answered == logged > 0, refusal
