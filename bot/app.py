@@ -61,7 +61,8 @@ from domain.crm.ticket_sla import TicketPolicy, parse_sla
 from domain.digest.services import sync_digest_timers
 from domain.directory.importer import import_org
 from domain.directory.reach import HANDLE_CHANNELS
-from domain.directory.services import list_members
+from domain.directory.roles import Permission, allows
+from domain.directory.services import list_members, member_view
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.db import Database, open_database
 from domain.shared.recurrence import Recurrence
@@ -343,9 +344,12 @@ def deal_rules(settings: Settings) -> DealRules:
     return DealRules(stages, timedelta(days=settings.crm_deal_idle_days))
 
 
-def approval_state(session: Session, record_id: str) -> str | None:
-    """The status of approval ``record_id``, for reminders bound to it."""
-    return request_state(session, int(record_id)) if record_id.isdigit() else None
+def approval_state(session: Session, record_id: str, member_id: int) -> str | None:
+    """The status of approval ``record_id`` if the member may see it, for reminders bound to it."""
+    if not record_id.isdigit():
+        return None
+    sees_all = allows(member_view(session, member_id).roles, Permission.AUDIT_APPROVALS)
+    return request_state(session, int(record_id), member_id, sees_all=sees_all)
 
 
 async def prepare_database(settings: Settings, db: Database, clock: Clock) -> None:

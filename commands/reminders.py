@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
@@ -14,6 +16,7 @@ from bot.context import CommandContext, TimerContext
 from bot.events import Address
 from bot.formatting import duration, moment, repeat_text
 from bot.i18n import _, t
+from bot.logging import get_logger
 from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Message
 from bot.replies import Field as CardField
 from bot.router import ActionSpec, CommandSpec, Router
@@ -21,7 +24,7 @@ from bot.timeparse import Moment, When, split_when
 from domain.directory.roles import Permission
 from domain.directory.services import find_member
 from domain.directory.views import MemberView
-from domain.shared.errors import DomainError, Forbidden
+from domain.shared.errors import DomainError, Forbidden, NotFound
 from domain.shared.recurrence import local_to_utc
 from domain.timers.reminders import (
     KIND,
@@ -34,6 +37,8 @@ from domain.timers.reminders import (
     snooze,
 )
 from domain.timers.services import TimerView
+
+log = get_logger("bizbot.reminders")
 
 SELF_WORDS = {"me", "myself", "我", "自己"}
 HERE_WORDS = {"#here", "#channel", "#这里", "#本群"}
@@ -90,7 +95,8 @@ def remind(ctx: CommandContext, args: RemindArgs) -> Message:
         conversation=_address_dict(target.conversation),
         guard=_guard_in(text),
     )
-    timer_id = set_reminder(ctx.session, request, ctx.now, ctx.policies.record_states)
+    with _logged_refusal(ctx, NotFound, "refused.reminder_record", guard=request.guard):
+        timer_id = set_reminder(ctx.session, request, ctx.now, ctx.policies.record_states)
     return _confirmation(ctx, timer_id, request, target)
 
 
@@ -99,6 +105,7 @@ def _target(ctx: CommandContext, who: str) -> Target:
     if word in SELF_WORDS:
         return Target(ctx.actor, None)
     if not ctx.may(Permission.REMIND_OTHERS):
+        log.warning("refused.permission", member=ctx.actor.handle, command="remind", who=who)
         raise Forbidden(_("You may set reminders only for yourself."))
     if word in HERE_WORDS:
         return Target(None, ctx.origin)
@@ -202,7 +209,8 @@ def _line(ctx: CommandContext, reminder: TimerView) -> str:
 
 
 def _cancelled(ctx: CommandContext, timer_id: int) -> Card:
-    reminder = cancel_reminder(ctx.session, ctx.actor.id, timer_id)
+    with _logged_refusal(ctx, Forbidden, "refused.reminder_not_yours", reminder=timer_id):
+        reminder = cancel_reminder(ctx.session, ctx.actor.id, timer_id)
     return Card(
         title=ctx.t(_("Reminder #{id} cancelled"), id=timer_id),
         body=str(reminder.payload.get("text", "")),
@@ -219,7 +227,8 @@ def cancel_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Me
 def snooze_button(ctx: CommandContext, target: str, args: dict[str, Any]) -> Message | None:
     """A snooze button: remind again later and say until when on the card."""
     until = _snooze_until(ctx, args)
-    snooze(ctx.session, ctx.actor.id, int(target), until, ctx.now)
+    with _logged_refusal(ctx, Forbidden, "refused.reminder_not_yours", reminder=target):
+        snooze(ctx.session, ctx.actor.id, int(target), until, ctx.now)
     ctx.edit_card(
         Card(
             title=ctx.t(
@@ -231,6 +240,19 @@ def snooze_button(ctx: CommandContext, target: str, args: dict[str, Any]) -> Mes
         )
     )
     return None
+
+
+@contextmanager
+def _logged_refusal(
+    ctx: CommandContext, refusal: type[DomainError], event: str, **about: object
+) -> Iterator[None]:
+    """Log a refusal (someone else's reminder; a record that does not exist or that the
+    member may not see) before it becomes the member's answer."""
+    try:
+        yield
+    except refusal:
+        log.warning(event, member=ctx.actor.handle, **about)
+        raise
 
 
 def _snooze_until(ctx: CommandContext, args: dict[str, Any]) -> datetime:

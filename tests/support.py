@@ -118,11 +118,22 @@ class Chat:
     async def say_many(self, sender: str, texts: Sequence[str], *, burst: int = 50) -> list[Posted]:
         """Send messages in order, settling only after every ``burst`` of them (a sweep's pace),
         and return every message the sender's conversation got meanwhile, in every version."""
+        return await self._in_bursts(sender, [say(sender, text) for text in texts], burst)
+
+    async def tap_many(
+        self, sender: str, tokens: Sequence[str], *, burst: int = 50
+    ) -> list[Posted]:
+        """Tap buttons in order, at a sweep's pace (as ``say_many``)."""
+        return await self._in_bursts(sender, [tap(sender, token) for token in tokens], burst)
+
+    async def _in_bursts(
+        self, sender: str, events: Sequence[InboundEvent], burst: int
+    ) -> list[Posted]:
         client = self.client("memory")
         before = {p.message_id: len(p.versions) for p in client.conversation(sender)}
-        for start in range(0, len(texts), burst):
-            for text in texts[start : start + burst]:
-                await self.runtime.ingest(say(sender, text))
+        for start in range(0, len(events), burst):
+            for event in events[start : start + burst]:
+                await self.runtime.ingest(event)
             await self.runtime.settle()
         return [
             p for p in client.conversation(sender) if before.get(p.message_id) != len(p.versions)

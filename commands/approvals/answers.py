@@ -7,10 +7,12 @@ from bot.formatting import moment
 from bot.i18n import _
 from bot.replies import Reply
 from commands.approvals.cards import active_step_name
-from commands.approvals.common import log
+from commands.approvals.common import log, sees_all
 from commands.approvals.present import Names, status_text
+from domain.approvals import queries
 from domain.approvals.state import RequestState, Status, TaskStatus
 from domain.approvals.store import load, log_of
+from domain.shared.errors import NotFound
 
 DECISIVE = ("approved", "rejected", "withdrawn", "returned", "transferred", "escalated")
 
@@ -72,6 +74,18 @@ def _decided(ctx: CommandContext, state: RequestState) -> str:
         who=who,
         when=when,
     )
+
+
+def visible(ctx: CommandContext, request_id: int, action: str) -> queries.Seen:
+    """Request #N, if the actor may see it. Otherwise the attempt is logged and answered as if
+    there were no request #N, before anything else is read of it."""
+    try:
+        return queries.visible_request(
+            ctx.session, request_id, ctx.actor.id, sees_all=sees_all(ctx)
+        )
+    except NotFound:
+        refused(ctx, request_id, action)
+        raise
 
 
 def refused(ctx: CommandContext, request_id: int, action: str) -> None:

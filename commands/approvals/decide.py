@@ -16,17 +16,16 @@ from bot.context import CommandContext
 from bot.i18n import _
 from bot.parsing import ArgumentError
 from bot.replies import Message, Reply
-from commands.approvals.answers import refused, state_answer
+from commands.approvals.answers import refused, state_answer, visible
 from commands.approvals.cards import active_step_name
-from commands.approvals.common import BAD_NUMBER, cause_of, log, number_of, sees_all
+from commands.approvals.common import BAD_NUMBER, cause_of, log, number_of
 from commands.approvals.present import Names, status_text
 from commands.approvals.publish import publish
-from domain.approvals import queries, services
+from domain.approvals import services
 from domain.approvals.engine import AlreadyDecided, NotWaitingForYou
 from domain.approvals.people import member_id_by_handle
 from domain.approvals.services import Outcome
-from domain.approvals.state import Status
-from domain.approvals.store import load
+from domain.approvals.state import RequestState, Status
 from domain.shared.errors import NotFound
 
 REASON_PROMPT = "approval.reason"
@@ -98,11 +97,7 @@ def act(
 ) -> Outcome | Reply:
     """Check the actor may see the request, run the transition, publish it; a decided request
     or part is answered with where it stands, a request not waiting for the actor is refused."""
-    try:
-        queries.visible_request(ctx.session, request_id, ctx.actor.id, sees_all=sees_all(ctx))
-    except NotFound:
-        refused(ctx, request_id, action)
-        raise
+    visible(ctx, request_id, action)
     try:
         outcome = work()
     except AlreadyDecided:
@@ -242,17 +237,15 @@ def do_return(
 def return_command(ctx: CommandContext, args: ReturnArgs) -> Message | None:
     """``/return N [to=initiator|STEP] reason``."""
     request_id = request_number(args.number, "return")
-    return do_return(ctx, request_id, _target(ctx, request_id, args.to), args.reason)
+    seen = visible(ctx, request_id, "return")  # its steps are as private as the rest of it
+    return do_return(ctx, request_id, _target(seen.state, args.to), args.reason)
 
 
-def _target(ctx: CommandContext, request_id: int, word: str | None) -> int | None:
+def _target(state: RequestState, word: str | None) -> int | None:
     """``initiator`` (None), a step number (1 = first) or a step name: the step id."""
     if word is None or word.lower() in INITIATOR_WORDS:
         return None
-    state = load(ctx.session, request_id)
-    if state is None:
-        raise NotFound(_("There is no approval #{id} that you can see."), id=request_id)
     for position, node in enumerate(state.nodes, start=1):
         if word == str(position) or word.lower() in {v.lower() for v in node.name.values()}:
             return node.nid
-    raise ArgumentError(_("There is no step {step} in #{id}."), step=word, id=request_id)
+    raise ArgumentError(_("There is no step {step} in #{id}."), step=word, id=state.id)

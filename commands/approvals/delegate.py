@@ -13,7 +13,7 @@ from bot.formatting import moment
 from bot.i18n import _
 from bot.replies import Action, Button, Card, CardStatus, Message, Reply
 from bot.timeparse import Moment, UnparsableTime, parse_when
-from commands.approvals.common import sees_all, typed_words
+from commands.approvals.common import log, sees_all, typed_words
 from commands.approvals.present import Names
 from domain.approvals.delegation import DelegationView, cancel_delegation, delegate, delegations_of
 from domain.approvals.fields import read_date
@@ -41,7 +41,7 @@ def delegate_command(ctx: CommandContext, _args: DelegateArgs) -> Message:
     if not words or words[0].lower() in ("list", "列表"):
         return delegations_card(ctx)
     if words[0].lower() in ("cancel", "取消") and len(words) > 1 and words[1].lstrip("#").isdigit():
-        ended = cancel_delegation(ctx.session, ctx.actor.id, int(words[1].lstrip("#")), ctx.now)
+        ended = _cancel(ctx, int(words[1].lstrip("#")))
         return Reply(ctx.t(_("Delegation {id} ended."), id=ended.id))
     deputy = member_id_by_handle(ctx.session, words[0])
     if deputy is None:
@@ -123,9 +123,17 @@ def _delegation_line(ctx: CommandContext, d: DelegationView, names: Names) -> st
     return line + (" · " + ctx.t(_("from your leave")) if d.source == "leave" else "")
 
 
+def _cancel(ctx: CommandContext, delegation_id: int) -> DelegationView:
+    try:
+        return cancel_delegation(ctx.session, ctx.actor.id, delegation_id, ctx.now)
+    except Forbidden:
+        log.warning("refused.delegation_not_yours", member=ctx.actor.handle, id=delegation_id)
+        raise
+
+
 def undelegate_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
     """Cancel on a delegation card."""
-    ended = cancel_delegation(ctx.session, ctx.actor.id, int(target), ctx.now)
+    ended = _cancel(ctx, int(target))
     ctx.edit_card(
         Card(title=ctx.t(_("Delegation {id} ended."), id=ended.id), status=CardStatus.WARNING)
     )
@@ -140,6 +148,7 @@ def balance_card(ctx: CommandContext, words: list[str]) -> Card:
             year = int(word)
         elif word.startswith("@"):
             if not sees_all(ctx):
+                log.warning("refused.permission", member=ctx.actor.handle, command="leave balance")
                 raise Forbidden(_("You may see only your own leave balance."))
             found = member_id_by_handle(ctx.session, word)
             if found is None:

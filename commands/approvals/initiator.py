@@ -10,9 +10,9 @@ from bot.context import CommandContext
 from bot.i18n import _
 from bot.replies import Card, Message, Reply
 from bot.replies import Field as CardField
-from commands.approvals.answers import refused, state_answer
+from commands.approvals.answers import state_answer, visible
 from commands.approvals.cards import View, active_step_name, card_for, title_of
-from commands.approvals.common import cause_of, pairs_of, problem_text, sees_all, typed_words
+from commands.approvals.common import cause_of, pairs_of, problem_text, typed_words
 from commands.approvals.decide import act, request_number
 from commands.approvals.present import Names, status_text, timeline
 from domain.approvals import queries, services
@@ -23,7 +23,6 @@ from domain.approvals.sla import subject_of
 from domain.approvals.state import Status
 from domain.approvals.store import log_of
 from domain.directory.services import member_view
-from domain.shared.errors import NotFound
 
 LIST_WORDS = {
     "pending": "pending",
@@ -114,7 +113,7 @@ def resubmit_command(ctx: CommandContext, args: ResubmitArgs) -> Message | None:
 
 def do_resubmit(ctx: CommandContext, request_id: int, words: list[str]) -> Message | None:
     """Submit a returned request again, with what was corrected."""
-    seen = queries.visible_request(ctx.session, request_id, ctx.actor.id, sees_all=sees_all(ctx))
+    seen = visible(ctx, request_id, "resubmit")
     spec = seen.template.spec
     pairs, loose = pairs_of(words)
     if loose:
@@ -210,13 +209,7 @@ def _list_line(ctx: CommandContext, seen: queries.Seen, names: Names) -> str:
 def show_command(ctx: CommandContext, args: NumberArgs) -> Message | None:
     """``/approval N``: the request, its steps and its whole timeline."""
     request_id = request_number(args.number, "approval")
-    try:
-        seen = queries.visible_request(
-            ctx.session, request_id, ctx.actor.id, sees_all=sees_all(ctx)
-        )
-    except NotFound:
-        refused(ctx, request_id, "view")
-        raise
+    seen = visible(ctx, request_id, "view")
     state = seen.state
     names = Names(ctx.session)
     log = log_of(ctx.session, request_id)

@@ -159,7 +159,11 @@ def _warn_of_clashes(ctx: CommandContext, event: EventView) -> None:
 
 def answer(ctx: CommandContext, event_id: int, response: Response) -> Message | None:
     """Record the actor's answer and update their invitation and the organiser's tally."""
-    event, changed = respond(ctx.session, event_id, ctx.actor.id, response, ctx.now)
+    try:
+        event, changed = respond(ctx.session, event_id, ctx.actor.id, response, ctx.now)
+    except Forbidden:
+        log.warning("refused.not_invited", member=ctx.actor.handle, event_id=event_id)
+        raise
     said = ctx.t(ANSWER_NAMES[response])
     if not changed:
         return Reply(ctx.t(_("You have already answered: {answer}."), answer=said))

@@ -42,10 +42,16 @@ def visible_request(session: Session, request_id: int, member_id: int, *, sees_a
     return Seen(state, template_version(session, state.template_key, state.template_version))
 
 
-def request_state(session: Session, request_id: int) -> str | None:
-    """The status of a request (for reminders bound to it), None if there is none."""
-    found = session.scalar(select(ApprovalRequest.status).where(ApprovalRequest.id == request_id))
-    return None if found in (None, "new") else str(found)
+def request_state(
+    session: Session, request_id: int, member_id: int, *, sees_all: bool
+) -> str | None:
+    """The status of a request the member may see (for reminders bound to it); None if there
+    is none they can see, exactly as if it did not exist."""
+    try:
+        status = visible_request(session, request_id, member_id, sees_all=sees_all).state.status
+    except NotFound:
+        return None
+    return None if status == "new" else str(status)
 
 
 def copied(session: Session, request_id: int) -> set[int]:

@@ -129,14 +129,17 @@ def record_cards(
 def respond(
     session: Session, event_id: int, member_id: int, response: Response, now: datetime
 ) -> tuple[EventView, bool]:
-    """Record an attendee's answer; ``False`` when it was their answer already (a double tap)."""
+    """Record an attendee's answer; ``False`` when it was their answer already (a double tap).
+
+    Anyone else is refused before anything is said of the meeting (whether it is cancelled or
+    over is the attendees' business)."""
     event = _locked(session, event_id)
+    if session.get(Attendee, (event_id, member_id)) is None:
+        raise Forbidden("You are not invited to meeting #{id}.", id=event_id)
     if event.status != EventStatus.SCHEDULED:
         raise Conflict("Meeting #{id} was cancelled.", id=event_id)
     if event.recurrence is None and event.ends_at <= now:
         raise Conflict("Meeting #{id} is over.", id=event_id)
-    if session.get(Attendee, (event_id, member_id)) is None:
-        raise Forbidden("You are not invited to meeting #{id}.", id=event_id)
     changed = session.execute(
         update(Attendee)
         .where(

@@ -10,14 +10,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from domain.shared.errors import Conflict, Forbidden, NotFound
+from domain.shared.errors import Conflict, DomainError, Forbidden, NotFound
 from domain.timers.models import LatePolicy, Timer, TimerStatus
 from domain.timers.services import TimerView, cancel, pending_for, schedule, view_of
 
 KIND = "reminder"
 LIMIT_PER_MEMBER = 200
 
-RecordState = Callable[[Session, str], str | None]  # (session, record id) -> state, None if gone
+# (session, record id, member asking) -> the record's state; None if it is gone or the member may
+# not see it (a reminder must not tell anyone the state of a record they may not see)
+RecordState = Callable[[Session, str, int], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,7 @@ def set_reminder(
     if len(pending_for(session, owner, KIND)) >= LIMIT_PER_MEMBER:
         raise Conflict("You have too many reminders; cancel some first.")
     if request.guard is not None:
-        _check_guard(session, request.guard, states)
+        _check_guard(session, request.guard, states, request.set_by)
     payload: dict[str, Any] = {"text": request.text, "set_by": request.set_by}
     if request.conversation is not None:
         payload["conversation"] = dict(request.conversation)
@@ -78,11 +80,13 @@ def _subject(guard: Guard | None) -> str:
     return f"{guard.record_type}:{guard.record_id}" if guard else ""
 
 
-def _check_guard(session: Session, guard: Guard, states: Mapping[str, RecordState]) -> None:
+def _check_guard(
+    session: Session, guard: Guard, states: Mapping[str, RecordState], setter: int
+) -> None:
     reader = states.get(guard.record_type)
     if reader is None:
-        raise NotFound("I can't watch records of type {type}.", type=guard.record_type)
-    state = reader(session, guard.record_id)
+        raise DomainError("I can't watch records of type {type}.", type=guard.record_type)
+    state = reader(session, guard.record_id, setter)
     if state is None:
         raise NotFound("There is no {type} {id}.", type=guard.record_type, id=guard.record_id)
     if state != guard.state:
@@ -98,12 +102,17 @@ def _check_guard(session: Session, guard: Guard, states: Mapping[str, RecordStat
 def guard_holds(
     session: Session, payload: Mapping[str, Any], states: Mapping[str, RecordState]
 ) -> bool:
-    """Whether a reminder should still fire: no guard, or its record is still in the state."""
+    """Whether a reminder should still fire: no guard, or its record is still in the state
+    (as the member who set the reminder sees it)."""
     guard = payload.get("guard")
     if not guard:
         return True
-    reader = states.get(guard["type"])
-    return reader is not None and reader(session, guard["id"]) == guard["state"]
+    reader, setter = states.get(guard["type"]), payload.get("set_by")
+    return (
+        reader is not None
+        and setter is not None
+        and reader(session, guard["id"], int(setter)) == guard["state"]
+    )
 
 
 def reminders_of(session: Session, member_id: int) -> list[TimerView]:

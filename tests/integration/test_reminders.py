@@ -21,7 +21,7 @@ START = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def timed(settings: Settings) -> AsyncIterator[Timed]:
-    states = {"approval": lambda _s, record_id: APPROVALS.get(record_id)}
+    states = {"approval": lambda _s, record_id, _member: APPROVALS.get(record_id)}
     async with timed_chat(settings, START, record_states=states) as chat:
         yield chat
 
