@@ -285,6 +285,12 @@ class Dispatcher:
             trace.command = TAP_COMMAND
             return self._tap(ctx, line.words[0])
         spec = self.router.find(line.name)
+        leading = self.router.find_leading(line.name) if spec is None else None
+        if leading is not None:  # "/提醒我明天…": the command's Chinese name, then its words
+            spec, words = leading
+            text = f"/{line.name[: -len(words)]} {words} {line.rest}".strip()
+            line = split_command(text) or line
+            ctx = replace(ctx, event=replace(ctx.event, text=text))
         if spec is None:
             trace.command = "unknown"
             return self._unknown(ctx, line.name)
@@ -328,7 +334,8 @@ class Dispatcher:
         if prompt is not None:
             return self._answer_prompt(ctx, prompt, text, trace)
         first = text.split(maxsplit=1)[0].lower() if text else ""
-        if ctx.event.is_direct and self.router.find(first) is not None:
+        known = self.router.find(first) or self.router.find_leading(first)
+        if ctx.event.is_direct and known is not None:
             line = split_command("/" + text)
             assert line is not None
             return self._command(ctx, line, trace)

@@ -43,4 +43,9 @@ def pick_card(question: str, options: Sequence[Option], footer: str = "") -> Car
 
 def with_choice(line: str, typed: str, number: int) -> str:
     """``line`` with the name the member typed replaced by the record's number (``#12``)."""
-    return line.replace(typed, f"#{number}", 1)
+    return replaced(line, typed, f"#{number}")
+
+
+def replaced(line: str, typed: str, meant: str) -> str:
+    """``line`` with the words the member typed replaced by what they meant (``@bob``)."""
+    return line.replace(typed, meant, 1)

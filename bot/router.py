@@ -145,6 +145,15 @@ class Router:
         """The command with this name or alias."""
         return self._by_name.get(name.lower())
 
+    def find_leading(self, text: str) -> tuple[CommandSpec, str] | None:
+        """The command whose Chinese name starts ``text`` (Chinese runs words together:
+        ``提醒我明天下午两点半交报告`` is ``提醒`` + ``我明天下午两点半交报告``), the longest name
+        first, and the words after it."""
+        for name in sorted((n for n in self._by_name if not n.isascii()), key=len, reverse=True):
+            if text.startswith(name) and len(text) > len(name):
+                return self._by_name[name], text[len(name) :]
+        return None
+
     def find_for_guest(self, name: str) -> CommandSpec | None:
         """The guests' command with this name or alias."""
         return self._guest_names.get(name.lower())

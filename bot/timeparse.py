@@ -19,14 +19,20 @@ Rules:
 - Spans ("in 2 hours", "两小时后") in hours, minutes or seconds are real elapsed time, so they are
   exact across a DST change; spans in days, weeks or months move the local calendar date and
   are date-only ("in 3 days" -> 09:00 local three days on).
-- Parts of a day without a time ("tonight", "下午", "明天上午"), weeks, months and years are
-  refused as not precise enough. A bare hour is on the 24-hour clock ("at 9", "三点" = 03:00).
+- A part of the day without a clock is at its usual hour, which the answer shows: morning
+  (早上, 上午, 明早) 09:00, noon (中午) 12:00, afternoon (下午) 15:00, evening 19:00 (傍晚
+  18:00), night and tonight (晚上, 今晚) 20:00. "End of the month" (月底, 下月底) is its last
+  day. Weeks, months and years alone are refused as not precise enough. A bare hour is on the
+  24-hour clock ("at 9", "三点" = 03:00).
+- A time followed by words saying it repeats ("on the 3rd of every other month …") is either
+  read as a repeat or refused; it is never cut down to a one-off.
 - Local wall times are placed with ``domain.shared.recurrence.local_to_utc``: a time that does
   not exist on a spring-forward day moves forward by the gap, one that exists twice is the first.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
@@ -129,11 +135,23 @@ def split_when(
     leading = zh.leading_phrases if has_cjk(words[0]) else en.leading_phrases
     for phrase, rest in leading(words):
         try:
-            return parse_when(phrase, locale, tz, now, default_time=default_time), rest
+            when = parse_when(phrase, locale, tz, now, default_time=default_time)
         except UnparsableTime as exc:
             if exc.problem is not Problem.UNREADABLE:
                 raise
+            continue
+        if _repeat_follows(rest):  # "on the 3rd of every other month": never a one-off
+            raise UnparsableTime(Problem.REPEAT, " ".join(words), locale)
+        return when, rest
     raise UnparsableTime(Problem.MISSING, " ".join(words), locale)
+
+
+_REPEAT_WORDS = re.compile(r"^(?:of\s+)?(?:every|each|daily|weekly|monthly|yearly)\b|^每", re.I)
+
+
+def _repeat_follows(rest: list[str]) -> bool:
+    """Whether the words after a time say it repeats (a repeat the readers could not read)."""
+    return bool(rest) and bool(_REPEAT_WORDS.match(" ".join(rest[:3])))
 
 
 def _place(reading: Reading, tz: str, now: datetime, local_now: datetime, at: time) -> When:

@@ -58,7 +58,7 @@ class RemindArgs(BaseModel):
     """``/remind me|@member|#here WHEN TEXT``."""
 
     who: str = Field(description=_("who"))
-    rest: str = Field(description=_("when and what"), json_schema_extra={"rest": True})
+    rest: str = Field(default="", description=_("when and what"), json_schema_extra={"rest": True})
 
 
 class RemindersArgs(BaseModel):
@@ -80,8 +80,9 @@ class Target:
 
 def remind(ctx: CommandContext, args: RemindArgs) -> Message:
     """Set a reminder."""
-    target = _target(ctx, args.who)
-    when, words = split_when(args.rest.split(), ctx.locale, ctx.actor.timezone, ctx.now)
+    who, rest = _unglued(args.who, args.rest)
+    target = _target(ctx, who)
+    when, words = split_when(rest.split(), ctx.locale, ctx.actor.timezone, ctx.now)
     text = " ".join(words).strip()
     if not text:
         raise DomainError(_("What should I remind about? Add the text after the time."))
@@ -98,6 +99,15 @@ def remind(ctx: CommandContext, args: RemindArgs) -> Message:
     with _logged_refusal(ctx, NotFound, "refused.reminder_record", guard=request.guard):
         timer_id = set_reminder(ctx.session, request, ctx.now, ctx.policies.record_states)
     return _confirmation(ctx, timer_id, request, target)
+
+
+def _unglued(who: str, rest: str) -> tuple[str, str]:
+    """``我明天下午两点半交报告`` as ``我`` and ``明天下午两点半交报告``: Chinese runs the words
+    together."""
+    for word in sorted((w for w in SELF_WORDS | HERE_WORDS if not w.isascii()), key=len)[::-1]:
+        if who.startswith(word) and len(who) > len(word):
+            return word, f"{who[len(word) :]} {rest}".strip()
+    return who, rest
 
 
 def _target(ctx: CommandContext, who: str) -> Target:

@@ -9,6 +9,7 @@ tomorrow), spans from now ("in 2 hours" must be real hours across a DST change) 
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, datetime, time
 from typing import Any
@@ -76,7 +77,7 @@ _BARE_AT = re.compile(r"\bat (\d{1,2})(?![\d:.])(?!\s*[ap]\.?m)")
 
 def read(text: str, now: datetime, tz: str) -> Reading:
     """Read a normalised English phrase said at ``now`` (naive local time in ``tz``)."""
-    text = _tidy(text)
+    text = _usual_hours(_month_end(_every_month(_tidy(text)), now))
     if re.match(r"^(?:every|everyday|each|daily|weekly|monthly|weekdays|on weekdays)\b", text):
         return read_repeat(text)
     relative = _RELATIVE.match(text)
@@ -92,6 +93,45 @@ def read(text: str, now: datetime, tz: str) -> Reading:
     if numeric:
         return _numeric_date(numeric, now)
     return _dateparser(text, now, tz)
+
+
+_NTH_OF_EVERY_MONTH = re.compile(
+    r"^(?:on\s+)?(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)\s+(?:day\s+)?of\s+(?:every|each)\s+month"
+    r"(?P<rest>.*)$"
+)
+_MONTH_END = re.compile(r"\b(?:(?:at\s+)?(?:the\s+)?end\s+of\s+(?:the\s+)?month|month\s+end)\b")
+# A part of the day without a clock means its usual hour (shown on the answer, never hidden).
+_USUAL_HOURS = (
+    (re.compile(r"\btonight\b"), "today 8pm"),
+    (re.compile(r"\bthis morning\b"), "today 9am"),
+    (re.compile(r"\bthis afternoon\b"), "today 3pm"),
+    (re.compile(r"\bthis evening\b"), "today 7pm"),
+    (re.compile(r"\b(?:in the )?morning\b"), "9am"),
+    (re.compile(r"\b(?:in the )?afternoon\b"), "3pm"),
+    (re.compile(r"\b(?:in the )?evening\b"), "7pm"),
+    (re.compile(r"\b(?:at )?night\b"), "8pm"),
+)
+
+
+def _every_month(text: str) -> str:
+    """ "on the 1st of every month" as "every month on the 1st" (not a one-off on the 1st)."""
+    found = _NTH_OF_EVERY_MONTH.match(text)
+    return f"every month on the {found['d']}{found['rest']}" if found else text
+
+
+def _month_end(text: str, now: datetime) -> str:
+    """ "end of the month" as the last day of this month (``12/31``)."""
+    last = calendar.monthrange(now.year, now.month)[1]
+    return _MONTH_END.sub(f"{now.month}/{last}", text)
+
+
+def _usual_hours(text: str) -> str:
+    """ "tomorrow morning" as "tomorrow 9am" when no clock is given."""
+    if _CLOCK_LIKE.search(text):
+        return text
+    for pattern, clock_text in _USUAL_HOURS:
+        text = pattern.sub(clock_text, text)
+    return text
 
 
 def _tidy(text: str) -> str:
@@ -251,8 +291,19 @@ def _dateparser(text: str, now: datetime, tz: str) -> Point:
         raise NotATime(Problem.VAGUE)  # "next week", "tonight", "this afternoon"
     date_only = data.period == "day"
     if date_only and _CLOCK_LIKE.search(text):
-        raise NotATime(Problem.UNREADABLE)  # dateparser dropped a time it could not read
+        if _stated_clock(text) != found.time():
+            raise NotATime(Problem.UNREADABLE)  # dateparser dropped a time it could not read
+        date_only = False  # dateparser calls a time equal to now's time of day a "day"
     return Point(found.replace(tzinfo=None), date_only=date_only, roll=_roll(text))
+
+
+_CLOCK_IN = re.compile(r"(?:at\s+)?\d{1,2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)|\d{1,2}:\d{2}")
+
+
+def _stated_clock(text: str) -> time | None:
+    """The time of day a phrase states ("tomorrow 10am" -> 10:00), if one reads."""
+    found = _CLOCK_IN.search(text)
+    return clock(found[0]) if found else None
 
 
 def _roll(text: str) -> Roll:
@@ -276,7 +327,7 @@ _TIME_WORDS = _FILLERS | set(NUMBERS) | set(WEEKDAYS) | {f"{day}s" for day in WE
     "hrs", "minute", "minutes", "min", "mins", "second", "seconds", "sec", "secs", "after",
     "coming", "january", "february", "march", "april", "may", "june", "july", "august",
     "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul",
-    "aug", "sep", "sept", "oct", "nov", "dec",
+    "aug", "sep", "sept", "oct", "nov", "dec", "end", "this",
 }  # fmt: skip
 _TIME_TOKEN = re.compile(
     r"^\d{1,4}(?:[:./-]\d{1,2}){0,2}(?:[ap]\.?m\.?|st|nd|rd|th|h|m|mins?|d|w|hrs?)?$"

@@ -9,6 +9,7 @@ drops all but the first of ``每周一三五`` and fails on ``每个工作日``.
 
 from __future__ import annotations
 
+import calendar
 import re
 import threading
 from datetime import datetime, time, timedelta
@@ -25,7 +26,27 @@ _DIGITS |= {"七": 7, "八": 8, "九": 9}
 _DAY_CHARS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _NUM = r"[0-9零〇一二两三四五六七八九十]+"
 _WEEK = r"(?:周|星期|礼拜)"
-_SPELLING = (("明早", "明天早上"), ("今早", "今天早上"), ("明儿", "明天"), ("今儿", "今天"))
+_SPELLING = (
+    ("明早", "明天早上"),
+    ("今早", "今天早上"),
+    ("明晚", "明天晚上"),
+    ("今晚", "今天晚上"),
+    ("明儿", "明天"),
+    ("今儿", "今天"),
+)
+# A part of the day without a clock means its usual hour (shown on the answer, never hidden):
+# 早上/上午 9:00, 中午 12:00, 下午 15:00, 傍晚 18:00, 晚上 20:00.
+_USUAL_HOURS = (
+    ("早上", "早上9点"),
+    ("早晨", "早晨9点"),
+    ("上午", "上午9点"),
+    ("中午", "中午12点"),
+    ("下午", "下午3点"),
+    ("傍晚", "傍晚6点"),
+    ("晚上", "晚上8点"),
+)
+_HAS_CLOCK = re.compile(r"[0-9零〇一二两三四五六七八九十]\s*[点时:：]")
+_MONTH_END = re.compile(r"(下个?|本|这个?)?月(?:底|末)")
 _WORKDAYS = re.compile(rf"^(?:每个?工作日|工作日(?:每天)?|每?{_WEEK}一[至到~-]{_WEEK}?五(?:每天)?)")
 _DAILY = re.compile(rf"^(?:每天|每日|天天|每一天|每(?P<n>{_NUM})天)")
 _WEEKLY = re.compile(rf"^每(?:(?P<n>{_NUM})个?|个)?{_WEEK}")
@@ -60,7 +81,7 @@ def tidy(text: str) -> str:
 
 def read(text: str, now: datetime) -> Reading:
     """Read a normalised Chinese phrase said at ``now`` (naive local time)."""
-    text = tidy(text)
+    text = _usual_hours(_month_end(tidy(text), now))
     if "每" in text or _WORKDAYS.match(text):
         return read_repeat(text, now)
     span = _SPAN_SUFFIX.match(text)
@@ -69,6 +90,28 @@ def read(text: str, now: datetime) -> Reading:
         if delta is not None:
             return delta
     return _point(text, now)
+
+
+def _usual_hours(text: str) -> str:
+    """``周五中午`` as ``周五中午12点``: a part of the day without a clock, at its usual hour."""
+    if _HAS_CLOCK.search(text):
+        return text
+    for part, clock in _USUAL_HOURS:
+        if text.endswith(part):
+            return text[: -len(part)] + clock
+    return text
+
+
+def _month_end(text: str, now: datetime) -> str:
+    """``月底`` as the last day of this month (``下月底``: of next month), as ``12月31日``."""
+    found = _MONTH_END.search(text)
+    if not found:
+        return text
+    month = now.month + (1 if found[1] and found[1].startswith("下") else 0)
+    year = now.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return text[: found.start()] + f"{year}年{month}月{last}日" + text[found.end() :]
 
 
 def number(text: str) -> int | None:
@@ -227,8 +270,18 @@ def leading_phrases(words: list[str]) -> list[tuple[str, list[str]]]:
     while run < len(joined) and joined[run] in _TIME_CHARS:
         run += 1
     return [
-        (joined[:n].strip(), _rest(words, n)) for n in range(run, 0, -1) if joined[n - 1] != " "
+        (joined[:n].strip(), _rest(words, n))
+        for n in range(run, 0, -1)
+        if joined[n - 1] != " " and not _inside_number(joined, n)
     ]
+
+
+def _inside_number(text: str, cut: int) -> bool:
+    """Whether ending a phrase before ``cut`` splits a number apart (``2月3`` of ``2月30日``)."""
+    if cut >= len(text):
+        return False
+    digits = "0123456789零〇一二两三四五六七八九十"
+    return text[cut - 1] in digits and text[cut] in digits
 
 
 def _rest(words: list[str], cut: int) -> list[str]:

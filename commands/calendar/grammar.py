@@ -78,7 +78,7 @@ class MeetingText:
     title: str
     when: When
     duration: timedelta | None
-    handles: tuple[str, ...]
+    handles: tuple[str, ...]  # @handles, and names after "with" (resolved by the command)
     place: str
     notes: str
     alarm_given: bool
@@ -90,8 +90,8 @@ def read_meeting(words: list[str], locale: str, tz: str, now: datetime) -> Meeti
     words = [w for w in map(normalise, words) if w]
     options, words = _options(words)
     first = _first_clause(words)
-    handles, duration, place = _clauses(words[first:])
-    title, when, head_place = _title_and_when(words[:first], locale, tz, now)
+    title, when, head_place, tail = _title_and_when(words[:first], locale, tz, now)
+    handles, duration, place = _clauses(tail + words[first:])
     if head_place and place:
         raise ArgumentError(PLACE_TWICE)
     if isinstance(when, Moment) and when.date_only:
@@ -214,30 +214,37 @@ def _first_clause(words: list[str]) -> int:
 
 
 def _clauses(words: list[str]) -> tuple[list[str], timedelta | None, str]:
-    """Attendees, duration and place from the clause words."""
+    """Attendees (``@handles``, and names right after ``with`` or ``and``), duration, place."""
     handles: list[str] = []
     duration: timedelta | None = None
     place: list[str] = []
     in_place = False
+    attendees = False  # after "with" or an @mention, until another clause
+    name_next = False  # a plain word here is an attendee's name ("with Bob", "and Carol")
     i = 0
     while i < len(words):
         span = _duration_at(words, i)
         named = mentions(words[i])
-        if span is not None:
-            duration, i, in_place = span[0], i + span[1], False
-            continue
-        if named is not None or _starts_attendees(words, i):
-            handles += named or []
-            i, in_place = i + 1, False
-            continue
+        lower = words[i].lower()
         glued = _place_word(words[i])
-        if in_place:
+        if span is not None:
+            duration, i, in_place, attendees, name_next = span[0], i + span[1], False, False, False
+            continue
+        if named is not None:
+            handles += named
+            in_place, attendees, name_next = False, True, False
+        elif lower in WITH_WORDS and not in_place:
+            attendees = name_next = True
+        elif in_place:
             place.append(words[i])
-        elif words[i].lower() in AND_WORDS:
-            pass
+        elif lower in AND_WORDS:
+            name_next = attendees
         elif glued is not None:
             place += [glued] if glued else []
-            in_place = True
+            in_place, attendees, name_next = True, False, False
+        elif name_next:
+            handles.append(words[i])
+            name_next = False
         else:
             raise ArgumentError(LEFTOVER, words=" ".join(words[i:]))
         i += 1
@@ -268,17 +275,22 @@ def _place_after(rest: list[str]) -> str | None:
 
 def _splits(words: list[str]) -> Iterator[tuple[list[str], list[str]]]:
     """Every way to cut ``words`` into a non-empty title and a time, left to right (inside
-    Chinese words too, where the time often follows the title without a space)."""
+    Chinese words too, where the time often follows the title without a space; never inside a
+    number or date: ``2月30日`` is not ``2月3`` and ``0日``)."""
     for i, word in enumerate(words):
         if has_cjk(word):
             for k in range(1, len(word)):
-                yield [*words[:i], word[:k]], [word[k:], *words[i + 1 :]]
+                if not _inside_number(word, k):
+                    yield [*words[:i], word[:k]], [word[k:], *words[i + 1 :]]
         if i + 1 < len(words):
             yield words[: i + 1], words[i + 1 :]
 
 
-def _title_and_when(words: list[str], locale: str, tz: str, now: datetime) -> tuple[str, When, str]:
-    """The title, the time and a place given right after the time."""
+def _title_and_when(
+    words: list[str], locale: str, tz: str, now: datetime
+) -> tuple[str, When, str, list[str]]:
+    """The title, the time, a place given right after the time, and clause words after it
+    (``with Bob``)."""
     if not words:
         raise ArgumentError(NO_TIME)
     leading = _leading_time(words, locale, tz, now)
@@ -293,12 +305,46 @@ def _title_and_when(words: list[str], locale: str, tz: str, now: datetime) -> tu
                 raise  # a time was meant, and it has passed: never read a shorter one instead
             problem = problem or (exc if exc.problem not in _NOT_A_TIME else None)
             continue
+        _refuse_a_cut_date(title, rest, locale)
+        if after and after[0].lower() in WITH_WORDS:
+            return " ".join(title), when, "", after
         place = _place_after(after)
         if place is not None:
-            return " ".join(title), when, place
+            return " ".join(title), when, place, []
     if leading is not None and _place_word(leading[1][0]) is None:
-        return " ".join(leading[1]), leading[0], ""  # the time first, then the title
+        return " ".join(leading[1]), leading[0], "", []  # the time first, then the title
     raise problem or ArgumentError(NO_TIME)
+
+
+_MONTH_NAME = re.compile(
+    r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?$", re.IGNORECASE
+)
+
+
+_DATE_AT_END = re.compile(
+    r"(?:\d{1,4}年)?\d{1,2}月\d{1,2}[日号]?$|\d{4}-\d{1,2}-\d{1,2}$|\d{1,2}/\d{1,2}$"
+)
+
+
+def _refuse_a_cut_date(title: list[str], rest: list[str], locale: str) -> None:
+    """A date that does not exist is not left in the title while a shorter time is taken:
+    "X Feb 30 3pm" is not the 30th at 3pm, "评审 2月30日下午3点" not today 15:00. Refused."""
+    if not title or not rest:
+        return
+    if _MONTH_NAME.match(title[-1]) and rest[0][:1].isdigit():
+        raise UnparsableTime(Problem.UNREADABLE, " ".join([title[-1], *rest]), locale)
+    dated = _DATE_AT_END.search(title[-1])
+    if dated:
+        raise UnparsableTime(Problem.UNREADABLE, "".join([dated[0], *rest]), locale)
+
+
+def _inside_number(word: str, cut: int) -> bool:
+    """Whether cutting ``word`` before ``cut`` splits a number or a date apart."""
+    left, right = word[cut - 1], word[cut]
+    numeral = "0123456789零〇一二两三四五六七八九十"
+    return (left in numeral and (right in numeral or right in "年月日号点时分")) or (
+        left in "年月" and right in numeral
+    )
 
 
 def _leading_time(

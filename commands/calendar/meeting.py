@@ -17,6 +17,7 @@ from bot.context import CommandContext
 from bot.i18n import _, t
 from bot.logging import get_logger
 from bot.parsing import ArgumentError, normalise, split_command
+from bot.picking import Ambiguous, Option, pick_card, replaced
 from bot.replies import Card, Message, Reply
 from bot.timeparse import Moment, When, split_when
 from commands.approvals.absence import away_during
@@ -41,7 +42,7 @@ from domain.calendar.services import (
     subject_of,
 )
 from domain.calendar.views import EventView, Person
-from domain.directory.services import find_member, member_view
+from domain.directory.services import member_view, members_named
 from domain.directory.views import MemberView
 from domain.shared.errors import DomainError, Forbidden
 
@@ -128,14 +129,29 @@ def create(ctx: CommandContext, text: MeetingText) -> None:
 
 
 def _attendees(ctx: CommandContext, handles: tuple[str, ...]) -> list[MemberView]:
+    """The members invited: by @handle, or by name (several with that name: pick one)."""
     found: list[MemberView] = []
     for handle in handles:
-        member = find_member(ctx.session, handle)
-        if member is None or not member.active:
-            raise DomainError(_("I don't know @{handle}."), handle=handle)
-        if member.id != ctx.actor.id:
+        member = _member_named(ctx, handle)
+        if member.id != ctx.actor.id and member not in found:
             found.append(member)
     return found
+
+
+def _member_named(ctx: CommandContext, name: str) -> MemberView:
+    matches = members_named(ctx.session, name)
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise DomainError(_("I don't know {who}. Name a colleague as @handle."), who=name)
+    options = [
+        Option(
+            f"{m.name} (@{m.handle})",
+            replaced(ctx.event.text, name, f"@{m.handle}"),
+        )
+        for m in matches
+    ]
+    raise Ambiguous(pick_card(ctx.t(_("Which {name} do you mean?"), name=name), options))
 
 
 def schedule_of(when: When, now: datetime) -> tuple[datetime, str | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from functools import cache
@@ -176,6 +177,23 @@ def find_member(session: Session, handle: str) -> MemberView | None:
     """One member by handle (case-insensitive, a leading @ is ignored)."""
     _flush_pending(session)
     return _one(_views(session.execute(_by_handle(), {"handle": handle.lstrip("@").lower()})))
+
+
+def members_named(session: Session, text: str) -> list[MemberView]:
+    """Active members a person may mean by ``text``: the one with that handle, else those whose
+    name is, or has a word that is, ``text`` (any case or width: ``bob`` -> ``李博 Bob``)."""
+    wanted = unicodedata.normalize("NFKC", text).casefold().lstrip("@").strip()
+    if not wanted:
+        return []
+    by_handle = find_member(session, wanted)
+    if by_handle is not None and by_handle.active:
+        return [by_handle]
+    found = []
+    for member in list_members(session):
+        name = unicodedata.normalize("NFKC", member.name).casefold()
+        if wanted == name or wanted in name.split() or (not wanted.isascii() and wanted in name):
+            found.append(member)
+    return found
 
 
 def list_members(session: Session, *, active_only: bool = True) -> list[MemberView]:

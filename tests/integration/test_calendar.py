@@ -299,7 +299,7 @@ async def test_bad_meetings_are_refused_with_a_reason_and_change_nothing(cal: Ti
         "I can't find when the meeting is. Write the title, then when, for example: "
         '/meeting "Budget review" tomorrow 3pm for 1h with @bob at Room 5',
         "Say at what time the meeting starts, for example: tomorrow 3pm",
-        "I don't know @zed.",
+        "I don't know zed. Name a colleague as @handle.",
         "A meeting lasts from 1 minute to 24 hours.",
         'I don\'t understand "over there". After the time come only "for DURATION", the '
         '@attendees and "at PLACE".',

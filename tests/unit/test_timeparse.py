@@ -328,8 +328,6 @@ UNPARSABLE = [
     ("2/30", "en", Problem.UNREADABLE),  # dateparser alone would say 2028-11-02
     ("tomorrow 25:00", "en", Problem.UNREADABLE),
     ("in 99999999 years", "en", Problem.UNREADABLE),
-    ("tonight", "en", Problem.VAGUE),
-    ("this afternoon", "en", Problem.VAGUE),
     ("next week", "en", Problem.VAGUE),
     ("monday 9", "en", Problem.VAGUE),
     ("today 9am", "en", Problem.PAST),
@@ -344,17 +342,47 @@ UNPARSABLE = [
     ("两小时", "zh_CN", Problem.UNREADABLE),  # a duration, not a time
     ("明天25点", "zh_CN", Problem.UNREADABLE),
     ("2月30日", "zh_CN", Problem.UNREADABLE),
-    ("今晚", "zh_CN", Problem.VAGUE),
-    ("下午", "zh_CN", Problem.VAGUE),
-    ("明天上午", "zh_CN", Problem.VAGUE),
     ("下周", "zh_CN", Problem.VAGUE),
     ("今天上午9点", "zh_CN", Problem.PAST),
     ("元旦", "zh_CN", Problem.PAST),  # 2026-01-01: a holiday is not moved to next year
     ("每年1月1日", "zh_CN", Problem.REPEAT),
     ("每隔两天", "zh_CN", Problem.REPEAT),
     ("每周上午9点", "zh_CN", Problem.REPEAT),
-    ("每天晚上", "zh_CN", Problem.VAGUE),
 ]
+
+
+USUAL_HOURS = [  # a part of the day without a clock is at its usual hour (issue 12, point 5)
+    ("今晚", "2026-11-18 20:00"),
+    ("明早", "2026-11-19 09:00"),
+    ("周五中午", "2026-11-20 12:00"),
+    ("下午", "2026-11-18 15:00"),
+    ("明天上午", "2026-11-19 09:00"),
+    ("下下周一", "2026-11-30 09:00 date"),
+    ("月底", "2026-11-30 09:00 date"),
+    ("下月底", "2026-12-31 09:00 date"),
+    ("月底下午5点", "2026-11-30 17:00"),
+    ("tonight", "2026-11-18 20:00"),
+    ("this afternoon", "2026-11-18 15:00"),
+    ("tomorrow morning", "2026-11-19 09:00"),
+    ("friday noon", "2026-11-20 12:00"),
+    ("end of the month", "2026-11-30 09:00 date"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), USUAL_HOURS)
+def test_parts_of_the_day_and_month_ends_are_understood(text: str, expected: str) -> None:
+    locale = "en" if text.isascii() else "zh_CN"
+    assert describe(parse_when(text, locale, SH, NOW)) == expected
+
+
+def test_a_repeat_is_never_read_as_a_one_off() -> None:
+    monthly = parse_when("on the 1st of every month", "en", SH, NOW)
+    assert describe(monthly) == "FREQ=MONTHLY;BYMONTHDAY=1 09:00 -> 2026-12-01 09:00"
+    assert describe(parse_when("每天晚上", "zh_CN", SH, NOW)).startswith("FREQ=DAILY")
+    words = ["on", "the", "3rd", "of", "every", "other", "month", "pay", "rent"]
+    with pytest.raises(UnparsableTime) as caught:
+        split_when(words, "en", SH, NOW)  # a repeat it cannot hold: refused, not a one-off
+    assert caught.value.problem is Problem.REPEAT
 
 
 @pytest.mark.parametrize(("text", "locale", "problem"), UNPARSABLE)
@@ -457,8 +485,6 @@ def test_split_when_takes_the_leading_time(
         (["给张总回电话"], Problem.MISSING),
         ([], Problem.UNREADABLE),
         (["今天上午9点给他打电话"], Problem.PAST),  # a time that passed is not shortened to 今天
-        (["明天下午开会"], Problem.VAGUE),  # nor is 明天下午 shortened to 明天
-        (["tonight", "call", "mom"], Problem.VAGUE),
     ],
 )
 def test_split_when_refuses_precisely(words: list[str], problem: Problem) -> None:
