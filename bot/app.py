@@ -52,7 +52,13 @@ from bot.router import Router
 from bot.signatures import DatabaseSeenSignatures, forget_expired_signatures
 from bot.web import add_ops_routes, errors_middleware
 from bot.webauth import DirectoryWebAuth, PipelineHistory
-from commands import guest_messages, guest_resolver, register_all, timer_handlers
+from commands import (
+    guest_messages,
+    guest_resolver,
+    register_all,
+    suggest_command,
+    timer_handlers,
+)
 from domain.approvals.catalog import ensure_bundled
 from domain.approvals.queries import request_state
 from domain.crm.deals import DealRules
@@ -283,6 +289,7 @@ def build_runtime(
         ),
         guest_resolver=guest_resolver,
         guest_message_handler=guest_messages,
+        suggest=suggest_command,
     )
     workers = Workers(
         db,

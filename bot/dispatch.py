@@ -15,18 +15,18 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.context import CommandContext, GuestResolver, GuestView, Policies
+from bot.context import PROMPT_TTL, CommandContext, GuestResolver, GuestView, Policies
 from bot.events import EventKind, InboundEvent
 from bot.i18n import _, gettext, normalise_locale, t
 from bot.logging import get_logger
 from bot.parsing import ArgumentError, CommandLine, bind_words, split_command
-from bot.picking import PICK_ACTION, Ambiguous
+from bot.picking import MISSING_PROMPT, PICK_ACTION, Ambiguous, Missing
 from bot.pipeline.inbox import Claimed, finish, finish_many
 from bot.pipeline.outbox import OutboxWriter
-from bot.pipeline.prompts import OpenPrompt, take_prompt
+from bot.pipeline.prompts import OpenPrompt, open_prompt, take_prompt
 from bot.pipeline.tables import ActionTokenRow, InboxRow
 from bot.replies import Message, Reply
-from bot.router import ActionSpec, CommandSpec, Router
+from bot.router import ActionSpec, CommandSpec, PromptSpec, Router
 from domain.directory.services import get_org, resolve_sender
 from domain.directory.views import MemberView, OrgView
 from domain.shared.db import rows_changed
@@ -71,10 +71,35 @@ class Dispatcher:
     message_handler: Callable[[CommandContext], Message | None] | None = None
     guest_resolver: GuestResolver | None = None  # who, of the unknown senders, is a guest
     guest_message_handler: Callable[[CommandContext], Message | None] | None = None
+    # what an unknown command name may mean (``/合同`` -> ``/申请 合同``), from the features
+    suggest: Callable[[CommandContext, str], str | None] | None = None
 
     def __post_init__(self) -> None:
         if self.router.action(PICK_ACTION) is None:
             self.router.add_action(ActionSpec(PICK_ACTION, self._picked))
+            self.router.add_prompt(PromptSpec(MISSING_PROMPT, self._missing_answered))
+
+    def _ask_missing(
+        self,
+        session: Session,
+        event: InboundEvent,
+        outbox: OutboxWriter,
+        now: datetime,
+        missing: Missing,
+        trace: Trace,
+    ) -> None:
+        if trace.actor_id is None:
+            return
+        state = {"line": missing.line, "key": missing.key}
+        ttl = now + PROMPT_TTL
+        open_prompt(session, event.address.key, trace.actor_id, MISSING_PROMPT, state, now, ttl)
+        footer = t(trace.locale, _("Reply with the answer, or send cancel to stop."))
+        outbox.send(event.address, missing.card(footer), recipient_id=trace.actor_id)
+
+    def _missing_answered(self, ctx: CommandContext, text: str, state: dict[str, Any]) -> None:
+        """The answer to a missing field: the command runs again with it."""
+        line = f"{state['line']} {state['key']}={text.strip()}"
+        self._picked(ctx, "", {"line": line})
 
     def _picked(self, ctx: CommandContext, _target: str, args: dict[str, Any]) -> None:
         """A record picked on a "which one?" card: the command runs again as if so typed."""
@@ -134,6 +159,10 @@ class Dispatcher:
         except Ambiguous as exc:  # several records fit a name: ask which, with buttons
             outbox.written = 0
             outbox.send(event.address, exc.card, recipient_id=trace.actor_id)
+            outcome = "asked"
+        except Missing as exc:  # a field is missing: ask for it; the answer runs it again
+            outbox.written = 0
+            self._ask_missing(session, event, outbox, now, exc, trace)
             outcome = "asked"
         except (DomainError, ArgumentError) as exc:  # a refusal, or a fixable mistake
             outbox.written = 0
@@ -318,10 +347,12 @@ class Dispatcher:
         return _answer(ctx, spec.handler(ctx, args))
 
     def _unknown(self, ctx: CommandContext, name: str) -> str:
-        guess = self.router.suggest(name)
+        meant = self.suggest(ctx, name) if self.suggest else None
+        close = self.router.suggest(name)
+        guess = meant or (f"/{close}" if close else None)
         parts = [ctx.t(UNKNOWN, name=name)]
         if guess:
-            parts.append(ctx.t(_("Did you mean /{guess}?"), guess=guess))
+            parts.append(ctx.t(_("Did you mean {guess}?"), guess=guess))
         parts.append(ctx.t(HELP))
         ctx.reply(Reply(sentences(ctx.locale, parts)))
         return "unknown"

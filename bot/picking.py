@@ -1,5 +1,7 @@
-"""When a name fits several records: a card of buttons, each running the command again with
-one of them, so the member taps instead of retyping (``/商机 新增 明远 …`` -> which 明远?)."""
+"""Asking instead of refusing: when a name fits several records, a card of buttons, each running
+the command again with one of them (``/商机 新增 明远 …`` -> which 明远?); when a field is
+missing, a question whose answer (typed, or a tapped choice) runs the command again with it
+(``/deal add Acme Pilot close=…`` -> "Amount?")."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from bot.replies import Action, Button, Card, CardStatus
 
 PICK_ACTION = "kernel.pick"
+MISSING_PROMPT = "kernel.missing"
 MAX_OPTIONS = 8
 
 
@@ -30,6 +33,32 @@ class Ambiguous(Exception):
     def __init__(self, card: Card) -> None:
         super().__init__(card.title)
         self.card = card
+
+
+class Missing(Exception):
+    """A command needs one more field: ``question`` asks for it; the answer runs ``line``
+    again with ``key=ANSWER`` added (``choices``, as (label, value), are offered as buttons).
+
+    Raised from inside a command before it changes anything; the dispatcher asks.
+    """
+
+    def __init__(
+        self, question: str, line: str, key: str, choices: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        super().__init__(question)
+        self.question = question
+        self.line = line
+        self.key = key
+        self.choices = tuple(choices)
+
+    def card(self, footer: str) -> Card:
+        """The question, with a button per choice."""
+        options = [Option(label, self.answered(value)) for label, value in self.choices]
+        return pick_card(self.question, options, footer)
+
+    def answered(self, answer: str) -> str:
+        """The command line with the answer added."""
+        return f"{self.line} {self.key}={answer.strip()}"
 
 
 def pick_card(question: str, options: Sequence[Option], footer: str = "") -> Card:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.context import TimerHandler
+from bot.context import CommandContext, TimerHandler
 from bot.router import Router
 from commands import approvals, calendar, crm, digest, ding, help, identity, reminders
 from commands.approvals.digest import approvals_waiting
@@ -24,6 +24,34 @@ def register_all(router: Router) -> None:
     digest.register(router, digest_sections())
     calendar.register(router)
     crm.register(router)
+
+
+def suggest_command(ctx: CommandContext, name: str) -> str | None:
+    """What an unknown command name may mean: an approval form by its name (``/合同`` ->
+    ``/申请 合同``), or a command by a word people use for it (``/日历`` -> ``/日程``)."""
+    template = approvals.template_named(ctx, name)
+    if template is not None:
+        apply = ctx.router.find("apply")
+        return f"/{apply.display_name(ctx.locale) if apply else 'apply'} {template}"
+    meant = MEANINGS.get(name.lower())
+    spec = ctx.router.find(meant) if meant else None
+    return f"/{spec.display_name(ctx.locale)}" if spec else None
+
+
+# words people type for a command that are not its names (by meaning, not by spelling)
+MEANINGS = {
+    "日历": "agenda", "calendar": "agenda", "schedule": "agenda", "行程": "agenda",
+    "开会": "meeting", "约会": "meeting", "meet": "meeting", "appointment": "meeting",
+    "待办": "reminders", "todo": "reminders", "闹钟": "remind", "alarm": "remind",
+    "通知": "ding", "紧急": "ding", "urgent": "ding", "buzz": "ding",
+    "审批": "approvals", "待审批": "approvals", "pending": "approvals", "批准": "approve",
+    "驳回": "reject", "拒绝": "reject",
+    "订单": "deal", "销售": "pipeline", "funnel": "pipeline", "漏斗": "pipeline",
+    "投诉": "ticket", "售后": "ticket", "complaint": "ticket", "support": "ticket",
+    "线索": "lead", "潜在客户": "lead", "prospect": "lead", "客户公司": "customer",
+    "company": "customer", "client": "customer", "clients": "customers",
+    "language": "lang", "中英文": "lang", "帮忙": "help", "怎么用": "help", "菜单": "help",
+}  # fmt: skip
 
 
 def timer_handlers() -> dict[str, TimerHandler]:

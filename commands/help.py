@@ -57,13 +57,38 @@ def show_help(ctx: CommandContext, args: HelpArgs) -> Message:
     return help_card(ctx)
 
 
+AREAS = (  # the package a command lives in -> its area on the help card, in this order
+    ("commands.help", _("Getting started")),
+    ("commands.identity", _("Getting started")),
+    ("commands.reminders", _("Time: reminders, meetings, notices")),
+    ("commands.calendar", _("Time: reminders, meetings, notices")),
+    ("commands.ding", _("Time: reminders, meetings, notices")),
+    ("commands.digest", _("Time: reminders, meetings, notices")),
+    ("commands.approvals", _("Approvals")),
+    ("commands.crm", _("Customers and sales")),
+)
+
+
+def area_of(spec: CommandSpec) -> str:
+    """The help card's area a command belongs to (by where it is written)."""
+    module = getattr(spec.handler, "__module__", "")
+    return next((area for prefix, area in AREAS if module.startswith(prefix)), _("More"))
+
+
 def help_card(ctx: CommandContext) -> Card:
-    """A card listing what the actor may do, with a button to switch language."""
-    lines = [
-        f"/{spec.display_name(ctx.locale)} — {ctx.t(spec.summary)}"
-        for spec in ctx.router.commands()
-        if spec.serves(stranger=False) and ctx.may(spec.permission)
-    ]
+    """A card listing what the actor may do by area, with a button to switch language."""
+    groups: dict[str, list[str]] = {}
+    for spec in ctx.router.commands():
+        if spec.serves(stranger=False) and ctx.may(spec.permission):
+            line = f"/{spec.display_name(ctx.locale)} — {ctx.t(spec.summary)}"
+            groups.setdefault(area_of(spec), []).append(line)
+    order = [area for _prefix, area in AREAS] + [_("More")]
+    lines: list[str] = []
+    for area in dict.fromkeys(order):
+        if area in groups:
+            heading = f"【{ctx.t(area)}】" if ctx.locale.startswith("zh") else f"{ctx.t(area)}:"
+            lines += ["", heading]
+            lines += groups[area]
     other = "en" if ctx.locale.startswith("zh") else "zh_CN"
     switch = Button(
         "English" if other == "en" else "中文",
@@ -72,7 +97,7 @@ def help_card(ctx: CommandContext) -> Card:
     )
     return Card(
         title=ctx.t(_("What I can do for you")),
-        body="\n".join(lines),
+        body="\n".join(lines).strip(),
         buttons=(switch,),
         footer=ctx.t(_("Type /help COMMAND for details.")),
     )

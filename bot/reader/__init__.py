@@ -165,6 +165,17 @@ def _read_keyed(
     loose.extend(words[used:])
 
 
+class Piece(str):
+    """A piece of a typed word cut off the word before it (no space between them)."""
+
+    glued = True
+
+
+def _joined(words: list[str]) -> str:
+    """Words back as typed: pieces of one word without a space, words with one."""
+    return "".join(w if i == 0 or isinstance(w, Piece) else f" {w}" for i, w in enumerate(words))
+
+
 def _segment(words: list[str]) -> list[str]:
     """Cut Chinese runs around numbers, amounts and dates (``采购5台笔记本约4万元给新员工`` ->
     ``采购``, ``5台``, ``笔记本``, ``约4万元``, ``给新员工``), each kept whole (``2月30日``)."""
@@ -173,19 +184,19 @@ def _segment(words: list[str]) -> list[str]:
         if not has_cjk(word):
             pieces.append(word)
             continue
-        start = 0
+        parts, start = [], 0
         for found in _NUMERIC.finditer(word):
-            if not _is_numeric_piece(found[0]):
-                continue
-            pieces += [word[start : found.start()], found[0]]
-            start = found.end()
-        pieces.append(word[start:])
-    return [p for p in (piece.strip() for piece in pieces) if p]
+            if _is_numeric_piece(found[0]):
+                parts += [word[start : found.start()], found[0]]
+                start = found.end()
+        parts = [p for p in [*parts, word[start:]] if p.strip()]
+        pieces += [p if i == 0 else Piece(p) for i, p in enumerate(parts)]
+    return pieces
 
 
 _NUMERALS = "0-9零〇一二两三四五六七八九十百千万亿"
-_NUMERIC = re.compile(
-    rf"(?:大约|大概|约)?[¥￥]?[0-9零〇一二两三四五六七八九][{_NUMERALS}.,]*"
+_NUMERIC = re.compile(  # not glued to Latin letters or digits before it ("A4纸" stays whole)
+    rf"(?<![A-Za-z0-9])(?:大约|大概|约)?[¥￥]?[0-9零〇一二两三四五六七八九][{_NUMERALS}.,]*"
     rf"(?:[年月][{_NUMERALS}]+)*[日号]?(?:块钱|元|块|[{MEASURES}])?"
 )
 
@@ -225,7 +236,7 @@ def _place(fields: Sequence[Field], words: list[str], where: Where, reading: Rea
         i += used
     for run in (r for r in runs if r):
         if texts:
-            reading.values[texts.pop(0).key] = " ".join(run)
+            reading.values[texts.pop(0).key] = _joined(run)
         else:
             reading.unplaced += run
     choice = next((f for f in typed if f.kind is Kind.CHOICE), None)
@@ -239,12 +250,28 @@ def _split_cjk(fields: list[Field], word: str, where: Where) -> list[str]:
     A cut never falls inside a number, a date or an amount (``2月30日`` stays whole)."""
     cuts = [c for c in range(1, len(word)) if _may_cut(word, c)]
     for cut in reversed(cuts):
-        if _first_taker(fields, [word[:cut]], where, first=False) is not None:
-            return [word[:cut], word[cut:]]
+        if _takes_a_piece(fields, word[:cut], where):
+            return [_like(word, word[:cut]), Piece(word[cut:])]
     for cut in cuts:
-        if _first_taker(fields, [word[cut:]], where, first=False) is not None:
-            return [word[:cut], word[cut:]]
+        if _takes_a_piece(fields, word[cut:], where):
+            return [_like(word, word[:cut]), Piece(word[cut:])]
     return [word]
+
+
+def _like(word: str, front: str) -> str:
+    """The front of a word keeps the word's gluing."""
+    return Piece(front) if isinstance(word, Piece) else front
+
+
+def _takes_a_piece(fields: list[Field], piece: str, where: Where) -> bool:
+    """Whether an open field takes ``piece`` cut from a longer word; Chinese numerals alone are
+    never cut off a word (``二期`` is a name, not 2)."""
+    if all(ch in _CHINESE_NUMERALS for ch in piece):
+        return False
+    return _first_taker(fields, [piece], where, first=False) is not None
+
+
+_CHINESE_NUMERALS = set("零〇一二两三四五六七八九十百千万亿")
 
 
 _NUMBER_CHARS = set("0123456789.,零〇一二两三四五六七八九十百千万亿")

@@ -121,5 +121,14 @@ def _roll_months(day: date, today: date, step: int) -> date:
 
 
 def _may_be_day(text: str) -> bool:
-    """A cheap look before the readers: a day has a digit, a CJK character or a letter."""
-    return any(ch.isalnum() for ch in text)
+    """A look before the readers (dateparser reads "A4" as January 4th): Chinese, or English
+    with a day word, a month, or a date written in numbers."""
+    return has_cjk(text) or bool(_ENGLISH_DAY.search(text))
+
+
+_ENGLISH_DAY = re.compile(
+    r"\b(?:today|tomorrow|tmrw|yesterday|tonight|next|this|coming|in|ago|end|"
+    r"mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+    r"|\d{1,4}[-/.]\d{1,2}|\b\d{1,2}(?:st|nd|rd|th)\b",
+    re.IGNORECASE,
+)

@@ -256,7 +256,7 @@ def _jionlp(text: str, now: datetime) -> dict[str, Any]:
 _TIME_CHARS = set(
     "0123456789:.：零〇一二两三四五六七八九十百半刻点时分秒钟整头早晚上下中午凌晨傍夜"
 )
-_TIME_CHARS |= set("今明后前昨大天日号月年周星期礼拜每个工作隔以之内过至到和、，,及与儿小 ")
+_TIME_CHARS |= set("今明后前昨大天日号月年周星期礼拜每个工作隔以之内过至到和、，,及与儿小底末 ")
 
 
 def leading_phrases(words: list[str]) -> list[tuple[str, list[str]]]:

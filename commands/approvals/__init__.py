@@ -12,6 +12,7 @@ from commands.approvals.common import typed_words
 from commands.approvals.publish import publish
 from domain.approvals import services, sla
 from domain.approvals.catalog import find_template
+from domain.shared.errors import NotFound
 from domain.timers.services import TimerView
 
 
@@ -21,6 +22,14 @@ def leave_command(ctx: CommandContext, args: apply.ShortcutArgs) -> Message | No
     if delegate.is_balance_request(words):
         return delegate.balance_card(ctx, words[1:])
     return apply.start_form(ctx, find_template(ctx.session, "leave"), ctx.typed)
+
+
+def template_named(ctx: CommandContext, word: str) -> str | None:
+    """The name, in the reader's language, of the approval form ``word`` names, if any."""
+    try:
+        return find_template(ctx.session, word).spec.title(ctx.locale)
+    except NotFound:
+        return None
 
 
 def fire_sla(ctx: TimerContext, timer: TimerView) -> None:

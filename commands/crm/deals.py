@@ -23,7 +23,7 @@ from bot.router import CommandSpec, Router
 from commands.crm import report
 from commands.crm.customer_common import record_id
 from commands.crm.deal_cards import STAGE_LABELS, deal_card, deals_card, idle_card
-from commands.crm.lines import customer_named, deal_named, field, names_of, read_line
+from commands.crm.lines import ask_for, customer_named, deal_named, field, read_line
 from commands.crm.verbs import action_of
 from domain.crm import deals
 from domain.crm.deals import DealChanges, DealTerms, DealView
@@ -78,10 +78,11 @@ def _add(ctx: CommandContext, text: str) -> Message:
     values = read_line(ctx, ADD_FIELDS, text).values
     if "customer" not in values:
         raise ArgumentError(USAGE)
-    missing = [key for key in ("amount", "close") if key not in values]
-    if missing:
-        names = names_of(ctx, [f for f in ADD_FIELDS if f.key in missing])
-        raise ArgumentError(_("Missing {field}."), field=names)
+    missing = next(
+        (f for f in ADD_FIELDS if f.key in ("amount", "close") and f.key not in values), None
+    )
+    if missing is not None:
+        raise ask_for(ctx, missing)
     customer_id = customer_named(ctx, values["customer"]).id
     currency = values.get("currency", ctx.org.currency).upper()
     terms = DealTerms(

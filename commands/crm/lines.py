@@ -13,7 +13,7 @@ import structlog
 
 from bot.context import CommandContext
 from bot.i18n import _
-from bot.picking import Ambiguous, Option, pick_card, with_choice
+from bot.picking import Ambiguous, Missing, Option, pick_card, with_choice
 from bot.reader import Choice, Field, Kind, Reading, Where, read
 from commands.crm.customer_common import customer_for, record_id, scope
 from domain.crm.access import customer_in_scope
@@ -128,6 +128,13 @@ def names_of(ctx: CommandContext, fields: Sequence[Field]) -> str:
     """The fields as the reader would type them."""
     joiner = "、" if ctx.locale.startswith("zh") else ", "
     return joiner.join(display_name(ctx, f) for f in fields)
+
+
+def ask_for(ctx: CommandContext, item: Field) -> Missing:
+    """The question for a missing field; the answer runs the command again with it."""
+    question = ctx.t(_("{field}?"), field=display_name(ctx, item))
+    choices = [(_choice_name(ctx, c), c.value) for c in item.choices]
+    return Missing(question, ctx.event.text.strip(), item.key, choices)
 
 
 def customer_named(ctx: CommandContext, text: str, *, within: Scope | None = None) -> Customer:

@@ -147,6 +147,14 @@ async def test_a_sales_day_moves_the_pipeline_and_the_forecast(office: Office) -
     assert "Renewal 2027" not in (await office.say("erin", "/deals")).text
 
 
+async def test_a_missing_amount_is_asked_for_and_the_answer_opens_the_deal(office: Office) -> None:
+    acme = await customer(office, "erin", "Acme")
+    asked = await office.say("erin", f"/deal add {acme} Pilot close=2026-12-31")
+    assert asked.text.startswith("amount?")
+    opened = await office.say("erin", "5万")
+    assert "Deal opened" in opened.text and "CN¥50,000.00" in opened.text
+
+
 async def test_bad_moves_are_refused_and_change_nothing(office: Office) -> None:
     acme = await customer(office, "erin", "Acme")
     n = await open_deal(office, "erin", f"/deal add {acme} Renewal amount=100 close=2026-12-31")
@@ -168,7 +176,8 @@ async def test_bad_moves_are_refused_and_change_nothing(office: Office) -> None:
     colour = await office.say("erin", f"/deal edit {n} colour=red")
     assert "There is no field colour here" in colour.text
     missing = await office.say("erin", f"/deal add {acme} Again close=2026-12-31")
-    assert "Missing amount." in missing.text
+    assert missing.text.startswith("amount?")  # asked, not refused; nothing stored yet
+    assert (await office.say("erin", "cancel")).text == "Cancelled."
     row = await deal_row(office, n)
     assert (row.stage, row.status, row.version, row.amount) == ("lead", "open", 1, Decimal(100))
     assert await moves(office, n) == [(None, "lead")]

@@ -30,6 +30,13 @@ def test_every_msgid_is_translated_to_chinese() -> None:
     assert missing == [], f"run `make messages` and translate: {missing}"
 
 
+def test_no_msgid_is_in_the_catalog_twice() -> None:
+    text = (ROOT / "bot/locale/zh_CN/LC_MESSAGES/bizbot.po").read_text(encoding="utf-8")
+    ids = re.findall(r'^msgid ((?:".*"\n)+)', text + "\n", flags=re.MULTILINE)
+    seen = [i for i in ids if i.strip() != '""']
+    assert len(seen) == len(set(seen)), sorted({i for i in seen if seen.count(i) > 1})
+
+
 def test_translations_keep_their_placeholders() -> None:
     for msgid, text in catalog("zh_CN").items():
         assert set(re.findall(r"{(\w+)}", msgid)) == set(re.findall(r"{(\w+)}", text)), msgid
