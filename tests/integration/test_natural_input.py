@@ -270,7 +270,7 @@ def test_the_table_is_half_chinese_and_half_english() -> None:
 
 
 async def test_natural_inputs_give_the_record_or_ask_for_what_is_missing(shop: Office) -> None:
-    problems = []
+    problems: list[tuple[str, object, str]] = []
     for case in CASES:
         before = await shop.run(case.probe)
         posted = await shop.say(case.who, case.text)
