@@ -96,7 +96,7 @@ class Workers:
     def _process_batch(self, session: Session) -> list[Handled]:
         now = self._clock.now()
         claimed = claim_pending(
-            session, limit=self._batch, skip_locked=self._db.dialect == "postgresql"
+            session, limit=self._batch, skip_locked=self._db.dialect == "postgresql", now=now
         )
         handled = self._dispatcher.handle_batch(session, claimed, now)
         if self._crash_at and any(h.replies for h in handled):
