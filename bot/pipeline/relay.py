@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.faults import AFTER_SEND_BEFORE_MARK, crash_point
 from bot.logging import get_logger
 from bot.metrics import Metrics
+from bot.pipeline.backoff import FailureStreak
 from bot.pipeline.batching import GroupCommit
 from bot.pipeline.outbox import Delivery, Outcome, claim_due, record_outcomes
 from bot.ports import ChannelClient, PermanentDeliveryError, RetryLater
@@ -50,6 +51,7 @@ class Relay:
         crash_at: str,
         conversations: frozenset[str] | None = None,
         on_progress: Callable[[], None] = lambda: None,
+        pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._db = db
         self._clients = clients
@@ -62,6 +64,7 @@ class Relay:
         self._crash_at = crash_at
         self._conversations = conversations
         self._on_progress = on_progress
+        self._pause = pause
         # a send must end well inside its lease, or the row would be claimed again mid-send
         self._send_limit = lease.total_seconds() / 2
         self.claimer = f"relay-{uuid.uuid4().hex[:12]}"
@@ -92,14 +95,16 @@ class Relay:
         await self._outcomes.stop()
 
     async def _loop(self) -> None:
+        failures = FailureStreak(log, "relay", first_wait=self._poll)
         while True:
             self._wake.clear()
             try:
                 claimed = await self._claim()
-            except Exception:
+            except Exception as exc:  # noqa: BLE001 - logged once per streak
                 self._metrics.errors.labels("relay").inc()
-                log.exception("relay.claim_failed")
-                claimed = 0
+                await self._pause(failures.failed(exc))  # new messages do not cut it short
+                continue
+            failures.succeeded()
             if claimed:
                 continue
             if all(task.done() for task in self._inflight):
