@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.context import CommandContext, GuestResolver, GuestView, Policies
 from bot.events import EventKind, InboundEvent
 from bot.i18n import _, gettext, normalise_locale, t
-from bot.logging import get_logger
+from bot.logging import HeldLogs, get_logger
 from bot.parsing import ArgumentError, CommandLine, bind_words, split_command
 from bot.pipeline.inbox import Claimed, finish, finish_many
 from bot.pipeline.outbox import OutboxWriter
@@ -79,7 +79,9 @@ class Dispatcher:
         with a cheaper check: an event that fails without having written anything has nothing
         to undo and is answered as usual. Only when an event fails after writing (or with a
         database error) is the batch rolled back and run again with a savepoint per event; its
-        earlier events are then handled twice, and log twice, but take effect once.
+        earlier events are then handled twice but take effect once. They are logged once too:
+        the first attempt's log lines are held back and dropped with it, and each event keeps
+        its correlation id across both attempts.
 
         The org's settings are read once per batch (no command changes them), and the events
         that went through are marked done together at the end, in the same transaction.
@@ -87,11 +89,21 @@ class Dispatcher:
         if not batch:
             return []
         org = get_org(session)
+        cids = [new_correlation_id() for _ in batch]
+        first_attempt = HeldLogs()
         try:
-            with session.begin_nested():
-                handled = [self._handle(session, c, now, org, isolated=False) for c in batch]
+            with first_attempt.holding(), session.begin_nested():
+                handled = [
+                    self._handle(session, c, cid, now, org, isolated=False)
+                    for c, cid in zip(batch, cids, strict=True)
+                ]
         except _NeedsSavepoint:
-            handled = [self._handle(session, c, now, org, isolated=True) for c in batch]
+            handled = [
+                self._handle(session, c, cid, now, org, isolated=True)
+                for c, cid in zip(batch, cids, strict=True)
+            ]
+        else:
+            first_attempt.release()
         finish_many(session, [h.inbox_id for h in handled if h.outcome != "error"], now)
         return handled
 
@@ -100,7 +112,14 @@ class Dispatcher:
         return self.handle_batch(session, [claimed], now)[0]
 
     def _handle(
-        self, session: Session, claimed: Claimed, now: datetime, org: OrgView, *, isolated: bool
+        self,
+        session: Session,
+        claimed: Claimed,
+        cid: str,
+        now: datetime,
+        org: OrgView,
+        *,
+        isolated: bool,
     ) -> Handled:
         """One event: a refusal or a bug undoes only its changes (see ``handle_batch``).
 
@@ -108,7 +127,6 @@ class Dispatcher:
         marks it failed here, with the correlation id the user is shown.
         """
         event = claimed.event
-        cid = secrets.token_hex(4).upper()
         outbox = OutboxWriter(session, now, claimed.id, self.action_ttl)
         trace = Trace(locale=normalise_locale(event.locale_hint), inbox_id=claimed.id)
         structlog.contextvars.bind_contextvars(correlation_id=cid, inbox_id=claimed.id)
@@ -380,6 +398,11 @@ class Dispatcher:
         text = t(locale, _("Sorry, something went wrong. Reference: {ref}"), ref=cid)
         outbox.send(claimed.event.address, Reply(text), recipient_id=None)
         finish(session, claimed.id, now, failed=True, correlation_id=cid, error=repr(exc)[:2000])
+
+
+def new_correlation_id() -> str:
+    """A short id that ties what a member is shown to what is logged (``Reference: 1A2B3C4D``)."""
+    return secrets.token_hex(4).upper()
 
 
 class _NeedsSavepoint(Exception):
