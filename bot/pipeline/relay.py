@@ -26,6 +26,7 @@ log = get_logger("bizbot.relay")
 MAX_INLINE_WAIT = 5.0  # a longer rate-limit wait puts the row back instead of holding a slot
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 3600.0
+STOP_GRACE = 5.0  # seconds, after the last send in flight must have ended, to record it
 
 
 def backoff(attempts: int) -> float:
@@ -85,13 +86,22 @@ class Relay:
         self._task = asyncio.create_task(self._loop(), name="relay")
 
     async def stop(self) -> None:
-        """Stop claiming, let sends in flight finish and record them."""
+        """Stop claiming, let the sends in flight finish, record their outcomes, then stop.
+
+        Every send ends within the send limit (half the lease), so waiting that long (and a
+        little more to record the outcomes) sees each one recorded: a send left unrecorded
+        would go out again once its lease expired.
+        """
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._inflight:
-            await asyncio.wait(self._inflight, timeout=10)
+            _done, late = await asyncio.wait(self._inflight, timeout=self._send_limit + STOP_GRACE)
+            if late:  # only recording can take this long: its outcome is still queued
+                log.warning("relay.stop_abandoned", deliveries=len(late))
+                for task in late:
+                    task.cancel()
         await self._outcomes.stop()
 
     async def _loop(self) -> None:
