@@ -20,7 +20,7 @@ from bot.events import EventKind, InboundEvent
 from bot.i18n import _, gettext, normalise_locale, t
 from bot.logging import HeldLogs, get_logger
 from bot.parsing import ArgumentError, CommandLine, bind_words, split_command
-from bot.pipeline.inbox import Claimed, finish, finish_many
+from bot.pipeline.inbox import Claimed, finish, finish_many, recent_events
 from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.prompts import OpenPrompt, take_prompt
 from bot.pipeline.tables import ActionTokenRow, InboxRow
@@ -207,6 +207,8 @@ class Dispatcher:
     ) -> str:
         """Unknown senders may only bind; deactivated members may do nothing."""
         locale = trace.locale
+        if self._over_stranger_limit(session, event, outbox, now, trace):
+            return "limited"
         if member is not None:
             log.warning("refused.deactivated", member=member.handle, event_id=event.event_id)
             outbox.send(event.address, Reply(t(locale, DEACTIVATED)), recipient_id=None)
@@ -221,6 +223,33 @@ class Dispatcher:
             session, event, stranger, org, now, outbox, self.router, cid, self.policies
         )
         return self._command(ctx, line, trace)
+
+    def _over_stranger_limit(
+        self,
+        session: Session,
+        event: InboundEvent,
+        outbox: OutboxWriter,
+        now: datetime,
+        trace: Trace,
+    ) -> bool:
+        """Whether this sender wrote more than their limit here in the last minute, counted on
+        the inbox; past it, one notice in their language, then silence (no more answers)."""
+        limit = self.policies.stranger_events_per_minute
+        recent = recent_events(
+            session,
+            event.address.key,
+            event.sender_id,
+            up_to=trace.inbox_id,
+            since=now - timedelta(minutes=1),
+            at_most=limit + 2,
+        )
+        if recent <= limit:
+            return False
+        if recent == limit + 1:
+            sender = event.sender_id[:64]
+            log.warning("refused.stranger_rate", channel=event.address.channel, sender=sender)
+            outbox.send(event.address, Reply(t(trace.locale, SLOW_DOWN)), recipient_id=None)
+        return True
 
     def _guest(self, ctx: CommandContext, trace: Trace) -> str:
         """A guest: only what serves guests, within their rate limit."""
@@ -263,9 +292,7 @@ class Dispatcher:
             return False
         log.warning("refused.guest_rate", guest=ctx.actor.id, recent=recent)
         if recent == limit + 1:
-            ctx.reply(
-                Reply(ctx.t(_("You are writing faster than I can follow. Please wait a minute.")))
-            )
+            ctx.reply(Reply(ctx.t(SLOW_DOWN)))
         return True
 
     def _guest_message(self, ctx: CommandContext, trace: Trace) -> str:
@@ -518,5 +545,6 @@ HOW_TO_BIND = _(
     "Hello! I don't know you yet. Ask your administrator for a bind code, "
     "then send /bind CODE here."
 )
+SLOW_DOWN = _("You are writing faster than I can follow. Please wait a minute.")
 ALREADY_KNOWN = _("You are already known here as {name} (@{handle}).")
 DEACTIVATED = _("Your account is deactivated. Please contact your administrator.")

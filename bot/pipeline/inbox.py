@@ -75,6 +75,34 @@ def store_events(
     return results
 
 
+def recent_events(
+    session: Session,
+    conversation_key: str,
+    sender_id: str,
+    *,
+    up_to: int,
+    since: datetime,
+    at_most: int,
+) -> int:
+    """How many of a sender's events in a conversation, up to inbox row ``up_to``, arrived
+    after ``since``; counting stops at ``at_most``.
+
+    Only the sender's last ``at_most`` rows are read (newest first, on the conversation's
+    index), so a sender who writes a lot costs no more than one who writes little.
+    """
+    latest = (
+        select(INBOX.c.received_at)
+        .where(
+            INBOX.c.conversation_key == conversation_key,
+            INBOX.c.id <= up_to,
+            INBOX.c.payload["sender_id"].as_string() == sender_id,
+        )
+        .order_by(INBOX.c.id.desc())
+        .limit(at_most)
+    )
+    return sum(1 for received in session.scalars(latest) if received > since)
+
+
 @dataclass(frozen=True, slots=True)
 class Claimed:
     """An inbox row a worker holds for the length of its transaction."""
