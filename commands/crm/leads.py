@@ -7,12 +7,11 @@ from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
 from bot.i18n import _
-from bot.parsing import ArgumentError
+from bot.parsing import ArgumentError, record_number
 from bot.replies import Card, CardStatus, Message
 from bot.replies import Field as CardField
 from bot.router import CommandSpec, Router
 from commands.crm.campaign_words import split_options, typed_words
-from commands.crm.customer_common import record_id
 from commands.crm.deals import close_date, deal_amount, today_of
 from domain.crm.deals import DealTerms
 from domain.crm.leads import (
@@ -75,7 +74,7 @@ def lead(ctx: CommandContext, args: LeadArgs) -> Message:
         return add(ctx, words[1:])
     acting = head in CONVERT_WORDS | DROP_WORDS
     rest = words[1:] if acting else words
-    lead_id = record_id(rest[0]) if rest else None
+    lead_id = record_number(rest[0]) if rest else None
     if lead_id is None or (not acting and len(rest) > 1):
         raise DomainError(_("Which lead? Give its number, e.g. /lead convert 12."))
     scope = scope_of(ctx.session, ctx.actor.id, ctx.actor.roles)
@@ -94,7 +93,7 @@ def add(ctx: CommandContext, words: list[str]) -> Message:
     """Add a lead owned by the actor."""
     positional, options = split_options(words, LEAD_KEYS)
     campaign = options.get("campaign")
-    campaign_id = record_id(campaign) if campaign else None
+    campaign_id = record_number(campaign) if campaign else None
     if campaign and campaign_id is None:
         raise ArgumentError("{field} must be a number.", field="campaign")
     draft = LeadDraft(
@@ -149,7 +148,7 @@ def leads(ctx: CommandContext, args: LeadsArgs) -> Message:
     mine = bool(positional) and positional[0].lower() in MINE_WORDS
     if positional[int(mine) :]:
         raise ArgumentError("Too many arguments: {extra}", extra=" ".join(positional))
-    campaign_id = record_id(options["campaign"]) if options.get("campaign") else None
+    campaign_id = record_number(options["campaign"]) if options.get("campaign") else None
     if options.get("campaign") and campaign_id is None:
         raise ArgumentError("{field} must be a number.", field="campaign")
     scope = scope_of(ctx.session, ctx.actor.id, ctx.actor.roles)

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from bot.context import CommandContext, Policies, TimerContext, notify_member
 from bot.i18n import _, t
+from bot.parsing import RecordNumber, record_number
 from bot.pipeline.outbox import OutboxWriter
 from bot.replies import Card, CardStatus, Message, Reply
 from bot.router import ActionSpec, CommandSpec, Router
 from commands.crm import ticket_cards as cards
-from commands.crm.customer_common import record_id
 from commands.crm.reach import contact_of_actor, tell_contact
 from domain.crm.access import contact_in_scope, customer_in_scope
 from domain.crm.models import Ticket
@@ -89,10 +89,8 @@ class TicketArgs(BaseModel):
     category: str | None = Field(
         default=None, description=_("category"), json_schema_extra={"aliases": ["类别"]}
     )
-    contact: int | None = Field(
+    contact: RecordNumber | None = Field(
         default=None,
-        ge=1,
-        lt=2**63,
         description=_("contact"),
         json_schema_extra={"aliases": ["联系人"]},
     )
@@ -366,7 +364,7 @@ def _refused_if_missing(ctx: CommandContext, kind: str, number: int, load: Calla
 
 def _number_and_text(rest: str, example: str) -> tuple[int, str]:
     head, _space, text = rest.strip().partition(" ")
-    number = record_id(head)
+    number = record_number(head)
     if number is None:
         raise DomainError(example)
     return number, text.strip()
