@@ -286,6 +286,7 @@ def build_runtime(
             guest_invite_ttl=timedelta(days=settings.guest_invite_days),
             guest_commands_per_minute=settings.guest_commands_per_minute,
             guest_relay_after_hours=settings.guest_relay_after_hours,
+            stranger_events_per_minute=settings.stranger_events_per_minute,
         ),
         guest_resolver=guest_resolver,
         guest_message_handler=guest_messages,

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     guest_invite_days: int = Field(default=7, ge=1)
     guest_commands_per_minute: int = Field(default=20, ge=1)
     guest_relay_after_hours: bool = False
+    stranger_events_per_minute: int = Field(default=10, ge=1)
     crash_at: str = ""
     # crm
     crm_stages: str = "lead:10,qualified:30,proposal:50,negotiation:70,won:100,lost:0"

@@ -43,6 +43,7 @@ class Policies:
     guest_invite_ttl: timedelta = timedelta(days=7)
     guest_commands_per_minute: int = 20  # per guest conversation; then one notice, then silence
     guest_relay_after_hours: bool = False  # off hours, a guest's message goes to the rep's manager
+    stranger_events_per_minute: int = 10  # per unbound sender; then one notice, then silence
 
 
 @dataclass(frozen=True, slots=True)

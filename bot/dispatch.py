@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from bot.context import PROMPT_TTL, CommandContext, GuestResolver, GuestView, Policies
 from bot.events import EventKind, InboundEvent
 from bot.i18n import _, gettext, normalise_locale, t
-from bot.logging import get_logger
+from bot.logging import HeldLogs, get_logger
 from bot.parsing import ArgumentError, CommandLine, bind_words, split_command
 from bot.picking import MISSING_PROMPT, PICK_ACTION, Ambiguous, Missing
-from bot.pipeline.inbox import Claimed, finish, finish_many
+from bot.pipeline.inbox import Claimed, finish, finish_many, recent_events
 from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.prompts import OpenPrompt, open_prompt, take_prompt
 from bot.pipeline.tables import ActionTokenRow, InboxRow
@@ -118,7 +118,9 @@ class Dispatcher:
         with a cheaper check: an event that fails without having written anything has nothing
         to undo and is answered as usual. Only when an event fails after writing (or with a
         database error) is the batch rolled back and run again with a savepoint per event; its
-        earlier events are then handled twice, and log twice, but take effect once.
+        earlier events are then handled twice but take effect once. They are logged once too:
+        the first attempt's log lines are held back and dropped with it, and each event keeps
+        its correlation id across both attempts.
 
         The org's settings are read once per batch (no command changes them), and the events
         that went through are marked done together at the end, in the same transaction.
@@ -126,11 +128,21 @@ class Dispatcher:
         if not batch:
             return []
         org = get_org(session)
+        cids = [new_correlation_id() for _ in batch]
+        first_attempt = HeldLogs()
         try:
-            with session.begin_nested():
-                handled = [self._handle(session, c, now, org, isolated=False) for c in batch]
+            with first_attempt.holding(), session.begin_nested():
+                handled = [
+                    self._handle(session, c, cid, now, org, isolated=False)
+                    for c, cid in zip(batch, cids, strict=True)
+                ]
         except _NeedsSavepoint:
-            handled = [self._handle(session, c, now, org, isolated=True) for c in batch]
+            handled = [
+                self._handle(session, c, cid, now, org, isolated=True)
+                for c, cid in zip(batch, cids, strict=True)
+            ]
+        else:
+            first_attempt.release()
         finish_many(session, [h.inbox_id for h in handled if h.outcome != "error"], now)
         return handled
 
@@ -139,7 +151,14 @@ class Dispatcher:
         return self.handle_batch(session, [claimed], now)[0]
 
     def _handle(
-        self, session: Session, claimed: Claimed, now: datetime, org: OrgView, *, isolated: bool
+        self,
+        session: Session,
+        claimed: Claimed,
+        cid: str,
+        now: datetime,
+        org: OrgView,
+        *,
+        isolated: bool,
     ) -> Handled:
         """One event: a refusal or a bug undoes only its changes (see ``handle_batch``).
 
@@ -147,7 +166,6 @@ class Dispatcher:
         marks it failed here, with the correlation id the user is shown.
         """
         event = claimed.event
-        cid = secrets.token_hex(4).upper()
         outbox = OutboxWriter(session, now, claimed.id, self.action_ttl)
         trace = Trace(locale=normalise_locale(event.locale_hint), inbox_id=claimed.id)
         structlog.contextvars.bind_contextvars(correlation_id=cid, inbox_id=claimed.id)
@@ -236,6 +254,8 @@ class Dispatcher:
     ) -> str:
         """Unknown senders may only bind; deactivated members may do nothing."""
         locale = trace.locale
+        if self._over_stranger_limit(session, event, outbox, now, trace):
+            return "limited"
         if member is not None:
             log.warning("refused.deactivated", member=member.handle, event_id=event.event_id)
             outbox.send(event.address, Reply(t(locale, DEACTIVATED)), recipient_id=None)
@@ -250,6 +270,33 @@ class Dispatcher:
             session, event, stranger, org, now, outbox, self.router, cid, self.policies
         )
         return self._command(ctx, line, trace)
+
+    def _over_stranger_limit(
+        self,
+        session: Session,
+        event: InboundEvent,
+        outbox: OutboxWriter,
+        now: datetime,
+        trace: Trace,
+    ) -> bool:
+        """Whether this sender wrote more than their limit here in the last minute, counted on
+        the inbox; past it, one notice in their language, then silence (no more answers)."""
+        limit = self.policies.stranger_events_per_minute
+        recent = recent_events(
+            session,
+            event.address.key,
+            event.sender_id,
+            up_to=trace.inbox_id,
+            since=now - timedelta(minutes=1),
+            at_most=limit + 2,
+        )
+        if recent <= limit:
+            return False
+        if recent == limit + 1:
+            sender = event.sender_id[:64]
+            log.warning("refused.stranger_rate", channel=event.address.channel, sender=sender)
+            outbox.send(event.address, Reply(t(trace.locale, SLOW_DOWN)), recipient_id=None)
+        return True
 
     def _guest(self, ctx: CommandContext, trace: Trace) -> str:
         """A guest: only what serves guests, within their rate limit."""
@@ -292,9 +339,7 @@ class Dispatcher:
             return False
         log.warning("refused.guest_rate", guest=ctx.actor.id, recent=recent)
         if recent == limit + 1:
-            ctx.reply(
-                Reply(ctx.t(_("You are writing faster than I can follow. Please wait a minute.")))
-            )
+            ctx.reply(Reply(ctx.t(SLOW_DOWN)))
         return True
 
     def _guest_message(self, ctx: CommandContext, trace: Trace) -> str:
@@ -438,6 +483,11 @@ class Dispatcher:
         finish(session, claimed.id, now, failed=True, correlation_id=cid, error=repr(exc)[:2000])
 
 
+def new_correlation_id() -> str:
+    """A short id that ties what a member is shown to what is logged (``Reference: 1A2B3C4D``)."""
+    return secrets.token_hex(4).upper()
+
+
 class _NeedsSavepoint(Exception):
     """An event failed after writing: the batch must run again with a savepoint per event."""
 
@@ -551,5 +601,6 @@ HOW_TO_BIND = _(
     "Hello! I don't know you yet. Ask your administrator for a bind code, "
     "then send /bind CODE here."
 )
+SLOW_DOWN = _("You are writing faster than I can follow. Please wait a minute.")
 ALREADY_KNOWN = _("You are already known here as {name} (@{handle}).")
 DEACTIVATED = _("Your account is deactivated. Please contact your administrator.")

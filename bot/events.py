@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+
+class Unreadable(ValueError):
+    """A stored payload this version cannot read: written by another version, or damaged."""
+
+    @classmethod
+    def because(cls, exc: Exception) -> Unreadable:
+        """The reason, short enough for a row's error column."""
+        reason = f"missing {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+        return cls(f"unreadable payload ({reason})"[:500])
 
 
 class EventKind(StrEnum):
@@ -70,9 +81,31 @@ class InboundEvent:
         }
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> InboundEvent:
-        """Rebuild an event stored by ``to_wire``."""
-        fields = dict(data)
-        fields["kind"] = EventKind(fields["kind"])
-        fields["address"] = Address(**fields["address"])
-        return cls(**fields)
+    def from_wire(cls, data: Mapping[str, Any]) -> InboundEvent:
+        """Rebuild an event stored by ``to_wire`` (by this version or another).
+
+        Keys this version does not know are ignored and missing optional ones take their
+        defaults, so rows written by an older or newer version are read alike. ``Unreadable``
+        when a required part is missing or wrong (no sender, an unknown kind).
+        """
+        try:
+            address = data["address"]
+            return cls(
+                EventKind(data["kind"]),
+                Address(address["channel"], address["conversation"], address.get("workspace", "")),
+                wire_text(data["event_id"]),
+                wire_text(data["sender_id"]),
+                **{key: data[key] for key in _OPTIONAL if key in data},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise Unreadable.because(exc) from exc
+
+
+_OPTIONAL = ("text", "action_token", "sender_name", "locale_hint", "is_direct", "extra")
+
+
+def wire_text(value: Any) -> str:
+    """A stored value that must be text (``TypeError`` otherwise)."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value

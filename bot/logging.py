@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 import structlog
 
@@ -24,7 +28,11 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
     structlog.configure(
-        processors=[*SHARED_PROCESSORS, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[
+            *SHARED_PROCESSORS,
+            hold_logs,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
@@ -51,6 +59,54 @@ def _keep(
     _logger: object, _name: str, event: structlog.typing.EventDict
 ) -> structlog.typing.EventDict:
     return event
+
+
+Line = tuple[Any, str, MutableMapping[str, Any]]  # (wrapped logger, method name, event dict)
+_HOLDING: ContextVar[list[Line] | None] = ContextVar("bizbot_held_logs", default=None)
+
+
+class HeldLogs:
+    """The log lines of work that may yet be undone and run again (a batch's first attempt).
+
+    While ``holding()``, lines logged in this context are kept back instead of written (the
+    ``hold_logs`` processor must be in the chain, as ``configure_logging`` puts it);
+    ``release()`` writes them as they were, once the work stands. Lines never released are
+    dropped with the work they describe, so work run twice is logged once.
+    """
+
+    def __init__(self) -> None:
+        self._lines: list[Line] = []
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Keep back the lines logged inside."""
+        token = _HOLDING.set(self._lines)
+        try:
+            yield
+        finally:
+            _HOLDING.reset(token)
+
+    def release(self) -> None:
+        """Write the lines kept back, through the processors after ``hold_logs``."""
+        lines, self._lines = self._lines, []
+        if not lines:
+            return
+        processors = structlog.get_config()["processors"]
+        rest = processors[processors.index(hold_logs) + 1 :] if hold_logs in processors else []
+        for logger, method_name, event_dict in lines:
+            bound = structlog.BoundLoggerBase(logger, rest, context={})
+            bound._proxy_to_logger(method_name, **event_dict)  # structlog's documented hook
+
+
+def hold_logs(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """A processor: inside ``HeldLogs.holding()``, keep the line back (with its traceback)."""
+    held = _HOLDING.get()
+    if held is None:
+        return event_dict
+    if event_dict.get("exc_info") is True:
+        event_dict["exc_info"] = sys.exc_info()  # the exception being handled now, not later
+    held.append((logger, method_name, event_dict))
+    raise structlog.DropEvent
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

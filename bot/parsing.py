@@ -10,9 +10,10 @@ import re
 import shlex
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
+from pydantic_core import PydanticCustomError
 
 # Only what matters for splitting and keys is normalised; free text keeps its own punctuation.
 # fmt: off
@@ -42,6 +43,7 @@ _FULLWIDTH.update({chr(c): chr(c - 0xFEE0) for c in range(ord("Ａ"), ord("Ｚ")
 _FULLWIDTH.update({chr(c): chr(c - 0xFEE0) for c in range(ord("ａ"), ord("ｚ") + 1)})
 _TABLE = str.maketrans(_FULLWIDTH)
 MAX_INPUT = 4000
+_RECORD_NUMBER = re.compile(r"#?([0-9]{1,18})")  # at most 18 digits: a 64-bit id
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 M = TypeVar("M", bound=BaseModel)
 
@@ -59,6 +61,27 @@ def normalise(text: str) -> str:
     """Turn full-width quotes, the ideographic space and full-width ASCII into plain ASCII,
     and drop control characters (NUL cannot even be stored by PostgreSQL)."""
     return _CONTROL.sub("", text.translate(_TABLE)).strip()
+
+
+def record_number(word: str) -> int | None:
+    """A number as typed for a record: ``12``, ``#12`` or full-width ``＃１２``; None otherwise.
+
+    Only the digits 0-9 count. ``①``, ``²`` and the like pass ``str.isdigit()`` but ``int()``
+    refuses them: testing a word with ``isdigit()`` before ``int()`` crashes on them.
+    """
+    found = _RECORD_NUMBER.fullmatch(normalise(word))
+    return int(found.group(1)) if found else None
+
+
+def _as_record_number(value: Any) -> Any:
+    """A record number field's value: typed text read with ``record_number``."""
+    number = record_number(value) if isinstance(value, str) else value
+    if number is None or (isinstance(number, int) and not 0 <= number < 10**18):
+        raise PydanticCustomError("int_parsing", "Input should be a record number")
+    return number
+
+
+RecordNumber = Annotated[int, BeforeValidator(_as_record_number)]  # an argument naming a record
 
 
 def split_words(text: str) -> list[str]:

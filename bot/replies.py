@@ -6,7 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+from bot.events import Unreadable, wire_text
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class CardStatus(StrEnum):
@@ -108,20 +112,52 @@ def to_wire(message: Message) -> dict[str, Any]:
 
 
 def from_wire(data: Mapping[str, Any]) -> Message:
-    """Rebuild a message stored by ``to_wire``."""
-    if data["type"] == "text":
-        return Reply(data["text"])
-    return Card(
-        title=data["title"],
-        body=data["body"],
-        fields=tuple(Field(label, value) for label, value in data["fields"]),
-        buttons=tuple(
-            Button(label, token=token, style=ButtonStyle(style), command=command)
-            for label, token, style, command in data["buttons"]
-        ),
-        footer=data["footer"],
-        status=CardStatus(data["status"]),
+    """Rebuild a message stored by ``to_wire`` (by this version or another).
+
+    Keys this version does not know are ignored; missing optional parts, and a colour or a
+    button style it does not know, take their defaults (they only change how a message looks).
+    ``Unreadable`` when the message itself cannot be made out (an unknown type, no text).
+    """
+    try:
+        if data["type"] == "text":
+            return Reply(wire_text(data["text"]))
+        if data["type"] != "card":
+            raise ValueError(f"unknown message type {data['type']!r}")
+        return Card(
+            title=wire_text(data["title"]),
+            body=data.get("body", ""),
+            fields=tuple(Field(label, value) for label, value, *_ in _lists(data, "fields")),
+            buttons=tuple(_button(*values) for values in _lists(data, "buttons")),
+            footer=data.get("footer", ""),
+            status=_known(CardStatus, data.get("status"), CardStatus.INFO),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise Unreadable.because(exc) from exc
+
+
+def _button(label: str, token: str = "", style: str = "", command: str = "", *_: Any) -> Button:
+    return Button(
+        wire_text(label),
+        token=token,
+        style=_known(ButtonStyle, style, ButtonStyle.DEFAULT),
+        command=command,
     )
+
+
+def _lists(data: Mapping[str, Any], key: str) -> list[list[Any]]:
+    """A stored list of lists (a card's fields or buttons); empty when missing."""
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, list) for item in value):
+        raise TypeError(f"{key} is not a list of lists")
+    return value
+
+
+def _known(kind: type[E], value: Any, default: E) -> E:
+    """``value`` as a member of ``kind``; the default for one this version does not know."""
+    try:
+        return kind(value)
+    except ValueError:
+        return default
 
 
 def as_text(message: Message) -> str:

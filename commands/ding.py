@@ -8,7 +8,6 @@ delivered (a card reached the platform), not delivered yet, or could not be deli
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.context import CommandContext, TimerContext
 from bot.i18n import _, t
 from bot.logging import get_logger
+from bot.parsing import record_number
 from bot.pipeline.outbox import Copy, OutboxWriter, messages_about
 from bot.replies import Card, Message, Reply
 from bot.router import ActionSpec, CommandSpec, Router
@@ -53,7 +53,6 @@ STATUS_WORDS = frozenset({"status", "状态"})
 ACK_WORDS = frozenset({"ack", "收到", "确认"})
 LISTED = 5
 DIGEST_WINDOW = timedelta(days=7)  # older unacknowledged DINGs drop out of the digest
-NUMBER = re.compile(r"^#?(\d{1,12})$")
 
 
 class DingArgs(BaseModel):
@@ -75,10 +74,10 @@ def ding(ctx: CommandContext, args: DingArgs) -> Message | None:
 
 
 def _number(text: str, *, required: bool) -> int | None:
-    found = NUMBER.match(text.strip())
-    if found is None and (required or text.strip()):
+    number = record_number(text)
+    if number is None and (required or text.strip()):
         raise DomainError(_("Which DING? Give its number, for example: /ding status 12"))
-    return int(found.group(1)) if found else None
+    return number
 
 
 def _send(ctx: CommandContext, text: str) -> None:

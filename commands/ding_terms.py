@@ -104,7 +104,7 @@ def _span(amount: str | None, unit: str) -> timedelta:
 
 def _number(text: str) -> int:
     """``12`` or a small Chinese number: 三, 十, 十二, 二十."""
-    if text.isdigit():
+    if text.isdecimal():  # what int() reads; isdigit() would let ² through
         return int(text)
     if "十" not in text:
         return CHINESE_DIGITS[text]

@@ -17,6 +17,7 @@ from bot.events import Address
 from bot.formatting import duration, moment, repeat_text
 from bot.i18n import _, t
 from bot.logging import get_logger
+from bot.parsing import RecordNumber
 from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Message
 from bot.replies import Field as CardField
 from bot.router import ActionSpec, CommandSpec, Router
@@ -67,7 +68,7 @@ class RemindersArgs(BaseModel):
     action: Literal["cancel", "list"] = Field(
         default="list", description=_("action"), json_schema_extra={"aliases": ["取消"]}
     )
-    number: int | None = Field(default=None, description=_("number"))
+    number: RecordNumber | None = Field(default=None, description=_("number"))
 
 
 @dataclass(frozen=True, slots=True)

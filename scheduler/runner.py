@@ -9,9 +9,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from scheduler.jobs import JobRunner, PeriodicJob
-from scheduler.tick import TimerTick
-
-TICK_SECONDS = 1.0
+from scheduler.tick import TICK_SECONDS, TimerTick
 
 
 def build_scheduler(

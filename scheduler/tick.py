@@ -14,6 +14,7 @@ from bot.context import BatchMemo, Policies, TimerContext, TimerHandler
 from bot.faults import TIMER_BATCH_BEFORE_COMMIT, crash_point
 from bot.logging import get_logger
 from bot.metrics import Metrics
+from bot.pipeline.backoff import FailureStreak
 from bot.pipeline.outbox import OutboxWriter
 from domain.shared.clock import Clock
 from domain.shared.db import Database
@@ -24,6 +25,7 @@ from domain.timers.services import NextDue, claim_due, is_late, record_settled, 
 log = get_logger("bizbot.timers")
 
 BATCH = 200
+TICK_SECONDS = 1.0  # how often the scheduler runs the tick (scheduler.runner)
 BUDGET_SECONDS = 0.8  # one tick stops claiming after this, so ticks do not pile up
 
 
@@ -41,6 +43,9 @@ class TimerTick:
     run the timer between the failure and its record: the retry is claimed once, when it is due.
     Each timer's new state is written for the whole batch in one statement, so a handler sees
     the other timers of its batch as they were when the batch was claimed.
+
+    A tick that fails as a whole (the database is down) makes the next ticks wait, longer
+    after each failure in a row (see ``FailureStreak``); the timers stay due meanwhile.
     """
 
     def __init__(
@@ -69,8 +74,25 @@ class TimerTick:
         self._retries = retries
         self._batch = batch
         self._crash_at = crash_at
+        self._failures = FailureStreak(log, "timers.tick", first_wait=TICK_SECONDS)
+        self._resume_at: datetime | None = None
 
     async def run(self) -> int:
+        """Fire every due timer, unless the tick is waiting after failures; how many fired."""
+        now = self._clock.now()
+        if self._resume_at is not None and now < self._resume_at:
+            return 0
+        try:
+            fired = await self._fire_due()
+        except Exception as exc:  # noqa: BLE001 - logged once per streak
+            self._metrics.errors.labels("tick").inc()
+            self._resume_at = now + timedelta(seconds=self._failures.failed(exc))
+            return 0
+        self._failures.succeeded()
+        self._resume_at = None
+        return fired
+
+    async def _fire_due(self) -> int:
         """Fire every due timer, batch by batch, within the tick's time budget."""
         fired = 0
         started = time.monotonic()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from bot.events import Address, EventKind, InboundEvent
+from bot.parsing import record_number
 
 CHANNEL = "console"
 
@@ -19,14 +20,14 @@ def line_to_event(handle: str, line: str, choices: dict[int, str]) -> InboundEve
     text = line.strip()
     if not text:
         return None
-    number = text.lstrip("#")
-    if number.isdigit() and int(number) in choices:
+    number = record_number(text)
+    if number is not None and number in choices:
         return InboundEvent(
             kind=EventKind.ACTION,
             address=address_of(handle),
             event_id=uuid.uuid4().hex,
             sender_id=handle,
-            action_token=choices[int(number)],
+            action_token=choices[number],
         )
     kind = EventKind.COMMAND if text.startswith(("/", "／")) else EventKind.MESSAGE
     return InboundEvent(

@@ -19,7 +19,9 @@ class GroupCommit(Generic[T, R]):
     """Collects submitted items and commits them in groups of up to ``max_group``.
 
     ``work(session, items)`` runs in one transaction and returns one result per item; a caller's
-    ``submit`` returns after the commit (or raises what the transaction raised).
+    ``submit`` returns after the commit (or raises what the transaction raised). When a group's
+    transaction fails, its items are tried again one by one, each in its own transaction, so
+    that one bad item (a value the database refuses) fails alone and the others go through.
     """
 
     def __init__(
@@ -78,10 +80,14 @@ class GroupCommit(Generic[T, R]):
             results = await self._db.run(
                 lambda session: self._work(session, items), urgent=self._urgent
             )
-        except Exception as exc:  # noqa: BLE001 - every waiting caller gets the failure
-            for _, future in group:
-                if not future.done():
-                    future.set_exception(exc)
+        except Exception as exc:  # noqa: BLE001 - the waiting caller gets the failure
+            if len(group) > 1:
+                for one in group:
+                    await self._commit([one])
+                return
+            _, future = group[0]
+            if not future.done():
+                future.set_exception(exc)
             return
         for (_, future), result in zip(group, results, strict=True):
             if not future.done():

@@ -12,10 +12,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
-from bot.events import InboundEvent
-from bot.pipeline.tables import INBOX, InboxStatus, first_open, is_postgresql
+from bot.events import InboundEvent, Unreadable
+from bot.logging import get_logger
+from bot.pipeline.tables import INBOX, InboxStatus, as_text, first_open, is_postgresql, stored_json
 from bot.ports import Accepted
 from domain.shared.db import UTCDateTime
+
+log = get_logger("bizbot.inbox")
 
 
 def insert_events(
@@ -72,6 +75,34 @@ def store_events(
     return results
 
 
+def recent_events(
+    session: Session,
+    conversation_key: str,
+    sender_id: str,
+    *,
+    up_to: int,
+    since: datetime,
+    at_most: int,
+) -> int:
+    """How many of a sender's events in a conversation, up to inbox row ``up_to``, arrived
+    after ``since``; counting stops at ``at_most``.
+
+    Only the sender's last ``at_most`` rows are read (newest first, on the conversation's
+    index), so a sender who writes a lot costs no more than one who writes little.
+    """
+    latest = (
+        select(INBOX.c.received_at)
+        .where(
+            INBOX.c.conversation_key == conversation_key,
+            INBOX.c.id <= up_to,
+            INBOX.c.payload["sender_id"].as_string() == sender_id,
+        )
+        .order_by(INBOX.c.id.desc())
+        .limit(at_most)
+    )
+    return sum(1 for received in session.scalars(latest) if received > since)
+
+
 @dataclass(frozen=True, slots=True)
 class Claimed:
     """An inbox row a worker holds for the length of its transaction."""
@@ -81,7 +112,9 @@ class Claimed:
     received_at: datetime
 
 
-def claim_pending(session: Session, *, limit: int, skip_locked: bool) -> list[Claimed]:
+def claim_pending(
+    session: Session, *, limit: int, skip_locked: bool, now: datetime
+) -> list[Claimed]:
     """Up to ``limit`` pending events, in order: first the oldest pending event of each
     conversation whose earlier events are all finished, then (while there is room) the events
     waiting behind those in the same conversations, so that a long queue is worked off in
@@ -91,18 +124,48 @@ def claim_pending(session: Session, *, limit: int, skip_locked: bool) -> list[Cl
     On PostgreSQL the rows stay locked (``FOR UPDATE SKIP LOCKED`` for the first events) until
     the transaction ends, so another process skips them and cannot take an event behind them
     (its predecessor is still pending); a crash rolls back and leaves them pending.
+
+    Each row is read on its own: one this version cannot read (see ``InboundEvent.from_wire``)
+    is marked failed with the reason, and the events behind it go on. (If a claim held
+    nothing else, the next rows are claimed in its place.)
     """
     postgresql = is_postgresql(session)
+    while True:
+        rows = _pending(session, postgresql, skip_locked, limit)
+        claimed: list[Claimed] = []
+        unreadable: dict[int, str] = {}
+        for row_id, raw, received in sorted(rows, key=lambda row: int(row[0])):
+            try:
+                claimed.append(Claimed(row_id, InboundEvent.from_wire(stored_json(raw)), received))
+            except Unreadable as exc:
+                unreadable[row_id] = str(exc)
+        if unreadable:
+            _park(session, unreadable, now)
+        if claimed or not unreadable:
+            return claimed
+
+
+def _pending(
+    session: Session, postgresql: bool, skip_locked: bool, limit: int
+) -> list[tuple[int, str, datetime]]:
+    """The rows ``claim_pending`` takes: (id, payload as text, received at), in no order."""
     heads = session.execute(_claim(postgresql, skip_locked).limit(limit)).all()
     rows = [(row_id, payload, received) for row_id, payload, received, _key in heads]
     room = limit - len(heads)
     if heads and room > 0:
         params = {"keys": sorted({key for *_, key in heads}), "heads": [r[0] for r in rows]}
         rows += session.execute(_followers(postgresql).limit(room), params).all()
-    return [
-        Claimed(id=row_id, event=InboundEvent.from_wire(payload), received_at=received)
-        for row_id, payload, received in sorted(rows, key=lambda row: int(row[0]))
-    ]
+    return rows
+
+
+def _park(session: Session, unreadable: dict[int, str], now: datetime) -> None:
+    """Mark rows this version cannot read failed, with the reason, so that the rest go on."""
+    for row_id, reason in unreadable.items():
+        log.warning("inbox.unreadable", inbox_id=row_id, error=reason)
+    session.execute(
+        _finish_failed(),
+        [{"row_id": row_id, "now": now, "error": reason} for row_id, reason in unreadable.items()],
+    )
 
 
 @cache
@@ -115,7 +178,7 @@ def _claim(postgresql: bool, skip_locked: bool) -> Select[Any]:
     """
     first = first_open(INBOX, (InboxStatus.PENDING,), postgresql=postgresql)
     query = (
-        select(INBOX.c.id, INBOX.c.payload, INBOX.c.received_at, INBOX.c.conversation_key)
+        select(INBOX.c.id, as_text(INBOX.c.payload), INBOX.c.received_at, INBOX.c.conversation_key)
         .where(INBOX.c.status == InboxStatus.PENDING, first)
         .order_by(INBOX.c.id)
     )
@@ -133,7 +196,7 @@ def _followers(postgresql: bool) -> Select[Any]:
     row this one holds.
     """
     query = (
-        select(INBOX.c.id, INBOX.c.payload, INBOX.c.received_at)
+        select(INBOX.c.id, as_text(INBOX.c.payload), INBOX.c.received_at)
         .where(
             INBOX.c.status == InboxStatus.PENDING,
             INBOX.c.conversation_key.in_(bindparam("keys", expanding=True)),
@@ -162,6 +225,19 @@ def _finish_done() -> Update:
             processed_at=bindparam("now", type_=UTCDateTime()),
             correlation_id=None,
             error=None,
+        )
+    )
+
+
+@cache
+def _finish_failed() -> Update:
+    return (
+        update(INBOX)
+        .where(INBOX.c.id == bindparam("row_id"))
+        .values(
+            status=InboxStatus.FAILED,
+            processed_at=bindparam("now", type_=UTCDateTime()),
+            error=bindparam("error"),
         )
     )
 

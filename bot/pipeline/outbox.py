@@ -10,22 +10,27 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Update, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Row, Select, Update, and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
-from bot.events import Address
+from bot.events import Address, Unreadable
+from bot.logging import get_logger
 from bot.pipeline.tables import (
     OUTBOX,
     ActionTokenRow,
     OutboxRow,
     OutboxStatus,
+    as_text,
     first_open,
     is_postgresql,
+    stored_json,
 )
 from bot.replies import Button, Card, Message, from_wire, to_wire
 from domain.shared.db import UTCDateTime
+
+log = get_logger("bizbot.outbox")
 
 TOKEN_BYTES = 16  # 22 url-safe characters, far below Telegram's 64-byte callback_data limit
 
@@ -216,33 +221,63 @@ def claim_due(
     """Claim the first due row of each conversation that has nothing earlier still in flight.
 
     ``conversations`` limits the claim to some conversation keys (a console delivers only its own).
+    Each row is read on its own: one this version cannot read (see ``bot.replies.from_wire``)
+    is dead-lettered with the reason, and the claim goes on to the rows behind it.
     """
-    query = _due(is_postgresql(session), skip_locked, conversations is not None).limit(limit)
+    query = _due(is_postgresql(session), skip_locked, conversations is not None)
     params: dict[str, Any] = {"now": now, "channels": channels}
     if conversations is not None:
         params["conversations"] = sorted(conversations)
-    rows = session.execute(query, params).all()
-    if not rows:
-        return []
-    until = now + lease
-    session.execute(
-        _mark_sending(), [{"row_id": r.id, "until": until, "claimer": claimer} for r in rows]
+    deliveries: list[Delivery] = []
+    while len(deliveries) < limit:
+        rows = session.execute(query.limit(limit - len(deliveries)), params).all()
+        targets = _edit_targets(session, [r.edit_of for r in rows if r.edit_of])
+        unreadable: dict[int, str] = {}
+        claimed: list[Delivery] = []
+        for row in rows:
+            try:
+                claimed.append(_delivery(row, targets))
+            except Unreadable as exc:
+                unreadable[row.id] = str(exc)
+        if claimed:
+            until = now + lease
+            session.execute(
+                _mark_sending(),
+                [{"row_id": d.id, "until": until, "claimer": claimer} for d in claimed],
+            )
+        deliveries += claimed
+        if not unreadable:
+            break
+        _park(session, unreadable)
+    return deliveries
+
+
+def _delivery(row: Row[Any], targets: dict[int, str | None]) -> Delivery:
+    """A due row, read (``Unreadable`` if this version cannot)."""
+    context = stored_json(row.context) or {}
+    if not isinstance(context, dict):
+        raise Unreadable(f"unreadable context ({type(context).__name__})")
+    return Delivery(
+        id=row.id,
+        address=Address(row.channel, row.conversation, row.workspace),
+        kind=row.kind,
+        message=from_wire(stored_json(row.payload)),
+        attempts=row.attempts,
+        created_at=row.created_at,
+        context=context,
+        edit_of=row.edit_of,
+        edit_target=targets.get(row.edit_of) if row.edit_of else None,
     )
-    targets = _edit_targets(session, [r.edit_of for r in rows if r.edit_of])
-    return [
-        Delivery(
-            id=r.id,
-            address=Address(r.channel, r.conversation, r.workspace),
-            kind=r.kind,
-            message=from_wire(r.payload),
-            attempts=r.attempts,
-            created_at=r.created_at,
-            context=r.context or {},
-            edit_of=r.edit_of,
-            edit_target=targets.get(r.edit_of) if r.edit_of else None,
-        )
-        for r in rows
-    ]
+
+
+def _park(session: Session, unreadable: dict[int, str]) -> None:
+    """Dead-letter rows this version cannot read, with the reason, so that the rest go on."""
+    for row_id, reason in unreadable.items():
+        log.warning("outbox.unreadable", outbox_id=row_id, error=reason)
+    session.execute(
+        _dead_unread(),
+        [{"row_id": row_id, "error": reason} for row_id, reason in unreadable.items()],
+    )
 
 
 OPEN = (OutboxStatus.PENDING, OutboxStatus.SENDING)
@@ -275,8 +310,8 @@ def _due(postgresql: bool, skip_locked: bool, scoped: bool) -> Select[Any]:
             o.conversation,
             o.workspace,
             o.kind,
-            o.payload,
-            o.context,
+            as_text(o.payload).label("payload"),
+            as_text(o.context).label("context"),
             o.attempts,
             o.created_at,
             o.edit_of,
@@ -289,6 +324,20 @@ def _due(postgresql: bool, skip_locked: bool, scoped: bool) -> Select[Any]:
     if skip_locked:
         query = query.with_for_update(skip_locked=True, of=OUTBOX)
     return query
+
+
+@cache
+def _dead_unread() -> Update:
+    return (
+        update(OUTBOX)
+        .where(OUTBOX.c.id == bindparam("row_id"))
+        .values(
+            status=OutboxStatus.DEAD,
+            last_error=bindparam("error"),
+            lease_until=None,
+            claimed_by=None,
+        )
+    )
 
 
 @cache

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.faults import AFTER_SEND_BEFORE_MARK, crash_point
 from bot.logging import get_logger
 from bot.metrics import Metrics
+from bot.pipeline.backoff import FailureStreak
 from bot.pipeline.batching import GroupCommit
 from bot.pipeline.outbox import Delivery, Outcome, claim_due, record_outcomes
 from bot.ports import ChannelClient, PermanentDeliveryError, RetryLater
@@ -25,6 +26,7 @@ log = get_logger("bizbot.relay")
 MAX_INLINE_WAIT = 5.0  # a longer rate-limit wait puts the row back instead of holding a slot
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 3600.0
+STOP_GRACE = 5.0  # seconds, after the last send in flight must have ended, to record it
 
 
 def backoff(attempts: int) -> float:
@@ -50,6 +52,7 @@ class Relay:
         crash_at: str,
         conversations: frozenset[str] | None = None,
         on_progress: Callable[[], None] = lambda: None,
+        pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._db = db
         self._clients = clients
@@ -62,6 +65,7 @@ class Relay:
         self._crash_at = crash_at
         self._conversations = conversations
         self._on_progress = on_progress
+        self._pause = pause
         # a send must end well inside its lease, or the row would be claimed again mid-send
         self._send_limit = lease.total_seconds() / 2
         self.claimer = f"relay-{uuid.uuid4().hex[:12]}"
@@ -82,24 +86,35 @@ class Relay:
         self._task = asyncio.create_task(self._loop(), name="relay")
 
     async def stop(self) -> None:
-        """Stop claiming, let sends in flight finish and record them."""
+        """Stop claiming, let the sends in flight finish, record their outcomes, then stop.
+
+        Every send ends within the send limit (half the lease), so waiting that long (and a
+        little more to record the outcomes) sees each one recorded: a send left unrecorded
+        would go out again once its lease expired.
+        """
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._inflight:
-            await asyncio.wait(self._inflight, timeout=10)
+            _done, late = await asyncio.wait(self._inflight, timeout=self._send_limit + STOP_GRACE)
+            if late:  # only recording can take this long: its outcome is still queued
+                log.warning("relay.stop_abandoned", deliveries=len(late))
+                for task in late:
+                    task.cancel()
         await self._outcomes.stop()
 
     async def _loop(self) -> None:
+        failures = FailureStreak(log, "relay", first_wait=self._poll)
         while True:
             self._wake.clear()
             try:
                 claimed = await self._claim()
-            except Exception:
+            except Exception as exc:  # noqa: BLE001 - logged once per streak
                 self._metrics.errors.labels("relay").inc()
-                log.exception("relay.claim_failed")
-                claimed = 0
+                await self._pause(failures.failed(exc))  # new messages do not cut it short
+                continue
+            failures.succeeded()
             if claimed:
                 continue
             if all(task.done() for task in self._inflight):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
@@ -22,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from bot.events import Unreadable
 from domain.shared.db import Base, UTCDateTime
 
 RowId = BigInteger().with_variant(Integer, "sqlite")
@@ -141,6 +143,25 @@ def first_open(table: Table, statuses: tuple[str, ...], *, postgresql: bool) -> 
     if postgresql:
         return table.c.id == any_(func.array(first.scalar_subquery()))
     return table.c.id.in_(first)
+
+
+def as_text(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """A JSON column read as its text, to be decoded row by row with ``stored_json``."""
+    return column.cast(Text)
+
+
+def stored_json(raw: str | None) -> Any:
+    """Decode a JSON column read with ``as_text`` (None stays None); ``Unreadable`` if damaged.
+
+    Decoded here rather than by the driver, so that one damaged value fails its own row
+    instead of the whole result.
+    """
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise Unreadable.because(exc) from exc
 
 
 def is_postgresql(session: Session) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from bot.dispatch import Dispatcher, Handled
 from bot.faults import AFTER_COMMIT_BEFORE_SEND, crash_point
 from bot.logging import get_logger
 from bot.metrics import Metrics
+from bot.pipeline.backoff import FailureStreak
 from bot.pipeline.inbox import claim_pending
 from domain.shared.clock import Clock
 from domain.shared.db import Database
@@ -35,6 +36,7 @@ class Workers:
         crash_at: str,
         on_replies: Callable[[], None],
         on_progress: Callable[[], None] = lambda: None,
+        pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._db = db
         self._dispatcher = dispatcher
@@ -45,6 +47,7 @@ class Workers:
         self._crash_at = crash_at
         self._on_replies = on_replies
         self._on_progress = on_progress
+        self._pause = pause
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._idle_loops: set[int] = set()
@@ -76,14 +79,16 @@ class Workers:
         return handled
 
     async def _loop(self, index: int) -> None:
+        failures = FailureStreak(log, "worker", first_wait=self._poll)
         while True:
             self._wake.clear()
             try:
                 handled = await self.run_once()
-            except Exception:
+            except Exception as exc:  # noqa: BLE001 - logged once per streak
                 self._metrics.errors.labels("worker").inc()
-                log.exception("worker.batch_failed")
-                handled = []
+                await self._pause(failures.failed(exc))  # new events do not cut it short
+                continue
+            failures.succeeded()
             if handled:
                 continue
             self._idle_loops.add(index)
@@ -96,7 +101,7 @@ class Workers:
     def _process_batch(self, session: Session) -> list[Handled]:
         now = self._clock.now()
         claimed = claim_pending(
-            session, limit=self._batch, skip_locked=self._db.dialect == "postgresql"
+            session, limit=self._batch, skip_locked=self._db.dialect == "postgresql", now=now
         )
         handled = self._dispatcher.handle_batch(session, claimed, now)
         if self._crash_at and any(h.replies for h in handled):

@@ -70,10 +70,4 @@ def label_of(spec: TemplateSpec, key: str, locale: str) -> str:
     return found.title(locale) if found else key
 
 
-def number_of(word: str) -> int | None:
-    """``42`` or ``#42`` as a request number."""
-    cleaned = word.strip().lstrip("#＃")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 12 else None
-
-
 BAD_NUMBER = _("Give the approval's number, for example: {example}")

@@ -14,11 +14,11 @@ from pydantic import BaseModel, Field, field_validator
 
 from bot.context import CommandContext
 from bot.i18n import _
-from bot.parsing import ArgumentError
+from bot.parsing import ArgumentError, record_number
 from bot.replies import Message, Reply
 from commands.approvals.answers import refused, state_answer, visible
 from commands.approvals.cards import active_step_name
-from commands.approvals.common import BAD_NUMBER, cause_of, log, number_of
+from commands.approvals.common import BAD_NUMBER, cause_of, log
 from commands.approvals.present import Names, status_text
 from commands.approvals.publish import publish
 from domain.approvals import services
@@ -86,7 +86,7 @@ class ReturnArgs(BaseModel):
 
 def request_number(word: str, command: str) -> int:
     """The request number typed; ArgumentError with an example if it is none."""
-    found = number_of(word)
+    found = record_number(word)
     if found is None:
         raise ArgumentError(BAD_NUMBER, example="/" + command + " 42")
     return found

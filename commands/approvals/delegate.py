@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from bot.context import CommandContext
 from bot.formatting import moment
 from bot.i18n import _
+from bot.parsing import record_number
 from bot.replies import Action, Button, Card, CardStatus, Message, Reply
 from bot.timeparse import Moment, UnparsableTime, parse_when
 from commands.approvals.common import log, sees_all, typed_words
@@ -40,8 +41,9 @@ def delegate_command(ctx: CommandContext, _args: DelegateArgs) -> Message:
     words = typed_words(ctx)
     if not words or words[0].lower() in ("list", "列表"):
         return delegations_card(ctx)
-    if words[0].lower() in ("cancel", "取消") and len(words) > 1 and words[1].lstrip("#").isdigit():
-        ended = _cancel(ctx, int(words[1].lstrip("#")))
+    number = record_number(words[1]) if len(words) > 1 else None
+    if words[0].lower() in ("cancel", "取消") and number is not None:
+        ended = _cancel(ctx, number)
         return Reply(ctx.t(_("Delegation {id} ended."), id=ended.id))
     deputy = member_id_by_handle(ctx.session, words[0])
     if deputy is None:
@@ -144,8 +146,8 @@ def balance_card(ctx: CommandContext, words: list[str]) -> Card:
     """``/leave balance [@member] [year]``: days allocated, held, used and left."""
     member_id, year = ctx.actor.id, ctx.now.astimezone(ZoneInfo(ctx.actor.timezone)).year
     for word in words:
-        if word.isdigit() and len(word) == 4:
-            year = int(word)
+        if len(word) == 4 and (typed := record_number(word)) is not None:
+            year = typed
         elif word.startswith("@"):
             if not sees_all(ctx):
                 log.warning("refused.permission", member=ctx.actor.handle, command="leave balance")

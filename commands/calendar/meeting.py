@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from bot.context import CommandContext
 from bot.i18n import _, t
 from bot.logging import get_logger
-from bot.parsing import ArgumentError, normalise, split_command
+from bot.parsing import ArgumentError, record_number, split_command
 from bot.picking import Ambiguous, Option, pick_card, replaced
 from bot.replies import Card, Message, Reply
 from bot.timeparse import Moment, When, split_when
@@ -76,7 +76,7 @@ def meeting(ctx: CommandContext, args: MeetingArgs) -> Message | None:
     """Create a meeting, or cancel, move or answer one (``cancel N``, ``move N WHEN``)."""
     words = _typed_words(ctx, args)
     head = words[0].lower() if words else ""
-    number = _number(words[1]) if len(words) > 1 else None
+    number = record_number(words[1]) if len(words) > 1 else None
     if number is not None and head in CANCEL_WORDS and len(words) == 2:
         return cancel(ctx, number)
     if number is not None and head in MOVE_WORDS and len(words) > 2:
@@ -93,11 +93,6 @@ def _typed_words(ctx: CommandContext, args: MeetingArgs) -> list[str]:
     """The words as typed, quotes honoured (the argument binder joins them with spaces)."""
     line = split_command(ctx.event.text) if ctx.event.text else None
     return line.words if line is not None and line.words else args.text.split()
-
-
-def _number(word: str) -> int | None:
-    digits = normalise(word).lstrip("#")
-    return int(digits) if digits.isdigit() and len(digits) < 18 else None
 
 
 def create(ctx: CommandContext, text: MeetingText) -> None:

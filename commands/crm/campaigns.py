@@ -11,14 +11,13 @@ from pydantic import BaseModel, Field
 
 from bot.context import CommandContext, TimerHandler
 from bot.i18n import _
-from bot.parsing import ArgumentError
+from bot.parsing import ArgumentError, record_number
 from bot.reader import Kind
 from bot.replies import Card, CardStatus, Message
 from bot.replies import Field as CardField
 from bot.router import CommandSpec, Router
 from commands.crm import leads
 from commands.crm.campaign_words import money, percent
-from commands.crm.customer_common import record_id
 from commands.crm.lines import field, read_line
 from domain.crm.campaigns import (
     CampaignDraft,
@@ -67,7 +66,7 @@ def campaign(ctx: CommandContext, args: CampaignArgs) -> Message:
     head = words[0].lower() if words else ""
     if head in ADD_WORDS:
         return add(ctx, ctx.typed.partition(" ")[2])
-    campaign_id = record_id(head) if head else None
+    campaign_id = record_number(head) if head else None
     if campaign_id is None:
         return campaigns(ctx, args)
     if len(words) == 2 and words[1].lower() in REPORT_WORDS:

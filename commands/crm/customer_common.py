@@ -9,7 +9,7 @@ import re
 import structlog
 
 from bot.context import CommandContext
-from bot.parsing import normalise
+from bot.parsing import record_number
 from domain.crm.access import contact_in_scope, customer_in_scope
 from domain.crm.models import Contact, Customer
 from domain.crm.scope import Scope, scope_of
@@ -19,7 +19,6 @@ from domain.directory.views import MemberView
 from domain.shared.errors import DomainError, NotFound
 
 log = structlog.get_logger(__name__)
-ID = re.compile(r"^#?([0-9]{1,18})$")
 LIST_SEPARATORS = re.compile(r"[,，、;；]")
 
 
@@ -33,15 +32,9 @@ def is_manager(ctx: CommandContext) -> bool:
     return Role.MANAGER in ctx.actor.roles or ctx.may(Permission.CRM_ALL)
 
 
-def record_id(text: str) -> int | None:
-    """``12`` or ``#12`` as 12; None for anything else."""
-    found = ID.match(normalise(text).strip())
-    return int(found.group(1)) if found else None
-
-
 def customer_for(ctx: CommandContext, text: str) -> Customer:
     """The customer a member typed, through their scope."""
-    number = record_id(text)
+    number = record_number(text)
     try:
         if number is None:
             raise NotFound("There is no customer #{id} that you can see.", id=text.lstrip("#"))
@@ -53,7 +46,7 @@ def customer_for(ctx: CommandContext, text: str) -> Customer:
 
 def contact_for(ctx: CommandContext, text: str) -> Contact:
     """The contact a member typed, through their scope."""
-    number = record_id(text)
+    number = record_number(text)
     try:
         if number is None:
             raise NotFound("There is no contact #{id} that you can see.", id=text.lstrip("#"))

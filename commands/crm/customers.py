@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from bot.context import CommandContext, TimerHandler
 from bot.i18n import _, t
+from bot.parsing import record_number
 from bot.reader import Kind, Reading
 from bot.replies import CardStatus, Message, Reply
 from bot.router import CommandSpec, Router
@@ -22,7 +23,6 @@ from commands.crm.customer_common import (
     customer_for,
     is_manager,
     member_for,
-    record_id,
     scope,
     split_list,
 )
@@ -76,7 +76,7 @@ Subcommand = Callable[[CommandContext, CustomerArgs], Message]
 
 def customer(ctx: CommandContext, args: CustomerArgs) -> Message:
     """Run one ``/customer`` subcommand (``/customer 12`` shows customer 12)."""
-    if record_id(args.action) is not None:
+    if record_number(args.action) is not None:
         return customer_card(ctx, customer_for(ctx, args.action))
     action = action_of(args.action, SUBCOMMANDS)
     if action is None:

@@ -16,12 +16,11 @@ from pydantic import BaseModel, Field
 from bot.context import CommandContext, TimerContext
 from bot.i18n import _, t
 from bot.logging import get_logger
-from bot.parsing import ArgumentError
+from bot.parsing import ArgumentError, record_number
 from bot.reader import Choice, Kind
 from bot.replies import Card, Message
 from bot.router import CommandSpec, Router
 from commands.crm import report
-from commands.crm.customer_common import record_id
 from commands.crm.deal_cards import STAGE_LABELS, deal_card, deals_card, idle_card
 from commands.crm.lines import ask_for, customer_named, deal_named, field, read_line
 from commands.crm.verbs import action_of
@@ -213,7 +212,7 @@ def _refusal_logged(ctx: CommandContext, action: str, record_id: int) -> Iterato
 
 
 def _number(word: str) -> int:
-    found = record_id(word)
+    found = record_number(word)
     if found is None:
         raise ArgumentError(_("{word} is not a number like 12 or #12."), word=word)
     return found

@@ -13,10 +13,11 @@ from typing import Any
 from bot.context import CommandContext, TimerContext
 from bot.i18n import _, t
 from bot.logging import get_logger
+from bot.parsing import record_number
 from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Message, Reply
 from bot.replies import Field as CardField
 from bot.router import ActionSpec, PromptSpec, Router
-from commands.crm.customer_common import record_id, scope
+from commands.crm.customer_common import scope
 from domain.crm.external_links import (
     KIND,
     OFFERED,
@@ -162,7 +163,7 @@ def choose_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Me
 
 def choose_prompt(ctx: CommandContext, text: str, state: dict[str, Any]) -> Message | None:
     """The contact number typed after "Another contact…"."""
-    contact_id = record_id(text)
+    contact_id = record_number(text)
     if contact_id is None:
         raise DomainError("Send a contact's number, like 12.")
     return _link(ctx, int(state["external"]), contact_id)
@@ -220,7 +221,7 @@ def _yours(ctx: CommandContext, number: int) -> ExternalContactView:
 
 
 def _two_numbers(words: list[str], example: str) -> tuple[int, int]:
-    numbers = [n for n in (record_id(w) for w in words) if n is not None]
+    numbers = [n for n in (record_number(w) for w in words) if n is not None]
     if len(numbers) != 2 or len(words) != 2:
         raise DomainError("For example: {example}", example=example)
     return numbers[0], numbers[1]

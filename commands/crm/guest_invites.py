@@ -9,11 +9,11 @@ from pydantic import BaseModel, Field
 from bot.context import CommandContext
 from bot.i18n import _, normalise_locale, t
 from bot.logging import get_logger
+from bot.parsing import RecordNumber, record_number
 from bot.ports import GUEST_LINK_PREFIX
 from bot.replies import Card, CardStatus, Message, Reply
 from bot.replies import Field as CardField
 from bot.router import Audience, CommandSpec, Router
-from commands.crm.customer_common import record_id
 from commands.crm.guest_relay import tell_rep
 from domain.crm.access import audit, contact_in_scope
 from domain.crm.invites import bind_guest, create_invite
@@ -28,7 +28,7 @@ log = get_logger("bizbot.crm.guests")
 class InviteArgs(BaseModel):
     """``/guest-invite N``."""
 
-    contact: int = Field(description=_("contact number"))
+    contact: RecordNumber = Field(description=_("contact number"))
 
 
 class JoinArgs(BaseModel):
@@ -40,7 +40,7 @@ class JoinArgs(BaseModel):
 def invite_contact(ctx: CommandContext, words: list[str]) -> Message:
     """``/customer invite N``: the same as ``/guest-invite N`` (``words`` are those after
     ``invite``)."""
-    contact = record_id(words[0]) if len(words) == 1 else None
+    contact = record_number(words[0]) if len(words) == 1 else None
     if contact is None:
         raise DomainError("Give the contact's number, e.g. /guest-invite 12.")
     return invite(ctx, InviteArgs(contact=contact))

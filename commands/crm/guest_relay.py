@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from bot.context import CommandContext
 from bot.i18n import _, t
 from bot.logging import get_logger
+from bot.parsing import RecordNumber
 from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Message, Reply
 from bot.replies import Field as CardField
 from bot.router import ActionSpec, CommandSpec, PromptSpec, Router
@@ -40,7 +41,7 @@ Compose = Callable[[str], Message]  # a message in the reader's language
 class ReplyArgs(BaseModel):
     """``/reply N TEXT``."""
 
-    message: int = Field(description=_("message number"))
+    message: RecordNumber = Field(description=_("message number"))
     text: str = Field(description=_("answer"), json_schema_extra={"rest": True})
 
 

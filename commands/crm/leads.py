@@ -9,12 +9,11 @@ from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
 from bot.i18n import _
-from bot.parsing import ArgumentError
+from bot.parsing import ArgumentError, record_number
 from bot.reader import Choice, Kind
 from bot.replies import Card, CardStatus, Message
 from bot.replies import Field as CardField
 from bot.router import CommandSpec, Router
-from commands.crm.customer_common import record_id
 from commands.crm.deals import deal_amount, today_of
 from commands.crm.lines import field, read_line
 from domain.crm.deals import DealTerms
@@ -78,7 +77,7 @@ def lead(ctx: CommandContext, args: LeadArgs) -> Message:
         return add(ctx, ctx.typed.partition(" ")[2])
     acting = head in CONVERT_WORDS | DROP_WORDS
     rest = words[1:] if acting else words
-    lead_id = record_id(rest[0]) if rest else None
+    lead_id = record_number(rest[0]) if rest else None
     if lead_id is None or (not acting and len(rest) > 1):
         raise DomainError(_("Which lead? Give its number, e.g. /lead convert 12."))
     scope = scope_of(ctx.session, ctx.actor.id, ctx.actor.roles)
@@ -97,7 +96,7 @@ def add(ctx: CommandContext, text: str) -> Message:
     """Add a lead owned by the actor."""
     values = read_line(ctx, LEAD_FIELDS, text).values
     campaign = values.get("campaign")
-    campaign_id = record_id(campaign) if campaign else None
+    campaign_id = record_number(campaign) if campaign else None
     if campaign and campaign_id is None:
         raise ArgumentError("{field} must be a number.", field="campaign")
     draft = LeadDraft(
@@ -151,7 +150,7 @@ def leads(ctx: CommandContext, args: LeadsArgs) -> Message:
     )
     options = read_line(ctx, fields, ctx.typed).values
     mine = options.get("which") == "mine"
-    campaign_id = record_id(options["campaign"]) if options.get("campaign") else None
+    campaign_id = record_number(options["campaign"]) if options.get("campaign") else None
     if options.get("campaign") and campaign_id is None:
         raise ArgumentError("{field} must be a number.", field="campaign")
     scope = scope_of(ctx.session, ctx.actor.id, ctx.actor.roles)

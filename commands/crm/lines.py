@@ -13,9 +13,10 @@ import structlog
 
 from bot.context import CommandContext
 from bot.i18n import _
+from bot.parsing import record_number
 from bot.picking import Ambiguous, Missing, Option, pick_card, with_choice
 from bot.reader import Choice, Field, Kind, Reading, Where, read
-from commands.crm.customer_common import customer_for, record_id, scope
+from commands.crm.customer_common import customer_for, scope
 from domain.crm.access import customer_in_scope
 from domain.crm.customers import find_customers
 from domain.crm.deals import find_deals
@@ -142,7 +143,7 @@ def customer_named(ctx: CommandContext, text: str, *, within: Scope | None = Non
     scope (or ``within`` another, such as a ticket's). Several matches: they pick one with a
     button; none: a clear answer, logged."""
     reach = within or scope(ctx)
-    if record_id(text) is not None and within is None:
+    if record_number(text) is not None and within is None:
         return customer_for(ctx, text)
     found = find_customers(ctx.session, reach, text, limit=PICK_LIMIT + 1)
     exact = [c for c in found.customers if c.name.casefold() == text.casefold()]
@@ -162,7 +163,7 @@ def customer_named(ctx: CommandContext, text: str, *, within: Scope | None = Non
 def deal_named(ctx: CommandContext, text: str) -> int:
     """The id of the deal a member named by number or by (part of) its or its customer's name,
     in their scope; several: buttons to pick; none: a clear answer, logged."""
-    number = record_id(text)
+    number = record_number(text)
     if number is not None:
         return number
     found = find_deals(ctx.session, scope(ctx), text, limit=PICK_LIMIT + 1)

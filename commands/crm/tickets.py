@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from bot.context import CommandContext, Policies, TimerContext, notify_member
 from bot.i18n import _, t
+from bot.parsing import record_number
 from bot.pipeline.outbox import OutboxWriter
 from bot.reader import Choice, Kind
 from bot.replies import Card, CardStatus, Message, Reply
 from bot.router import ActionSpec, CommandSpec, Router
 from commands.crm import ticket_cards as cards
-from commands.crm.customer_common import record_id
 from commands.crm.lines import PRIORITY_CHOICES, customer_named, field, read_line
 from commands.crm.reach import contact_of_actor, tell_contact
 from domain.crm.access import contact_in_scope, customer_in_scope
@@ -113,7 +113,7 @@ def ticket(ctx: CommandContext, args: TicketArgs) -> Message | None:
     word, _space, rest = ctx.typed.partition(" ")
     verb = VERBS.get(word.lower())
     if verb is None:
-        verb, rest = ("show" if record_id(ctx.typed) is not None else "new"), ctx.typed
+        verb, rest = ("show" if record_number(ctx.typed) is not None else "new"), ctx.typed
     return HANDLERS[verb](ctx, rest.strip())
 
 
@@ -127,7 +127,7 @@ def new(ctx: CommandContext, text: str) -> Message:
     customer = _refused_if_missing(
         ctx, "customer", values["customer"], lambda: _customer(ctx, scope, values["customer"])
     )
-    contact_id = record_id(values["contact"]) if "contact" in values else None
+    contact_id = record_number(values["contact"]) if "contact" in values else None
     if "contact" in values:
         number = contact_id or 0
         contact = _refused_if_missing(
@@ -173,7 +173,7 @@ def assign(ctx: CommandContext, text: str) -> Message:
 def update(ctx: CommandContext, line: str) -> Message:
     """``/ticket update N [status=in_progress|waiting] [public=yes] TEXT``."""
     values = read_line(ctx, UPDATE_FIELDS, line).values
-    number = record_id(values.get("ticket", ""))
+    number = record_number(values.get("ticket", ""))
     if number is None:
         raise DomainError(_("Which ticket? For example: /ticket update 12 called the customer"))
     found = _load(ctx, number)
@@ -360,7 +360,7 @@ def _ticket(session: Session, ticket_id: int) -> Ticket:
 
 def _customer(ctx: CommandContext, scope: Scope, text: str) -> Customer:
     """The customer by number, or by name among those the ticket scope covers."""
-    number = record_id(text)
+    number = record_number(text)
     if number is not None:
         return customer_in_scope(ctx.session, scope, number)
     return customer_named(ctx, text, within=scope)
@@ -383,7 +383,7 @@ def _number_and_text(ctx: CommandContext, line: str, example: str) -> tuple[int,
     """The ticket's number and the text after it (a ``key=`` the command does not take is
     refused)."""
     values = read_line(ctx, TICKET_AND_TEXT, line).values
-    number = record_id(values.get("ticket", ""))
+    number = record_number(values.get("ticket", ""))
     if number is None:
         raise DomainError(example)
     return number, values.get("text", "")

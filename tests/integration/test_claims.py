@@ -124,7 +124,9 @@ async def test_a_worker_claims_the_first_pending_event_of_each_conversation_then
 
     def take(limit: int) -> Callable[[Session], list[str]]:
         def work(session: Session) -> list[str]:
-            claimed = claim_pending(session, limit=limit, skip_locked=dialect == "postgresql")
+            claimed = claim_pending(
+                session, limit=limit, skip_locked=dialect == "postgresql", now=NOW
+            )
             return [c.event.event_id for c in claimed]
 
         return work
@@ -163,16 +165,16 @@ async def test_while_one_worker_holds_a_conversation_another_takes_none_of_its_e
             await first.run_sync(lambda c: store_events(Session(c), events, "postgresql", NOW))
             await first.commit()
             held = await first.run_sync(
-                lambda c: claim_pending(Session(c), limit=3, skip_locked=True)
+                lambda c: claim_pending(Session(c), limit=3, skip_locked=True, now=NOW)
             )
             assert [c.event.event_id for c in held] == ["a0", "a1", "b0"]
             other = await second.run_sync(
-                lambda c: claim_pending(Session(c), limit=10, skip_locked=True)
+                lambda c: claim_pending(Session(c), limit=10, skip_locked=True, now=NOW)
             )
             assert other == []  # a2 and a3 wait behind rows the first worker holds
             await first.rollback()
             again = await second.run_sync(
-                lambda c: claim_pending(Session(c), limit=10, skip_locked=True)
+                lambda c: claim_pending(Session(c), limit=10, skip_locked=True, now=NOW)
             )
             assert [c.event.event_id for c in again] == ["a0", "a1", "a2", "a3", "b0"]
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,7 @@ from adapters.memory.translate import say
 from bot.app import Runtime, build_runtime
 from bot.config import Settings
 from bot.context import CommandContext
+from bot.logging import get_logger, hold_logs
 from bot.pipeline.inbox import store_events
 from bot.pipeline.tables import InboxRow, OutboxRow
 from bot.replies import Message, Reply
@@ -24,6 +26,7 @@ from domain.shared.errors import Conflict
 from tests.support import ORG_YAML
 
 NOW = SystemClock().now()
+log = get_logger("bizbot.test")
 
 
 def write_then_refuse(ctx: CommandContext, _args: NoArgs) -> Message:
@@ -40,6 +43,11 @@ def refuse(ctx: CommandContext, _args: NoArgs) -> Message:
     raise Conflict("Not today.")
 
 
+def note(ctx: CommandContext, _args: NoArgs) -> Message:
+    log.warning("test.noted", member=ctx.actor.handle)
+    return Reply(f"noted {ctx.correlation_id}")
+
+
 def switch_to_english(ctx: CommandContext, _args: NoArgs) -> Message:
     set_locale(ctx.session, ctx.actor.id, "en", ctx.now)
     return Reply("done")
@@ -54,6 +62,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
         ("writecrash", write_then_crash),
         ("refuse", refuse),
         ("english", switch_to_english),
+        ("jot", note),
     ):
         rt.router.add(CommandSpec(name=name, summary="test", handler=handler))
     await rt.db.run(lambda s: import_org(s, ORG_YAML, NOW))
@@ -113,3 +122,20 @@ async def test_an_event_that_fails_before_writing_is_answered_in_the_same_batch(
     _locale, inbox, replies = await runtime.db.run(state)
     assert inbox == ["done", "done"]
     assert replies == ["done", "Not today."]
+
+
+async def test_a_batch_run_again_logs_each_event_once_under_the_id_its_member_sees(
+    runtime: Runtime,
+) -> None:
+    processors = [structlog.contextvars.merge_contextvars, hold_logs]  # as configure_logging
+    with structlog.testing.capture_logs(processors=processors) as logs:
+        outcomes = await one_batch(
+            runtime, [("alice", "/jot"), ("bob", "/writecrash"), ("carol", "/jot")]
+        )
+    assert outcomes == ["ok", "error", "ok"]  # bob's crash after writing: the batch ran again
+    _locale, _inbox, replies = await runtime.db.run(state)
+    noted = [e for e in logs if e["event"] == "test.noted"]
+    assert [e["member"] for e in noted] == ["alice", "carol"]  # alice's first run: not logged
+    assert [f"noted {e['correlation_id']}" for e in noted] == [replies[0], replies[2]]
+    [crash] = [e for e in logs if e["event"] == "event.crashed"]
+    assert replies[1].endswith(crash["correlation_id"])

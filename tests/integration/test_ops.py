@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot import migrate
 from bot.app import build_runtime
 from bot.config import Settings
-from bot.logging import configure_logging, get_logger
+from bot.logging import HeldLogs, configure_logging, get_logger
 from domain.shared.db import normalise_url
 from tests.support import create_pg_database, drop_pg_database
 from tests.webchat import local_login, serving
@@ -92,6 +92,27 @@ def test_json_logs_are_one_object_per_line(json_logs: io.StringIO) -> None:
     assert lines[0]["text"] == "多行\n文本"  # encoded, so a newline cannot forge a log line
     assert lines[1]["event"] == "from the standard library"
     assert all("timestamp" in line for line in lines)
+
+
+def test_held_log_lines_are_written_as_they_were_when_released(json_logs: io.StringIO) -> None:
+    log = get_logger("bizbot.test")
+    kept, dropped = HeldLogs(), HeldLogs()
+    with kept.holding():
+        log.warning("refused.test", member="bob")
+        try:
+            raise RuntimeError("kaput")
+        except RuntimeError:
+            log.exception("event.crashed")
+    with dropped.holding():
+        log.warning("refused.undone")
+    log.info("not.held")
+    assert [json.loads(line)["event"] for line in json_logs.getvalue().splitlines()] == ["not.held"]
+    kept.release()
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    assert [line["event"] for line in lines] == ["not.held", "refused.test", "event.crashed"]
+    assert lines[1]["logger"] == "bizbot.test" and lines[1]["member"] == "bob"
+    assert lines[1]["timestamp"] <= lines[0]["timestamp"]  # when it was logged, not released
+    assert "RuntimeError: kaput" in lines[2]["exception"]
 
 
 def test_secrets_never_show_in_settings_output() -> None:

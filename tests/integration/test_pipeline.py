@@ -40,6 +40,18 @@ async def test_duplicate_event_gives_one_effect_and_one_reply(chat: Chat) -> Non
     assert len(chat.memory.conversation("alice")) == 1
 
 
+async def test_an_event_the_database_refuses_fails_alone_in_its_group_commit(chat: Chat) -> None:
+    events = [say(handle, "/ping") for handle in ("alice", "bob", "carol")]
+    events.insert(
+        1, say("bob", "/ping", event_id="bad-\ud800")
+    )  # no database stores a lone surrogate
+    stored = await asyncio.gather(*map(chat.runtime.ingest, events), return_exceptions=True)
+    assert [isinstance(result, Exception) for result in stored] == [False, True, False, False]
+    await chat.runtime.settle()
+    answers = [p.text for h in ("alice", "bob", "carol") for p in chat.memory.conversation(h)]
+    assert answers == ["pong", "pong，我在。", "pong"]  # bob reads Chinese
+
+
 async def test_events_of_one_conversation_are_handled_in_order(chat: Chat) -> None:
     texts = [f"/lang {'zh' if i % 2 else 'en'}" for i in range(30)]
     await asyncio.gather(

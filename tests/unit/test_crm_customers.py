@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from commands.crm.customer_common import record_id, split_list
+from bot.parsing import record_number
+from commands.crm.customer_common import split_list
 from domain.crm.customers import clean
 from domain.crm.search import fold, fold_phone
 from domain.shared.errors import DomainError
@@ -47,6 +48,6 @@ def test_good_values_are_tidied() -> None:
 
 
 def test_typed_ids_and_lists() -> None:
-    assert [record_id(t) for t in ("12", "#12", " 7 ", "0")] == [12, 12, 7, 0]
-    assert [record_id(t) for t in ("-1", "#abc", "1e3", "", "12a")] == [None] * 5
+    assert [record_number(t) for t in ("12", "#12", " 7 ", "0")] == [12, 12, 7, 0]
+    assert [record_number(t) for t in ("-1", "#abc", "1e3", "", "12a")] == [None] * 5
     assert split_list("vip, retail，重点、 ,x") == ["vip", "retail", "重点", "x"]

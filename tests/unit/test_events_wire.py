@@ -1,10 +1,15 @@
-"""The inbox's wire form of an event is exactly ``dataclasses.asdict`` and reads back the same."""
+"""The wire forms of events and messages: they read back the same, and what another version
+wrote is read when it can be."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, fields
+from typing import Any
 
-from bot.events import Address, EventKind, InboundEvent
+import pytest
+
+from bot.events import Address, EventKind, InboundEvent, Unreadable
+from bot.replies import Button, ButtonStyle, Card, CardStatus, Field, Reply, from_wire, to_wire
 
 
 def test_to_wire_is_asdict_and_round_trips() -> None:
@@ -25,3 +30,44 @@ def test_to_wire_is_asdict_and_round_trips() -> None:
     assert set(wire) == {f.name for f in fields(InboundEvent)}  # a new field must be added there
     assert InboundEvent.from_wire(wire) == event
     assert wire["extra"] is not event.extra
+
+
+def test_messages_round_trip_and_read_what_another_version_wrote() -> None:
+    card = Card(
+        title="Leave request",
+        body="3 days",
+        fields=(Field("From", "Alice"),),
+        buttons=(Button("Approve", token="tok", style=ButtonStyle.PRIMARY, command="/approve 4"),),
+        footer="#4",
+        status=CardStatus.PENDING,
+    )
+    assert from_wire(to_wire(card)) == card
+    assert from_wire(to_wire(Reply("hi"))) == Reply("hi")
+    newer = {
+        "type": "card",
+        "title": "T",
+        "status": "sparkly",
+        "buttons": [["B", "t", "glow", "", 1]],
+    }
+    assert from_wire(newer) == Card(title="T", buttons=(Button("B", token="t"),))
+    unreadable: list[Any] = [
+        {"type": "sticker"},
+        {"type": "text"},
+        {"type": "card", "fields": 1},
+        [],
+    ]
+    for payload in unreadable:
+        with pytest.raises(Unreadable):
+            from_wire(payload)
+
+
+def test_events_another_version_wrote_are_read_when_they_can_be() -> None:
+    wire = {"kind": "message", "address": {"channel": "c", "conversation": "x"},
+            "event_id": "e", "sender_id": "s", "thread": "new"}  # fmt: skip
+    assert InboundEvent.from_wire(wire) == InboundEvent(
+        EventKind.MESSAGE, Address("c", "x"), "e", "s"
+    )
+    broken: list[Any] = [{**wire, "kind": "poke"}, {**wire, "sender_id": 7}, {"address": 1}, "x"]
+    for payload in broken:
+        with pytest.raises(Unreadable):
+            InboundEvent.from_wire(payload)

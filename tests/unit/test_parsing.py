@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
-from bot.parsing import ArgumentError, bind_words, normalise, split_command
+from bot.parsing import ArgumentError, bind_words, normalise, record_number, split_command
 
 
 class Leave(BaseModel):
@@ -95,3 +96,31 @@ def test_any_text_parses_or_gives_an_argument_error(text: str) -> None:
         bind_words(Leave, line.words)
     except ArgumentError as exc:
         assert exc.message
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [("12", 12), ("#12", 12), ("＃１２", 12), (" 7 ", 7), ("0", 0), ("9" * 18, 10**18 - 1)],
+)
+def test_record_numbers_as_typed(typed: str, number: int) -> None:
+    assert record_number(typed) == number
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "#", "①", "²", "1²", "½", "Ⅻ", "٣", "𝟙", "-3", "+3", "1.5", "12a", "9" * 19]
+)
+def test_anything_else_is_no_record_number(typed: str) -> None:
+    assert record_number(typed) is None
+
+
+def test_commands_never_test_a_word_with_isdigit() -> None:
+    """``str.isdigit()`` is True for ``①`` and ``²``, which ``int()`` refuses: numbers typed in
+    commands are read with ``record_number`` (or tested with ``isdecimal()``)."""
+    commands = Path(__file__).parents[2] / "commands"
+    offenders = [
+        f"{path.relative_to(commands.parent)}:{number}"
+        for path in sorted(commands.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if ".isdigit()" in line
+    ]
+    assert offenders == []
