@@ -331,7 +331,7 @@ def _refuse_a_cut_date(title: list[str], rest: list[str], locale: str) -> None:
     "X Feb 30 3pm" is not the 30th at 3pm, "评审 2月30日下午3点" not today 15:00. Refused."""
     if not title or not rest:
         return
-    if _MONTH_NAME.match(title[-1]) and rest[0][:1].isdigit():
+    if _MONTH_NAME.match(title[-1]) and rest[0][:1].isdecimal():
         raise UnparsableTime(Problem.UNREADABLE, " ".join([title[-1], *rest]), locale)
     dated = _DATE_AT_END.search(title[-1])
     if dated:
