@@ -33,11 +33,12 @@ def conversation_history(session: Session, address: Address, limit: int = 100) -
             .limit(limit * 2)
         )
     )
+    bot_rows.sort(key=lambda r: r.id)
     latest: dict[str, dict[str, Any]] = {}
-    for row in sorted(bot_rows, key=lambda r: r.id):
+    for row in bot_rows:
         if row.platform_message_id:
             latest[row.platform_message_id] = row.payload
-    lines = [
+    bot_lines = [
         Line(
             row.created_at,
             "bot",
@@ -53,9 +54,12 @@ def conversation_history(session: Session, address: Address, limit: int = 100) -
         .order_by(InboxRow.id.desc())
         .limit(limit)
     )
-    lines += [
+    lines = [
         Line(at, "member", f"in-{row_id}", {"type": "text", "text": payload.get("text", "")})
-        for row_id, at, payload in member_rows
+        for row_id, at, payload in reversed(list(member_rows))
     ]
+    # Rows written in one transaction share a timestamp on PostgreSQL (now() is the
+    # transaction's start): the stable sort keeps the write order, a member's line first.
+    lines += bot_lines
     lines.sort(key=lambda line: line.at)
     return lines[-limit:]

@@ -15,7 +15,7 @@ from bot.app import build_runtime, build_tick, build_web
 from bot.config import Settings
 from domain.directory.importer import import_org
 from tests.support import ORG_YAML, FakeClock
-from tests.webchat import Site, frames_until, next_frame, of_type, say, tap
+from tests.webchat import Site, frames_until, local_login, next_frame, of_type, say, tap
 
 START = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 
@@ -47,7 +47,7 @@ async def history(site: Site, handle: str) -> list[dict[str, Any]]:
 
 async def test_a_ding_through_the_web_chat(settings: Settings) -> None:
     clock = FakeClock(START)
-    async with site_on_a_fake_clock(settings, clock) as site:
+    async with site_on_a_fake_clock(local_login(settings), clock) as site:
         await site.login("alice")
         async with await site.socket() as ws:
             await next_frame(ws)
