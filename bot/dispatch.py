@@ -19,7 +19,7 @@ from bot.context import PROMPT_TTL, CommandContext, GuestResolver, GuestView, Po
 from bot.events import EventKind, InboundEvent
 from bot.i18n import _, gettext, normalise_locale, t
 from bot.logging import HeldLogs, get_logger
-from bot.parsing import ArgumentError, CommandLine, bind_words, split_command
+from bot.parsing import ArgumentError, CommandLine, bind_words, choice_labels, split_command
 from bot.picking import MISSING_PROMPT, PICK_ACTION, Ambiguous, Missing
 from bot.pipeline.inbox import Claimed, finish, finish_many, recent_events
 from bot.pipeline.outbox import OutboxWriter
@@ -186,7 +186,7 @@ class Dispatcher:
             outbox.written = 0
             outbox.send(
                 event.address,
-                Reply(t(trace.locale, exc.message, **exc.params)),
+                Reply(refusal_text(trace.locale, exc)),
                 recipient_id=trace.actor_id,
             )
             outcome = "refused"
@@ -517,13 +517,25 @@ def sentences(locale: str, parts: list[str]) -> str:
     return ("" if locale.startswith("zh") else " ").join(parts)
 
 
+def refusal_text(locale: str, exc: DomainError | ArgumentError) -> str:
+    """A refusal in the reader's language; an ``example`` it gives is a msgid too, so a Chinese
+    reader is shown the Chinese way to type it."""
+    params = dict(exc.params)
+    if isinstance(params.get("example"), str):
+        params["example"] = gettext(locale, params["example"])
+    return t(locale, exc.message, **params)
+
+
 def _labelled(spec: CommandSpec, locale: str, params: dict[str, Any]) -> dict[str, Any]:
     """Argument-error params with the field name shown as its label in the reader's language."""
     field = params.get("field")
     info = spec.args.model_fields.get(field) if isinstance(field, str) else None
-    if info is None:
+    if info is None or not isinstance(field, str):
         return params
-    return {**params, "field": gettext(locale, info.description or str(field))}
+    labelled = {**params, "field": gettext(locale, info.description or field)}
+    if "expected" in params:
+        labelled["expected"] = " | ".join(choice_labels(spec.args, field, locale))
+    return labelled
 
 
 def _answer(ctx: CommandContext, answer: Message | None) -> str:

@@ -1,7 +1,9 @@
 """Chat command parsing: normalise full-width input, split it, and bind it to a pydantic model.
 
 Arguments may be positional, ``key=value`` or ``--key value`` (``--flag`` for booleans). A field
-marked ``rest`` takes the remaining words, so ``/note acme called about renewal`` works unquoted.
+marked ``rest`` takes the remaining words, so ``/note acme called about renewal`` works unquoted;
+a field marked ``named`` is only given by its key. A choice field's ``words`` are the other words
+that pick each value, in either language (see ``choice_words``).
 """
 
 from __future__ import annotations
@@ -122,6 +124,46 @@ def field_names(model: type[BaseModel]) -> dict[str, str]:
     return keys
 
 
+def _extra(model: type[BaseModel], name: str) -> dict[str, Any]:
+    extra = model.model_fields[name].json_schema_extra
+    return extra if isinstance(extra, dict) else {}
+
+
+def choice_words(model: type[BaseModel], name: str) -> dict[str, tuple[str, ...]]:
+    """A choice field's other words for each value (``{"cancel": ("取消",)}``), declared as
+    ``json_schema_extra={"words": ...}``: people type them, Chinese readers are shown them."""
+    words = _extra(model, name).get("words", {})
+    return {str(value): tuple(more) for value, more in words.items()}
+
+
+def every_word(model: type[BaseModel], name: str) -> list[str]:
+    """Every word a choice field takes: its values and their other words."""
+    words = choice_words(model, name)
+    return [w for value in choices(model, name) for w in (value, *words.get(value, ()))]
+
+
+def choice_labels(model: type[BaseModel], name: str, locale: str) -> list[str]:
+    """A choice field's values as a reader of ``locale`` would type them."""
+    words = choice_words(model, name)
+    labels = []
+    for value in choices(model, name):
+        chinese = [w for w in words.get(value, ()) if not w.isascii()]
+        labels.append(chinese[0] if locale.startswith("zh") and chinese else value)
+    return labels
+
+
+def _chosen(model: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
+    """Values with a choice's other words replaced by the value they pick."""
+    for name, typed in values.items():
+        words = choice_words(model, name)
+        if words and isinstance(typed, str):
+            wanted = normalise(typed).lower()
+            for value, more in words.items():
+                if wanted == value.lower() or wanted in (w.lower() for w in more):
+                    values[name] = value
+    return values
+
+
 def rest_field(model: type[BaseModel]) -> str | None:
     """The field that takes all remaining words, if any."""
     for name, info in model.model_fields.items():
@@ -140,7 +182,11 @@ def bind_words(model: type[M], words: list[str]) -> M:
     keys = field_names(model)
     named, positional = _split_named(model, keys, words)
     values = dict(named)
-    free = [n for n in model.model_fields if n not in values and not _is_flag(model, n)]
+    free = [
+        n
+        for n in model.model_fields
+        if n not in values and not _is_flag(model, n) and not _extra(model, n).get("named")
+    ]
     rest = rest_field(model)
     for name in free:
         if not positional:
@@ -153,7 +199,7 @@ def bind_words(model: type[M], words: list[str]) -> M:
     if positional:
         raise ArgumentError("Too many arguments: {extra}", extra=" ".join(positional))
     try:
-        return model.model_validate(values)
+        return model.model_validate(_chosen(model, values))
     except ValidationError as exc:
         raise _explain(model, exc) from exc
 
@@ -218,7 +264,7 @@ def _explain(model: type[BaseModel], exc: ValidationError) -> ArgumentError:
     if err["type"] == "missing":
         return ArgumentError("Missing {field}.", field=field)
     if err["type"] in ("literal_error", "enum") and field in model.model_fields:
-        expected = " | ".join(choices(model, field))
+        expected = " | ".join(choices(model, field))  # shown in the reader's words by dispatch
         return ArgumentError("{field} must be one of {expected}.", field=field, expected=expected)
     if err["type"] in ("int_parsing", "float_parsing", "decimal_parsing"):
         return ArgumentError("{field} must be a number.", field=field)

@@ -40,7 +40,8 @@ PromptHandler = Callable[["CommandContext", str, dict[str, Any]], "Message | Non
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
-    """One chat command. ``summary`` and ``details`` are English msgids, translated on display."""
+    """One chat command. ``summary``, ``details`` and ``examples`` are English msgids, translated
+    on display: a Chinese reader's help shows the Chinese way to type each example."""
 
     name: str
     summary: str

@@ -224,7 +224,12 @@ def register(router: Router, sections: Sequence[DigestSection]) -> None:
                 "Every morning at 09:00 your time: today's reminders and the DINGs waiting for "
                 "you. Nothing is sent on a day with nothing to say."
             ),
-            examples=("/digest", "/digest 08:30", "/digest off", "/摘要 8点半", "/digest now"),
+            examples=(
+                _("/digest"),
+                _("/digest 08:30"),
+                _("/digest off"),
+                _("/digest now"),
+            ),
         )
     )
     router.add_action(ActionSpec(name="digest.off", handler=off_button))

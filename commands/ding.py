@@ -233,10 +233,9 @@ def register(router: Router) -> None:
                 "people, or 50 with the notices.many permission."
             ),
             examples=(
-                "/ding @bob @carol the server is down",
-                "/ding @bob sign the contract today every 30m max 5",
-                "/钉 @bob 请尽快确认报价 每15分钟 最多3次",
-                "/ding status 12",
+                _("/ding @bob @carol the server is down"),
+                _("/ding @bob sign the contract today every 30m max 5"),
+                _("/ding status 12"),
             ),
         )
     )

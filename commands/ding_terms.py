@@ -56,7 +56,7 @@ def parse_ding(text: str) -> DingTerms:
     if not handles:
         raise ArgumentError(
             _("Whom should I DING? Start with @handle, for example: {example}"),
-            example="/ding @bob the server is down",
+            example=_("/ding @bob the server is down"),
         )
     interval, repings = DEFAULT_INTERVAL, DEFAULT_REPINGS
     for _round in range(4):  # each option at most once, in either order

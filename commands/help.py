@@ -114,7 +114,8 @@ def _command_help(ctx: CommandContext, name: str) -> Message:
     if spec.aliases:
         fields.append(CardField(ctx.t(_("Also")), " ".join(f"/{a}" for a in spec.aliases)))
     if spec.examples:
-        fields.append(CardField(ctx.t(_("Examples")), "\n".join(spec.examples)))
+        examples = dict.fromkeys(ctx.t(example) for example in spec.examples)
+        fields.append(CardField(ctx.t(_("Examples")), "\n".join(examples)))
     return Card(
         title=f"/{spec.display_name(ctx.locale)}", body="\n".join(body), fields=tuple(fields)
     )
@@ -170,7 +171,7 @@ def register(router: Router) -> None:
             handler=show_help,
             args=HelpArgs,
             aliases=("帮助", "h"),
-            examples=("/help", "/help whoami"),
+            examples=(_("/help"), _("/help whoami")),
             audience=Audience.EVERYONE,
         )
     )
@@ -190,7 +191,7 @@ def register(router: Router) -> None:
             handler=change_language,
             args=LangArgs,
             aliases=("语言", "language"),
-            examples=("/lang zh", "/lang en"),
+            examples=(_("/lang zh"), _("/lang en")),
         )
     )
     router.add_action(ActionSpec(name="lang.set", handler=language_button))

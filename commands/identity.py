@@ -150,7 +150,7 @@ def register(router: Router) -> None:
             handler=bind,
             args=BindArgs,
             aliases=("绑定",),
-            examples=("/bind K7PD-M3QX",),
+            examples=(_("/bind K7PD-M3QX"),),
             audience=Audience.STRANGERS,
         )
     )
@@ -161,7 +161,7 @@ def register(router: Router) -> None:
             handler=prefer,
             args=PreferArgs,
             aliases=("偏好",),
-            examples=("/prefer", "/prefer telegram"),
+            examples=(_("/prefer"), _("/prefer telegram")),
         )
     )
     router.add_action(ActionSpec(name="prefer.set", handler=prefer_button))
@@ -173,6 +173,6 @@ def register(router: Router) -> None:
             args=InviteArgs,
             aliases=("邀请",),
             permission=Permission.INVITE_MEMBERS,
-            examples=("/invite alice",),
+            examples=(_("/invite alice"),),
         )
     )

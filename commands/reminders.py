@@ -66,7 +66,9 @@ class RemindersArgs(BaseModel):
     """``/reminders [cancel N]``."""
 
     action: Literal["cancel", "list"] = Field(
-        default="list", description=_("action"), json_schema_extra={"aliases": ["取消"]}
+        default="list",
+        description=_("action"),
+        json_schema_extra={"words": {"cancel": ["取消", "删除"], "list": ["列表", "查看"]}},
     )
     number: RecordNumber | None = Field(default=None, description=_("number"))
 
@@ -356,10 +358,9 @@ def register(router: Router) -> None:
                 'still pending" to skip it once the record has moved on.'
             ),
             examples=(
-                "/remind me tomorrow 9am call Bob",
-                "/remind @bob in 2 hours send the report",
-                "/提醒 我 明天上午9点 给张总回电话",
-                "/remind #here every Monday 9am standup",
+                _("/remind me tomorrow 9am call Bob"),
+                _("/remind @bob in 2 hours send the report"),
+                _("/remind #here every Monday 9am standup"),
             ),
         )
     )
@@ -370,7 +371,7 @@ def register(router: Router) -> None:
             handler=list_or_cancel,
             args=RemindersArgs,
             aliases=("我的提醒",),
-            examples=("/reminders", "/reminders cancel 12"),
+            examples=(_("/reminders"), _("/reminders cancel 12")),
         )
     )
     router.add_action(ActionSpec(name="reminder.cancel", handler=cancel_button))

@@ -61,10 +61,7 @@ def _commands(router: Router) -> None:
                 "Give the fields as name=value; what is missing is asked. "
                 "/apply alone lists the templates."
             ),
-            examples=(
-                '/apply leave type=annual dates=2026-12-01..2026-12-03 reason="family"',
-                "/申请 出差 destination=上海",
-            ),
+            examples=(_('/apply leave type=annual dates=2026-12-01..2026-12-03 reason="family"'),),
         )
     )
     router.add(
@@ -75,9 +72,8 @@ def _commands(router: Router) -> None:
             args=apply.ShortcutArgs,
             aliases=("请假",),
             examples=(
-                '/leave type=annual from=2026-12-01 to=2026-12-03 reason="family"',
-                "/leave balance",
-                "/请假 余额",
+                _('/leave type=annual from=2026-12-01 to=2026-12-03 reason="family"'),
+                _("/leave balance"),
             ),
         )
     )
@@ -89,8 +85,8 @@ def _commands(router: Router) -> None:
             args=apply.ShortcutArgs,
             aliases=("报销",),
             examples=(
-                '/expense amount=300 category=meals reason="client lunch"',
-                '/expense line=travel:1200 line=meals:300 reason="Shanghai trip"',
+                _('/expense amount=300 category=meals reason="client lunch"'),
+                _('/expense line=travel:1200 line=meals:300 reason="Shanghai trip"'),
             ),
         )
     )
@@ -101,7 +97,7 @@ def _commands(router: Router) -> None:
             handler=apply.shortcut("purchase"),
             args=apply.ShortcutArgs,
             aliases=("采购",),
-            examples=('/purchase item="laptop" quantity=2 amount=16000 reason="new hires"',),
+            examples=(_('/purchase item="laptop" quantity=2 amount=16000 reason="new hires"'),),
         )
     )
     router.add(
@@ -111,7 +107,7 @@ def _commands(router: Router) -> None:
             handler=route.route_command,
             args=route.RouteArgs,
             aliases=("审批路线",),
-            examples=("/route expense amount=8000 category=travel",),
+            examples=(_("/route expense amount=8000 category=travel"),),
         )
     )
     router.add(
@@ -121,7 +117,7 @@ def _commands(router: Router) -> None:
             handler=initiator.list_command,
             args=initiator.ListArgs,
             aliases=("审批",),
-            examples=("/approvals", "/approvals mine", "/approvals cc"),
+            examples=(_("/approvals"), _("/approvals mine"), _("/approvals cc")),
         )
     )
     router.add(
@@ -131,7 +127,7 @@ def _commands(router: Router) -> None:
             handler=initiator.show_command,
             args=initiator.NumberArgs,
             aliases=("审批详情",),
-            examples=("/approval 42",),
+            examples=(_("/approval 42"),),
         )
     )
     router.add(
@@ -159,7 +155,7 @@ def _commands(router: Router) -> None:
             handler=initiator.resubmit_command,
             args=initiator.ResubmitArgs,
             aliases=("重新提交",),
-            examples=('/resubmit 42 reason="with the receipt"',),
+            examples=(_('/resubmit 42 reason="with the receipt"'),),
         )
     )
     router.add(
@@ -170,9 +166,9 @@ def _commands(router: Router) -> None:
             args=delegate.DelegateArgs,
             aliases=("委托",),
             examples=(
-                "/delegate @bob from 2026-12-01 to 2026-12-05",
-                "/delegate list",
-                "/delegate cancel 3",
+                _("/delegate @bob from 2026-12-01 to 2026-12-05"),
+                _("/delegate list"),
+                _("/delegate cancel 3"),
             ),
         )
     )
@@ -186,7 +182,7 @@ def _decisions(router: Router) -> None:
             handler=decide.approve_command,
             args=decide.ApproveArgs,
             aliases=("同意", "批准"),
-            examples=("/approve 42", "/approve 42 fine by me"),
+            examples=(_("/approve 42"), _("/approve 42 fine by me")),
         )
     )
     router.add(
@@ -196,7 +192,7 @@ def _decisions(router: Router) -> None:
             handler=decide.reject_command,
             args=decide.RejectArgs,
             aliases=("驳回", "拒绝"),
-            examples=("/reject 42 over budget",),
+            examples=(_("/reject 42 over budget"),),
         )
     )
     router.add(
@@ -206,7 +202,7 @@ def _decisions(router: Router) -> None:
             handler=decide.transfer_command,
             args=decide.TransferArgs,
             aliases=("转交",),
-            examples=("/transfer 42 @dan on holiday",),
+            examples=(_("/transfer 42 @dan on holiday"),),
         )
     )
     router.add(
@@ -216,7 +212,7 @@ def _decisions(router: Router) -> None:
             handler=decide.addsign_command,
             args=decide.AddsignArgs,
             aliases=("加签",),
-            examples=("/addsign 42 before @fiona",),
+            examples=(_("/addsign 42 before @fiona"),),
         )
     )
     router.add(
@@ -226,7 +222,10 @@ def _decisions(router: Router) -> None:
             handler=decide.return_command,
             args=decide.ReturnArgs,
             aliases=("退回",),
-            examples=("/return 42 the receipt is missing", "/return 42 to=1 check the amount"),
+            examples=(
+                _("/return 42 the receipt is missing"),
+                _("/return 42 to=1 check the amount"),
+            ),
         )
     )
 

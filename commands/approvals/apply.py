@@ -69,14 +69,25 @@ def shortcut(key: str) -> Any:
 
 def templates_card(ctx: CommandContext) -> Card:
     """What can be requested."""
+    command = ctx.router.find("apply")
+    name = command.display_name(ctx.locale) if command else "apply"
     lines = [
-        f"/apply {v.spec.key} — {v.spec.title(ctx.locale)}" for v in current_templates(ctx.session)
+        f"/{name} {typed_name(v.spec, ctx.locale)} — {v.spec.title(ctx.locale)}"
+        for v in current_templates(ctx.session)
     ]
     return Card(
         title=ctx.t(_("What would you like to request?")),
         body="\n".join(lines),
         footer=ctx.t(_("For example: /apply leave type=annual dates=2026-12-01..2026-12-03")),
     )
+
+
+def typed_name(spec: TemplateSpec, locale: str) -> str:
+    """How a reader of ``locale`` names a template: ``leave``, or ``请假`` for Chinese."""
+    if not locale.startswith("zh"):
+        return spec.key
+    chinese = [a for a in spec.aliases if not a.isascii()]
+    return chinese[0] if chinese else spec.title(locale)
 
 
 def start_form(ctx: CommandContext, template: Versioned, text: str) -> Message | None:
@@ -231,7 +242,7 @@ def _choice_buttons(
         Button(
             label,
             Action("approval.answer", args={"state": state, "answer": value, "label": label}),
-            command=value,
+            command=label,  # what a reader of this language types: 年假 reads as annual
         )
         for value, label in answers[:12]
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
 from bot.i18n import _
@@ -67,20 +67,20 @@ class AddsignArgs(BaseModel):
     """``/addsign N before|after @member``."""
 
     number: str = Field(description=_("number"))
-    where: Literal["before", "after"] = Field(description=_("before|after"))
+    where: Literal["before", "after"] = Field(
+        description=_("before|after"),
+        json_schema_extra={"words": {"before": ["之前", "前"], "after": ["之后", "后"]}},
+    )
     member: str = Field(description=_("member"))
-
-    @field_validator("where", mode="before")
-    @classmethod
-    def _where(cls, value: Any) -> Any:
-        return WHERE_WORDS.get(str(value).lower(), value)
 
 
 class ReturnArgs(BaseModel):
     """``/return N [to=initiator|STEP] reason``."""
 
     number: str = Field(description=_("number"))
-    to: str | None = Field(default=None, description=_("to"))
+    to: str | None = Field(
+        default=None, description=_("to"), json_schema_extra={"named": True, "aliases": ["退回到"]}
+    )
     reason: str = Field(description=_("reason"), json_schema_extra={"rest": True})
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
 from bot.i18n import _
@@ -24,19 +24,6 @@ from domain.approvals.state import Status
 from domain.approvals.store import log_of
 from domain.directory.services import member_view
 
-LIST_WORDS = {
-    "pending": "pending",
-    "todo": "pending",
-    "待办": "pending",
-    "待审批": "pending",
-    "mine": "mine",
-    "my": "mine",
-    "我的": "mine",
-    "我发起的": "mine",
-    "cc": "cc",
-    "抄送": "cc",
-}
-
 
 class NumberArgs(BaseModel):
     """``/withdraw N``."""
@@ -55,13 +42,16 @@ class ListArgs(BaseModel):
     """``/approvals [pending|mine|cc]``."""
 
     which: Literal["pending", "mine", "cc"] = Field(
-        default="pending", description=_("pending|mine|cc")
+        default="pending",
+        description=_("pending|mine|cc"),
+        json_schema_extra={
+            "words": {
+                "pending": ["待办", "待审批", "todo"],
+                "mine": ["我的", "我发起的", "my"],
+                "cc": ["抄送"],
+            }
+        },
     )
-
-    @field_validator("which", mode="before")
-    @classmethod
-    def _which(cls, value: Any) -> Any:
-        return LIST_WORDS.get(str(value).lower(), value)
 
 
 def do_withdraw(ctx: CommandContext, request_id: int) -> Message | None:

@@ -40,12 +40,11 @@ def register(router: Router) -> None:
             aliases=("会议", "开会"),
             details=MEETING_HELP,
             examples=(
-                "/meeting Budget review tomorrow 3pm for 1h with @bob @carol at Room 5",
-                '/meeting "Q4 plan" friday 10:00 for 90m with @bob alarm=30m',
-                "/meeting Standup every weekday 9:30 for 15m with @bob",
-                "/会议 预算评审 明天下午3点 持续1小时 和 @bob @carol 在 3号会议室",
-                "/meeting move 12 tomorrow 4pm",
-                "/meeting cancel 12",
+                _("/meeting Budget review tomorrow 3pm for 1h with @bob @carol at Room 5"),
+                _('/meeting "Q4 plan" friday 10:00 for 90m with @bob alarm=30m'),
+                _("/meeting Standup every weekday 9:30 for 15m with @bob"),
+                _("/meeting move 12 tomorrow 4pm"),
+                _("/meeting cancel 12"),
             ),
         )
     )
@@ -57,7 +56,7 @@ def register(router: Router) -> None:
             args=AgendaArgs,
             aliases=("日程",),
             details=AGENDA_HELP,
-            examples=("/agenda", "/agenda week", "/agenda tomorrow @bob", "/日程 明天"),
+            examples=(_("/agenda"), _("/agenda week"), _("/agenda tomorrow @bob")),
         )
     )
     router.add(
@@ -67,7 +66,7 @@ def register(router: Router) -> None:
             handler=share,
             args=ShareArgs,
             aliases=("共享",),
-            examples=("/share calendar @bob", "/share calendar", "/共享 日历 @bob"),
+            examples=(_("/share calendar @bob"), _("/share calendar")),
         )
     )
     router.add(
@@ -77,7 +76,7 @@ def register(router: Router) -> None:
             handler=unshare,
             args=ShareArgs,
             aliases=("取消共享",),
-            examples=("/unshare calendar @bob",),
+            examples=(_("/unshare calendar @bob"),),
         )
     )
     router.add(
@@ -87,7 +86,7 @@ def register(router: Router) -> None:
             handler=calendar_feed,
             args=FeedArgs,
             aliases=("日历订阅",),
-            examples=("/ics", "/ics new"),
+            examples=(_("/ics"), _("/ics new")),
         )
     )
     router.add_action(ActionSpec(name=RESPOND, handler=respond_button))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
 from bot.i18n import _, normalise_locale, t
@@ -42,7 +42,6 @@ SPAN_WORDS = {
 }
 SPAN_DAYS = {"today": (0, 1), "tomorrow": (1, 1), "week": (0, 7)}
 SPAN_NAMES = {"today": _("today"), "tomorrow": _("tomorrow"), "week": _("the next 7 days")}
-CALENDAR_WORDS = {"calendar": "calendar", "cal": "calendar", "日历": "calendar", "日程": "calendar"}
 
 
 class AgendaArgs(BaseModel):
@@ -55,13 +54,11 @@ class AgendaArgs(BaseModel):
 class ShareArgs(BaseModel):
     """``/share calendar [@member]``."""
 
-    what: Literal["calendar"] = Field(description=_("calendar"))
+    what: Literal["calendar"] = Field(
+        description=_("calendar"),
+        json_schema_extra={"words": {"calendar": ["日历", "日程", "cal"]}},
+    )
     member: str | None = Field(default=None, description=_("@member"))
-
-    @field_validator("what", mode="before")
-    @classmethod
-    def _calendar_word(cls, value: Any) -> Any:
-        return CALENDAR_WORDS.get(str(value).lower(), value)
 
 
 def show_agenda(ctx: CommandContext, args: AgendaArgs) -> Message:

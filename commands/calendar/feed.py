@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
 from bot.i18n import _
 from bot.replies import Card, CardStatus, Message
 from domain.calendar.feed import has_feed, new_feed_secret
 
-NEW_WORDS = {"new", "rotate", "reset", "重置", "更换", "新"}
-
 
 class FeedArgs(BaseModel):
     """``/ics [new]``."""
 
     action: Literal["show", "new"] = Field(
-        default="show", description=_("new: a fresh link (the old one stops working)")
+        default="show",
+        description=_("new: a fresh link (the old one stops working)"),
+        json_schema_extra={
+            "words": {"show": ["查看"], "new": ["重置", "更换", "新", "rotate", "reset"]}
+        },
     )
-
-    @field_validator("action", mode="before")
-    @classmethod
-    def _new_word(cls, value: Any) -> Any:
-        return "new" if str(value).lower() in NEW_WORDS else value
 
 
 def feed_url(base: str, secret: str) -> str:

@@ -181,11 +181,12 @@ def register(router: Router) -> None:
                 "cost per lead and ROI."
             ),
             examples=(
-                '/campaign add "Spring Expo" budget=20000 goal="50 leads" channel=expo '
-                "start=2026-03-01 end=2026-03-03 with=@bob,@erin",
-                "/campaign 3",
-                "/campaign 3 report",
-                "/活动 3 报告",
+                _(
+                    '/campaign add "Spring Expo" budget=20000 goal="50 leads" channel=expo '
+                    "start=2026-03-01 end=2026-03-03 with=@bob,@erin"
+                ),
+                _("/campaign 3"),
+                _("/campaign 3 report"),
             ),
         )
     )
@@ -196,7 +197,7 @@ def register(router: Router) -> None:
             handler=campaigns,
             aliases=("活动列表",),
             permission=Permission.CRM_USE,
-            examples=("/campaigns",),
+            examples=(_("/campaigns"),),
         )
     )
     leads.register(router)

@@ -80,7 +80,7 @@ def contact(ctx: CommandContext, args: ContactArgs) -> Message:
     if action == "unlink":
         return unlink_command(ctx, text.split())
     if action not in ("add", "edit") or not text:
-        raise DomainError("For example: {example}", example="/contact add 12 Li Lei title=CTO")
+        raise DomainError("For example: {example}", example=_("/contact add 12 Li Lei title=CTO"))
     if action == "add":
         return _add(ctx, text)
     fields = (field("contact", Kind.RECORD, positional=True), field("name"), *CONTACT_FIELDS)
@@ -152,7 +152,7 @@ def log(ctx: CommandContext, args: LogArgs) -> Message:
     """Record a call, visit, meeting, message or email with a customer."""
     reading = read_line(ctx, LOG_FIELDS, ctx.typed)
     if not {"customer", "kind", "text"} <= set(reading.values):
-        raise DomainError("For example: {example}", example='/log 12 call "renewal in May"')
+        raise DomainError("For example: {example}", example=_('/log 12 call "renewal in May"'))
     customer = customer_named(ctx, reading.values["customer"])
     contact_id = None
     if "contact" in reading.values:
@@ -179,7 +179,7 @@ def note(ctx: CommandContext, args: NoteArgs) -> Message:
     """Write an internal note on a customer (never shown to the customer)."""
     reading = read_line(ctx, NOTE_FIELDS, ctx.typed)
     if not {"customer", "text"} <= set(reading.values):
-        raise DomainError("For example: {example}", example="/note 12 prefers email")
+        raise DomainError("For example: {example}", example=_("/note 12 prefers email"))
     customer = customer_named(ctx, reading.values["customer"])
     log_activity(
         ctx.session,
@@ -213,9 +213,9 @@ def register(router: Router) -> None:
                 "WeCom customer (the number on their card) to the contact."
             ),
             examples=(
-                "/contact add 12 Li Lei title=CTO phone=13800000000 lang=zh_CN",
-                '/contact edit 7 email=li@acme.cn prefs="calls after 2pm"',
-                "/contact link 7 3",
+                _("/contact add 12 Li Lei title=CTO phone=13800000000 lang=zh_CN"),
+                _('/contact edit 7 email=li@acme.cn prefs="calls after 2pm"'),
+                _("/contact link 7 3"),
             ),
         )
     )
@@ -227,7 +227,7 @@ def register(router: Router) -> None:
             args=LogArgs,
             aliases=("跟进",),
             permission=Permission.CRM_USE,
-            examples=("/log 12 call asked for a quote contact=7", "/跟进 12 拜访 带了样品"),
+            examples=(_("/log 12 call asked for a quote contact=7"),),
         )
     )
     router.add(
@@ -238,6 +238,6 @@ def register(router: Router) -> None:
             args=NoteArgs,
             aliases=("备注",),
             permission=Permission.CRM_USE,
-            examples=("/note 12 prefers to be called after 2pm",),
+            examples=(_("/note 12 prefers to be called after 2pm"),),
         )
     )

@@ -67,7 +67,11 @@ class CustomerArgs(BaseModel):
 class CustomersArgs(BaseModel):
     """``/customers [mine|team] [page]``."""
 
-    which: Literal["mine", "team"] = Field(default="mine", description=_("mine|team"))
+    which: Literal["mine", "team"] = Field(
+        default="mine",
+        description=_("mine|team"),
+        json_schema_extra={"words": {"mine": ["我的", "my"], "team": ["团队"]}},
+    )
     page: int = Field(default=1, ge=1, le=10_000, description=_("page"))
 
 
@@ -124,7 +128,7 @@ def _find(ctx: CommandContext, args: CustomerArgs) -> Message:
 
 
 def _show(ctx: CommandContext, args: CustomerArgs) -> Message:
-    return customer_card(ctx, _one(ctx, "/customer show 12"))
+    return customer_card(ctx, _one(ctx, _("/customer show 12")))
 
 
 def _one(ctx: CommandContext, example: str) -> Customer:
@@ -140,7 +144,7 @@ def _edit(ctx: CommandContext, args: CustomerArgs) -> Message:
     reading = read_line(ctx, fields, after_action(ctx))
     if "customer" not in reading.values:
         raise DomainError(
-            "Which customer? For example: {example}", example="/customer edit 12 tier=A"
+            "Which customer? For example: {example}", example=_("/customer edit 12 tier=A")
         )
     target = customer_named(ctx, reading.values["customer"])
     edit_customer(ctx.session, target, values_of(reading, CUSTOMER_KEYS), ctx.actor.id, ctx.now)
@@ -162,7 +166,7 @@ def _assign(ctx: CommandContext, args: CustomerArgs) -> Message:
     if not {"customer", "owner"} <= set(reading.values):
         raise DomainError(
             "Say which customer and to whom, for example: {example}",
-            example="/customer assign 12 @erin",
+            example=_("/customer assign 12 @erin"),
         )
     target = customer_named(ctx, reading.values["customer"])
     new_owner = member_for(ctx, reading.values["owner"])
@@ -235,12 +239,12 @@ def register(router: Router) -> None:
                 "take a,b lists."
             ),
             examples=(
-                "/customer add Acme Ltd industry=retail tier=A phone=021-5555-0000",
-                "/customer find 华为",
-                "/customer show 12",
-                "/customer edit 12 tier=B tags=vip,retail",
-                "/customer assign 12 @erin",
-                "/customer transfer @bob @erin all",
+                _("/customer add Acme Ltd industry=retail tier=A phone=021-5555-0000"),
+                _("/customer find 华为"),
+                _("/customer show 12"),
+                _("/customer edit 12 tier=B tags=vip,retail"),
+                _("/customer assign 12 @erin"),
+                _("/customer transfer @bob @erin all"),
             ),
         )
     )
@@ -252,7 +256,7 @@ def register(router: Router) -> None:
             args=CustomersArgs,
             aliases=("客户列表",),
             permission=Permission.CRM_USE,
-            examples=("/customers mine", "/customers team 2"),
+            examples=(_("/customers mine"), _("/customers team 2")),
         )
     )
     contacts.register(router)

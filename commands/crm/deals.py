@@ -259,10 +259,10 @@ def register(router: Router) -> None:
             permission=Permission.CRM_USE,
             details=USAGE,
             examples=(
-                "/deal add 12 Renewal 2027 amount=50000 close=2026-12-31 next=send quote",
-                "/deal move 7 proposal",
-                "/deal won 7",
-                "/deal lost 7 reason=price too high",
+                _("/deal add 12 Renewal 2027 amount=50000 close=2026-12-31 next=send quote"),
+                _("/deal move 7 proposal"),
+                _("/deal won 7"),
+                _("/deal lost 7 reason=price too high"),
             ),
         )
     )

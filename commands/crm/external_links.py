@@ -185,13 +185,13 @@ def unlink_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Me
 
 def link_command(ctx: CommandContext, words: list[str]) -> Message:
     """``/contact link CONTACT W``."""
-    contact_id, number = _two_numbers(words, "/contact link 12 3")
+    contact_id, number = _two_numbers(words, _("/contact link 12 3"))
     return _link(ctx, number, contact_id)
 
 
 def unlink_command(ctx: CommandContext, words: list[str]) -> Message:
     """``/contact unlink CONTACT W``."""
-    contact_id, number = _two_numbers(words, "/contact unlink 12 3")
+    contact_id, number = _two_numbers(words, _("/contact unlink 12 3"))
     contact = _yours(ctx, number)
     current = link_of(ctx.session, contact)
     if current is None or current.contact_id != contact_id:

@@ -134,7 +134,7 @@ def register(router: Router) -> None:
             args=InviteArgs,
             aliases=("访客邀请",),
             permission=Permission.CRM_USE,
-            examples=("/guest-invite 12",),
+            examples=(_("/guest-invite 12"),),
         )
     )
     router.add(

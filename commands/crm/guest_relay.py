@@ -187,7 +187,7 @@ def register(router: Router) -> None:
             args=ReplyArgs,
             aliases=("回复",),
             permission=Permission.CRM_USE,
-            examples=("/reply 42 Thanks, the parts ship on Monday.",),
+            examples=(_("/reply 42 Thanks, the parts ship on Monday."),),
         )
     )
     router.add_action(

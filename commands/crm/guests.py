@@ -162,7 +162,7 @@ def register(router: Router) -> None:
             handler=guest_ticket,
             args=TicketArgs,
             aliases=("工单",),
-            examples=("/ticket new The printer jams",),
+            examples=(_("/ticket new The printer jams"),),
         ),
         CommandSpec(
             name="orders",

@@ -30,7 +30,7 @@ def transfer_command(ctx: CommandContext, args: CustomerArgs) -> Message:
     """Hand over all or some of a rep's customers, with their open deals and tickets."""
     words = args.rest.split()
     if len(words) < 3:
-        raise DomainError("For example: {example}", example="/customer transfer @bob @erin all")
+        raise DomainError("For example: {example}", example=_("/customer transfer @bob @erin all"))
     giver, taker = member_for(ctx, words[0]), member_for(ctx, words[1])
     reach = scope(ctx)
     if not is_manager(ctx) or not (reach.covers(giver.id) and reach.covers(taker.id)):

@@ -211,11 +211,10 @@ def register(router: Router) -> None:
                 "with deal=NAME amount=…, a deal at the first stage; a lead converts once."
             ),
             examples=(
-                "/lead add 张伟 company=上海明远 phone=13800138000 campaign=3",
-                "/lead 12",
-                '/lead convert 12 deal="Pilot order" amount=50000 close=2026-12-31',
-                "/lead drop 12",
-                "/线索 转化 12",
+                _("/lead add 张伟 company=上海明远 phone=13800138000 campaign=3"),
+                _("/lead 12"),
+                _('/lead convert 12 deal="Pilot order" amount=50000 close=2026-12-31'),
+                _("/lead drop 12"),
             ),
         )
     )
@@ -227,6 +226,6 @@ def register(router: Router) -> None:
             args=LeadsArgs,
             aliases=("线索列表",),
             permission=Permission.CRM_USE,
-            examples=("/leads", "/leads mine", "/leads campaign=3"),
+            examples=(_("/leads"), _("/leads mine"), _("/leads campaign=3")),
         )
     )

@@ -51,7 +51,11 @@ class ForecastArgs(BaseModel):
 class CrmArgs(BaseModel):
     """``/crm report``."""
 
-    what: Literal["report", "报告"] = Field(default="report", description=_("report"))
+    what: Literal["report"] = Field(
+        default="report",
+        description=_("report"),
+        json_schema_extra={"words": {"report": ["报告"]}},
+    )
 
 
 def show_pipeline(ctx: CommandContext, args: PipelineArgs) -> Message:
@@ -117,7 +121,7 @@ def register(router: Router) -> None:
             args=PipelineArgs,
             aliases=("销售漏斗",),
             permission=Permission.CRM_USE,
-            examples=("/pipeline", "/pipeline team", "/pipeline all"),
+            examples=(_("/pipeline"), _("/pipeline team"), _("/pipeline all")),
         )
     )
     router.add(
@@ -128,7 +132,7 @@ def register(router: Router) -> None:
             args=ForecastArgs,
             aliases=("销售预测",),
             permission=Permission.CRM_USE,
-            examples=("/forecast", "/forecast quarter team"),
+            examples=(_("/forecast"), _("/forecast quarter team")),
         )
     )
     router.add(
@@ -139,6 +143,6 @@ def register(router: Router) -> None:
             args=CrmArgs,
             aliases=("CRM报告",),
             permission=Permission.CRM_USE,
-            examples=("/crm report",),
+            examples=(_("/crm report"),),
         )
     )

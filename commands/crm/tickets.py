@@ -416,12 +416,11 @@ def register(router: Router) -> None:
                 "resolution deadline in working hours; overdue tickets go to the team lead."
             ),
             examples=(
-                "/ticket new 12 printer jams priority=high contact=3",
-                "/ticket assign 7 @jack",
-                "/ticket update 7 status=in_progress public=yes we are on it",
-                "/ticket resolve 7 replaced the toner",
-                "/ticket list mine",
-                "/工单 查看 7",
+                _("/ticket new 12 printer jams priority=high contact=3"),
+                _("/ticket assign 7 @jack"),
+                _("/ticket update 7 status=in_progress public=yes we are on it"),
+                _("/ticket resolve 7 replaced the toner"),
+                _("/ticket list mine"),
             ),
         )
     )

@@ -31,7 +31,7 @@ def action_of(word: str, actions: Iterable[str]) -> str | None:
 
 
 def action_names(actions: Iterable[str], locale: str) -> str:
-    """The actions as a reader of ``locale`` would type them: ``添加 (add)`` for Chinese."""
+    """The actions as a reader of ``locale`` would type them: ``添加`` for Chinese."""
     if not locale.startswith("zh"):
         return ", ".join(sorted(actions))
-    return "、".join(f"{WORDS[a][1]} ({a})" if a in WORDS else a for a in actions)
+    return "、".join(WORDS[a][1] if a in WORDS else a for a in actions)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Settings
+from bot.parsing import every_word
 from commands import approvals
-from commands.approvals.decide import INITIATOR_WORDS, WHERE_WORDS
+from commands.approvals.decide import INITIATOR_WORDS, AddsignArgs
 from commands.approvals.delegate import BALANCE_WORDS
-from commands.approvals.initiator import LIST_WORDS
+from commands.approvals.initiator import ListArgs
 from tests.integration.approvals_rig import Office, running_office
 from tests.integration.sweeps import (
     GUESSES,
@@ -32,10 +33,10 @@ OTHERS = ("wang", "frank", "fiona", "hana", "carol", "bob", "dan")
 # each command with every subcommand word it knows, about dan's pending request (N) and his
 # two delegations (D)
 WORDED = (
-    *(f"/approvals {w}" for w in LIST_WORDS),
+    *(f"/approvals {w}" for w in every_word(ListArgs, "which")),
     *(f"/leave {w} @dan" for w in BALANCE_WORDS),
     *(f"/leave {w} @carol 2026" for w in BALANCE_WORDS),
-    *(f"/addsign {{n}} {w} @erin" for w in WHERE_WORDS),
+    *(f"/addsign {{n}} {w} @erin" for w in every_word(AddsignArgs, "where")),
     *(f"/return {{n}} to={w} why" for w in INITIATOR_WORDS),
     *(f"/delegate {w} {d}" for w in ("list", "列表", "cancel", "取消") for d in (1, 2)),
 )

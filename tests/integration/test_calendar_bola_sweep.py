@@ -12,9 +12,10 @@ import pytest
 
 from bot.config import Settings
 from bot.i18n import t
+from bot.parsing import every_word
 from commands import calendar
-from commands.calendar.agenda import CALENDAR_WORDS, SPAN_WORDS
-from commands.calendar.feed import NEW_WORDS
+from commands.calendar.agenda import SPAN_WORDS, ShareArgs
+from commands.calendar.feed import FeedArgs
 from commands.calendar.meeting import ANSWER_WORDS, CANCEL_WORDS, MOVE_WORDS
 from tests.integration.calendar_rig import EMMA_CHAT, Timed, calendar_rig
 from tests.integration.sweeps import (
@@ -36,9 +37,9 @@ WORDED = (
 UNNUMBERED = (
     *(f"/agenda {w} @{who}" for w in SPAN_WORDS for who in ("emma", "carol")),
     *(f"/agenda @emma {w}" for w in SPAN_WORDS),
-    *(f"/share {w}" for w in CALENDAR_WORDS),
-    *(f"/unshare {w} @emma" for w in CALENDAR_WORDS),
-    *(f"/ics {w}" for w in NEW_WORDS),
+    *(f"/share {w}" for w in every_word(ShareArgs, "what")),
+    *(f"/unshare {w} @emma" for w in every_word(ShareArgs, "what")),
+    *(f"/ics {w}" for w in every_word(FeedArgs, "action")),
 )
 SECRETS = ("emma-secret", "carol-secret", "Alice Admin", "Hana HR")
 

@@ -90,7 +90,7 @@ async def test_chinese_action_words_are_the_same_on_every_crm_command(shop: Offi
     assert "小米科技" in edited.text, edited.text
     assert await shop.run(lambda s: s.scalar(select(Customer.tier))) == "A"
     wrong = await shop.say("bob", "/客户 删掉 1")
-    assert "添加 (add)、查找 (find)、查看 (show)、修改 (edit)" in wrong.text, wrong.text
+    assert "添加、查找、查看、修改" in wrong.text, wrong.text
     english = await shop.say("erin", "/customer drop 1")
     assert "add, assign, edit, find, invite, show, transfer" in english.text, english.text
     assert await shop.count(select(func.count(Customer.id))) == 1

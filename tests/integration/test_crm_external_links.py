@@ -210,7 +210,7 @@ async def test_link_and_unlink_by_command_and_a_removal_is_shown(shop: Office) -
     assert "已与联系人" in unlinked.text
     assert await linked_to(shop, number) is None
     wrong = await shop.say("bob", "/contact link x")
-    assert "/contact link 12 3" in wrong.text
+    assert "/联系人 关联 12 3" in wrong.text  # the example in the reader's words
 
 
 async def test_a_customer_added_by_someone_unknown_is_kept_and_nobody_told(shop: Office) -> None:
