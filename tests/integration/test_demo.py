@@ -1,0 +1,130 @@
+"""The living demo `make run` loads: after `bizbot serve`'s start, the demo manager (Alice, whom
+the local sign-in offers first) finds the company at work with the commands README.md names,
+and a second start changes nothing. SQLite only: the database plays a small part."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from adapters.memory.client import MemoryClient
+from bot.app import build_runtime, prepare_database
+from bot.config import Settings
+from bot.demo.company import CUSTOMERS, DEALS, MEETINGS, REMINDERS
+from bot.webauth import DirectoryWebAuth
+from domain.approvals.models import ApprovalRequest
+from domain.calendar.models import CalendarEvent
+from domain.crm.models import Activity, Contact, Customer, Deal, Ticket
+from domain.timers.models import Timer
+from tests.support import Chat, FakeClock
+
+pytestmark = pytest.mark.asyncio
+
+FRIDAY = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: the next working day is Monday
+README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+TABLES = (Customer, Contact, Deal, Activity, Ticket, ApprovalRequest, CalendarEvent, Timer)
+
+
+@pytest.fixture
+def demo_settings(sqlite_settings: Settings) -> Settings:
+    """Settings of `make run`: the demo on."""
+    return sqlite_settings.model_copy(update={"demo": True})
+
+
+@pytest.fixture
+async def demo(demo_settings: Settings) -> AsyncIterator[Chat]:
+    """A pipeline on a database `bizbot serve` prepared with the demo, on a Friday morning."""
+    memory = MemoryClient("memory")
+    clock = FakeClock(FRIDAY)
+    runtime = build_runtime(demo_settings, [memory], clock=clock)
+    runtime.dispatcher.policies = replace(runtime.dispatcher.policies, built_in_channel="memory")
+    await prepare_database(demo_settings, runtime.db, clock)
+    await runtime.start()
+    try:
+        yield Chat(runtime, memory, MemoryClient("chat"))
+    finally:
+        await runtime.stop()
+        await runtime.db.dispose()
+
+
+async def counts(chat: Chat) -> dict[str, int]:
+    """How many rows each demo table has."""
+
+    def work(session: Session) -> dict[str, int]:
+        return {
+            t.__name__: int(session.scalar(select(func.count()).select_from(t)) or 0)
+            for t in TABLES
+        }
+
+    return await chat.runtime.db.run(work)
+
+
+async def test_the_local_sign_in_offers_the_demo_manager_first(demo: Chat) -> None:
+    auth = DirectoryWebAuth(demo.runtime.db, demo.runtime.clock, session_ttl=FRIDAY - FRIDAY)
+    first = (await auth.local_members())[0]
+    assert first.handle == "alice"
+
+
+async def test_the_commands_readme_names_show_the_company_at_work(demo: Chat) -> None:
+    for command in ("/help", "/approvals", "/deals", "/ticket list", "/agenda week", "/reminders"):
+        assert f"`{command}`" in README, command
+    help_text = (await demo.say("alice", "/help")).text
+    for command in ("/approvals", "/deals", "/ticket list", "/agenda week", "/reminders"):
+        assert command in help_text, command
+
+    waiting = (await demo.say("alice", "/approvals")).text
+    assert "Leave" in waiting and "Expense" in waiting, waiting
+    assert "Bob" in waiting, waiting
+
+    deals = (await demo.say("alice", "/deals")).text
+    for stage in ("Lead", "Qualified", "Proposal", "Negotiation"):
+        assert stage in deals, deals
+    assert "MES 系统升级" in deals and "Annual supply contract 2027" in deals, deals
+
+    tickets = (await demo.say("alice", "/ticket list")).text
+    assert "扫码枪" in tickets, tickets
+
+    agenda = (await demo.say("alice", "/agenda week")).text
+    for meeting in MEETINGS:
+        if "alice" in (meeting.organiser, *meeting.attendees):
+            assert meeting.title in agenda, agenda
+
+    reminders = (await demo.say("alice", "/reminders")).text
+    for reminder in REMINDERS:
+        if reminder.member == "alice":
+            assert reminder.text.split("#")[0] in reminders, reminders
+
+
+async def test_bob_sees_his_side_in_chinese(demo: Chat) -> None:
+    mine = (await demo.say("bob", "/审批 mine")).text
+    assert "请假" in mine and "费用报销" in mine, mine
+    reminders = (await demo.say("bob", "/reminders")).text
+    assert "给杭州明远李娜回电话" in reminders, reminders
+
+
+async def test_the_demo_is_all_there_and_just_ahead_of_now(demo: Chat) -> None:
+    found = await counts(demo)
+    assert found["Customer"] == len(CUSTOMERS)
+    assert found["Contact"] == sum(len(c.contacts) for c in CUSTOMERS)
+    assert found["Deal"] == len(DEALS)
+    assert found["Ticket"] == 1
+    assert found["ApprovalRequest"] == 2
+    assert found["CalendarEvent"] == len(MEETINGS)
+
+    def first_meeting(session: Session) -> datetime:
+        return session.scalars(select(CalendarEvent.starts_at).order_by("starts_at")).first()
+
+    assert (await demo.runtime.db.run(first_meeting)).date() == datetime(2026, 12, 7).date()
+
+
+async def test_starting_again_changes_nothing(demo: Chat, demo_settings: Settings) -> None:
+    before = await counts(demo)
+    await prepare_database(demo_settings, demo.runtime.db, demo.runtime.clock)
+    assert await counts(demo) == before
+
