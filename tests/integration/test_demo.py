@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from adapters.memory.client import MemoryClient
 from bot.app import build_runtime, prepare_database
 from bot.config import Settings
-from bot.demo.company import CUSTOMERS, DEALS, MEETINGS, REMINDERS
+from bot.demo.company import CUSTOMERS, DEALS, MEETINGS
+from bot.replies import Card
 from bot.webauth import DirectoryWebAuth
 from domain.approvals.models import ApprovalRequest
 from domain.calendar.models import CalendarEvent
@@ -26,7 +27,7 @@ from tests.support import Chat, FakeClock
 
 pytestmark = pytest.mark.asyncio
 
-FRIDAY = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: the next working day is Monday
+FRIDAY = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai; the next working day: Monday
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 TABLES = (Customer, Contact, Deal, Activity, Ticket, ApprovalRequest, CalendarEvent, Timer)
 
@@ -71,34 +72,48 @@ async def test_the_local_sign_in_offers_the_demo_manager_first(demo: Chat) -> No
     assert first.handle == "alice"
 
 
+README_COMMANDS = ("/approvals", "/deals", "/tickets", "/agenda week", "/reminders")
+
+
+async def test_the_first_help_points_at_the_company_at_work(demo: Chat) -> None:
+    first_line = (await demo.say("alice", "/help")).message
+    assert isinstance(first_line, Card)
+    start = first_line.body.splitlines()[0]
+    assert start == "See what is going on: " + " · ".join(README_COMMANDS), start
+    chinese = (await demo.say("bob", "/帮助")).message
+    assert isinstance(chinese, Card)
+    assert chinese.body.splitlines()[0] == (
+        "看看大家在忙什么：/审批 · /我的商机 · /工单列表 · /日程 本周 · /我的提醒"
+    )
+
+
 async def test_the_commands_readme_names_show_the_company_at_work(demo: Chat) -> None:
-    for command in ("/help", "/approvals", "/deals", "/ticket list", "/agenda week", "/reminders"):
+    for command in ("/help", *README_COMMANDS, "/approval 1", "/pipeline"):
         assert f"`{command}`" in README, command
-    help_text = (await demo.say("alice", "/help")).text
-    for command in ("/approvals", "/deals", "/ticket list", "/agenda week", "/reminders"):
-        assert command in help_text, command
 
     waiting = (await demo.say("alice", "/approvals")).text
-    assert "Leave" in waiting and "Expense" in waiting, waiting
-    assert "Bob" in waiting, waiting
+    assert "Leave · 李博 Bob Li" in waiting and "Expense reimbursement · 李博 Bob Li" in waiting
+    leave = (await demo.say("alice", "/approval 1")).message
+    assert isinstance(leave, Card) and leave.title == "Leave #1 · 李博 Bob Li", leave
+    assert [b.label for b in leave.buttons][:2] == ["Approve", "Reject"]
 
     deals = (await demo.say("alice", "/deals")).text
     for stage in ("Lead", "Qualified", "Proposal", "Negotiation"):
-        assert stage in deals, deals
+        assert f" · {stage} · " in deals, deals
     assert "MES 系统升级" in deals and "Annual supply contract 2027" in deals, deals
+    pipeline = (await demo.say("alice", "/pipeline")).text
+    assert "Open deals: 4" in pipeline, pipeline
 
-    tickets = (await demo.say("alice", "/ticket list")).text
-    assert "扫码枪" in tickets, tickets
+    tickets = (await demo.say("alice", "/tickets")).text
+    assert "扫码枪" in tickets and "@bob" in tickets, tickets
 
     agenda = (await demo.say("alice", "/agenda week")).text
-    for meeting in MEETINGS:
-        if "alice" in (meeting.organiser, *meeting.attendees):
-            assert meeting.title in agenda, agenda
+    for title in ("Northwind renewal: pricing review", "Sales weekly 🔁", "季度经营分析会"):
+        assert title in agenda, agenda
 
     reminders = (await demo.say("alice", "/reminders")).text
-    for reminder in REMINDERS:
-        if reminder.member == "alice":
-            assert reminder.text.split("#")[0] in reminders, reminders
+    assert "Your reminders (3)" in reminders, reminders
+    assert "Decide on Bob's leave request #1" in reminders, reminders
 
 
 async def test_bob_sees_his_side_in_chinese(demo: Chat) -> None:
@@ -118,13 +133,13 @@ async def test_the_demo_is_all_there_and_just_ahead_of_now(demo: Chat) -> None:
     assert found["CalendarEvent"] == len(MEETINGS)
 
     def first_meeting(session: Session) -> datetime:
-        return session.scalars(select(CalendarEvent.starts_at).order_by("starts_at")).first()
+        return min(session.scalars(select(CalendarEvent.starts_at)))
 
-    assert (await demo.runtime.db.run(first_meeting)).date() == datetime(2026, 12, 7).date()
+    monday_10_in_shanghai = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    assert await demo.runtime.db.run(first_meeting) == monday_10_in_shanghai
 
 
 async def test_starting_again_changes_nothing(demo: Chat, demo_settings: Settings) -> None:
     before = await counts(demo)
     await prepare_database(demo_settings, demo.runtime.db, demo.runtime.clock)
     assert await counts(demo) == before
-
