@@ -12,7 +12,7 @@ transaction that imports the demo org into an empty directory (``bot.app.prepare
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -38,6 +38,7 @@ from domain.shared.recurrence import Frequency, Recurrence, local_to_utc, zone
 from domain.timers.reminders import Guard, ReminderRequest, set_reminder
 
 CAUSE = Cause(source="demo")
+SATURDAY = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,11 +208,13 @@ def load_company(session: Session, now: datetime, policies: Policies) -> None:
 
 
 def working_day(today: date, count: int) -> date:
-    """The ``count``-th working day (Monday to Friday) after ``today``."""
+    """The ``count``-th working day (Monday to Friday: a new org has no holidays) after
+    ``today``."""
     day = today
     while count > 0:
         day += timedelta(days=1)
-        count -= day.weekday() < 5
+        if day.weekday() < SATURDAY:
+            count -= 1
     return day
 
 
@@ -367,8 +370,7 @@ class _Demo:
 
 
 def _contact_values(person: Person) -> dict[str, Value]:
-    values = {"name": person.name, "title": person.title, "phone": person.phone}
-    return {key: value for key, value in {**values, "email": person.email}.items() if value}
+    return {key: value for key, value in asdict(person).items() if value}
 
 
 def _first_contact(customer: str) -> Person:
