@@ -22,8 +22,10 @@ from bot.webauth import DirectoryWebAuth
 from domain.approvals.models import ApprovalRequest
 from domain.calendar.models import CalendarEvent
 from domain.crm.models import Activity, Contact, Customer, Deal, Ticket
+from domain.directory.importer import import_org
+from domain.shared.db import Database
 from domain.timers.models import Timer
-from tests.support import Chat, FakeClock
+from tests.support import ORG_YAML, Chat, FakeClock
 
 pytestmark = pytest.mark.asyncio
 
@@ -54,7 +56,7 @@ async def demo(demo_settings: Settings) -> AsyncIterator[Chat]:
         await runtime.db.dispose()
 
 
-async def counts(chat: Chat) -> dict[str, int]:
+async def counts(db: Database) -> dict[str, int]:
     """How many rows each demo table has."""
 
     def work(session: Session) -> dict[str, int]:
@@ -63,7 +65,7 @@ async def counts(chat: Chat) -> dict[str, int]:
             for t in TABLES
         }
 
-    return await chat.runtime.db.run(work)
+    return await db.run(work)
 
 
 async def test_the_local_sign_in_offers_the_demo_manager_first(demo: Chat) -> None:
@@ -124,7 +126,7 @@ async def test_bob_sees_his_side_in_chinese(demo: Chat) -> None:
 
 
 async def test_the_demo_is_all_there_and_just_ahead_of_now(demo: Chat) -> None:
-    found = await counts(demo)
+    found = await counts(demo.runtime.db)
     assert found["Customer"] == len(CUSTOMERS)
     assert found["Contact"] == sum(len(c.contacts) for c in CUSTOMERS)
     assert found["Deal"] == len(DEALS)
@@ -140,6 +142,17 @@ async def test_the_demo_is_all_there_and_just_ahead_of_now(demo: Chat) -> None:
 
 
 async def test_starting_again_changes_nothing(demo: Chat, demo_settings: Settings) -> None:
-    before = await counts(demo)
+    before = await counts(demo.runtime.db)
     await prepare_database(demo_settings, demo.runtime.db, demo.runtime.clock)
-    assert await counts(demo) == before
+    assert await counts(demo.runtime.db) == before
+
+
+async def test_a_database_with_members_is_left_alone(demo_settings: Settings) -> None:
+    runtime = build_runtime(demo_settings, [MemoryClient("memory")], clock=FakeClock(FRIDAY))
+    try:
+        await runtime.db.run(lambda s: import_org(s, ORG_YAML, FRIDAY))
+        await prepare_database(demo_settings, runtime.db, runtime.clock)
+        found = await counts(runtime.db)
+    finally:
+        await runtime.db.dispose()
+    assert set(found.values()) == {0}, found
