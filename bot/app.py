@@ -37,6 +37,7 @@ from bot.calendar_feed import add_calendar_feed
 from bot.config import Settings
 from bot.contacts import DirectoryExternalContacts
 from bot.context import Policies
+from bot.demo.company import load_company
 from bot.dispatch import Dispatcher
 from bot.events import Address, InboundEvent
 from bot.logging import configure_logging, get_logger
@@ -365,16 +366,23 @@ async def prepare_database(settings: Settings, db: Database, clock: Clock) -> No
     organisation into an empty directory when demo mode is on."""
     await migrate.upgrade(settings.database_url.get_secret_value())
     await db.run(lambda s: ensure_bundled(s, clock.now()))
-    if settings.demo and await db.run(lambda s: _load_demo(s, clock.now())):
+    policies = Policies(
+        deals=deal_rules(settings),
+        tickets=ticket_policy(settings),
+        record_states={"approval": approval_state},
+    )
+    if settings.demo and await db.run(lambda s: _load_demo(s, clock.now(), policies)):
         log.info("demo.loaded", members="wang, alice, bob, chen, zhao, liu, emma")
 
 
-def _load_demo(session: Session, now: datetime) -> bool:
-    """Import the demo org into an empty directory; False if it has members already."""
+def _load_demo(session: Session, now: datetime, policies: Policies) -> bool:
+    """Import the demo org and its company at work into an empty directory, in one
+    transaction; False if it has members already (so a database with data is left alone)."""
     migrate.hold_startup_lock(session.connection())  # another process may be loading it now
     if list_members(session, active_only=False):
         return False
     import_org(session, DEMO_ORG.read_text(encoding="utf-8"), now)
+    load_company(session, now, policies)
     return True
 
 

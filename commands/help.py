@@ -69,6 +69,27 @@ AREAS = (  # the package a command lives in -> its area on the help card, in thi
 )
 
 
+START_HERE = (  # what is going on around the reader: command, and its word in English, Chinese
+    ("approvals", "", ""),
+    ("deals", "", ""),
+    ("tickets", "", ""),
+    ("agenda", "week", "本周"),
+    ("reminders", "", ""),
+)
+
+
+def start_here(ctx: CommandContext) -> str:
+    """The line pointing a newcomer at what is going on, with the commands they may use."""
+    chinese = ctx.locale.startswith("zh")
+    tries = []
+    for name, english, word in START_HERE:
+        spec = ctx.router.find(name)
+        if spec is not None and ctx.may(spec.permission):
+            typed = f"/{spec.display_name(ctx.locale)} {word if chinese else english}"
+            tries.append(typed.strip())
+    return ctx.t(_("See what is going on: {commands}"), commands=" · ".join(tries))
+
+
 def area_of(spec: CommandSpec) -> str:
     """The help card's area a command belongs to (by where it is written)."""
     module = getattr(spec.handler, "__module__", "")
@@ -97,7 +118,7 @@ def help_card(ctx: CommandContext) -> Card:
     )
     return Card(
         title=ctx.t(_("What I can do for you")),
-        body="\n".join(lines).strip(),
+        body="\n".join([start_here(ctx), *lines]).strip(),
         buttons=(switch,),
         footer=ctx.t(_("Type /help COMMAND for details.")),
     )

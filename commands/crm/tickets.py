@@ -250,6 +250,17 @@ def show(ctx: CommandContext, text: str) -> Message:
     return cards.ticket_card(ctx.session, found, ctx.actor, ctx.now, events=events)
 
 
+class TicketsArgs(BaseModel):
+    """``/tickets [mine|open|all]``."""
+
+    which: str = Field(default="", description=_("mine|open|all"))
+
+
+def list_tickets(ctx: CommandContext, args: TicketsArgs) -> Message:
+    """``/tickets``: the open tickets the actor sees, as ``/ticket list``."""
+    return listing(ctx, args.which)
+
+
 def listing(ctx: CommandContext, text: str) -> Message:
     """``/ticket list [mine|open|all]``."""
     word = text.strip().lower() or "open"
@@ -422,6 +433,17 @@ def register(router: Router) -> None:
                 _("/ticket resolve 7 replaced the toner"),
                 _("/ticket list mine"),
             ),
+        )
+    )
+    router.add(
+        CommandSpec(
+            name="tickets",
+            summary=_("Open tickets you can see, or only yours, or all"),
+            handler=list_tickets,
+            args=TicketsArgs,
+            aliases=("工单列表",),
+            permission=Permission.CRM_USE,
+            examples=("/tickets", "/tickets mine", "/工单列表 全部"),
         )
     )
     router.add_action(

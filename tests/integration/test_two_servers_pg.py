@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 
 from adapters.webchat.guard import CSRF_COOKIE, CSRF_FIELD
 from adapters.webchat.translate import event_id_of
+from bot.demo.company import CUSTOMERS
 from bot.pipeline.tables import InboxRow, OutboxRow
+from domain.crm.models import Customer
 from domain.directory.models import Member
 from domain.shared.db import open_database
 from tests.processes import (
@@ -243,7 +245,8 @@ async def test_two_servers_handle_every_event_once_when_each_gets_every_event(
 async def test_servers_started_together_on_an_empty_database_all_come_up(
     pg_url: str, tmp_path: Path
 ) -> None:
-    """Each migrates and loads the demo org at start; they must not trip over each other."""
+    """Each migrates and loads the demo org at start; they must not trip over each other, and
+    the demo company is there once."""
     with processes() as running:
         bases, logs = [], []
         for n in range(4):
@@ -258,4 +261,6 @@ async def test_servers_started_together_on_an_empty_database_all_come_up(
         codes = [stop_process(process) for process in running]
     handles = await query(pg_url, lambda s: sorted(s.scalars(select(Member.handle))))
     assert handles == sorted(DEMO_HANDLES)
+    customers = await query(pg_url, lambda s: s.scalar(select(func.count(Customer.id))))
+    assert customers == len(CUSTOMERS)
     assert codes == [0, 0, 0, 0], tails(logs)
