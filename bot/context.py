@@ -45,6 +45,10 @@ class Policies:
     guest_relay_after_hours: bool = False  # off hours, a guest's message goes to the rep's manager
     stranger_events_per_minute: int = 10  # per unbound sender; then one notice, then silence
 
+    def delivers_to(self, channel: str) -> bool:
+        """Whether notifications can go to a channel (the console, for one, gets none)."""
+        return channel in self.notify_channels or channel == self.built_in_channel
+
 
 @dataclass(frozen=True, slots=True)
 class GuestView:

@@ -235,8 +235,9 @@ class Dispatcher:
             )
             return self._stranger(session, event, org, actor, outbox, now, cid, trace)
         trace.locale, trace.actor_id = actor.locale, actor.id
-        if actor.last_channel != event.address.channel:
-            trace.moved_to = event.address.channel
+        channel = event.address.channel
+        if actor.last_channel != channel and self.policies.delivers_to(channel):
+            trace.moved_to = channel
         ctx = CommandContext(
             session, event, actor, org, now, outbox, self.router, cid, self.policies
         )

@@ -75,7 +75,8 @@ def bind(ctx: CommandContext, args: BindArgs) -> Message:
         ctx.session, args.code, address.channel, address.workspace, event.sender_id, ctx.now
     )
     ctx.actor = member
-    note_last_channel(ctx.session, member.id, address.channel)  # they are here now
+    if ctx.policies.delivers_to(address.channel):
+        note_last_channel(ctx.session, member.id, address.channel)  # they are here now
     return Reply(
         ctx.t(
             _("Welcome, {name}! This account is now linked to @{handle}. Type /help to begin."),
@@ -106,9 +107,15 @@ def prefer(ctx: CommandContext, args: PreferArgs) -> Message:
     """Choose the chat app notifications go to, go back to automatic, or show the choice."""
     if args.channel:
         return _choose(ctx, args.channel.strip().lower())
-    # this message is from where the member is now: the automatic choice counts it already
-    note_last_channel(ctx.session, ctx.actor.id, ctx.origin.channel)
+    _note_here(ctx)
     return _preference_card(ctx, CardStatus.INFO)
+
+
+def _note_here(ctx: CommandContext) -> None:
+    """This message is from where the member is now: the automatic choice counts it already
+    (the dispatcher records it only after the command)."""
+    if ctx.policies.delivers_to(ctx.origin.channel):
+        note_last_channel(ctx.session, ctx.actor.id, ctx.origin.channel)
 
 
 def _choose(ctx: CommandContext, channel: str) -> Card:
@@ -121,7 +128,7 @@ def _choose(ctx: CommandContext, channel: str) -> Card:
         ctx.policies.built_in_channel,
     )
     if automatic:
-        note_last_channel(ctx.session, ctx.actor.id, ctx.origin.channel)
+        _note_here(ctx)
     return _preference_card(ctx, CardStatus.SUCCESS)
 
 
