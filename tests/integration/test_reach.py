@@ -96,6 +96,7 @@ async def test_a_chosen_channel_wins_until_prefer_auto(bob_on_two: Chat) -> None
     assert await poked_at(chat) == ("chat", "U-BOB")  # where he wrote last
     refused = await chat.say("bob", "/prefer slack")
     assert "/绑定" in refused.text
+    assert await poked_at(chat) == ("memory", "bob")  # a refused command counts as writing
 
 
 async def test_prefer_shows_the_choice_in_english(chat: Chat) -> None:
