@@ -45,6 +45,10 @@ class Policies:
     guest_relay_after_hours: bool = False  # off hours, a guest's message goes to the rep's manager
     stranger_events_per_minute: int = 10  # per unbound sender; then one notice, then silence
 
+    def delivers_to(self, channel: str) -> bool:
+        """Whether notifications can go to a channel (the console, for one, gets none)."""
+        return channel in self.notify_channels or channel == self.built_in_channel
+
 
 @dataclass(frozen=True, slots=True)
 class GuestView:
@@ -121,7 +125,8 @@ class CommandContext:
         )
 
     def notify(self, member_id: int, message: Message, *, subject: str | None = None) -> int:
-        """Send to a member where they prefer to be reached (their chosen channel, or the first)."""
+        """Send to a member where they are (``domain.directory.reach.reaches``: the channel they
+        chose, else the one they last wrote from, else their first account)."""
         return notify_member(self.session, self.outbox, self.policies, member_id, message, subject)
 
     def ask(
@@ -167,13 +172,15 @@ def notify_member(
     message: Message,
     subject: str | None = None,
 ) -> int:
-    """Queue a message for a member on their preferred channel; returns the outbox row id."""
+    """Queue a notification for a member where they are (see ``address_of``); returns the
+    outbox row id. Answers to a command use ``CommandContext.reply`` instead."""
     address = address_of(session, policies, member_id)
     return outbox.send(address, message, recipient_id=member_id, subject=subject)
 
 
 def address_of(session: Session, policies: Policies, member_id: int) -> Address:
-    """Where a member's notifications go."""
+    """Where a member's notifications go: the channel they chose, else the one they last wrote
+    from, else their first account (``domain.directory.reach.reaches``, the one rule)."""
     account = preferred_account(
         session, member_id, policies.notify_channels, policies.built_in_channel
     )
@@ -215,7 +222,7 @@ class TimerContext:
     memo: BatchMemo = field(default_factory=BatchMemo)
 
     def notify(self, member_id: int, message: Message, *, subject: str | None = None) -> int:
-        """Send to a member where they prefer to be reached."""
+        """Send to a member where they are (see ``address_of``)."""
         address = self.memo.addresses.get(member_id)
         if address is None:
             address = address_of(self.session, self.policies, member_id)

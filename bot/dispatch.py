@@ -27,6 +27,7 @@ from bot.pipeline.prompts import OpenPrompt, open_prompt, take_prompt
 from bot.pipeline.tables import ActionTokenRow, InboxRow
 from bot.replies import Message, Reply
 from bot.router import ActionSpec, CommandSpec, PromptSpec, Router
+from domain.directory.reach import note_last_channel
 from domain.directory.services import get_org, resolve_sender
 from domain.directory.views import MemberView, OrgView
 from domain.shared.db import rows_changed
@@ -58,6 +59,7 @@ class Trace:
     inbox_id: int = 0
     command: str = ""
     actor_id: int | None = None
+    moved_to: str | None = None  # the channel a member wrote from, when not the one on record
 
 
 @dataclass
@@ -196,6 +198,9 @@ class Dispatcher:
             outcome = "error"
         finally:
             structlog.contextvars.unbind_contextvars("correlation_id", "inbox_id")
+        if trace.moved_to is not None and trace.actor_id is not None:
+            # after the event's own changes, so that a refusal does not undo it
+            note_last_channel(session, trace.actor_id, trace.moved_to)
         return Handled(claimed.id, trace.command, outcome, claimed.received_at, outbox.written)
 
     def _route(
@@ -230,6 +235,9 @@ class Dispatcher:
             )
             return self._stranger(session, event, org, actor, outbox, now, cid, trace)
         trace.locale, trace.actor_id = actor.locale, actor.id
+        channel = event.address.channel
+        if actor.last_channel != channel and self.policies.delivers_to(channel):
+            trace.moved_to = channel
         ctx = CommandContext(
             session, event, actor, org, now, outbox, self.router, cid, self.policies
         )

@@ -7,11 +7,17 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
+from bot.dispatch import sentences
 from bot.i18n import _
 from bot.replies import Action, Button, Card, CardStatus, Message, Reply
 from bot.replies import Field as CardField
 from bot.router import ActionSpec, Audience, CommandSpec, NoArgs, Router
-from domain.directory.reach import accounts_of, preferred_account, set_preferred_channel
+from domain.directory.reach import (
+    accounts_of,
+    note_last_channel,
+    reach_of,
+    set_preferred_channel,
+)
 from domain.directory.roles import Permission
 from domain.directory.services import bind_identity, create_bind_code, identities_of
 
@@ -35,7 +41,7 @@ class InviteArgs(BaseModel):
 
 
 CHANNEL_NAMES = {
-    "webchat": "Web chat",
+    "webchat": _("Web chat"),
     "slack": "Slack",
     "telegram": "Telegram",
     "dingtalk": "DingTalk 钉钉",
@@ -69,6 +75,8 @@ def bind(ctx: CommandContext, args: BindArgs) -> Message:
         ctx.session, args.code, address.channel, address.workspace, event.sender_id, ctx.now
     )
     ctx.actor = member
+    if ctx.policies.delivers_to(address.channel):
+        note_last_channel(ctx.session, member.id, address.channel)  # they are here now
     return Reply(
         ctx.t(
             _("Welcome, {name}! This account is now linked to @{handle}. Type /help to begin."),
@@ -92,44 +100,77 @@ def invite(ctx: CommandContext, args: InviteArgs) -> Message:
     )
 
 
+AUTOMATIC_WORDS = frozenset({"auto", "automatic", "自动"})  # /prefer auto: no fixed choice
+
+
 def prefer(ctx: CommandContext, args: PreferArgs) -> Message:
-    """Choose the chat app notifications go to, or show the choice as buttons."""
+    """Choose the chat app notifications go to, go back to automatic, or show the choice."""
     if args.channel:
-        return _set_preference(ctx, args.channel.lower())
-    built_in = ctx.policies.built_in_channel
-    current = preferred_account(ctx.session, ctx.actor.id, ctx.policies.notify_channels, built_in)
-    channels = sorted({a.channel for a in accounts_of(ctx.session, ctx.actor.id, built_in)})
-    buttons = tuple(
-        Button(CHANNEL_NAMES.get(c, c), Action("prefer.set", target=c), command=f"/prefer {c}")
-        for c in channels
-        if c != current.channel
-    )
-    return Card(
-        title=ctx.t(_("Where should I reach you?")),
-        body=ctx.t(
-            _("Notifications go to {channel}."),
-            channel=CHANNEL_NAMES.get(current.channel, current.channel),
-        ),
-        buttons=buttons,
-    )
+        return _choose(ctx, args.channel.strip().lower())
+    _note_here(ctx)
+    return _preference_card(ctx, CardStatus.INFO)
 
 
-def _set_preference(ctx: CommandContext, channel: str) -> Card:
+def _note_here(ctx: CommandContext) -> None:
+    """This message is from where the member is now: the automatic choice counts it already
+    (the dispatcher records it only after the command)."""
+    if ctx.policies.delivers_to(ctx.origin.channel):
+        note_last_channel(ctx.session, ctx.actor.id, ctx.origin.channel)
+
+
+def _choose(ctx: CommandContext, channel: str) -> Card:
+    automatic = channel in AUTOMATIC_WORDS
     set_preferred_channel(
-        ctx.session, ctx.actor.id, channel, ctx.now, ctx.policies.built_in_channel
+        ctx.session,
+        ctx.actor.id,
+        None if automatic else channel,
+        ctx.now,
+        ctx.policies.built_in_channel,
     )
+    if automatic:
+        _note_here(ctx)
+    return _preference_card(ctx, CardStatus.SUCCESS)
+
+
+def _preference_card(ctx: CommandContext, status: CardStatus) -> Card:
+    """Where notifications go now and why, with a button for each other way."""
+    built_in = ctx.policies.built_in_channel
+    reach = reach_of(ctx.session, ctx.actor.id, ctx.policies.notify_channels, built_in)
+    channel = _channel_name(ctx, reach.account.channel)
+    chosen = reach.by == "chosen"
+    if chosen:
+        where = ctx.t(_("Notifications go to {channel}, as you chose."), channel=channel)
+    else:
+        where = ctx.t(
+            _("Automatic: notifications go to the chat app you last wrote from, now {channel}."),
+            channel=channel,
+        )
+    answers = ctx.t(_("Answers to commands always come back where you typed them."))
+    channels = sorted({a.channel for a in accounts_of(ctx.session, ctx.actor.id, built_in)})
+    buttons = [
+        Button(_channel_name(ctx, c), Action("prefer.set", target=c), command=f"/prefer {c}")
+        for c in channels
+        if not (chosen and c == reach.account.channel)
+    ]
+    if chosen:
+        automatic = Action("prefer.set", target="auto")
+        buttons.append(Button(ctx.t(_("Automatic (last used)")), automatic, command="/prefer auto"))
     return Card(
         title=ctx.t(_("Where should I reach you?")),
-        body=ctx.t(
-            _("Notifications go to {channel}."), channel=CHANNEL_NAMES.get(channel, channel)
-        ),
-        status=CardStatus.SUCCESS,
+        body=sentences(ctx.locale, [where, answers]),
+        buttons=tuple(buttons),
+        status=status,
     )
+
+
+def _channel_name(ctx: CommandContext, channel: str) -> str:
+    """A channel as the member knows it (the web chat's name in their language)."""
+    return ctx.t(CHANNEL_NAMES[channel]) if channel in CHANNEL_NAMES else channel
 
 
 def prefer_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
-    """A channel button on the /prefer card: choose it and redraw the card."""
-    ctx.edit_card(_set_preference(ctx, target))
+    """A button on the /prefer card: choose that channel (or automatic) and redraw the card."""
+    ctx.edit_card(_choose(ctx, target))
     return None
 
 
@@ -161,7 +202,7 @@ def register(router: Router) -> None:
             handler=prefer,
             args=PreferArgs,
             aliases=("偏好",),
-            examples=(_("/prefer"), _("/prefer telegram")),
+            examples=(_("/prefer"), _("/prefer telegram"), _("/prefer auto")),
         )
     )
     router.add_action(ActionSpec(name="prefer.set", handler=prefer_button))

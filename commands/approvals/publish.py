@@ -34,7 +34,7 @@ class Speaker(Protocol):
     policies: Policies
 
     def notify(self, member_id: int, message: Message, *, subject: str | None = None) -> int:
-        """Send to a member where they prefer to be reached."""
+        """Send to a member where they are (``bot.context.address_of``)."""
         ...
 
 

@@ -443,7 +443,7 @@ def register(router: Router) -> None:
             args=TicketsArgs,
             aliases=("工单列表",),
             permission=Permission.CRM_USE,
-            examples=("/tickets", "/tickets mine", "/工单列表 全部"),
+            examples=(_("/tickets"), _("/tickets mine"), _("/tickets all")),
         )
     )
     router.add_action(

@@ -50,7 +50,8 @@ class Member(Base):
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
-    preferred_channel: Mapped[str | None] = mapped_column(String(32))
+    preferred_channel: Mapped[str | None] = mapped_column(String(32))  # chosen with /prefer
+    last_channel: Mapped[str | None] = mapped_column(String(32))  # the one they last wrote from
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -80,6 +80,7 @@ def _member_rows() -> Select[Any]:
         m.locale,
         m.timezone,
         m.active,
+        m.last_channel,
         org.c.locale.label("org_locale"),
         org.c.timezone.label("org_timezone"),
     ).select_from(joined)
@@ -113,6 +114,7 @@ def _view(row: Row[Any], roles: tuple[str, ...]) -> MemberView:
         locale=row.locale or row.org_locale or DEFAULT_ORG.locale,
         timezone=row.timezone or row.org_timezone or DEFAULT_ORG.timezone,
         active=row.active,
+        last_channel=row.last_channel,
     )
 
 

@@ -30,3 +30,4 @@ class MemberView:
     locale: str
     timezone: str
     active: bool
+    last_channel: str | None = None  # the channel they last wrote from (None: not yet)
