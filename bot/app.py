@@ -403,9 +403,14 @@ def build_scheduler_for(runtime: Runtime) -> AsyncIOScheduler:
     """The timer tick and the periodic jobs of a serving process."""
     settings = runtime.settings
     tick = build_tick(runtime)
-    retention = timedelta(days=settings.retention_days)
+    kept, dead_kept = (
+        timedelta(days=settings.retention_days),
+        timedelta(days=settings.dead_row_retention_days),
+    )
     jobs = [
-        PeriodicJob("prune", {"minute": 17}, hourly, lambda s, now: prune(s, now - retention)),
+        PeriodicJob(
+            "prune", {"minute": 17}, hourly, lambda s, now: prune(s, now - kept, now - dead_kept)
+        ),
         PeriodicJob("digest-sync", {"minute": 5}, hourly, sync_digest_timers),
         PeriodicJob("seen-signatures", {"minute": 23}, hourly, forget_expired_signatures),
     ]
