@@ -273,8 +273,9 @@ class Dispatcher:
         locale = trace.locale
         line = split_command(event.text) if event.kind is not EventKind.ACTION else None
         spec = self.router.find(line.name) if line else None
-        if line is not None:
-            self._blank_secret(line, trace)  # however it is answered
+        typed = line or split_command("/" + event.text.strip())  # also "bind CODE", unslashed
+        if typed is not None:
+            self._blank_secret(typed, trace)  # however it is answered
         if self._over_stranger_limit(session, event, outbox, now, trace):
             return "limited"
         if member is not None:

@@ -113,6 +113,7 @@ async def test_a_bind_code_is_not_kept_in_plaintext_once_used(shop: Office) -> N
     raw = code.replace("-", "")
     await shop.say("7009", f"/bind {code}", channel="chat")  # refused: used
     await shop.say("7010", f"/绑定{raw}", channel="chat")  # run together: not even read
+    await shop.say("7011", f"bind {code}", channel="chat")  # no slash: not even read
     everything = await stored(shop)
     assert code not in everything and raw not in everything
 
@@ -120,7 +121,8 @@ async def test_a_bind_code_is_not_kept_in_plaintext_once_used(shop: Office) -> N
         events = session.scalars(select(InboxRow.payload).order_by(InboxRow.id)).all()
         return [str(e["text"]) for e in events if e["address"]["channel"] == "chat"]
 
-    assert await shop.run(kept) == [f"/bind {PLACEHOLDER}"] * 2 + [f"/绑定 {PLACEHOLDER}"]
+    blanked = [f"/bind {PLACEHOLDER}"] * 2 + [f"/绑定 {PLACEHOLDER}", f"/bind {PLACEHOLDER}"]
+    assert await shop.run(kept) == blanked
     history = await shop.run(lambda s: conversation_history(s, Address("memory", "alice")))
     card = history[-1].message
     assert card["fields"] == [["Command", f"/bind {PLACEHOLDER}"]]  # shown blanked, still read
