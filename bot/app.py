@@ -403,14 +403,14 @@ def build_scheduler_for(runtime: Runtime) -> AsyncIOScheduler:
     """The timer tick and the periodic jobs of a serving process."""
     settings = runtime.settings
     tick = build_tick(runtime)
-    kept, dead_kept = (
-        timedelta(days=settings.retention_days),
-        timedelta(days=settings.dead_row_retention_days),
-    )
+    retention = timedelta(days=settings.retention_days)
+    dead_retention = timedelta(days=settings.dead_row_retention_days)
+
+    def prune_old_rows(session: Session, now: datetime) -> int:
+        return prune(session, now - retention, now - dead_retention)
+
     jobs = [
-        PeriodicJob(
-            "prune", {"minute": 17}, hourly, lambda s, now: prune(s, now - kept, now - dead_kept)
-        ),
+        PeriodicJob("prune", {"minute": 17}, hourly, prune_old_rows),
         PeriodicJob("digest-sync", {"minute": 5}, hourly, sync_digest_timers),
         PeriodicJob("seen-signatures", {"minute": 23}, hourly, forget_expired_signatures),
     ]

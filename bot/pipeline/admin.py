@@ -6,11 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.events import Unreadable
-from bot.pipeline.tables import ActionTokenRow, InboxRow, InboxStatus, OutboxRow, OutboxStatus
+from bot.pipeline.tables import (
+    OUTBOX,
+    ActionTokenRow,
+    InboxRow,
+    InboxStatus,
+    OutboxRow,
+    OutboxStatus,
+    as_text,
+    stored_json,
+)
 from bot.replies import PLACEHOLDER, concealed, from_wire, to_wire
 
 OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
@@ -91,22 +100,30 @@ def retry_outbox(session: Session, ids: list[int], now: datetime, *, all_dead: b
 def drop_outbox(session: Session, ids: list[int]) -> int:
     """Give up on rows that were not sent (they are kept, marked dropped, with any secrets they
     carried blanked); returns how many."""
-    rows = session.scalars(
-        select(OutboxRow).where(
-            OutboxRow.id.in_(ids), OutboxRow.status.in_((OutboxStatus.DEAD, OutboxStatus.PENDING))
+    droppable = and_(
+        OUTBOX.c.id.in_(ids), OUTBOX.c.status.in_((OutboxStatus.DEAD, OutboxStatus.PENDING))
+    )
+    stored = session.execute(select(OUTBOX.c.id, as_text(OUTBOX.c.payload)).where(droppable))
+    blanked = [
+        {"row_id": row_id, "payload": _without_secrets(raw)}
+        for row_id, raw in stored
+        if '"secrets"' in raw
+    ]
+    result = session.execute(update(OUTBOX).where(droppable).values(status=OutboxStatus.DROPPED))
+    if blanked:
+        session.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == bindparam("row_id"))
+            .values(payload=bindparam("payload", type_=OUTBOX.c.payload.type)),
+            blanked,
         )
-    ).all()
-    for row in rows:
-        row.status = OutboxStatus.DROPPED
-        if "secrets" in row.payload:
-            row.payload = _without_secrets(row.payload)
-    return len(rows)
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _without_secrets(payload: dict[str, Any]) -> dict[str, Any]:
+def _without_secrets(raw: str) -> dict[str, Any]:
     """A stored message with its secrets blanked (all of it, if this version cannot read it)."""
     try:
-        return to_wire(concealed(from_wire(payload)))
+        return to_wire(concealed(from_wire(stored_json(raw))))
     except Unreadable:
         return {"type": "text", "text": PLACEHOLDER}
 

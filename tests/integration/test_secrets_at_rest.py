@@ -18,10 +18,12 @@ from adapters.memory.translate import say
 from bot.app import build_scheduler_for
 from bot.config import Settings
 from bot.events import Address, InboundEvent
+from bot.pipeline.admin import drop_outbox
+from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.tables import InboxRow, InboxStatus, OutboxRow, OutboxStatus
 from bot.pipeline.transcript import conversation_history
 from bot.ports import PermanentDeliveryError
-from bot.replies import PLACEHOLDER, Card
+from bot.replies import PLACEHOLDER, Card, Reply
 from domain.shared.db import Base
 from scheduler.jobs import JobRunner, PeriodicJob
 from tests.integration.approvals_rig import Office
@@ -141,6 +143,20 @@ async def test_a_feed_address_that_cannot_be_delivered_is_blanked_when_it_dies(
     [row] = await shop.run(dead)
     assert PLACEHOLDER in row.payload["body"] and "secrets" not in row.payload
     assert row.payload["body"].endswith(f"/calendar/{PLACEHOLDER}.ics")
+
+
+async def test_a_message_with_a_secret_dropped_by_an_operator_is_blanked(shop: Office) -> None:
+    code = Reply("/bind K7PD-M3QX", secrets=("K7PD-M3QX",))
+
+    def waiting(session: Session) -> int:  # on a channel this process does not deliver
+        writer = OutboxWriter(session, shop.clock.now(), None, timedelta(hours=1))
+        return writer.send(Address("nowhere", "bob"), code, recipient_id=None)
+
+    row_id = await shop.run(waiting)
+    assert await shop.run(lambda s: drop_outbox(s, [row_id])) == 1
+    row = await shop.run(lambda s: s.get(OutboxRow, row_id))
+    assert row is not None and row.status == "dropped"
+    assert row.payload == {"type": "text", "text": f"/bind {PLACEHOLDER}"}
 
 
 async def test_dead_rows_are_pruned_after_their_own_retention(settings: Settings) -> None:
