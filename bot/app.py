@@ -412,8 +412,13 @@ def build_scheduler_for(runtime: Runtime) -> AsyncIOScheduler:
     settings = runtime.settings
     tick = build_tick(runtime)
     retention = timedelta(days=settings.retention_days)
+    dead_retention = timedelta(days=settings.dead_row_retention_days)
+
+    def prune_old_rows(session: Session, now: datetime) -> int:
+        return prune(session, now - retention, now - dead_retention)
+
     jobs = [
-        PeriodicJob("prune", {"minute": 17}, hourly, lambda s, now: prune(s, now - retention)),
+        PeriodicJob("prune", {"minute": 17}, hourly, prune_old_rows),
         PeriodicJob("digest-sync", {"minute": 5}, hourly, sync_digest_timers),
         PeriodicJob("seen-signatures", {"minute": 23}, hourly, forget_expired_signatures),
     ]

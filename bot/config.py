@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(default=30.0, gt=0)
     outbox_concurrency: int = Field(default=64, ge=1, le=1000)
     retention_days: int = Field(default=30, ge=1)
+    dead_row_retention_days: int = Field(default=30, ge=1)
     timer_max_attempts: int = Field(default=5, ge=1, le=20)
     invite_ttl_hours: int = Field(default=168, ge=1)
     login_link_ttl_minutes: int = Field(default=15, ge=1)

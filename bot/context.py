@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.events import Address, InboundEvent
-from bot.i18n import t
+from bot.i18n import _, t
 from bot.parsing import split_command
 from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.prompts import open_prompt
-from bot.replies import Message
+from bot.replies import Message, Reply
 from bot.router import Router
 from domain.crm.deals import DEFAULT_RULES, DealRules
 from domain.crm.ticket_sla import TicketPolicy
@@ -26,6 +26,7 @@ from domain.timers.reminders import RecordState
 from domain.timers.services import TimerView
 
 PROMPT_TTL = timedelta(minutes=30)
+SENT_DIRECTLY = _("I've sent it to you in a direct message.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,13 @@ class CommandContext:
         """The conversation the event came from."""
         return self.event.address
 
+    @property
+    def direct(self) -> Address:
+        """The sender's direct chat on the channel the event came from (for direct messages the
+        user id is the chat, as for notifications)."""
+        origin = self.origin
+        return Address(origin.channel, self.event.sender_id, origin.workspace)
+
     def t(self, msgid: str, **params: Any) -> str:
         """Translate into the actor's language."""
         return t(self.locale, msgid, **params)
@@ -115,7 +123,17 @@ class CommandContext:
         return allows(self.actor.roles, permission)
 
     def reply(self, message: Message, *, subject: str | None = None) -> int:
-        """Answer in the conversation the event came from."""
+        """Answer in the conversation the event came from.
+
+        A message carrying secrets never goes to a group: it goes to the sender's direct chat,
+        and the group is told so.
+        """
+        if message.secrets and not self.event.is_direct:
+            row_id = self.outbox.send(
+                self.direct, message, recipient_id=self.actor.id, subject=subject
+            )
+            self.reply(Reply(self.t(SENT_DIRECTLY)))
+            return row_id
         return self.outbox.send(
             self.origin,
             message,

@@ -21,11 +21,11 @@ from bot.i18n import _, gettext, normalise_locale, t
 from bot.logging import HeldLogs, get_logger
 from bot.parsing import ArgumentError, CommandLine, bind_words, choice_labels, split_command
 from bot.picking import MISSING_PROMPT, PICK_ACTION, Ambiguous, Missing
-from bot.pipeline.inbox import Claimed, finish, finish_many, recent_events
+from bot.pipeline.inbox import Claimed, finish, finish_many, keep_blanked, recent_events
 from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.prompts import OpenPrompt, open_prompt, take_prompt
 from bot.pipeline.tables import ActionTokenRow, InboxRow
-from bot.replies import Message, Reply
+from bot.replies import PLACEHOLDER, Message, Reply
 from bot.router import ActionSpec, CommandSpec, PromptSpec, Router
 from domain.directory.reach import note_last_channel
 from domain.directory.services import get_org, resolve_sender
@@ -49,6 +49,7 @@ class Handled:
     outcome: str  # ok | refused | invalid | stranger | limited | error
     received_at: datetime
     replies: int
+    kept_text: str | None = None  # the text to keep instead of the typed one (a secret blanked)
 
 
 @dataclass
@@ -60,6 +61,7 @@ class Trace:
     command: str = ""
     actor_id: int | None = None
     moved_to: str | None = None  # the channel a member wrote from, when not the one on record
+    kept_text: str | None = None  # set when the typed words were a secret: ``/bind ••••``
 
 
 @dataclass
@@ -146,6 +148,14 @@ class Dispatcher:
         else:
             first_attempt.release()
         finish_many(session, [h.inbox_id for h in handled if h.outcome != "error"], now)
+        keep_blanked(
+            session,
+            [
+                (c.id, replace(c.event, text=h.kept_text))
+                for c, h in zip(batch, handled, strict=True)
+                if h.kept_text is not None
+            ],
+        )
         return handled
 
     def handle(self, session: Session, claimed: Claimed, now: datetime) -> Handled:
@@ -201,7 +211,14 @@ class Dispatcher:
         if trace.moved_to is not None and trace.actor_id is not None:
             # after the event's own changes, so that a refusal does not undo it
             note_last_channel(session, trace.actor_id, trace.moved_to)
-        return Handled(claimed.id, trace.command, outcome, claimed.received_at, outbox.written)
+        return Handled(
+            claimed.id,
+            trace.command,
+            outcome,
+            claimed.received_at,
+            outbox.written,
+            trace.kept_text,
+        )
 
     def _route(
         self,
@@ -262,14 +279,17 @@ class Dispatcher:
     ) -> str:
         """Unknown senders may only bind; deactivated members may do nothing."""
         locale = trace.locale
+        line = split_command(event.text) if event.kind is not EventKind.ACTION else None
+        spec = self.router.find(line.name) if line else None
+        typed = line or split_command("/" + event.text.strip())  # also "bind CODE", unslashed
+        if typed is not None:
+            self._blank_secret(typed, trace)  # however it is answered
         if self._over_stranger_limit(session, event, outbox, now, trace):
             return "limited"
         if member is not None:
             log.warning("refused.deactivated", member=member.handle, event_id=event.event_id)
             outbox.send(event.address, Reply(t(locale, DEACTIVATED)), recipient_id=None)
             return "refused"
-        line = split_command(event.text) if event.kind is not EventKind.ACTION else None
-        spec = self.router.find(line.name) if line else None
         if line is None or spec is None or not spec.serves(stranger=True):
             outbox.send(event.address, Reply(t(locale, HOW_TO_BIND)), recipient_id=None)
             return "stranger"
@@ -322,6 +342,7 @@ class Dispatcher:
             return self._tap(ctx, line.words[0])
         spec = self.router.find_for_guest(line.name)
         if spec is None:
+            self._blank_secret(line, trace)
             trace.command = "unknown"
             if self.router.find(line.name) is not None:
                 log.warning("refused.guest_command", guest=ctx.actor.id, command=line.name[:64])
@@ -377,6 +398,8 @@ class Dispatcher:
             trace.command = "unknown"
             return self._unknown(ctx, line.name)
         trace.command = spec.name
+        if spec.takes_secret and line.rest:
+            trace.kept_text = f"/{line.name} {PLACEHOLDER}"
         if not spec.serves(stranger=ctx.is_stranger):
             me = ctx.actor
             ctx.reply(Reply(ctx.t(ALREADY_KNOWN, name=me.name, handle=me.handle)))
@@ -398,6 +421,17 @@ class Dispatcher:
             ctx.reply(Reply(f"{reason}\n{usage}"))
             return "invalid"
         return _answer(ctx, spec.handler(ctx, args))
+
+    def _blank_secret(self, line: CommandLine, trace: Trace) -> None:
+        """Keep a command line whose words are a secret (``/bind CODE``, also run together as
+        ``/绑定CODE``) as ``/bind ••••``, even when it is not run."""
+        spec, name = self.router.find(line.name), line.name
+        leading = self.router.find_leading(line.name) if spec is None else None
+        if leading is not None:
+            spec, words = leading
+            name = line.name[: -len(words)]
+        if spec is not None and spec.takes_secret and (line.rest or leading):
+            trace.kept_text = f"/{name} {PLACEHOLDER}"
 
     def _unknown(self, ctx: CommandContext, name: str) -> str:
         meant = self.suggest(ctx, name) if self.suggest else None

@@ -80,6 +80,7 @@ class Card:
     buttons: tuple[Button, ...] = ()
     footer: str = ""
     status: CardStatus = CardStatus.INFO
+    secrets: tuple[str, ...] = ()  # one-time secrets shown here (see ``Reply.secrets``)
 
     def with_buttons(self, buttons: tuple[Button, ...]) -> Card:
         """The same card with other buttons."""
@@ -88,18 +89,59 @@ class Card:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A plain text message."""
+    """A plain text message.
+
+    ``secrets`` are the one-time secrets it shows (a bind code, an invitation, a feed address):
+    such a message is only ever sent to a direct chat, and once it is out (or cannot be), the
+    outbox keeps it with each secret replaced by ``PLACEHOLDER`` (``concealed``).
+    """
 
     text: str
+    secrets: tuple[str, ...] = ()
 
 
 Message = Reply | Card
+
+PLACEHOLDER = "••••"  # what a secret becomes once the message that carried it is out
+
+
+def concealed(message: Message) -> Message:
+    """The message with each of its secrets replaced by ``PLACEHOLDER``, as it is kept."""
+    if not message.secrets:
+        return message
+
+    def hide(text: str) -> str:
+        for secret in message.secrets:
+            text = text.replace(secret, PLACEHOLDER)
+        return text
+
+    if isinstance(message, Reply):
+        return Reply(hide(message.text))
+    return replace(
+        message,
+        title=hide(message.title),
+        body=hide(message.body),
+        fields=tuple(Field(hide(f.label), hide(f.value)) for f in message.fields),
+        buttons=tuple(
+            replace(b, label=hide(b.label), command=hide(b.command)) for b in message.buttons
+        ),
+        footer=hide(message.footer),
+        secrets=(),
+    )
 
 
 def to_wire(message: Message) -> dict[str, Any]:
     """A JSON-safe dict for the outbox; buttons keep only label, style and token."""
     if isinstance(message, Reply):
-        return {"type": "text", "text": message.text}
+        data: dict[str, Any] = {"type": "text", "text": message.text}
+    else:
+        data = _card_wire(message)
+    if message.secrets:
+        data["secrets"] = list(message.secrets)
+    return data
+
+
+def _card_wire(message: Card) -> dict[str, Any]:
     return {
         "type": "card",
         "title": message.title,
@@ -119,8 +161,9 @@ def from_wire(data: Mapping[str, Any]) -> Message:
     ``Unreadable`` when the message itself cannot be made out (an unknown type, no text).
     """
     try:
+        secrets = tuple(wire_text(s) for s in data.get("secrets", ()))
         if data["type"] == "text":
-            return Reply(wire_text(data["text"]))
+            return Reply(wire_text(data["text"]), secrets)
         if data["type"] != "card":
             raise ValueError(f"unknown message type {data['type']!r}")
         return Card(
@@ -130,6 +173,7 @@ def from_wire(data: Mapping[str, Any]) -> Message:
             buttons=tuple(_button(*values) for values in _lists(data, "buttons")),
             footer=data.get("footer", ""),
             status=_known(CardStatus, data.get("status"), CardStatus.INFO),
+            secrets=secrets,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise Unreadable.because(exc) from exc

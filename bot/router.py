@@ -52,6 +52,7 @@ class CommandSpec:
     details: str = ""
     examples: tuple[str, ...] = ()
     audience: Audience = Audience.MEMBERS
+    takes_secret: bool = False  # its words are a one-time secret, not kept once handled
 
     def serves(self, *, stranger: bool) -> bool:
         """Whether this command is offered to a stranger (or to a member); never for a guest's."""

@@ -87,7 +87,7 @@ def bind(ctx: CommandContext, args: BindArgs) -> Message:
 
 
 def invite(ctx: CommandContext, args: InviteArgs) -> Message:
-    """Make a one-time bind code for a colleague."""
+    """Make a one-time bind code for a colleague (sent to a direct chat only)."""
     code = create_bind_code(ctx.session, args.handle, ctx.now, ctx.policies.invite_ttl)
     return Card(
         title=ctx.t(_("Bind code for @{handle}"), handle=args.handle.lstrip("@").lower()),
@@ -97,6 +97,7 @@ def invite(ctx: CommandContext, args: InviteArgs) -> Message:
         ),
         fields=(CardField(ctx.t(_("Command")), f"/bind {code}"),),
         status=CardStatus.SUCCESS,
+        secrets=(code,),
     )
 
 
@@ -193,6 +194,7 @@ def register(router: Router) -> None:
             aliases=("绑定",),
             examples=(_("/bind K7PD-M3QX"),),
             audience=Audience.STRANGERS,
+            takes_secret=True,
         )
     )
     router.add(

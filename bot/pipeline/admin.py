@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.pipeline.tables import ActionTokenRow, InboxRow, InboxStatus, OutboxRow, OutboxStatus
+from bot.events import Unreadable
+from bot.pipeline.tables import (
+    OUTBOX,
+    ActionTokenRow,
+    InboxRow,
+    InboxStatus,
+    OutboxRow,
+    OutboxStatus,
+    as_text,
+    stored_json,
+)
+from bot.replies import PLACEHOLDER, concealed, from_wire, to_wire
 
 OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
@@ -86,36 +98,62 @@ def retry_outbox(session: Session, ids: list[int], now: datetime, *, all_dead: b
 
 
 def drop_outbox(session: Session, ids: list[int]) -> int:
-    """Give up on rows that were not sent (they are kept, marked dropped); returns how many."""
-    result = session.execute(
-        update(OutboxRow)
-        .where(
-            OutboxRow.id.in_(ids), OutboxRow.status.in_((OutboxStatus.DEAD, OutboxStatus.PENDING))
-        )
-        .values(status=OutboxStatus.DROPPED)
+    """Give up on rows that were not sent (they are kept, marked dropped, with any secrets they
+    carried blanked); returns how many."""
+    droppable = and_(
+        OUTBOX.c.id.in_(ids), OUTBOX.c.status.in_((OutboxStatus.DEAD, OutboxStatus.PENDING))
     )
+    stored = session.execute(select(OUTBOX.c.id, as_text(OUTBOX.c.payload)).where(droppable))
+    blanked = [
+        {"row_id": row_id, "payload": _without_secrets(raw)}
+        for row_id, raw in stored
+        if '"secrets"' in raw
+    ]
+    result = session.execute(update(OUTBOX).where(droppable).values(status=OutboxStatus.DROPPED))
+    if blanked:
+        session.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == bindparam("row_id"))
+            .values(payload=bindparam("payload", type_=OUTBOX.c.payload.type)),
+            blanked,
+        )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def prune(session: Session, before: datetime) -> int:
-    """Delete finished pipeline rows older than ``before``; returns how many rows went."""
-    finished = (OutboxStatus.SENT, OutboxStatus.DROPPED)
-    old_outbox = select(OutboxRow.id).where(
-        OutboxRow.status.in_(finished), OutboxRow.created_at < before
+def _without_secrets(raw: str) -> dict[str, Any]:
+    """A stored message with its secrets blanked (all of it, if this version cannot read it)."""
+    try:
+        return to_wire(concealed(from_wire(stored_json(raw))))
+    except Unreadable:
+        return {"type": "text", "text": PLACEHOLDER}
+
+
+def prune(session: Session, before: datetime, dead_before: datetime) -> int:
+    """Delete finished pipeline rows: handled events and sent or dropped messages older than
+    ``before``, failed events and dead messages older than ``dead_before``; returns how many
+    rows went. (An event stays while a message it caused is kept.)"""
+    o, i = OutboxRow, InboxRow
+    old_outbox = select(o.id).where(
+        or_(
+            and_(o.status.in_((OutboxStatus.SENT, OutboxStatus.DROPPED)), o.created_at < before),
+            and_(o.status == OutboxStatus.DEAD, o.created_at < dead_before),
+        )
     )
     tokens = session.execute(
         delete(ActionTokenRow).where(
             or_(ActionTokenRow.expires_at < before, ActionTokenRow.outbox_id.in_(old_outbox))
         )
     )
-    session.execute(update(OutboxRow).where(OutboxRow.edit_of.in_(old_outbox)).values(edit_of=None))
-    outbox = session.execute(delete(OutboxRow).where(OutboxRow.id.in_(old_outbox)))
-    referenced = select(OutboxRow.cause_id).where(OutboxRow.cause_id.is_not(None))
+    session.execute(update(o).where(o.edit_of.in_(old_outbox)).values(edit_of=None))
+    outbox = session.execute(delete(o).where(o.id.in_(old_outbox)))
+    referenced = select(o.cause_id).where(o.cause_id.is_not(None))
     inbox = session.execute(
-        delete(InboxRow).where(
-            InboxRow.status != InboxStatus.PENDING,
-            InboxRow.received_at < before,
-            InboxRow.id.not_in(referenced),
+        delete(i).where(
+            or_(
+                and_(i.status == InboxStatus.DONE, i.received_at < before),
+                and_(i.status == InboxStatus.FAILED, i.received_at < dead_before),
+            ),
+            i.id.not_in(referenced),
         )
     )
     counts: list[int] = [r.rowcount for r in (tokens, outbox, inbox)]  # type: ignore[attr-defined]

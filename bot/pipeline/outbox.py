@@ -27,7 +27,7 @@ from bot.pipeline.tables import (
     is_postgresql,
     stored_json,
 )
-from bot.replies import Button, Card, Message, from_wire, to_wire
+from bot.replies import Button, Card, Message, concealed, from_wire, to_wire
 from domain.shared.db import UTCDateTime
 
 log = get_logger("bizbot.outbox")
@@ -373,6 +373,7 @@ class Outcome:
     retry_at: datetime | None = None  # None with an error: dead letter
     count_attempt: bool = True
     adopted_by: int | None = None  # an edit sent as a new message: the original now points at it
+    kept: dict[str, Any] | None = None  # the payload to keep instead: the message's secrets blanked
 
     @property
     def result(self) -> str:
@@ -382,10 +383,19 @@ class Outcome:
         return "retry" if self.retry_at is not None else "dead"
 
 
+def concealing(delivery: Delivery, outcome: Outcome) -> Outcome:
+    """The outcome, set to keep the message with its secrets blanked once it is out (sent, or
+    dead): only a message carrying secrets pays for this."""
+    if not delivery.message.secrets or outcome.retry_at is not None:
+        return outcome
+    return replace(outcome, kept=to_wire(concealed(delivery.message)))
+
+
 def record_outcomes(session: Session, outcomes: list[Outcome], now: datetime, claimer: str) -> None:
     """Mark rows sent, rescheduled or dead; only rows this claimer still holds are changed.
 
-    Outcomes of the same kind share one statement, executed once per row by the driver.
+    Outcomes of the same kind share one statement, executed once per row by the driver. A
+    message that carried secrets is then kept blanked (``concealing``), once it is sent or dead.
     """
     groups: defaultdict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
     for o in outcomes:
@@ -406,6 +416,9 @@ def record_outcomes(session: Session, outcomes: list[Outcome], now: datetime, cl
     ]
     if adopted:
         session.execute(_adopt(), adopted)
+    kept = [{"row_id": o.id, "payload": o.kept} for o in outcomes if o.kept is not None]
+    if kept:
+        session.execute(_keep_concealed(), kept)
 
 
 @cache
@@ -442,6 +455,20 @@ def _adopt() -> Update:
         update(OUTBOX)
         .where(OUTBOX.c.id == bindparam("row_id"))
         .values(platform_message_id=bindparam("message_id"))
+    )
+
+
+@cache
+def _keep_concealed() -> Update:
+    """A finished message's payload, replaced by its blanked copy (a row another relay claimed
+    meanwhile, to send it again, is left alone)."""
+    return (
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.id == bindparam("row_id"),
+            OUTBOX.c.status.in_((OutboxStatus.SENT, OutboxStatus.DEAD)),
+        )
+        .values(payload=bindparam("payload", type_=OUTBOX.c.payload.type))
     )
 
 

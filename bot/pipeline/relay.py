@@ -16,7 +16,7 @@ from bot.logging import get_logger
 from bot.metrics import Metrics
 from bot.pipeline.backoff import FailureStreak
 from bot.pipeline.batching import GroupCommit
-from bot.pipeline.outbox import Delivery, Outcome, claim_due, record_outcomes
+from bot.pipeline.outbox import Delivery, Outcome, claim_due, concealing, record_outcomes
 from bot.ports import ChannelClient, PermanentDeliveryError, RetryLater
 from domain.shared.clock import Clock
 from domain.shared.db import Database
@@ -147,7 +147,7 @@ class Relay:
         return len(deliveries)
 
     async def _deliver(self, delivery: Delivery) -> None:
-        outcome = await self._attempt(delivery)
+        outcome = concealing(delivery, await self._attempt(delivery))
         crash_point(self._crash_at, AFTER_SEND_BEFORE_MARK)
         try:
             await self._outcomes.submit(outcome)

@@ -30,7 +30,7 @@ def feed_url(base: str, secret: str) -> str:
 
 
 def calendar_feed(ctx: CommandContext, args: FeedArgs) -> Message:
-    """Make (or replace) the actor's feed address and show it once."""
+    """Make (or replace) the actor's feed address and show it once (in a direct chat only)."""
     if args.action == "show" and has_feed(ctx.session, ctx.actor.id, ctx.now):
         return Card(
             title=ctx.t(_("Your calendar feed")),
@@ -53,4 +53,5 @@ def calendar_feed(ctx: CommandContext, args: FeedArgs) -> Message:
             )
         ),
         status=CardStatus.SUCCESS,
+        secrets=(secret,),
     )

@@ -47,7 +47,8 @@ def invite_contact(ctx: CommandContext, words: list[str]) -> Message:
 
 
 def invite(ctx: CommandContext, args: InviteArgs) -> Message:
-    """Make a one-time invite for a contact in the member's scope and show its links."""
+    """Make a one-time invite for a contact in the member's scope and show its links (in a
+    direct chat only)."""
     scope = scope_of(ctx.session, ctx.actor.id, ctx.actor.roles)
     try:
         contact = contact_in_scope(ctx.session, scope, args.contact)
@@ -65,6 +66,7 @@ def invite(ctx: CommandContext, args: InviteArgs) -> Message:
         ),
         fields=_links(ctx, secret),
         status=CardStatus.SUCCESS,
+        secrets=(secret,),
     )
 
 
@@ -144,5 +146,6 @@ def register(router: Router) -> None:
             handler=join,
             args=JoinArgs,
             audience=Audience.STRANGERS,
+            takes_secret=True,
         )
     )

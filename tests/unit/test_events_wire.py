@@ -9,7 +9,18 @@ from typing import Any
 import pytest
 
 from bot.events import Address, EventKind, InboundEvent, Unreadable
-from bot.replies import Button, ButtonStyle, Card, CardStatus, Field, Reply, from_wire, to_wire
+from bot.replies import (
+    PLACEHOLDER,
+    Button,
+    ButtonStyle,
+    Card,
+    CardStatus,
+    Field,
+    Reply,
+    concealed,
+    from_wire,
+    to_wire,
+)
 
 
 def test_to_wire_is_asdict_and_round_trips() -> None:
@@ -71,3 +82,20 @@ def test_events_another_version_wrote_are_read_when_they_can_be() -> None:
     for payload in broken:
         with pytest.raises(Unreadable):
             InboundEvent.from_wire(payload)
+
+
+def test_a_message_keeps_its_secrets_until_it_is_concealed() -> None:
+    card = Card(
+        title="Bind code for @bob",
+        fields=(Field("Command", "/bind K7PD-M3QX"),),
+        buttons=(Button("Copy K7PD-M3QX", token="tok", command="/bind K7PD-M3QX"),),
+        secrets=("K7PD-M3QX",),
+    )
+    assert from_wire(to_wire(card)) == card
+    assert to_wire(Reply("hi")) == {"type": "text", "text": "hi"}  # unmarked: nothing added
+    kept = to_wire(concealed(card))
+    assert "K7PD-M3QX" not in repr(kept) and "secrets" not in kept
+    assert kept["fields"] == [["Command", f"/bind {PLACEHOLDER}"]]
+    assert kept["buttons"][0][:2] == [f"Copy {PLACEHOLDER}", "tok"]
+    link = Reply("https://example.com/guest/abc", secrets=("abc",))
+    assert concealed(link) == Reply(f"https://example.com/guest/{PLACEHOLDER}")
