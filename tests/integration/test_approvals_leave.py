@@ -149,7 +149,7 @@ async def test_an_approved_leave_with_a_deputy_delegates_the_approvals(office: O
     await office.tap("fiona", button(office.card("fiona", during), "Approve").token)
     assert (await office.request(during)).status == Status.APPROVED
     timeline = (await office.say("dan", f"/approval {during}")).text
-    assert "Fiona Finance on behalf of Carol Chen approved" in timeline
+    assert "Fiona Finance (for Carol Chen, delegated) approved" in timeline
     assert "from your leave" in (await office.say("carol", "/delegate list")).text
 
     await office.advance(timedelta(days=3))  # Friday: carol is back
