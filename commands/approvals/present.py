@@ -87,7 +87,7 @@ HELD = (NodeStatus.ACTIVE, NodeStatus.APPROVED, NodeStatus.REJECTED)
 DECIDED = (TaskStatus.APPROVED, TaskStatus.REJECTED)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Origins:
     """How parts and steps came about, read from a request's log: ``via`` says how a part
     reached someone acting for another member (``transferred``, ``delegated``, ``escalated``),
