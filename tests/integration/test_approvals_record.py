@@ -60,6 +60,10 @@ async def test_after_a_transfer_the_cards_and_the_log_name_who_approved_for_whom
     requester = request_card(office, "bob", n)
     assert "✓ 直属主管: Hana HR（代 Carol Chen，转交）" in requester
     assert "Hana HR（代 Carol Chen，转交） 同意" in requester
+    late = await office.say("carol", f"/approve {n}")
+    assert f"#{n} is already approved (Hana HR (for Carol Chen, transferred)," in late.text
+    full = await office.say("bob", f"/approval {n}")
+    assert "Hana HR（代 Carol Chen，转交） 同意" in full.text
     hana, carol = await member_id(office, "hana"), await member_id(office, "carol")
     assert await decisions(office, n) == [("approved", hana, carol)]
     assert await office.replayed(n) == await office.request(n)
