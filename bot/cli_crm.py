@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -39,8 +38,9 @@ crm_cli = typer.Typer(help="The CRM: import customers and contacts.", no_args_is
 @crm_cli.command("import")
 def crm_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    all_or_nothing: Annotated[
-        bool, typer.Option("--all-or-nothing", help="Import nothing if any row is broken.")
+    skip_broken: Annotated[
+        bool,
+        typer.Option("--skip-broken", help="Import the good rows even if some are broken."),
     ] = False,
     errors: Annotated[
         Path | None,
@@ -50,15 +50,16 @@ def crm_import(
         str | None, typer.Option("--owner", help="Handle of the owner for rows without one.")
     ] = None,
 ) -> None:
-    """Import customers.csv or contacts.csv (docs/CRM.md); importing twice changes nothing."""
+    """Import customers.csv or contacts.csv (docs/CRM.md): every row is checked first, and one
+    broken row means nothing is imported (unless --skip-broken); importing twice changes nothing."""
     try:
         table = read_table(file.read_bytes())
-        checked, tally = asyncio.run(_import(Settings(), table, all_or_nothing, owner))
+        checked, tally = asyncio.run(_import(Settings(), table, not skip_broken, owner))
     except ImportRefused as exc:
         err().print(f"{file}: {exc}; nothing was imported", markup=False)
         raise typer.Exit(2) from exc
     report = errors or file.with_name(f"{file.stem}.errors.csv")
-    _summarise(file, table, checked, tally, report, all_or_nothing)
+    _summarise(file, table, checked, tally, report, not skip_broken)
     if checked.problems:
         report.write_text(problems_csv(checked.problems), encoding="utf-8-sig", newline="")
         raise typer.Exit(1)
@@ -67,7 +68,8 @@ def crm_import(
 async def _import(
     settings: Settings, table: Table, all_or_nothing: bool, owner: str | None
 ) -> tuple[Checked, Tally]:
-    """Check every row, then save the good ones in batches (or all in one, or none)."""
+    """Check every row, then save them all in one transaction, or none if any is broken
+    (``all_or_nothing``); or else save the good ones batch by batch."""
     url = settings.database_url.get_secret_value()
     await migrate.upgrade(url)
     db = open_database(url)
@@ -75,8 +77,7 @@ async def _import(
         checked = await db.run(lambda s: _check(s, table, owner))
         if all_or_nothing and checked.problems:
             return checked, Tally()
-        size = len(checked.records) if all_or_nothing else BATCH
-        return checked, await _save(db, table, checked.records, max(size, 1))
+        return checked, await _save(db, table, checked.records, in_one=all_or_nothing)
     finally:
         await db.dispose()
 
@@ -93,26 +94,34 @@ def _check(session: Session, table: Table, owner: str | None) -> Checked:
     return check_customers(table.rows, owners, default)
 
 
-async def _save(db: Database, table: Table, records: list[Record], size: int) -> Tally:
-    """Save the records ``size`` to a transaction, with a progress bar on stderr."""
-    tally = Tally()
+async def _save(db: Database, table: Table, records: list[Record], *, in_one: bool) -> Tally:
+    """Save the records a batch at a time, all in one transaction (``in_one``) or each batch in
+    its own, with a progress bar on stderr."""
     now = SystemClock().now()
+    batches = [records[start : start + BATCH] for start in range(0, len(records), BATCH)]
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=err()) as progress:
         task = progress.add_task(f"importing {table.kind}", total=len(records))
-        for start in range(0, len(records), size):
-            batch = records[start : start + size]
-            tally.add(await db.run(_saver(table, batch, now)))
+
+        def saved(session: Session, batch: list[Record]) -> Tally:
+            tally = save_records(session, table.kind, batch, now)
             progress.advance(task, len(batch))
-    return tally
+            return tally
 
+        def all_in_one(session: Session) -> Tally:
+            progress.reset(task)  # a retried transaction starts again
+            tally = Tally()
+            for batch in batches:
+                tally.add(saved(session, batch))
+            return tally
 
-def _saver(table: Table, batch: list[Record], now: datetime) -> Callable[[Session], Tally]:
-    def work(session: Session) -> Tally:
-        return save_records(session, table.kind, batch, now)
-
-    return work
+        if in_one:
+            return await db.run(all_in_one)
+        tally = Tally()
+        for batch in batches:
+            tally.add(await db.run(partial(saved, batch=batch)))
+        return tally
 
 
 def _summarise(
@@ -132,6 +141,10 @@ def _summarise(
     if checked.problems:
         what = "nothing was imported" if all_or_nothing else "the other rows were imported"
         err().print(
-            f"{checked.broken_lines} broken row(s), {what}; the problems are in {report}",
+            f"{checked.broken_lines} broken row(s), {len(checked.problems)} problem(s), {what};"
+            f" they are also in {report}:",
             markup=False,
         )
+        for problem in sorted(checked.problems, key=lambda p: p.line):
+            where = f", {problem.column}" if problem.column else ""
+            err().print(f"  line {problem.line}{where}: {problem.problem}", markup=False)

@@ -8,7 +8,7 @@ from bot.i18n import _
 from bot.replies import Reply
 from commands.approvals.cards import active_step_name
 from commands.approvals.common import log, sees_all
-from commands.approvals.present import Names, status_text
+from commands.approvals.present import Names, Origins, acting_text, status_text
 from domain.approvals import queries
 from domain.approvals.state import RequestState, Status, TaskStatus
 from domain.approvals.store import load, log_of
@@ -59,14 +59,14 @@ def _my_decision(ctx: CommandContext, state: RequestState) -> str:
 def _decided(ctx: CommandContext, state: RequestState) -> str:
     """``Approval #42 is already approved (Carol Chen, Tue 10:03).``"""
     names = Names(ctx.session)
-    last = next(
-        (e for e in reversed(log_of(ctx.session, state.id)) if e.event.kind in DECISIVE), None
-    )
+    logged = log_of(ctx.session, state.id)
+    last = next((e.event for e in reversed(logged) if e.event.kind in DECISIVE), None)
     status = status_text(state.status, ctx.locale)
     if last is None:
         return ctx.t(_("Approval #{id} is already {status}."), id=state.id, status=status)
-    who = names.name(last.event.actor) if last.event.actor is not None else "Bizbot"
-    when = moment(last.event.at, ctx.locale, ctx.actor.timezone, now=ctx.now)
+    via = Origins.of(logged).via.get(int(last.data.get("tid", 0)), "")
+    who = acting_text(last.actor, last.on_behalf_of, via, ctx.locale, names)
+    when = moment(last.at, ctx.locale, ctx.actor.timezone, now=ctx.now)
     return ctx.t(
         _("Approval #{id} is already {status} ({who}, {when})."),
         id=state.id,

@@ -10,6 +10,7 @@ from bot.replies import Action, Button, ButtonStyle, Card, CardStatus
 from bot.replies import Field as CardField
 from commands.approvals.present import (
     Names,
+    Origins,
     field_lines,
     status_text,
     step_line,
@@ -72,6 +73,7 @@ def title_of(view: View) -> str:
 def request_card(view: View, *, buttons: tuple[Button, ...] = (), headline: str = "") -> Card:
     """The request with its fields, steps and recent history."""
     state = view.state
+    origins = Origins.of(view.log)
     fields = [
         CardField(label, value)
         for label, value in field_lines(
@@ -81,7 +83,8 @@ def request_card(view: View, *, buttons: tuple[Button, ...] = (), headline: str 
     fields.append(
         CardField(
             view.t(_("Steps")),
-            "\n".join(step_line(n, view.locale, view.names) for n in state.nodes) or "—",
+            "\n".join(step_line(n, state, view.locale, view.names, origins) for n in state.nodes)
+            or "—",
         )
     )
     history = timeline(view.log, state, view.locale, view.reader.timezone, view.names, view.now)

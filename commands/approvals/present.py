@@ -17,7 +17,7 @@ from bot.i18n import _, normalise_locale, t
 from domain.approvals.fields import FieldSpec, FieldType
 from domain.approvals.labels import text_of
 from domain.approvals.people import Person, people
-from domain.approvals.state import Node, NodeStatus, RequestState, Status
+from domain.approvals.state import Event, Node, NodeStatus, RequestState, Status, TaskStatus
 from domain.approvals.store import LoggedEvent
 from domain.approvals.template import TemplateSpec
 from domain.directory.services import get_org
@@ -78,12 +78,71 @@ def mode_text(node: Node, locale: str) -> str:
     return t(locale, MODES[node.mode], quorum=node.quorum, count=len(node.approvers))
 
 
-def step_line(node: Node, locale: str, names: Names) -> str:
-    """``⏳ Finance: Fiona Finance, Frank CFO (any one)``."""
-    who = ", ".join(names.name(m) for m in node.approvers) or "—"
+VIA_TEXT = {
+    "transferred": _("{who} (for {whom}, transferred)"),
+    "delegated": _("{who} (for {whom}, delegated)"),
+    "escalated": _("{who} (for {whom}, escalated)"),
+}
+HELD = (NodeStatus.ACTIVE, NodeStatus.APPROVED, NodeStatus.REJECTED)
+DECIDED = (TaskStatus.APPROVED, TaskStatus.REJECTED)
+
+
+@dataclass(slots=True)
+class Origins:
+    """How parts and steps came about, read from a request's log: ``via`` says how a part
+    reached someone acting for another member (``transferred``, ``delegated``, ``escalated``),
+    ``added_by`` who added each added step."""
+
+    via: dict[int, str] = field(default_factory=dict)
+    added_by: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, logged: list[LoggedEvent]) -> Origins:
+        """The origins a log tells of."""
+        found = cls()
+        for entry in logged:
+            found.note(entry.event)
+        return found
+
+    def note(self, event: Event) -> None:
+        """Remember what one event tells of where parts and steps came from."""
+        data = event.data
+        if event.kind == "node_started":
+            for task in data["tasks"]:
+                if task.get("on_behalf_of") is not None:
+                    self.via[int(task["tid"])] = "delegated"
+        elif event.kind in ("transferred", "escalated"):
+            default = "escalated" if event.kind == "escalated" else "delegated"
+            self.via[int(data["new_tid"])] = data.get("via", default)
+        elif event.kind == "step_added" and event.actor is not None:
+            self.added_by[int(data["new_nid"])] = event.actor
+
+
+def step_line(node: Node, state: RequestState, locale: str, names: Names, origins: Origins) -> str:
+    """``⏳ Finance: Fiona Finance, Frank CFO (any one)``; once the step started, who holds (or
+    decided) it: ``✓ Manager: Hana HR (for Carol Chen, transferred)``."""
+    who = ", ".join(_holders(node, state, locale, names, origins)) or "—"
     rule = f" ({mode_text(node, locale)})" if len(node.approvers) > 1 else ""
     mark = NODE_MARKS.get(NodeStatus(node.status), "·")
     return f"{mark} {text_of(node.name, locale)}: {who}{rule}"
+
+
+def _holders(
+    node: Node, state: RequestState, locale: str, names: Names, origins: Origins
+) -> list[str]:
+    """Who decided a decided step, who holds an active one, else who it is planned for."""
+    adder = origins.added_by.get(node.nid)
+    if node.status not in HELD:
+        return [acting_text(m, None, "", locale, names, added_by=adder) for m in node.approvers]
+    tasks = [t for t in state.current_tasks(node) if t.status != TaskStatus.TRANSFERRED]
+    deciders = [t for t in tasks if t.status in DECIDED]
+    shown = deciders if node.status != NodeStatus.ACTIVE and deciders else tasks
+    return [
+        acting_text(
+            t.approver, t.on_behalf_of, origins.via.get(t.tid, ""), locale, names, added_by=adder
+        )
+        for t in shown
+    ]
 
 
 def money_text(value: str | Decimal, locale: str, currency: str) -> str:
@@ -182,12 +241,24 @@ AUTO_TEXT = {
 SHOWN = frozenset({*EVENT_TEXT, "step_added"})
 
 
-def actor_text(event_actor: int | None, on_behalf_of: int | None, locale: str, names: Names) -> str:
-    """``Bob`` or ``Bob on behalf of Alice``."""
-    who = names.name(event_actor) if event_actor is not None else "Bizbot"
-    if on_behalf_of is None:
-        return who
-    return t(locale, _("{who} on behalf of {whom}"), who=who, whom=names.name(on_behalf_of))
+def acting_text(
+    actor: int | None,
+    on_behalf_of: int | None,
+    via: str,
+    locale: str,
+    names: Names,
+    *,
+    added_by: int | None = None,
+) -> str:
+    """Who acted and for whom: ``Bob``, ``Bob (for Alice, transferred)``, ``Bob (added by
+    Alice)``, or ``Bob on behalf of Alice`` when the log does not say how."""
+    who = names.name(actor) if actor is not None else "Bizbot"
+    if on_behalf_of is not None:
+        msgid = VIA_TEXT.get(via, _("{who} on behalf of {whom}"))
+        return t(locale, msgid, who=who, whom=names.name(on_behalf_of))
+    if added_by is not None and added_by != actor:
+        return t(locale, _("{who} (added by {adder})"), who=who, adder=names.name(added_by))
+    return who
 
 
 def timeline(
@@ -200,20 +271,24 @@ def timeline(
 ) -> list[str]:
     """One line per event a member cares about: when, who (for whom), what, and the comment."""
     lines = []
+    origins = Origins()
     for entry in logged:
         event = entry.event
+        origins.note(event)
         if event.kind not in SHOWN:
             continue
-        lines.append(
-            f"{moment(event.at, locale, tz, now=now)} · {_event_text(entry, state, locale, names)}"
-        )
+        text = _event_text(event, state, locale, names, origins)
+        lines.append(f"{moment(event.at, locale, tz, now=now)} · {text}")
     return lines
 
 
-def _event_text(entry: LoggedEvent, state: RequestState, locale: str, names: Names) -> str:
-    event = entry.event
-    who = actor_text(event.actor, event.on_behalf_of, locale, names)
+def _event_text(
+    event: Event, state: RequestState, locale: str, names: Names, origins: Origins
+) -> str:
     data = event.data
+    via = origins.via.get(int(data["tid"]), "") if "tid" in data else ""
+    adder = origins.added_by.get(event.nid) if event.nid is not None else None
+    who = acting_text(event.actor, event.on_behalf_of, via, locale, names, added_by=adder)
     auto = data.get("auto")
     if auto in AUTO_TEXT:
         text = t(locale, AUTO_TEXT[auto], who=who)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from domain.shared.errors import NotFound
 from domain.shared.yamlfile import DefinitionInvalid, load_yaml, validate
 
 BUNDLED_DIR = Path(__file__).parent / "bundled"
+LISTS = ("fields", "flow")  # a template's lists whose broken items are left out to read the rest
 
 
 @dataclass
@@ -47,30 +49,106 @@ class Versioned:
 def parse_templates(text: str, handles: set[str]) -> list[tuple[TemplateSpec, str]]:
     """Every template of a file with its own YAML; ``DefinitionInvalid`` lists every problem.
 
-    A file holds one template, or several under ``templates:``.
+    A file holds one template, or several under ``templates:``. The shape and the meaning are
+    checked in one run: the meaning of every template whose shape reads once its broken fields
+    and flow items are left out.
     """
     data, root = load_yaml(text)
-    bases: list[tuple[Any, ...]] = [()]
-    if isinstance(data, dict) and "templates" in data:
-        specs = validate(TemplateFile, data, root).templates
-        items = data["templates"]
-        bases = [("templates", i) for i in range(len(specs))]
-    else:
-        specs, items = [validate(TemplateSpec, data, root)], [data]
-    problems: list[Problem] = []
+    several = isinstance(data, dict) and "templates" in data
+    items = _items(data) if several else [data]
+    bases: list[tuple[Any, ...]] = (
+        [("templates", i) for i in range(len(items))] if several else [()]
+    )
+    problems = _shape_problems(TemplateFile if several else TemplateSpec, data, root)
+    reads = [read_template(item) for item in items]
     keys: set[str] = set()
-    for spec, base in zip(specs, bases, strict=True):
-        if spec.key in keys:
-            problems.append(problem_at(root, (*base, "key"), f"{spec.key!r} appears twice"))
-        keys.add(spec.key)
-        found = check_template(spec, handles)
-        problems += [problem_at(root, (*base, *path), message) for path, message in found]
+    for read, base in zip(reads, bases, strict=True):
+        if read is None:
+            continue
+        if read.spec.key in keys:
+            problems.append(problem_at(root, (*base, "key"), f"{read.spec.key!r} appears twice"))
+        keys.add(read.spec.key)
+        found = check_template(read.spec, handles, read.unread)
+        problems += [problem_at(root, (*base, *read.place(path)), text) for path, text in found]
     if problems:
         raise DefinitionInvalid(problems)
     return [
-        (spec, yaml.safe_dump(item, allow_unicode=True, sort_keys=False))
-        for spec, item in zip(specs, items, strict=True)
+        (read.spec, yaml.safe_dump(item, allow_unicode=True, sort_keys=False))
+        for read, item in zip(reads, items, strict=True)
+        if read is not None  # every one, when the shape has no problem
     ]
+
+
+def _items(data: dict[str, Any]) -> list[Any]:
+    templates = data["templates"]
+    return templates if isinstance(templates, list) else []
+
+
+def _shape_problems(model: type[BaseModel], data: Any, root: yaml.Node | None) -> list[Problem]:
+    try:
+        validate(model, data, root)
+    except DefinitionInvalid as exc:
+        return list(exc.problems)
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class ReadTemplate:
+    """A template as far as its shape reads: ``kept`` maps each field and flow item read to its
+    index in the file; ``unread`` are the keys of the fields left out."""
+
+    spec: TemplateSpec
+    kept: dict[str, list[int]]
+    unread: frozenset[str]
+
+    def place(self, path: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A path below the template read, as a path in the file."""
+        if len(path) > 1 and path[0] in self.kept and isinstance(path[1], int):
+            return (path[0], self.kept[path[0]][path[1]], *path[2:])
+        return path
+
+
+def read_template(item: Any) -> ReadTemplate | None:
+    """The template, with its broken fields and flow items left out; None when even that does
+    not read (its problems of shape are reported)."""
+    if not isinstance(item, dict):
+        return None
+    try:
+        spec = TemplateSpec.model_validate(item)
+    except ValidationError as exc:
+        broken = _broken_items(exc)
+    else:
+        return ReadTemplate(spec, {}, frozenset())
+    if broken is None:
+        return None
+    trimmed, kept = dict(item), {}
+    for section in LISTS:
+        entries = item.get(section)
+        if isinstance(entries, list):
+            kept[section] = [i for i in range(len(entries)) if i not in broken[section]]
+            trimmed[section] = [entries[i] for i in kept[section]]
+    try:
+        spec = TemplateSpec.model_validate(trimmed)
+    except ValidationError:
+        return None
+    fields = item.get("fields") or []
+    unread = frozenset(
+        fields[i]["key"]
+        for i in broken["fields"]
+        if isinstance(fields[i], dict) and isinstance(fields[i].get("key"), str)
+    )
+    return ReadTemplate(spec, kept, unread)
+
+
+def _broken_items(exc: ValidationError) -> dict[str, set[int]] | None:
+    """The indexes of the broken fields and flow items; None if anything else is broken."""
+    broken: dict[str, set[int]] = {section: set() for section in LISTS}
+    for err in exc.errors():
+        loc = err["loc"]
+        if len(loc) < 2 or loc[0] not in broken or not isinstance(loc[1], int):
+            return None
+        broken[str(loc[0])].add(loc[1])
+    return broken
 
 
 def import_templates(session: Session, text: str, now: datetime) -> TemplateImport:

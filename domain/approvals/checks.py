@@ -12,14 +12,17 @@ from domain.approvals.template import CcSpec, StepSpec, TemplateSpec, walk_condi
 Found = list[tuple[tuple[Any, ...], str]]  # (path below the template, message)
 
 
-def check_template(spec: TemplateSpec, handles: set[str]) -> Found:
-    """Every problem of one template; ``handles`` are the members the org knows."""
+def check_template(
+    spec: TemplateSpec, handles: set[str], unread: frozenset[str] = frozenset()
+) -> Found:
+    """Every problem of one template; ``handles`` are the members the org knows, ``unread`` the
+    keys of fields the file gives but whose shape is broken (taken as there, not as missing)."""
     return [
         *_input_keys(spec),
-        *_computations(spec),
-        *_conditions(spec),
-        *_approvers(spec, handles),
-        *_leave(spec),
+        *_computations(spec, unread),
+        *_conditions(spec, unread),
+        *_approvers(spec, handles, unread),
+        *_leave(spec, unread),
     ]
 
 
@@ -71,7 +74,7 @@ def _input_keys(spec: TemplateSpec) -> Found:
     return found
 
 
-def _computations(spec: TemplateSpec) -> Found:
+def _computations(spec: TemplateSpec, unread: frozenset[str]) -> Found:
     found: Found = []
     for i, field in enumerate(spec.fields):
         computation = field.computation()
@@ -79,6 +82,8 @@ def _computations(spec: TemplateSpec) -> Found:
             continue
         function, source_key, column_key = computation
         source = spec.field(source_key)
+        if source is None and source_key in unread:
+            continue
         path = ("fields", i, "compute")
         if function == "working_days":
             if source is None or source.type is not FieldType.DATERANGE or column_key:
@@ -100,8 +105,8 @@ def _computations(spec: TemplateSpec) -> Found:
     return found
 
 
-def _conditions(spec: TemplateSpec) -> Found:
-    known = {f.key for f in spec.fields}
+def _conditions(spec: TemplateSpec, unread: frozenset[str]) -> Found:
+    known = {f.key for f in spec.fields} | unread
     return [
         (("flow", *path), message)
         for path, expression in walk_conditions(spec.flow)
@@ -109,9 +114,9 @@ def _conditions(spec: TemplateSpec) -> Found:
     ]
 
 
-def _approvers(spec: TemplateSpec, handles: set[str]) -> Found:
+def _approvers(spec: TemplateSpec, handles: set[str], unread: frozenset[str]) -> Found:
     found: Found = []
-    members = spec.member_fields()
+    members = spec.member_fields() | unread
     for path, item in walk_steps(spec.flow):
         selector = item.cc if isinstance(item, CcSpec) else item.approvers
         where = ("flow", *path, "cc" if isinstance(item, CcSpec) else "approvers")
@@ -139,7 +144,7 @@ def _decision(step: StepSpec, path: tuple[Any, ...], handles: set[str]) -> Found
     return found
 
 
-def _leave(spec: TemplateSpec) -> Found:
+def _leave(spec: TemplateSpec, unread: frozenset[str]) -> Found:
     leave = spec.leave_spec()
     if leave is None:
         return []
@@ -153,7 +158,7 @@ def _leave(spec: TemplateSpec) -> Found:
     found: Found = []
     for key, (kind, computed) in wanted.items():
         field = spec.field(key)
-        if field is None and key == leave.deputy:
+        if field is None and (key == leave.deputy or key in unread):
             continue
         if field is None or field.type is not kind or bool(field.compute) != computed:
             what = f"a computed {kind} field" if computed else f"a {kind} field"

@@ -24,7 +24,7 @@ from domain.approvals.state import RequestState, Status
 from domain.approvals.template import TemplateSpec
 from domain.directory.orgfile import problem_at
 from domain.shared.errors import Conflict
-from domain.shared.yamlfile import DefinitionInvalid, parse_definition
+from domain.shared.yamlfile import DefinitionInvalid, load_yaml, validate
 
 TENTHS = Decimal(10)
 
@@ -380,18 +380,38 @@ class AllocationFile(BaseModel):
 
 
 def import_allocations(session: Session, text: str, now: datetime) -> list[Balance]:
-    """Set every allocation a file lists (all or nothing); returns the new balances."""
-    spec, root = parse_definition(AllocationFile, text)
-    ids = [member_id_by_handle(session, a.member) for a in spec.allocations]
-    problems = [
-        problem_at(root, ("allocations", i, "member"), f"unknown member {a.member!r}")
-        for i, (a, member_id) in enumerate(zip(spec.allocations, ids, strict=True))
-        if member_id is None
+    """Set every allocation a file lists (all or nothing); returns the new balances.
+
+    Unknown members are found in the same run as the problems of shape, in every entry that
+    names a member."""
+    data, root = load_yaml(text)
+    named = _named_members(data)
+    ids = {i: member_id_by_handle(session, handle) for i, handle in named}
+    unknown = [
+        problem_at(root, ("allocations", i, "member"), f"unknown member {handle!r}")
+        for i, handle in named
+        if ids[i] is None
     ]
-    if problems:
-        raise DefinitionInvalid(problems)
+    try:
+        spec = validate(AllocationFile, data, root)
+    except DefinitionInvalid as exc:
+        raise DefinitionInvalid(exc.problems + unknown) from exc
+    if unknown:
+        raise DefinitionInvalid(unknown)
     return [
         allocate(session, member_id, a.type, spec.year, a.days, now)
-        for a, member_id in zip(spec.allocations, ids, strict=True)
-        if member_id is not None
+        for i, a in enumerate(spec.allocations)
+        if (member_id := ids[i]) is not None
+    ]
+
+
+def _named_members(data: Any) -> list[tuple[int, str]]:
+    """``(index, handle)`` of every allocation that names a member, however broken the rest."""
+    entries = data.get("allocations") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return []
+    return [
+        (i, entry["member"])
+        for i, entry in enumerate(entries)
+        if isinstance(entry, dict) and isinstance(entry.get("member"), str)
     ]

@@ -55,10 +55,10 @@ def _hand_over(
         "new_tid": run.state.next_tid(),
         "comment": comment,
     }
-    if kind == "escalated":  # the manager decides for the approver who did not
-        data["new_on_behalf_of"] = task.principal
-    elif acting != to:
-        data["new_on_behalf_of"] = to
+    if acting != to and kind == "transferred":  # the newcomer's deputy stands in for them
+        data["new_on_behalf_of"], data["via"] = to, "delegated"
+    elif task.principal != acting:  # the newcomer decides for the one whose part it is
+        data["new_on_behalf_of"], data["via"] = task.principal, kind
     on_behalf = task.on_behalf_of if actor is not None else None
     run.add(Event(kind, now, actor=actor, on_behalf_of=on_behalf, nid=task.nid, data=data))
 
@@ -70,7 +70,9 @@ def _check_newcomer(state: RequestState, member: int, actor: int) -> None:
         raise Conflict(_("The initiator cannot approve their own request."))
     node = state.active
     if node and any(
-        t.status == TaskStatus.PENDING and member in (t.approver, t.principal)
+        t.status == TaskStatus.PENDING
+        and t.approver != actor
+        and member in (t.approver, t.principal)
         for t in state.current_tasks(node)
     ):
         raise Conflict(_("They already approve this step."))
@@ -107,6 +109,7 @@ def add_step(
         "suspended_nid": node.nid,
         "comment": comment,
         "member": member,
+        "tid": task.tid,
     }
     run = Transition(state, [])
     run.add(

@@ -1,8 +1,8 @@
-"""Import and export of the org file: all-or-nothing, and idempotent."""
+"""Import and export of the org file: all-or-nothing (every problem of the whole file listed at
+once, shape and references together), and idempotent."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,9 +16,10 @@ from domain.directory.orgfile import (
     MemberSpec,
     OrgFile,
     OrgFileInvalid,
+    OrgRead,
     Problem,
-    parse_org_file,
     problem_at,
+    read_org_file,
 )
 
 
@@ -44,28 +45,27 @@ class ImportReport:
 
 
 def import_org(session: Session, text: str, now: datetime, *, prune: bool = False) -> ImportReport:
-    """Validate the whole file, then apply it; on problems raise ``OrgFileInvalid``, write nothing.
+    """Check the whole file, its shape and its references together; on any problem raise
+    ``OrgFileInvalid`` with every one of them, and write nothing. Otherwise apply it.
 
     Members missing from the file are left alone unless ``prune`` deactivates them.
     """
-    spec, root = parse_org_file(text)
-    problems = _check_references(session, spec, root)
-    if problems:
-        raise OrgFileInvalid(problems)
-    return _apply(session, spec, now, prune)
+    read = read_org_file(text)
+    problems = read.problems + _check_references(session, read)
+    if problems or read.spec is None:
+        raise OrgFileInvalid(sorted(problems, key=lambda p: (p.line or 0, p.path)))
+    return _apply(session, read.spec, now, prune)
 
 
-def _check_references(session: Session, spec: OrgFile, root: yaml.Node | None) -> list[Problem]:
-    known_departments = set(session.scalars(select(Department.name)))
-    known_handles = set(session.scalars(select(Member.handle)))
-    file_departments = [d.name for d in spec.departments]
-    file_handles = [m.handle for m in spec.members]
-    departments = known_departments | set(file_departments)
-    handles = known_handles | set(file_handles)
+def _check_references(session: Session, read: OrgRead) -> list[Problem]:
+    """Unknown, repeated or looping names, heads outside their department, taken accounts."""
+    root = read.root
+    departments = set(session.scalars(select(Department.name))) | read.named
+    handles = set(session.scalars(select(Member.handle))) | read.handled
     problems: list[Problem] = []
-    problems += _duplicates(root, "departments", "name", file_departments)
-    problems += _duplicates(root, "members", "handle", file_handles)
-    for i, dept in enumerate(spec.departments):
+    problems += _duplicates(root, "departments", "name", [(i, d.name) for i, d in read.departments])
+    problems += _duplicates(root, "members", "handle", [(i, m.handle) for i, m in read.members])
+    for i, dept in read.departments:
         if dept.parent is not None and dept.parent not in departments:
             problems.append(
                 problem_at(root, ("departments", i, "parent"), _unknown_dept(dept.parent))
@@ -74,11 +74,12 @@ def _check_references(session: Session, spec: OrgFile, root: yaml.Node | None) -
             problems.append(
                 problem_at(root, ("departments", i, "head"), _unknown_member(dept.head))
             )
-    for i, member in enumerate(spec.members):
+    problems += _heads_outside(session, read)
+    for i, member in read.members:
         problems += _member_references(root, i, member, departments, handles)
-    problems += _cycles(session, spec, root)
-    problems += _identity_conflicts(session, spec, root)
-    return sorted(problems, key=lambda p: (p.line or 0, p.path))
+    problems += _cycles(session, read)
+    problems += _identity_conflicts(session, read)
+    return problems
 
 
 def _unknown_dept(name: str) -> str:
@@ -89,14 +90,45 @@ def _unknown_member(handle: str) -> str:
     return f"unknown member {handle!r}"
 
 
-def _duplicates(root: yaml.Node | None, section: str, key: str, names: list[str]) -> list[Problem]:
-    seen: Counter[str] = Counter()
+def _duplicates(
+    root: yaml.Node | None, section: str, key: str, names: list[tuple[int, str]]
+) -> list[Problem]:
+    first: dict[str, int] = {}
     problems = []
-    for i, name in enumerate(names):
-        seen[name] += 1
-        if seen[name] == 2:
-            problems.append(problem_at(root, (section, i, key), f"{name!r} appears twice"))
+    for i, name in names:
+        if name in first:
+            message = f"{name!r} appears twice (first at {section}[{first[name]}])"
+            problems.append(problem_at(root, (section, i, key), message))
+        else:
+            first[name] = i
     return problems
+
+
+def _heads_outside(session: Session, read: OrgRead) -> list[Problem]:
+    """Heads who are not members of their department (or of a department under it)."""
+    parents = _existing_parents(session)
+    parents.update({d.name: d.parent for _i, d in read.departments})
+    homes = _existing_departments(session)
+    homes.update({m.handle: m.department for _i, m in reversed(read.members)})  # first counts
+    problems = []
+    for i, dept in read.departments:
+        if dept.head is None or dept.head not in homes:
+            continue  # no head, or an unknown one (reported as such)
+        if not _within(homes[dept.head], dept.name, parents):
+            message = f"the head {dept.head!r} is not a member of {dept.name!r}"
+            problems.append(problem_at(read.root, ("departments", i, "head"), message))
+    return problems
+
+
+def _within(department: str | None, ancestor: str, parents: dict[str, str | None]) -> bool:
+    """Whether ``department`` is ``ancestor`` or lies under it (a loop ends the climb)."""
+    seen: set[str] = set()
+    while department is not None and department not in seen:
+        if department == ancestor:
+            return True
+        seen.add(department)
+        department = parents.get(department)
+    return False
 
 
 def _member_references(
@@ -118,21 +150,23 @@ def _member_references(
     return problems
 
 
-def _cycles(session: Session, spec: OrgFile, root: yaml.Node | None) -> list[Problem]:
+def _cycles(session: Session, read: OrgRead) -> list[Problem]:
     """Report department parent loops and management loops the file would create."""
     parents = _existing_parents(session)
-    parents.update({d.name: d.parent for d in spec.departments})
+    parents.update({d.name: d.parent for _i, d in read.departments})
     managers = _existing_managers(session)
-    managers.update({m.handle: m.manager for m in spec.members})
+    managers.update({m.handle: m.manager for _i, m in read.members})
     problems = []
-    for i, dept in enumerate(spec.departments):
+    for i, dept in read.departments:
         if _in_cycle(dept.name, parents):
             problems.append(
-                problem_at(root, ("departments", i, "parent"), "departments form a loop")
+                problem_at(read.root, ("departments", i, "parent"), "departments form a loop")
             )
-    for i, member in enumerate(spec.members):
+    for i, member in read.members:
         if member.manager != member.handle and _in_cycle(member.handle, managers):
-            problems.append(problem_at(root, ("members", i, "manager"), "managers form a loop"))
+            problems.append(
+                problem_at(read.root, ("members", i, "manager"), "managers form a loop")
+            )
     return problems
 
 
@@ -148,6 +182,12 @@ def _existing_managers(session: Session) -> dict[str, str | None]:
     return {handle: handles.get(manager) if manager else None for handle, manager in rows}
 
 
+def _existing_departments(session: Session) -> dict[str, str | None]:
+    names = {i: n for i, n in session.execute(select(Department.id, Department.name))}
+    rows = session.execute(select(Member.handle, Member.department_id))
+    return {handle: names.get(dept) if dept else None for handle, dept in rows}
+
+
 def _in_cycle(start: str, links: dict[str, str | None]) -> bool:
     seen = {start}
     node = links.get(start)
@@ -159,7 +199,7 @@ def _in_cycle(start: str, links: dict[str, str | None]) -> bool:
     return False
 
 
-def _identity_conflicts(session: Session, spec: OrgFile, root: yaml.Node | None) -> list[Problem]:
+def _identity_conflicts(session: Session, read: OrgRead) -> list[Problem]:
     owners = {
         (channel, workspace, user): handle
         for channel, workspace, user, handle in session.execute(
@@ -173,13 +213,14 @@ def _identity_conflicts(session: Session, spec: OrgFile, root: yaml.Node | None)
     }
     claimed: dict[tuple[str, str, str], str] = {}
     problems = []
-    for i, member in enumerate(spec.members):
+    for i, member in read.members:
         for channel, ident in member.identities.items():
             key = (channel, ident.workspace, ident.user)
             owner = claimed.get(key) or owners.get(key)
             if owner is not None and owner != member.handle:
                 message = f"{channel} account {ident.user!r} already belongs to {owner!r}"
-                problems.append(problem_at(root, ("members", i, "identities", channel), message))
+                path = ("members", i, "identities", channel)
+                problems.append(problem_at(read.root, path, message))
             claimed[key] = member.handle
     return problems
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 import yaml
@@ -21,6 +21,7 @@ from domain.directory.roles import Role
 HANDLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CHANNELS = ("slack", "telegram", "dingtalk", "wecom", "webchat", "console")
+E = TypeVar("E", bound=BaseModel)
 
 
 def _check_timezone(value: str) -> str:
@@ -184,8 +185,25 @@ def _child(node: yaml.Node, part: Any) -> yaml.Node | None:
     return None
 
 
-def parse_org_file(text: str) -> tuple[OrgFile, yaml.Node | None]:
-    """Parse and validate the shape of an org file; raise ``OrgFileInvalid`` with every problem."""
+@dataclass(frozen=True, slots=True)
+class OrgRead:
+    """An org file read as far as it goes: every problem of shape, located; ``spec`` when there
+    is none; and for the reference checks, the entries whose shape is right once their broken
+    keys are left out (with their index in the file), and every name and handle the file gives.
+    """
+
+    root: yaml.Node | None
+    spec: OrgFile | None
+    departments: list[tuple[int, DepartmentSpec]]
+    members: list[tuple[int, MemberSpec]]
+    named: frozenset[str]
+    handled: frozenset[str]
+    problems: list[Problem]
+
+
+def read_org_file(text: str) -> OrgRead:
+    """Read an org file, collecting every problem of shape; only broken YAML stops the reading
+    (``OrgFileInvalid``), since nothing can be located in it."""
     try:
         data = yaml.safe_load(text)
         root = yaml.compose(text)
@@ -193,18 +211,75 @@ def parse_org_file(text: str) -> tuple[OrgFile, yaml.Node | None]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise OrgFileInvalid([Problem(line, "", f"not valid YAML: {exc}")]) from exc
+    raw = data if isinstance(data, dict) else {}
+    departments, members = raw.get("departments"), raw.get("members")
+    common = {
+        "named": _texts(departments, "name"),
+        "handled": _texts(members, "handle"),
+    }
     try:
-        return OrgFile.model_validate(data), root
+        spec = OrgFile.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            Problem(
-                _line_of(root, tuple(err["loc"])),
-                dotted(tuple(err["loc"])),
-                err["msg"].removeprefix("Value error, "),
-            )
-            for err in exc.errors()
-        ]
-        raise OrgFileInvalid(problems) from exc
+        problems = [_located(root, err) for err in exc.errors()]
+        return OrgRead(
+            root,
+            None,
+            _entries(DepartmentSpec, departments),
+            _entries(MemberSpec, members),
+            problems=problems,
+            **common,
+        )
+    return OrgRead(
+        root,
+        spec,
+        list(enumerate(spec.departments)),
+        list(enumerate(spec.members)),
+        problems=[],
+        **common,
+    )
+
+
+def _located(root: yaml.Node | None, err: Any) -> Problem:
+    path = tuple(err["loc"])
+    return Problem(_line_of(root, path), dotted(path), err["msg"].removeprefix("Value error, "))
+
+
+def _texts(entries: Any, key: str) -> frozenset[str]:
+    """Every text under ``key`` in a list of entries, however broken the rest of them is."""
+    if not isinstance(entries, list):
+        return frozenset()
+    return frozenset(e[key] for e in entries if isinstance(e, dict) and isinstance(e.get(key), str))
+
+
+def _entries(model: type[E], entries: Any) -> list[tuple[int, E]]:
+    """The entries that read as ``model``, with their broken keys left out if need be."""
+    if not isinstance(entries, list):
+        return []
+    found = []
+    for i, entry in enumerate(entries):
+        salvaged = _salvage(model, entry) if isinstance(entry, dict) else None
+        if salvaged is not None:
+            found.append((i, salvaged))
+    return found
+
+
+def _salvage(model: type[E], entry: dict[str, Any]) -> E | None:
+    try:
+        return model.model_validate(entry)
+    except ValidationError as exc:
+        broken = {err["loc"][0] for err in exc.errors() if err["loc"]}
+    try:
+        return model.model_validate({k: v for k, v in entry.items() if k not in broken})
+    except ValidationError:
+        return None  # a required key is broken: its problems are reported already
+
+
+def parse_org_file(text: str) -> tuple[OrgFile, yaml.Node | None]:
+    """Parse and validate the shape of an org file; raise ``OrgFileInvalid`` with every problem."""
+    read = read_org_file(text)
+    if read.spec is None:
+        raise OrgFileInvalid(read.problems)
+    return read.spec, read.root
 
 
 def problem_at(root: yaml.Node | None, path: tuple[Any, ...], message: str) -> Problem:

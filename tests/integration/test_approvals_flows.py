@@ -198,8 +198,10 @@ flow:
     with pytest.raises(DefinitionInvalid) as raised:
         await office.run(lambda s: import_templates(s, bad, office.clock.now()))
     problems = [str(p) for p in raised.value.problems]
-    assert problems == [
+    assert problems == [  # the shape and the meaning of what reads, in one run
+        "line 5, fields[1].key: 'amount' is used twice as a key",
         "line 6, fields[2]: a choice field needs options",
+        "line 9, flow[0].approvers.members: unknown member 'nobody'",
         "line 10, flow[1]: a branch needs exactly one default route",
     ]
     fixed = (
@@ -208,10 +210,26 @@ flow:
     with pytest.raises(DefinitionInvalid) as raised:
         await office.run(lambda s: import_templates(s, fixed, office.clock.now()))
     problems = [str(p) for p in raised.value.problems]
-    assert problems == [
+    assert problems == [  # a broken flow item is read once it is whole
         "line 5, fields[1].key: 'amount' is used twice as a key",
         "line 8, flow[0].approvers.members: unknown member 'nobody'",
         "line 10, flow[1].branch[0].when: unknown name 'amont' in the condition",
         "line 11, flow[1].branch[1].when: not a valid condition: invalid syntax",
+    ]
+    several = """templates:
+  - {key: other, name: O, flow: [{name: X, approvers: {members: [zz]}}]}
+  - key: other
+    name: P
+    flow:
+      - {name: Y, approvers: {role: wizard}}
+      - {name: Z, approvers: {members: [yy]}}
+"""
+    with pytest.raises(DefinitionInvalid) as raised:
+        await office.run(lambda s: import_templates(s, several, office.clock.now()))
+    assert [str(p).split(": Input")[0] for p in raised.value.problems] == [
+        "line 2, templates[0].flow[0].approvers.members: unknown member 'zz'",
+        "line 3, templates[1].key: 'other' appears twice",
+        "line 6, templates[1].flow[0].approvers.role",
+        "line 7, templates[1].flow[1].approvers.members: unknown member 'yy'",
     ]
     assert "There is no approval template" in (await office.say("dan", "/apply broken")).text

@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 from adapters.memory.translate import say
 from bot.config import Settings
 from domain.approvals.absence import absences_between
-from domain.approvals.leave import Balance, allocate, balance
+from domain.approvals.leave import Balance, allocate, balance, import_allocations
 from domain.approvals.models import ApprovalRequest, LeaveEntry
 from domain.approvals.state import Status
 from domain.shared.domain_events import events_named
+from domain.shared.yamlfile import DefinitionInvalid
 from domain.worktime.services import import_work_calendar
 from tests.integration.approvals_rig import Office, button, member_id, running_office
 
@@ -149,7 +150,7 @@ async def test_an_approved_leave_with_a_deputy_delegates_the_approvals(office: O
     await office.tap("fiona", button(office.card("fiona", during), "Approve").token)
     assert (await office.request(during)).status == Status.APPROVED
     timeline = (await office.say("dan", f"/approval {during}")).text
-    assert "Fiona Finance on behalf of Carol Chen approved" in timeline
+    assert "Fiona Finance (for Carol Chen, delegated) approved" in timeline
     assert "from your leave" in (await office.say("carol", "/delegate list")).text
 
     await office.advance(timedelta(days=3))  # Friday: carol is back
@@ -171,3 +172,27 @@ async def test_manual_delegation_and_its_end(office: Office) -> None:
     assert (
         await office.say("dan", f"/delegate cancel {other}")
     ).text == "That delegation is not yours."
+
+
+async def test_an_allocation_file_lists_unknown_members_with_the_problems_of_shape(
+    office: Office,
+) -> None:
+    broken = """year: 2026
+allocations:
+  - {member: dan, type: annual, days: lots}
+  - {member: zed, type: annual, days: 10}
+  - {member: erin, type: "", days: 5}
+  - {member: yan, type: sick, days: -1}
+"""
+    before = await office.count(select(func.count()).select_from(LeaveEntry))
+    with pytest.raises(DefinitionInvalid) as raised:
+        await office.run(lambda s: import_allocations(s, broken, office.clock.now()))
+    assert [str(p).split(":")[0] for p in raised.value.problems] == [
+        "line 3, allocations[0].days",
+        "line 4, allocations[1].member",
+        "line 5, allocations[2].type",
+        "line 6, allocations[3].days",
+        "line 6, allocations[3].member",
+    ]
+    assert "unknown member 'zed'" in str(raised.value.problems[1])
+    assert await office.count(select(func.count()).select_from(LeaveEntry)) == before

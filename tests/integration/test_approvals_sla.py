@@ -57,7 +57,7 @@ async def test_an_escalation_fires_once_after_working_hours_skipping_the_weekend
     assert (await office.request(n)).status == Status.APPROVED
     timeline = (await office.say("dan", f"/approval {n}")).text
     assert "Escalated to Wang Wei CEO: no decision in time" in timeline
-    assert "Wang Wei CEO on behalf of Carol Chen approved" in timeline
+    assert "Wang Wei CEO (for Carol Chen, escalated) approved" in timeline
 
 
 async def test_a_step_decides_itself_when_its_sla_says_so(office: Office) -> None:

@@ -1,5 +1,5 @@
-"""``bizbot crm import`` as an operator runs it: progress, idempotence, every broken row reported,
-all or nothing, Excel's BOM and Chinese text."""
+"""``bizbot crm import`` as an operator runs it: progress, idempotence, every problem listed with
+its line, all or nothing (or the good rows with --skip-broken), Excel's BOM and Chinese text."""
 
 from __future__ import annotations
 
@@ -117,34 +117,38 @@ async def test_a_changed_row_updates_its_customer_only(db_url: str, tmp_path: Pa
     assert "sales3@example.cn" in three
 
 
-async def test_fifty_broken_rows_are_reported_and_the_rest_imported(
-    db_url: str, tmp_path: Path
-) -> None:
-    env = setup(db_url)
-    data = broken_file(tmp_path / "customers.csv", 300)
-    result = run_cli("crm", "import", data, env=env)
-    assert result.returncode == 1
-    assert "300 created" in result.stdout
-    assert "50 broken row(s), the other rows were imported" in result.stderr
-    problems = report_rows(tmp_path / "customers.errors.csv")
-    assert len(problems) == 50
-    assert {p["column"] for p in problems} == {"key", "name", "email", "owner", "kind"}
-    assert sorted(int(p["line"]) for p in problems) == list(range(302, 352))
-    assert await count(db_url, Customer) == 300
-
-
-async def test_all_or_nothing_imports_nothing_when_a_row_is_broken(
+async def test_every_broken_row_is_listed_with_its_line_and_nothing_is_imported(
     db_url: str, tmp_path: Path
 ) -> None:
     env = setup(db_url)
     data = broken_file(tmp_path / "customers.csv", 300)
     report = tmp_path / "problems.csv"
-    result = run_cli("crm", "import", data, "--all-or-nothing", "--errors", report, env=env)
+    result = run_cli("crm", "import", data, "--errors", report, env=env)
     assert result.returncode == 1
     assert "0 created, 0 updated, 0 unchanged" in result.stdout
-    assert "nothing was imported" in result.stderr
-    assert len(report_rows(report)) == 50
+    assert "50 broken row(s), 50 problem(s), nothing was imported" in result.stderr
+    listed = [line.strip() for line in result.stderr.splitlines() if line.startswith("  line ")]
+    assert [int(line.split()[1].rstrip(",:")) for line in listed] == list(range(302, 352))
+    assert "line 302, key: required" in listed
+    assert "line 328, owner: no active member @zed" in listed
+    assert "line 336, kind: must be company or person, not 'robot'" in listed
+    assert "line 344, key: duplicate of line 44" in listed
+    problems = report_rows(report)
+    assert len(problems) == 50
+    assert {p["column"] for p in problems} == {"key", "name", "email", "owner", "kind"}
     assert await count(db_url, Customer) == 0
+
+
+async def test_skip_broken_imports_the_good_rows(db_url: str, tmp_path: Path) -> None:
+    env = setup(db_url)
+    data = broken_file(tmp_path / "customers.csv", 300)
+    result = run_cli("crm", "import", data, "--skip-broken", env=env)
+    assert result.returncode == 1
+    assert "300 created" in result.stdout
+    assert "50 broken row(s), 50 problem(s), the other rows were imported" in result.stderr
+    problems = report_rows(tmp_path / "customers.errors.csv")
+    assert sorted(int(p["line"]) for p in problems) == list(range(302, 352))
+    assert await count(db_url, Customer) == 300
 
 
 async def test_excel_bom_file_keeps_chinese_and_contacts_attach(
