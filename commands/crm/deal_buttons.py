@@ -17,7 +17,6 @@ from domain.crm import deals
 from domain.directory.roles import Permission
 
 LOST_PROMPT = "crm.deal.lost_reason"
-OUT_OF_DATE = _("That card was out of date; here is the current one.")
 
 
 def move_button(ctx: CommandContext, target: str, args: dict[str, Any]) -> Message | None:
@@ -65,15 +64,6 @@ def lost_reason(ctx: CommandContext, text: str, state: dict[str, Any]) -> Messag
     return Reply(ctx.t(_("Deal #{id} lost: {reason}"), id=deal_id, reason=lost.lost_reason))
 
 
-def stale_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
-    """A used button (a double tap, an old card): the card as the deal stands now."""
-    deal_id = int(target)
-    with refusal_logged(ctx, "show", deal_id):
-        found = deals.show_deal(ctx.session, deal_scope(ctx), deal_id)
-    ctx.edit_card(replace(shown(ctx, found, ""), body=ctx.t(OUT_OF_DATE)))
-    return None
-
-
 def register(router: Router) -> None:
     """Register the deal card's buttons and the "why was it lost?" question."""
     for name, handler in (
@@ -81,7 +71,5 @@ def register(router: Router) -> None:
         (WON_ACTION, won_button),
         (LOST_ACTION, lost_button),
     ):
-        router.add_action(
-            ActionSpec(name, handler, permission=Permission.CRM_USE, on_stale=stale_button)
-        )
+        router.add_action(ActionSpec(name, handler, permission=Permission.CRM_USE))
     router.add_prompt(PromptSpec(LOST_PROMPT, lost_reason))

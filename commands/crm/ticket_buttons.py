@@ -4,7 +4,6 @@ updates the card it was tapped on."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from bot.context import CommandContext
@@ -14,12 +13,10 @@ from bot.replies import Message
 from bot.router import ActionSpec, Router
 from commands.crm import ticket_cards as cards
 from commands.crm.tickets import load_ticket, news, resolved_card
-from domain.crm.tickets import assign_ticket, close_ticket, must_be_open, view_of
+from domain.crm.tickets import assign_ticket, close_ticket, must_be_open
 from domain.directory.roles import Permission, allows
 from domain.directory.services import list_members
 from domain.directory.views import MemberView
-
-OUT_OF_DATE = _("That card was out of date; here is the current one.")
 
 
 def assign_me_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
@@ -69,15 +66,6 @@ def close_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Mes
     return None
 
 
-def stale_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
-    """A used button (a double tap, an old card): the card as the ticket stands now."""
-    found = view_of(load_ticket(ctx, int(target)))
-    buttons = cards.ticket_buttons(found, ctx.actor)
-    card = cards.ticket_card(ctx.session, found, ctx.actor, ctx.now, buttons=buttons)
-    ctx.edit_card(replace(card, body=ctx.t(OUT_OF_DATE)))
-    return None
-
-
 def register(router: Router) -> None:
     """Register the ticket card's buttons."""
     for name, handler in (
@@ -86,6 +74,4 @@ def register(router: Router) -> None:
         (cards.RESOLVE_ACTION, resolve_button),
         (cards.CLOSE_ACTION, close_button),
     ):
-        router.add_action(
-            ActionSpec(name, handler, permission=Permission.CRM_USE, on_stale=stale_button)
-        )
+        router.add_action(ActionSpec(name, handler, permission=Permission.CRM_USE))
