@@ -20,9 +20,17 @@ LOST_PROMPT = "crm.deal.lost_reason"
 
 
 def move_button(ctx: CommandContext, target: str, args: dict[str, Any]) -> Message | None:
-    """Move the deal to the stage on the button."""
+    """Move the deal to the stage on the button, if it is still where the card showed it (a
+    card older than a typed move would otherwise move it back): else the card is brought up to
+    date and nothing moves."""
     deal_id = int(target)
     with refusal_logged(ctx, "move", deal_id):
+        found = deals.show_deal(ctx.session, deal_scope(ctx), deal_id)
+        if found.status == "open" and found.stage != args.get("from", found.stage):
+            ctx.edit_card(shown(ctx, found, ""))
+            return Reply(
+                ctx.t(_("Deal #{id} has moved since; its card now shows where."), id=deal_id)
+            )
         moved = deals.move_deal(
             ctx.session, deal_scope(ctx), deal_id, str(args["stage"]), ctx.policies.deals, ctx.now
         )

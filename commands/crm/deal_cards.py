@@ -88,7 +88,7 @@ def deal_buttons(deal: DealView, stages: Stages, locale: str) -> tuple[Button, .
     moves = tuple(
         Button(
             t(locale, _("→ {stage}"), stage=stage_label(name, locale)),
-            Action(MOVE_ACTION, target, {"stage": name}),
+            Action(MOVE_ACTION, target, {"stage": name, "from": deal.stage}),
             command=_typed(locale, "move", deal.id, stage_label(name, locale)),
         )
         for name in later

@@ -108,6 +108,16 @@ async def test_a_deal_is_moved_and_won_on_its_card(shop: Office) -> None:
     assert len(await shop.run(lambda s: events_named(s, "crm.deal_won"))) == 1
 
 
+async def test_an_old_card_never_moves_a_deal_back(shop: Office) -> None:
+    n, posted = await deal_card(shop, "erin", await customer(shop, "erin"))
+    await shop.say("erin", f"/deal move {n} negotiation")  # typed: the card still says lead
+    answer = await shop.tap("erin", button(card_of(posted), "→ Proposal").token)
+    assert answer.text == f"Deal #{n} has moved since; its card now shows where."
+    assert await moves(shop, n) == ["lead", "negotiation"]
+    card = shop.memory.posted[posted.message_id]
+    assert "Negotiation (70%)" in card.text and labels(card) == ["Won", "Lost"]
+
+
 async def test_lost_asks_why_and_stores_only_the_answer(shop: Office) -> None:
     n, posted = await deal_card(shop, "erin", await customer(shop, "erin"))
     await press(shop, "erin", posted, "Lost")
