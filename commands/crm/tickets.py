@@ -167,7 +167,9 @@ def assign(ctx: CommandContext, text: str) -> Message:
     assigned = assign_ticket(ctx.session, found, assignee, ctx.actor.id, ctx.now)
     if assignee.id != ctx.actor.id:
         headline = t(assignee.locale, _("Ticket #{id} is assigned to you"), id=assigned.id)
-        ctx.notify(assignee.id, cards.news_card(ctx.session, assigned, assignee, ctx.now, headline))
+        buttons = cards.ticket_buttons(assigned, assignee)  # theirs: resolve it from here
+        card = cards.news_card(ctx.session, assigned, assignee, ctx.now, headline, buttons)
+        ctx.notify(assignee.id, card)
     return news(ctx, assigned, _("Ticket #{id} assigned"))
 
 

@@ -204,6 +204,7 @@ async def test_a_ticket_is_assigned_resolved_and_closed_on_its_card(shop: Office
     await press(shop, "erin", pick, "Jack Support")
     assert "Jack Support (@jack)" in shop.memory.last("erin").text
     assert "is assigned to you" in shop.memory.last("jack").text
+    assert labels(shop.memory.last("jack")) == ["Assign to someone", "Resolve"]
     assert (await shop.run(lambda s: s.get_one(Ticket, n).assignee_id)) == await member_id(
         shop, "jack"
     )
