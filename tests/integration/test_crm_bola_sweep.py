@@ -1,8 +1,9 @@
 """A rep's sweep over every CRM command: bob (Sales East) types each command the router knows
 that needs ``crm.use``, with every subcommand word, against the ids of gina's records (Sales
 West) and guessed ids, and taps every button on her cards. No answer may show anything of
-gina's, and none of her records may change. (The per-area tests check the refusals and their logs; this one checks that nothing any
-command can be made to say leaks, including commands added later.)"""
+gina's, and none of her records may change. (The per-area tests check the refusals and their
+logs; this one checks that nothing any command can be made to say leaks, including commands
+added later.)"""
 
 from __future__ import annotations
 
