@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from adapters.memory.client import Posted
@@ -18,6 +18,7 @@ from adapters.memory.translate import tap
 from bot.config import Settings
 from bot.replies import Card
 from domain.crm.models import Activity, Customer, Deal, DealStageChange, Ticket, TicketEvent
+from domain.directory.models import MemberRole
 from domain.shared.domain_events import events_named
 from tests.integration.approvals_rig import Office, button, member_id
 from tests.integration.crm_rig import running_shop
@@ -180,6 +181,16 @@ async def test_a_tap_by_someone_else_or_out_of_scope_changes_nothing(shop: Offic
     assert refused.text == f"There is no deal #{n} that you can see."
     assert (await deal_row(shop, n)).status == "open"
     assert await moves(shop, n) == ["lead"]
+
+
+async def test_a_tap_after_losing_the_crm_is_refused(shop: Office) -> None:
+    n, posted = await deal_card(shop, "erin", await customer(shop, "erin"))
+    erin = await member_id(shop, "erin")
+    await shop.run(lambda s: s.execute(delete(MemberRole).where(MemberRole.member_id == erin)))
+    assert (await shop.tap("erin", button(card_of(posted), "Won").token)).text == (
+        "You may not do that."
+    )
+    assert (await deal_row(shop, n)).status == "open"
 
 
 async def ticket_events(office: Office, ticket_id: int, kind: str) -> int:
