@@ -141,6 +141,7 @@ class Dispatcher:
                     for c, cid in zip(batch, cids, strict=True)
                 ]
         except _NeedsSavepoint:
+            session.expire_all()  # what the first attempt loaded may be gone with it
             handled = [
                 self._handle(session, c, cid, now, org, isolated=True)
                 for c, cid in zip(batch, cids, strict=True)
@@ -182,7 +183,7 @@ class Dispatcher:
         trace = Trace(locale=normalise_locale(event.locale_hint), inbox_id=claimed.id)
         structlog.contextvars.bind_contextvars(correlation_id=cid, inbox_id=claimed.id)
         try:
-            with session.begin_nested() if isolated else _undo_needs_nothing(session):
+            with _savepoint(session) if isolated else _undo_needs_nothing(session):
                 outcome = self._route(session, event, org, outbox, now, cid, trace)
         except _NeedsSavepoint:
             raise
@@ -532,6 +533,22 @@ def new_correlation_id() -> str:
 
 class _NeedsSavepoint(Exception):
     """An event failed after writing: the batch must run again with a savepoint per event."""
+
+
+@contextmanager
+def _savepoint(session: Session) -> Iterator[None]:
+    """Run an event under a savepoint; if it fails, what the session holds is read again.
+
+    Rolling back to a savepoint expires only the objects changed through the ORM, not those
+    refreshed after a Core ``UPDATE`` (a compare-and-set), which would otherwise keep showing
+    the undone change to the events after it.
+    """
+    try:
+        with session.begin_nested():
+            yield
+    except Exception:
+        session.expire_all()
+        raise
 
 
 @contextmanager

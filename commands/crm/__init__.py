@@ -5,15 +5,28 @@ from __future__ import annotations
 
 from bot.context import TimerHandler
 from bot.router import Router
-from commands.crm import campaigns, customers, deals, external_links, guests, tickets
+from commands.crm import (
+    campaigns,
+    customer_buttons,
+    customers,
+    deal_buttons,
+    deals,
+    external_links,
+    guests,
+    ticket_buttons,
+    tickets,
+)
 
 
 def register(router: Router) -> None:
     """Register every CRM command, button and question."""
     customers.register(router)
+    customer_buttons.register(router)
     deals.register(router)
+    deal_buttons.register(router)
     campaigns.register(router)
     tickets.register(router)
+    ticket_buttons.register(router)
     guests.register(router)
     external_links.register(router)
 

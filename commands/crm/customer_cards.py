@@ -9,7 +9,7 @@ from babel.numbers import format_currency
 from bot.context import CommandContext
 from bot.formatting import moment
 from bot.i18n import _, normalise_locale
-from bot.replies import Card, CardStatus
+from bot.replies import Action, Button, Card, CardStatus
 from bot.replies import Field as CardField
 from domain.crm.customers import (
     ContactView,
@@ -25,6 +25,8 @@ from domain.crm.history import ActivityView, history_of
 from domain.crm.models import Customer
 from domain.crm.purchases import PurchaseHistory, WonDealPurchases
 
+LOG_CALL_ACTION = "crm.customer.log_call"
+NEW_DEAL_ACTION = "crm.customer.new_deal"
 HISTORY_SHOWN = 10
 PURCHASES_SHOWN = 10
 PURCHASE_HISTORY: PurchaseHistory = WonDealPurchases()  # the ERP replaces this with its orders
@@ -56,6 +58,25 @@ def customer_card(
         title=title or ctx.t(_("Customer #{id}: {name}"), id=view.id, name=view.name),
         fields=tuple(fields),
         status=status,
+        buttons=customer_buttons(ctx, customer.id),
+    )
+
+
+def customer_buttons(ctx: CommandContext, customer_id: int) -> tuple[Button, ...]:
+    """Log a call and New deal: each asks for what it needs (they only ask, so they stay)."""
+    zh = ctx.locale.startswith("zh")
+    target = str(customer_id)
+    return (
+        Button(
+            ctx.t(_("Log a call")),
+            Action(LOG_CALL_ACTION, target, single_use=False),
+            command=f"/跟进 {customer_id} 电话 …" if zh else f"/log {customer_id} call …",
+        ),
+        Button(
+            ctx.t(_("New deal")),
+            Action(NEW_DEAL_ACTION, target, single_use=False),
+            command=f"/商机 新增 {customer_id} …" if zh else f"/deal add {customer_id} …",
+        ),
     )
 
 

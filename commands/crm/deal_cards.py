@@ -8,11 +8,13 @@ from decimal import Decimal
 from babel.dates import format_date, format_skeleton
 
 from bot.i18n import _, normalise_locale, t
-from bot.replies import Card, CardStatus, Field
+from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Field
 from commands.approvals.present import money_text
+from commands.crm.verbs import WORDS
 from domain.crm.deals import DealView
 from domain.crm.forecast import Grain, PeriodLine, Pipeline, Totals
 from domain.crm.report import CrmReport, Ratio
+from domain.crm.stages import Stages
 
 STAGE_LABELS = {
     "lead": _("Lead"),
@@ -23,6 +25,9 @@ STAGE_LABELS = {
     "lost": _("Lost"),
 }
 STATUS_COLOURS = {"won": CardStatus.SUCCESS, "lost": CardStatus.DANGER}
+MOVE_ACTION = "crm.deal.move"
+WON_ACTION = "crm.deal.won"
+LOST_ACTION = "crm.deal.lost"
 
 
 def stage_label(name: str, locale: str) -> str:
@@ -47,8 +52,8 @@ def percent(ratio: Ratio, locale: str) -> str:
     )
 
 
-def deal_card(deal: DealView, owner: str, locale: str) -> Card:
-    """One deal, with what it is worth at its stage."""
+def deal_card(deal: DealView, owner: str, locale: str, buttons: tuple[Button, ...] = ()) -> Card:
+    """One deal, with what it is worth at its stage (and the buttons that move it)."""
     stage = f"{stage_label(deal.stage, locale)} ({deal.probability}%)"
     fields = [
         Field(t(locale, _("Customer")), f"{deal.customer_name} (#{deal.customer_id})"),
@@ -69,7 +74,45 @@ def deal_card(deal: DealView, owner: str, locale: str) -> Card:
         fields=tuple(fields),
         footer=_deal_footer(deal, locale),
         status=STATUS_COLOURS.get(deal.status, CardStatus.INFO),
+        buttons=buttons if deal.status == "open" else (),
     )
+
+
+def deal_buttons(deal: DealView, stages: Stages, locale: str) -> tuple[Button, ...]:
+    """An open deal's moves: each later open stage, then Won and Lost (which asks why)."""
+    if deal.status != "open":
+        return ()
+    names = [s.name for s in stages.open]
+    later = names[names.index(deal.stage) + 1 :] if deal.stage in names else []
+    target = str(deal.id)
+    moves = tuple(
+        Button(
+            t(locale, _("→ {stage}"), stage=stage_label(name, locale)),
+            Action(MOVE_ACTION, target, {"stage": name, "from": deal.stage}),
+            command=_typed(locale, "move", deal.id, stage_label(name, locale)),
+        )
+        for name in later
+    )
+    won = Button(
+        t(locale, _("Won")),
+        Action(WON_ACTION, target),
+        ButtonStyle.PRIMARY,
+        command=_typed(locale, "won", deal.id),
+    )
+    lost = Button(
+        t(locale, _("Lost")),
+        Action(LOST_ACTION, target),
+        ButtonStyle.DANGER,
+        command=_typed(locale, "lost", deal.id, t(locale, _("reason=…"))),
+    )
+    return (*moves, won, lost)
+
+
+def _typed(locale: str, verb: str, deal_id: int, rest: str = "") -> str:
+    """The command a button stands for, as the reader types it (``/商机 推进 7 方案``)."""
+    chinese = locale.startswith("zh")
+    line = f"/{'商机' if chinese else 'deal'} {WORDS[verb][1 if chinese else 0]} {deal_id}"
+    return f"{line} {rest}" if rest else line
 
 
 def _deal_footer(deal: DealView, locale: str) -> str:

@@ -21,7 +21,7 @@ from bot.reader import Choice, Kind
 from bot.replies import Card, Message
 from bot.router import CommandSpec, Router
 from commands.crm import report
-from commands.crm.deal_cards import STAGE_LABELS, deal_card, deals_card, idle_card
+from commands.crm.deal_cards import STAGE_LABELS, deal_buttons, deal_card, deals_card, idle_card
 from commands.crm.lines import ask_for, customer_named, deal_named, field, read_line
 from commands.crm.verbs import action_of
 from domain.crm import deals
@@ -91,10 +91,10 @@ def _add(ctx: CommandContext, text: str) -> Message:
         next_step=values.get("next", ""),
         campaign_id=_number(values["campaign"]) if "campaign" in values else None,
     )
-    with _refusal_logged(ctx, "add", customer_id):
+    with refusal_logged(ctx, "add", customer_id):
         added = deals.add_deal(
             ctx.session,
-            _scope(ctx),
+            deal_scope(ctx),
             customer_id,
             values.get("name", ""),
             terms,
@@ -102,7 +102,7 @@ def _add(ctx: CommandContext, text: str) -> Message:
             ctx.now,
             today_of(ctx),
         )
-    return _shown(ctx, added, _("Deal opened"))
+    return shown(ctx, added, _("Deal opened"))
 
 
 def _move(ctx: CommandContext, text: str) -> Message:
@@ -114,18 +114,18 @@ def _move(ctx: CommandContext, text: str) -> Message:
     if len(values) != 2:
         raise ArgumentError(_("Say which deal and where to: /deal move 12 proposal"))
     deal_id = deal_named(ctx, values["deal"])
-    with _refusal_logged(ctx, "move", deal_id):
+    with refusal_logged(ctx, "move", deal_id):
         moved = deals.move_deal(
-            ctx.session, _scope(ctx), deal_id, values["stage"], ctx.policies.deals, ctx.now
+            ctx.session, deal_scope(ctx), deal_id, values["stage"], ctx.policies.deals, ctx.now
         )
-    return _shown(ctx, moved, _("Deal moved"))
+    return shown(ctx, moved, _("Deal moved"))
 
 
 def _won(ctx: CommandContext, text: str) -> Message:
     deal_id = _one_deal(ctx, text)
-    with _refusal_logged(ctx, "won", deal_id):
-        won = deals.win_deal(ctx.session, _scope(ctx), deal_id, ctx.now)
-    return _shown(ctx, won, _("Deal won"))
+    with refusal_logged(ctx, "won", deal_id):
+        won = deals.win_deal(ctx.session, deal_scope(ctx), deal_id, ctx.now)
+    return shown(ctx, won, _("Deal won"))
 
 
 def _lost(ctx: CommandContext, text: str) -> Message:
@@ -134,16 +134,18 @@ def _lost(ctx: CommandContext, text: str) -> Message:
     if "deal" not in values:
         raise ArgumentError(_("Say which deal and why: /deal lost 12 reason=price too high"))
     deal_id = deal_named(ctx, values["deal"])
-    with _refusal_logged(ctx, "lost", deal_id):
-        lost = deals.lose_deal(ctx.session, _scope(ctx), deal_id, values.get("reason", ""), ctx.now)
-    return _shown(ctx, lost, _("Deal lost"))
+    with refusal_logged(ctx, "lost", deal_id):
+        lost = deals.lose_deal(
+            ctx.session, deal_scope(ctx), deal_id, values.get("reason", ""), ctx.now
+        )
+    return shown(ctx, lost, _("Deal lost"))
 
 
 def _show(ctx: CommandContext, text: str) -> Message:
     deal_id = _one_deal(ctx, text)
-    with _refusal_logged(ctx, "show", deal_id):
-        shown = deals.show_deal(ctx.session, _scope(ctx), deal_id)
-    return _shown(ctx, shown, "")
+    with refusal_logged(ctx, "show", deal_id):
+        found = deals.show_deal(ctx.session, deal_scope(ctx), deal_id)
+    return shown(ctx, found, "")
 
 
 def _edit(ctx: CommandContext, text: str) -> Message:
@@ -151,17 +153,23 @@ def _edit(ctx: CommandContext, text: str) -> Message:
     if "deal" not in values or len(values) < 2:
         raise ArgumentError(_("Say which deal and what to change: /deal edit 12 amount=60000"))
     deal_id = deal_named(ctx, values["deal"])
-    with _refusal_logged(ctx, "edit", deal_id):
-        current = deals.show_deal(ctx.session, _scope(ctx), deal_id)
+    with refusal_logged(ctx, "edit", deal_id):
+        current = deals.show_deal(ctx.session, deal_scope(ctx), deal_id)
         changes = DealChanges(
             amount=deal_amount(values["amount"], current.currency) if "amount" in values else None,
             close=date.fromisoformat(values["close"]) if "close" in values else None,
             next_step=values.get("next"),
         )
         edited = deals.edit_deal(
-            ctx.session, _scope(ctx), deal_id, changes, ctx.policies.deals, ctx.now, today_of(ctx)
+            ctx.session,
+            deal_scope(ctx),
+            deal_id,
+            changes,
+            ctx.policies.deals,
+            ctx.now,
+            today_of(ctx),
         )
-    return _shown(ctx, edited, _("Deal updated"))
+    return shown(ctx, edited, _("Deal updated"))
 
 
 def _one_deal(ctx: CommandContext, text: str) -> int:
@@ -180,8 +188,11 @@ def _stage_choices(ctx: CommandContext) -> tuple[Choice, ...]:
     return tuple(choices)
 
 
-def _shown(ctx: CommandContext, found: DealView, headline: str) -> Card:
-    card = deal_card(found, member_view(ctx.session, found.owner_id).name, ctx.locale)
+def shown(ctx: CommandContext, found: DealView, headline: str) -> Card:
+    """A deal's card for the actor, under a headline, with the buttons that move it."""
+    buttons = deal_buttons(found, ctx.policies.deals.stages, ctx.locale)
+    owner = member_view(ctx.session, found.owner_id).name
+    card = deal_card(found, owner, ctx.locale, buttons)
     return replace(card, title=f"{ctx.t(headline)} · {card.title}") if headline else card
 
 
@@ -197,12 +208,13 @@ def fire_idle(ctx: TimerContext, timer: TimerView) -> None:
     )
 
 
-def _scope(ctx: CommandContext) -> Scope:
+def deal_scope(ctx: CommandContext) -> Scope:
+    """Whose deals the actor sees and may change."""
     return scope_of(ctx.session, ctx.actor.id, ctx.actor.roles)
 
 
 @contextmanager
-def _refusal_logged(ctx: CommandContext, action: str, record_id: int) -> Iterator[None]:
+def refusal_logged(ctx: CommandContext, action: str, record_id: int) -> Iterator[None]:
     """Log an id that was not found in scope (missing, or someone else's) before answering."""
     try:
         yield

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.formatting import moment
 from bot.i18n import _, t
-from bot.replies import Action, Button, Card, CardStatus, Field
+from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Field
 from domain.crm.models import Contact, Customer
 from domain.crm.tickets import EventView, TicketView
 from domain.directory.services import member_views
@@ -46,6 +46,10 @@ CARD_STATUS = {
 }
 SHOWN_EVENTS = 15
 RATE_ACTION = "ticket.rate"
+ASSIGN_ME_ACTION = "crm.ticket.assign_me"
+ASSIGN_ACTION = "crm.ticket.assign"  # asks to whom, with a button per member
+RESOLVE_ACTION = "crm.ticket.resolve"
+CLOSE_ACTION = "crm.ticket.close"
 
 
 def status_label(locale: str, status: str) -> str:
@@ -70,6 +74,7 @@ def ticket_card(
     now: datetime,
     *,
     events: list[EventView] | None = None,
+    buttons: tuple[Button, ...] = (),
 ) -> Card:
     """A ticket's card for a member; with ``events``, its timeline (the newest ones) too."""
     loc, tz = reader.locale, reader.timezone
@@ -100,7 +105,46 @@ def ticket_card(
         fields=tuple(fields),
         footer=ticket.ref,
         status=CARD_STATUS.get(ticket.status, CardStatus.INFO),
+        buttons=buttons,
     )
+
+
+def ticket_buttons(ticket: TicketView, reader: MemberView) -> tuple[Button, ...]:
+    """What the reader can do next: assign (to themselves, or to someone) and resolve an open
+    ticket; close a resolved one."""
+    if ticket.status == "closed":
+        return ()
+    loc, n = reader.locale, ticket.id
+    word = "/工单" if loc.startswith("zh") else "/ticket"
+    close = Button(
+        t(loc, _("Close")),
+        Action(CLOSE_ACTION, str(n)),
+        command=f"{word} {'关闭' if loc.startswith('zh') else 'close'} {n}",
+    )
+    if ticket.status == "resolved":
+        return (close,)
+    assign = "指派" if loc.startswith("zh") else "assign"
+    buttons = [
+        Button(
+            t(loc, _("Assign to someone")),
+            Action(ASSIGN_ACTION, str(n), single_use=False),  # it only asks
+            command=f"{word} {assign} {n} @…",
+        ),
+        Button(
+            t(loc, _("Resolve")),
+            Action(RESOLVE_ACTION, str(n)),
+            ButtonStyle.PRIMARY,
+            command=f"{word} {'解决' if loc.startswith('zh') else 'resolve'} {n}",
+        ),
+    ]
+    if ticket.assignee_id != reader.id:
+        mine = Button(
+            t(loc, _("Assign to me")),
+            Action(ASSIGN_ME_ACTION, str(n)),
+            command=f"{word} {assign} {n} @{reader.handle}",
+        )
+        buttons.insert(0, mine)
+    return tuple(buttons)
 
 
 def _event_line(
@@ -145,7 +189,12 @@ def breach_card(
 
 
 def news_card(
-    session: Session, ticket: TicketView, reader: MemberView, now: datetime, headline: str
+    session: Session,
+    ticket: TicketView,
+    reader: MemberView,
+    now: datetime,
+    headline: str,
+    buttons: tuple[Button, ...] = (),
 ) -> Card:
     """A ticket card under a headline already in the reader's language."""
     card = ticket_card(session, ticket, reader, now)
@@ -156,6 +205,7 @@ def news_card(
         footer=t(reader.locale, _("See it with /ticket show {id}"), id=ticket.id)
         + f" · {ticket.ref}",  # the reference the customer quotes
         status=card.status,
+        buttons=buttons,
     )
 
 

@@ -4,6 +4,7 @@ the SLA escalations, and the customer's rating buttons."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import structlog
@@ -151,7 +152,7 @@ def new(ctx: CommandContext, text: str) -> Message:
         policy=ctx.policies.tickets,
     )
     tell_watchers(ctx.session, ctx.outbox, ctx.policies, opened, ctx.actor.id)
-    return _news(ctx, opened, _("Ticket #{id} opened"))
+    return news(ctx, opened, _("Ticket #{id} opened"))
 
 
 def assign(ctx: CommandContext, text: str) -> Message:
@@ -159,15 +160,17 @@ def assign(ctx: CommandContext, text: str) -> Message:
     number, handle = _number_and_text(
         ctx, text, _("Which ticket? For example: /ticket assign 12 @jack")
     )
-    found = _load(ctx, number)
+    found = load_ticket(ctx, number)
     assignee = find_member(ctx.session, handle) if handle else None
     if assignee is None:
         raise DomainError(_("I don't know {who}. Say @handle."), who=handle or "?")
     assigned = assign_ticket(ctx.session, found, assignee, ctx.actor.id, ctx.now)
     if assignee.id != ctx.actor.id:
         headline = t(assignee.locale, _("Ticket #{id} is assigned to you"), id=assigned.id)
-        ctx.notify(assignee.id, cards.news_card(ctx.session, assigned, assignee, ctx.now, headline))
-    return _news(ctx, assigned, _("Ticket #{id} assigned"))
+        buttons = cards.ticket_buttons(assigned, assignee)  # theirs: resolve it from here
+        card = cards.news_card(ctx.session, assigned, assignee, ctx.now, headline, buttons)
+        ctx.notify(assignee.id, card)
+    return news(ctx, assigned, _("Ticket #{id} assigned"))
 
 
 def update(ctx: CommandContext, line: str) -> Message:
@@ -176,7 +179,7 @@ def update(ctx: CommandContext, line: str) -> Message:
     number = record_number(values.get("ticket", ""))
     if number is None:
         raise DomainError(_("Which ticket? For example: /ticket update 12 called the customer"))
-    found = _load(ctx, number)
+    found = load_ticket(ctx, number)
     text, public = values.get("text", ""), values.get("public") == "yes"
     if public and (found.contact_id is None or not text):
         raise DomainError(_("public=yes needs a text and a ticket with a contact to tell."))
@@ -189,7 +192,7 @@ def update(ctx: CommandContext, line: str) -> Message:
         status=values.get("status"),
         public=public,
     )
-    card = _news(ctx, updated, _("Ticket #{id} updated"))
+    card = news(ctx, updated, _("Ticket #{id} updated"))
     if public and updated.contact_id is not None:
         told = tell_contact(
             ctx.session,
@@ -203,7 +206,7 @@ def update(ctx: CommandContext, line: str) -> Message:
             if told
             else _("The customer has no chat account: tell them yourself.")
         )
-        return Card(card.title, card.body, card.fields, footer=ctx.t(footer), status=card.status)
+        return replace(card, footer=ctx.t(footer))
     return card
 
 
@@ -212,8 +215,13 @@ def resolve(ctx: CommandContext, line: str) -> Message:
     number, text = _number_and_text(
         ctx, line, _("Which ticket? For example: /ticket resolve 12 replaced the toner")
     )
-    resolved = resolve_ticket(ctx.session, _load(ctx, number), ctx.actor.id, ctx.now, text=text)
-    card = _news(ctx, resolved, _("Ticket #{id} resolved"))
+    return resolved_card(ctx, load_ticket(ctx, number), text)
+
+
+def resolved_card(ctx: CommandContext, found: Ticket, text: str) -> Card:
+    """Resolve a ticket and ask its customer for a rating; the actor's card says so."""
+    resolved = resolve_ticket(ctx.session, found, ctx.actor.id, ctx.now, text=text)
+    card = news(ctx, resolved, _("Ticket #{id} resolved"))
     if resolved.contact_id is None:
         return card
     asked = tell_contact(
@@ -229,15 +237,15 @@ def resolve(ctx: CommandContext, line: str) -> Message:
         if asked
         else _("The customer has no chat account, so they were not asked to rate it.")
     )
-    return Card(card.title, card.body, card.fields, footer=ctx.t(footer), status=card.status)
+    return replace(card, footer=ctx.t(footer))
 
 
 def close(ctx: CommandContext, text: str) -> Message:
     """``/ticket close N``."""
     number, _rest = _number_and_text(ctx, text, _("Which ticket? For example: /ticket close 12"))
-    return _news(
+    return news(
         ctx,
-        close_ticket(ctx.session, _load(ctx, number), ctx.actor.id, ctx.now),
+        close_ticket(ctx.session, load_ticket(ctx, number), ctx.actor.id, ctx.now),
         _("Ticket #{id} closed"),
     )
 
@@ -245,9 +253,10 @@ def close(ctx: CommandContext, text: str) -> Message:
 def show(ctx: CommandContext, text: str) -> Message:
     """``/ticket show N``: the card with its timeline."""
     number, _rest = _number_and_text(ctx, text, _("Which ticket? For example: /ticket show 12"))
-    found = view_of(_load(ctx, number))
+    found = view_of(load_ticket(ctx, number))
     events = timeline(ctx.session, found.id)
-    return cards.ticket_card(ctx.session, found, ctx.actor, ctx.now, events=events)
+    buttons = cards.ticket_buttons(found, ctx.actor)
+    return cards.ticket_card(ctx.session, found, ctx.actor, ctx.now, events=events, buttons=buttons)
 
 
 class TicketsArgs(BaseModel):
@@ -351,11 +360,15 @@ def fire_sla(ctx: TimerContext, timer: TimerView) -> None:
     )
 
 
-def _news(ctx: CommandContext, ticket: TicketView, headline: str) -> Card:
-    return cards.news_card(ctx.session, ticket, ctx.actor, ctx.now, ctx.t(headline, id=ticket.id))
+def news(ctx: CommandContext, ticket: TicketView, headline: str) -> Card:
+    """The actor's card of a ticket under a headline, with what they can do next."""
+    buttons = cards.ticket_buttons(ticket, ctx.actor)
+    headline = ctx.t(headline, id=ticket.id)
+    return cards.news_card(ctx.session, ticket, ctx.actor, ctx.now, headline, buttons)
 
 
-def _load(ctx: CommandContext, number: int) -> Ticket:
+def load_ticket(ctx: CommandContext, number: int) -> Ticket:
+    """A ticket the actor may see and work on; ``NotFound`` (logged) otherwise."""
     scope = ticket_scope(ctx.session, ctx.actor.id, ctx.actor.roles)
     return _refused_if_missing(
         ctx, "ticket", number, lambda: ticket_in_scope(ctx.session, scope, number)

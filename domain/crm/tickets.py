@@ -199,7 +199,7 @@ def assign_ticket(
     session: Session, ticket: Ticket, assignee: MemberView, actor_id: int, now: datetime
 ) -> TicketView:
     """Give an open ticket to a member; it becomes ``assigned`` (again, if it was worked on)."""
-    _must_be_open(ticket)
+    must_be_open(ticket)
     if not assignee.active or not allows(assignee.roles, Permission.CRM_USE):
         raise DomainError("Tickets can be assigned only to active members who use the CRM.")
     if ticket.assignee_id == assignee.id:
@@ -221,7 +221,7 @@ def update_ticket(
 ) -> TicketView:
     """Add a timeline entry and maybe move to in_progress or waiting (``public``: the customer
     is told); the first public update or first such move is the first response."""
-    _must_be_open(ticket)
+    must_be_open(ticket)
     text = _clean(text)
     if not text and status is None:
         raise DomainError("Say what happened, for example: /ticket update 12 called the customer")
@@ -252,7 +252,7 @@ def resolve_ticket(
     session: Session, ticket: Ticket, actor_id: int, now: datetime, *, text: str = ""
 ) -> TicketView:
     """Resolve an open ticket (an unassigned one becomes the resolver's) and stop its clocks."""
-    _must_be_open(ticket)
+    must_be_open(ticket)
     text = _clean(text)
     values: dict[str, Any] = {"status": "resolved", "resolved_at": now}
     if ticket.assignee_id is None:
@@ -304,7 +304,8 @@ def rate_ticket(
     return True
 
 
-def _must_be_open(ticket: Ticket) -> None:
+def must_be_open(ticket: Ticket) -> None:
+    """Refuse work on a resolved or closed ticket (``Conflict`` says which)."""
     if ticket.status == "closed":
         raise Conflict("Ticket #{id} is closed.", id=ticket.id)
     if ticket.status == "resolved":

@@ -1,8 +1,9 @@
 """A rep's sweep over every CRM command: bob (Sales East) types each command the router knows
 that needs ``crm.use``, with every subcommand word, against the ids of gina's records (Sales
-West) and guessed ids. No answer may show anything of gina's, and none of her records may
-change. (The per-area tests check the refusals and their logs; this one checks that nothing any
-command can be made to say leaks, including commands added later.)"""
+West) and guessed ids, and taps every button on her cards. No answer may show anything of
+gina's, and none of her records may change. (The per-area tests check the refusals and their
+logs; this one checks that nothing any command can be made to say leaks, including commands
+added later.)"""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.contacts import DirectoryExternalContacts
+from bot.i18n import t
 from bot.ports import ExternalContactChange, ExternalProfile
 from bot.replies import as_text
 from domain.crm.models import (
@@ -33,6 +35,7 @@ from domain.directory.models import ChatIdentity
 from domain.directory.roles import Permission
 from tests.integration.approvals_rig import Office, member_id
 from tests.integration.crm_rig import running_shop
+from tests.integration.sweeps import tokens_on_cards
 
 GINAS = [
     '/customer add "Zeta Secret Corp" phone=139-9999-0000 email=zeta@secret.example',
@@ -123,8 +126,13 @@ async def test_no_crm_command_shows_or_changes_another_teams_records(settings: S
         lines += [f"/{name} show {guess}" for name in commands for guess in GUESSES]
         lines += [f"/customer find {text}" for text in ("Zeta", "Hidden", "139", "secret")]
         answers = await office.say_many("bob", lines)
+        await office.say_many("gina", [f"/{n} show 1" for n in ("deal", "ticket", "customer")])
+        tokens = tokens_on_cards(office, ["gina"])  # her cards' buttons: stages, assign, log…
+        assert len(tokens) >= 10
+        taps = await office.tap_many("bob", tokens)
+        assert {p.text for p in taps} == {t("zh_CN", "This button is not for you.")}  # bob's
 
-        said = [as_text(version) for a in answers for version in a.versions]
+        said = [as_text(version) for a in answers + taps for version in a.versions]
         leaks = [(text, s) for text in said for s in SECRETS if s in text]
         assert leaks == []
         assert len(lines) > 1000 and len(answers) >= len(lines)  # every line was answered
