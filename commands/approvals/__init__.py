@@ -7,7 +7,7 @@ from bot.context import CommandContext, TimerContext
 from bot.i18n import _
 from bot.replies import Message
 from bot.router import ActionSpec, CommandSpec, PromptSpec, Router
-from commands.approvals import apply, buttons, decide, delegate, initiator, route
+from commands.approvals import apply, buttons, decide, delegate, initiator, lists, route
 from commands.approvals.common import typed_words
 from commands.approvals.publish import publish
 from domain.approvals import services, sla
@@ -118,8 +118,8 @@ def _commands(router: Router) -> None:
         CommandSpec(
             name="approvals",
             summary=_("Approvals waiting for you, your own requests, or those copied to you"),
-            handler=initiator.list_command,
-            args=initiator.ListArgs,
+            handler=lists.list_command,
+            args=lists.ListArgs,
             aliases=("审批",),
             examples=("/approvals", "/approvals mine", "/approvals cc"),
         )
@@ -248,10 +248,18 @@ def _buttons(router: Router) -> None:
         ("approval.withdraw", initiator.withdraw_button),
         ("approval.urge", initiator.urge_button),
         ("approval.resubmit", initiator.resubmit_button),
+        ("approval.withdraw_approved", initiator.withdraw_approved_button),
+        ("approval.withdraw_keep", initiator.keep_button),
     ):
         router.add_action(
             ActionSpec(name=name, handler=handler, on_stale=initiator.initiator_stale)
         )
+    for name, handler in (
+        ("approval.list_approve", lists.approve_button),
+        ("approval.list_reject", lists.reject_button),
+        ("approval.list_open", lists.open_button),
+    ):
+        router.add_action(ActionSpec(name=name, handler=handler, on_stale=lists.stale_button))
     router.add_action(ActionSpec(name="approval.answer", handler=apply.answer_button))
     router.add_action(ActionSpec(name="approval.form_cancel", handler=apply.cancel_button))
     router.add_action(ActionSpec(name="approval.undelegate", handler=delegate.undelegate_button))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
 from bot.i18n import _
+from bot.picking import PICK_ACTION
 from bot.pipeline.prompts import close_prompt
 from bot.reader import Reading
 from bot.replies import Action, Button, ButtonStyle, Card, Message, Reply
@@ -68,13 +69,19 @@ def shortcut(key: str) -> Any:
 
 
 def templates_card(ctx: CommandContext) -> Card:
-    """What can be requested."""
-    lines = [
-        f"/apply {v.spec.key} — {v.spec.title(ctx.locale)}" for v in current_templates(ctx.session)
-    ]
+    """What can be requested: a button per template, whose tap starts that template's form
+    (as typing ``/apply KEY`` does, so the command's permission is checked again)."""
+    word = "申请" if ctx.locale.startswith("zh") else "apply"
+    templates = current_templates(ctx.session)
+    lines = [f"/{word} {v.spec.key} — {v.spec.title(ctx.locale)}" for v in templates]
+    buttons = tuple(
+        Button(v.spec.title(ctx.locale), Action(PICK_ACTION, args={"line": line}), command=line)
+        for v, line in ((v, f"/{word} {v.spec.key}") for v in templates)
+    )
     return Card(
         title=ctx.t(_("What would you like to request?")),
         body="\n".join(lines),
+        buttons=buttons,
         footer=ctx.t(_("For example: /apply leave type=annual dates=2026-12-01..2026-12-03")),
     )
 

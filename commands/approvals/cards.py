@@ -31,6 +31,7 @@ CHINESE_COMMANDS = {
     "withdraw": "撤回",
     "urge": "催办",
     "resubmit": "重新提交",
+    "approval": "审批详情",
 }
 HISTORY_ON_CARD = 6
 CARD_STATUS = {

@@ -14,7 +14,7 @@ from bot.config import Settings
 from commands import approvals
 from commands.approvals.decide import INITIATOR_WORDS, WHERE_WORDS
 from commands.approvals.delegate import BALANCE_WORDS
-from commands.approvals.initiator import LIST_WORDS
+from commands.approvals.lists import LIST_WORDS
 from tests.integration.approvals_rig import Office, running_office
 from tests.integration.sweeps import (
     GUESSES,

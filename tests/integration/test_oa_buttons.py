@@ -1,0 +1,208 @@
+"""Buttons where a tap beats typing, in the office: the /apply menu, the list of approvals
+waiting for me, editing a returned request, confirming the withdrawal of an approved one, and
+cancelling a reminder from the list. Every button re-checks who taps it and works once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from adapters.memory.client import Posted
+from bot.config import Settings
+from bot.replies import Card
+from domain.approvals.state import Status
+from tests.integration.approvals_rig import Office, button, running_office
+
+
+@pytest.fixture
+async def office(sqlite_settings: Settings) -> AsyncIterator[Office]:
+    async with running_office(sqlite_settings) as opened:
+        yield opened
+
+
+def card_of(posted: Posted) -> Card:
+    """A posted message that must be a card."""
+    assert isinstance(posted.message, Card), posted.text
+    return posted.message
+
+
+def labels(card: Card) -> list[str]:
+    """What a card's buttons say."""
+    return [b.label for b in card.buttons]
+
+
+# /apply: a button per template
+
+
+async def test_the_apply_menu_is_a_button_per_template_and_a_tap_starts_its_form(
+    office: Office,
+) -> None:
+    menu = card_of(await office.say("dan", "/apply"))
+    assert "Leave" in " ".join(labels(menu))
+    assert len(menu.buttons) == len(menu.body.splitlines())
+    question = card_of(await office.tap("dan", button(menu, "Leave").token))
+    assert question.title.startswith("Leave")  # the form asks its first missing field
+    assert "Cancel" in labels(question)
+
+
+async def test_the_apply_menu_in_chinese_says_chinese(office: Office) -> None:
+    menu = card_of(await office.say("bob", "/申请"))
+    assert "请假" in labels(menu)
+    assert all(b.command.startswith("/申请 ") for b in menu.buttons)
+
+
+async def test_a_second_tap_on_the_menu_starts_nothing_more(office: Office) -> None:
+    menu = card_of(await office.say("dan", "/apply"))
+    token = button(menu, "Leave").token
+    await office.tap("dan", token)
+    before = len(office.posted("dan"))
+    again = await office.tap("dan", token)
+    assert "already done" in again.text
+    assert len(office.posted("dan")) == before + 1
+
+
+async def test_someone_elses_tap_on_the_menu_is_refused(office: Office) -> None:
+    menu = card_of(await office.say("dan", "/apply"))
+    answer = await office.tap("erin", button(menu, "Leave").token, conversation="erin")
+    assert answer.text == "This button is not for you."
+    assert office.memory.cards("erin") == []
+
+
+# the list of approvals waiting for me
+
+
+async def waiting(office: Office, handle: str = "carol") -> Card:
+    return card_of(await office.say(handle, "/approvals"))
+
+
+async def test_the_pending_list_has_approve_reject_and_open_per_request(office: Office) -> None:
+    n = await office.submit("dan", '/expense amount=300 category=meals reason="lunch"')
+    m = await office.submit("erin", '/expense amount=200 category=meals reason="taxi"')
+    listed = await waiting(office)
+    assert labels(listed) == [
+        f"Approve #{n}",
+        f"Reject #{n}",
+        f"Open #{n}",
+        f"Approve #{m}",
+        f"Reject #{m}",
+        f"Open #{m}",
+    ]
+    after = card_of(await office.tap("carol", button(listed, f"Approve #{n}").token))
+    assert (await office.request(n)).status == Status.APPROVED
+    assert f"You approved #{n}." in after.body
+    assert labels(after) == [f"Approve #{m}", f"Reject #{m}", f"Open #{m}"]  # edited in place
+    assert "approved" in office.card("dan", n).body.lower()  # the request's own cards changed
+
+
+async def test_a_double_tap_on_approve_in_the_list_approves_once(office: Office) -> None:
+    n = await office.submit("dan", '/expense amount=300 category=meals reason="lunch"')
+    token = button(await waiting(office), f"Approve #{n}").token
+    await office.tap("carol", token)
+    again = await office.tap("carol", token)
+    assert "already approved" in again.text
+    assert await office.events(n, "approved") == 1
+
+
+async def test_reject_in_the_list_asks_why(office: Office) -> None:
+    n = await office.submit("dan", '/expense amount=300 category=meals reason="lunch"')
+    await office.tap("carol", button(await waiting(office), f"Reject #{n}").token)
+    assert f"Why do you reject #{n}" in office.texts("carol")[-1]
+    assert (await office.request(n)).status == Status.PENDING
+    await office.say("carol", "over budget")
+    state = await office.request(n)
+    assert state.status == Status.REJECTED
+    assert "over budget" in office.card("dan", n).fields[-1].value
+
+
+async def test_open_in_the_list_shows_the_request_with_its_buttons(office: Office) -> None:
+    n = await office.submit("dan", '/expense amount=300 category=meals reason="lunch"')
+    await office.tap("carol", button(await waiting(office), f"Open #{n}").token)
+    opened = office.card("carol", n)
+    assert any(f.label == "Timeline" for f in opened.fields)
+    assert "Approve" in labels(opened)
+
+
+async def test_someone_elses_tap_on_the_list_changes_nothing(office: Office) -> None:
+    n = await office.submit("dan", '/expense amount=300 category=meals reason="lunch"')
+    listed = await waiting(office)
+    for label in ("Approve", "Reject", "Open"):
+        answer = await office.tap("dan", button(listed, f"{label} #{n}").token, conversation="tab")
+        assert answer.text == "This button is not for you."
+    state = await office.request(n)
+    assert state.status == Status.PENDING
+    assert await office.events(n) == 2  # submitted, the step started
+    assert office.memory.cards("tab") == []
+
+
+async def test_a_request_decided_elsewhere_is_answered_from_the_list(office: Office) -> None:
+    n = await office.submit("dan", '/expense amount=300 category=meals reason="lunch"')
+    listed = await waiting(office)
+    await office.say("carol", f"/approve {n}")
+    answer = await office.tap("carol", button(listed, f"Reject #{n}").token)
+    assert "already approved" in answer.text
+    assert (await office.request(n)).status == Status.APPROVED
+
+
+async def test_the_pending_list_in_chinese(office: Office) -> None:
+    n = await office.submit("dan", '/expense amount=300 category=meals reason="lunch"')
+    await office.say("carol", f"/transfer {n} @bob")
+    listed = card_of(await office.say("bob", "/审批"))
+    assert labels(listed) == [f"同意 #{n}", f"驳回 #{n}", f"打开 #{n}"]
+
+
+# withdrawing an approved request
+
+
+async def approved_leave(office: Office) -> int:
+    n = await office.submit("dan", "/leave type=annual from=2026-12-07 to=2026-12-09 reason=x")
+    await office.say("carol", f"/approve {n}")
+    assert (await office.request(n)).status == Status.APPROVED
+    return n
+
+
+async def test_withdrawing_an_approved_request_asks_first(office: Office) -> None:
+    n = await approved_leave(office)
+    question = card_of(await office.say("dan", f"/withdraw {n}"))
+    assert question.title == f"Withdraw approved request #{n}?"
+    assert labels(question) == ["Withdraw", "Keep"]
+    assert (await office.request(n)).status == Status.APPROVED
+    token = button(question, "Withdraw").token
+    done = card_of(await office.tap("dan", token))
+    assert done.title == f"You withdrew #{n}."
+    assert (await office.request(n)).status == Status.WITHDRAWN
+    again = await office.tap("dan", token)
+    assert "withdrawn" in again.text
+    assert await office.events(n, "withdrawn") == 1
+
+
+async def test_keep_leaves_the_approved_request(office: Office) -> None:
+    n = await approved_leave(office)
+    question = card_of(await office.say("dan", f"/withdraw {n}"))
+    kept = card_of(await office.tap("dan", button(question, "Keep").token))
+    assert kept.title == f"#{n} stays approved."
+    assert (await office.request(n)).status == Status.APPROVED
+    await office.tap("dan", button(question, "Withdraw").token)  # its sibling went with Keep
+    assert (await office.request(n)).status == Status.APPROVED
+
+
+async def test_someone_elses_tap_on_withdraw_changes_nothing(office: Office) -> None:
+    n = await approved_leave(office)
+    question = card_of(await office.say("dan", f"/withdraw {n}"))
+    answer = await office.tap("carol", button(question, "Withdraw").token, conversation="tab")
+    assert answer.text == "This button is not for you."
+    assert (await office.request(n)).status == Status.APPROVED
+
+
+async def test_withdrawing_a_pending_request_needs_no_question(office: Office) -> None:
+    n = await office.submit("dan", '/expense amount=300 category=meals reason="lunch"')
+    assert f"You withdrew #{n}." in (await office.say("dan", f"/withdraw {n}")).text
+    assert (await office.request(n)).status == Status.WITHDRAWN
+
+
+async def test_the_withdraw_question_in_chinese(office: Office) -> None:
+    n = await office.submit("bob", "/请假 假期类型=年假 日期=2026-12-07..2026-12-09 事由=回家")
+    await office.say("carol", f"/approve {n}")
+    question = card_of(await office.say("bob", f"/撤回 {n}"))
+    assert question.title == f"撤回已批准的申请 #{n}？"
+    assert labels(question) == ["撤回", "保留"]
