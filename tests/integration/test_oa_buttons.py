@@ -206,3 +206,43 @@ async def test_the_withdraw_question_in_chinese(office: Office) -> None:
     question = card_of(await office.say("bob", f"/撤回 {n}"))
     assert question.title == f"撤回已批准的申请 #{n}？"
     assert labels(question) == ["撤回", "保留"]
+
+
+# cancelling a reminder from the list
+
+
+async def test_cancelling_from_the_reminder_list_edits_that_list(office: Office) -> None:
+    for what in ("call Bob", "send the report", "book the room"):
+        await office.say("dan", f"/remind me tomorrow 9am {what}")
+    listed = await office.say("dan", "/reminders")
+    first = card_of(listed)
+    assert first.title == "Your reminders (3)"
+    cancel = first.buttons[1]
+    number = cancel.label.removeprefix("Cancel #")
+    after = await office.tap("dan", cancel.token)
+    assert after.message_id == listed.message_id  # the same card, edited in place
+    edited = card_of(after)
+    assert edited.title == "Your reminders (2)"
+    assert f"Reminder #{number} cancelled" in edited.body
+    assert "send the report" not in edited.body
+    assert "call Bob" in edited.body and "book the room" in edited.body
+    assert len(edited.buttons) == 2
+    again = await office.tap("dan", cancel.token)
+    assert again.text == "That was already done."
+    assert card_of(await office.say("dan", "/reminders")).title == "Your reminders (2)"
+
+
+async def test_someone_elses_tap_on_the_reminder_list_cancels_nothing(office: Office) -> None:
+    await office.say("dan", "/remind me tomorrow 9am call Bob")
+    listed = card_of(await office.say("dan", "/reminders"))
+    answer = await office.tap("erin", listed.buttons[0].token, conversation="tab")
+    assert answer.text == "This button is not for you."
+    assert card_of(await office.say("dan", "/reminders")).title == "Your reminders (1)"
+
+
+async def test_cancelling_the_last_reminder_leaves_an_empty_list(office: Office) -> None:
+    await office.say("bob", "/提醒 我 明天上午9点 给张总回电话")
+    listed = card_of(await office.say("bob", "/我的提醒"))
+    edited = card_of(await office.tap("bob", listed.buttons[0].token))
+    assert edited.title == "没有提醒"
+    assert "已取消" in edited.body
