@@ -26,6 +26,7 @@ from domain.approvals.sla import subject_of
 from domain.approvals.template import TemplateSpec
 
 FORM_PROMPT = "approval.form"
+ANSWER_ACTION = "approval.answer"
 HINTS = {
     FieldType.DATE: _("for example 2026-12-01"),
     FieldType.DATETIME: _("for example 2026-12-01 09:30"),
@@ -192,9 +193,14 @@ def ask_slot(
 
 
 def question_card(
-    ctx: CommandContext, spec: TemplateSpec, slot: Slot, state: dict[str, Any], problem: str
+    ctx: CommandContext,
+    spec: TemplateSpec,
+    slot: Slot,
+    state: dict[str, Any],
+    problem: str,
+    answer_action: str = ANSWER_ACTION,
 ) -> Card:
-    """``Leave type?`` with a button per option, and Cancel."""
+    """``Leave type?`` with a button per option (tapped: ``answer_action``), and Cancel."""
     field = slot.spec
     label = (
         label_of(spec, field.key, ctx.locale)
@@ -203,7 +209,7 @@ def question_card(
     )
     question = text_of(field.ask, ctx.locale) if field.ask else ctx.t(_("{field}?"), field=label)
     hint = ctx.t(HINTS[field.type]) if field.type in HINTS else ""
-    buttons = [*_choice_buttons(ctx, field.type, field.options, state)]
+    buttons = [*_choice_buttons(ctx, field.type, field.options, state, answer_action)]
     buttons.append(
         Button(
             ctx.t(_("Cancel")), Action("approval.form_cancel"), ButtonStyle.DANGER, command="cancel"
@@ -226,7 +232,11 @@ def _range_label(ctx: CommandContext, slot: Slot) -> str:
 
 
 def _choice_buttons(
-    ctx: CommandContext, kind: FieldType, options: list[Any], state: dict[str, Any]
+    ctx: CommandContext,
+    kind: FieldType,
+    options: list[Any],
+    state: dict[str, Any],
+    answer_action: str,
 ) -> list[Button]:
     if kind is FieldType.BOOLEAN:
         answers = [("yes", ctx.t(_("yes"))), ("no", ctx.t(_("no")))]
@@ -237,7 +247,7 @@ def _choice_buttons(
     return [
         Button(
             label,
-            Action("approval.answer", args={"state": state, "answer": value, "label": label}),
+            Action(answer_action, args={"state": state, "answer": value, "label": label}),
             command=value,
         )
         for value, label in answers[:12]

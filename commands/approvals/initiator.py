@@ -137,6 +137,11 @@ def do_resubmit(ctx: CommandContext, request_id: int, words: list[str]) -> Messa
     )
     if problems:
         return Reply("\n".join(problem_text(ctx, p, spec) for p in problems))
+    return resubmit_values(ctx, request_id, values)
+
+
+def resubmit_values(ctx: CommandContext, request_id: int, values: dict[str, Any]) -> Reply:
+    """Submit a returned request again with these values; where it goes next."""
     result = act(
         ctx,
         request_id,

@@ -246,3 +246,92 @@ async def test_cancelling_the_last_reminder_leaves_an_empty_list(office: Office)
     edited = card_of(await office.tap("bob", listed.buttons[0].token))
     assert edited.title == "没有提醒"
     assert "已取消" in edited.body
+
+
+# a returned request, edited and resubmitted
+
+
+async def returned_expense(office: Office) -> int:
+    n = await office.submit("dan", '/expense amount=8000 category=travel reason="Shanghai trip"')
+    await office.say("carol", f"/return {n} to=initiator too much for one trip")
+    assert (await office.request(n)).status == Status.RETURNED
+    return n
+
+
+async def test_edit_and_resubmit_asks_only_what_changes(office: Office) -> None:
+    n = await returned_expense(office)
+    mine = office.card("dan", n)
+    assert labels(mine)[:2] == ["Edit and resubmit", "Resubmit"]
+    form = card_of(await office.tap("dan", button(mine, "Edit and resubmit").token))
+    assert form.title == f"Edit #{n} before resubmitting"
+    assert "8,000" in " ".join(f.value for f in form.fields)
+    assert "Shanghai trip" in " ".join(f.value for f in form.fields)
+    question = card_of(await office.tap("dan", button(form, "Change: Amount").token))
+    assert "Amount" in question.title
+    edited = card_of(await office.say("dan", "3000"))
+    assert "3,000" in " ".join(f.value for f in edited.fields)
+    assert (await office.request(n)).status == Status.RETURNED  # nothing changes until resubmit
+    done = card_of(await office.tap("dan", button(edited, "Resubmit").token))
+    assert f"#{n} is submitted again." in done.body
+    assert done.buttons == ()
+    state = await office.request(n)
+    assert state.status == Status.PENDING
+    assert state.fields["amount"] == "3000.00"
+    assert state.fields["reason"] == "Shanghai trip"
+    assert state.fields["lines"][0]["category"] == "travel"
+    assert await office.events(n, "resubmitted") == 1
+
+
+async def test_a_choice_is_changed_with_its_buttons(office: Office) -> None:
+    n = await returned_expense(office)
+    form = card_of(await office.tap("dan", button(office.card("dan", n), "Edit and").token))
+    question = card_of(await office.tap("dan", button(form, "Change: Category").token))
+    edited = card_of(await office.tap("dan", button(question, "Meals").token))
+    await office.tap("dan", button(edited, "Resubmit").token)
+    state = await office.request(n)
+    assert state.fields["lines"][0]["category"] == "meals"
+    assert state.fields["amount"] == "8000.00"
+
+
+async def test_a_wrong_answer_is_asked_again(office: Office) -> None:
+    n = await returned_expense(office)
+    form = card_of(await office.tap("dan", button(office.card("dan", n), "Edit and").token))
+    await office.tap("dan", button(form, "Change: Amount").token)
+    again = card_of(await office.say("dan", "lots"))
+    assert "Amount" in again.title
+    edited = card_of(await office.say("dan", "2500"))
+    assert "2,500" in " ".join(f.value for f in edited.fields)
+
+
+async def test_resubmit_on_the_form_works_once(office: Office) -> None:
+    n = await returned_expense(office)
+    form = card_of(await office.tap("dan", button(office.card("dan", n), "Edit and").token))
+    token = button(form, "Resubmit").token
+    await office.tap("dan", token)
+    again = await office.tap("dan", token)
+    assert "now at step" in again.text
+    assert await office.events(n, "resubmitted") == 1
+
+
+async def test_someone_elses_tap_on_the_form_changes_nothing(office: Office) -> None:
+    n = await returned_expense(office)
+    edit = button(office.card("dan", n), "Edit and")
+    form = card_of(await office.tap("dan", edit.token))
+    for tapped in (edit, button(form, "Resubmit"), button(form, "Change: Amount")):
+        answer = await office.tap("erin", tapped.token, conversation="t")
+        assert answer.text == "This button is not for you."
+    assert (await office.request(n)).status == Status.RETURNED
+
+
+async def test_a_leave_range_is_changed_whole(office: Office) -> None:
+    n = await office.submit("bob", "/请假 假期类型=年假 日期=2026-12-07..2026-12-09 事由=回家")
+    await office.say("carol", f"/退回 {n} to=发起人 换一周")
+    form = card_of(await office.tap("bob", button(office.card("bob", n), "修改后重新提交").token))
+    assert form.title == f"修改 #{n} 后重新提交"
+    await office.tap("bob", button(form, "修改：日期").token)
+    edited = card_of(await office.say("bob", "2026-12-14到2026-12-16"))
+    await office.tap("bob", button(edited, "重新提交").token)
+    state = await office.request(n)
+    assert state.status == Status.PENDING
+    assert state.fields["dates"] == {"from": "2026-12-14", "to": "2026-12-16"}
+    assert state.fields["type"] == "annual"
