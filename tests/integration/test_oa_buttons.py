@@ -5,14 +5,17 @@ cancelling a reminder from the list. Every button re-checks who taps it and work
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from adapters.memory.client import Posted
+from adapters.webchat.routes import HISTORY_LIMIT
 from bot.config import Settings
 from bot.replies import Card
 from domain.approvals.state import Status
 from tests.integration.approvals_rig import Office, button, running_office
+from tests.webchat import Site, local_login, say, serving
 
 
 @pytest.fixture
@@ -335,3 +338,64 @@ async def test_a_leave_range_is_changed_whole(office: Office) -> None:
     assert state.status == Status.PENDING
     assert state.fields["dates"] == {"from": "2026-12-14", "to": "2026-12-16"}
     assert state.fields["type"] == "annual"
+
+
+# the web chat's history, a page at a time
+
+
+@pytest.fixture
+async def site(settings: Settings) -> AsyncIterator[Site]:
+    """The web chat with local sign-in, on SQLite and PostgreSQL (whose rows written in one
+    transaction share a timestamp: the pages must keep their order all the same)."""
+    async with serving(local_login(settings)) as running:
+        yield running
+
+
+async def history_page(site: Site, before: str = "") -> list[dict[str, Any]]:
+    query = f"?before={before}" if before else ""
+    answer = await site.client.get("/api/history" + query)
+    assert answer.status == 200, await answer.text()
+    lines: list[dict[str, Any]] = (await answer.json())["lines"]
+    return lines
+
+
+async def test_older_history_comes_a_page_at_a_time(site: Site) -> None:
+    await site.login("alice")
+    pings = HISTORY_LIMIT // 2 + 10  # each a member's line and the bot's: more than a page
+    for i in range(pings):
+        assert (await site.client.post("/api/messages", json=say(f"/ping {i}"))).status == 200
+    await site.runtime.settle()
+
+    newest = await history_page(site)
+    assert len(newest) == HISTORY_LIMIT
+    older = await history_page(site, newest[0]["cursor"])
+    assert len(older) == 2 * pings - HISTORY_LIMIT
+    assert await history_page(site, older[0]["cursor"]) == []
+    everything = older + newest
+    assert [line["at"] for line in everything] == sorted(line["at"] for line in everything)
+    assert sum(line["author"] == "bot" for line in everything) == pings
+    said = [line["message"]["text"] for line in everything if line["author"] == "member"]
+    assert said == [f"/ping {i}" for i in range(pings)]
+    assert len({line["cursor"] for line in everything}) == len(everything)
+
+
+async def test_a_page_in_the_middle_of_a_moment_keeps_the_order(site: Site) -> None:
+    await site.login("alice")
+    for i in range(3):
+        await site.client.post("/api/messages", json=say(f"/ping {i}"))
+    await site.runtime.settle()
+    whole = await history_page(site)
+    for at, line in enumerate(whole):
+        assert await history_page(site, line["cursor"]) == whole[:at]
+
+
+async def test_a_cursor_of_someone_elses_conversation_is_refused(site: Site) -> None:
+    await site.login("alice")
+    await site.client.post("/api/messages", json=say("/ping"))
+    await site.runtime.settle()
+    alices = await history_page(site)
+    await site.logout()
+    await site.login("bob")
+    for cursor in (alices[-1]["cursor"], alices[0]["cursor"], "x1", "m", "b99999999999999999999"):
+        answer = await site.client.get("/api/history", params={"before": cursor})
+        assert answer.status == 400, cursor
