@@ -4,12 +4,14 @@ cancelling a reminder from the list. Every button re-checks who taps it and work
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from adapters.memory.client import Posted
+from adapters.memory.translate import tap
 from adapters.webchat.routes import HISTORY_LIMIT
 from bot.config import Settings
 from bot.replies import Card
@@ -399,3 +401,35 @@ async def test_a_cursor_of_someone_elses_conversation_is_refused(site: Site) -> 
     for cursor in (alices[-1]["cursor"], alices[0]["cursor"], "x1", "m", "b99999999999999999999"):
         answer = await site.client.get("/api/history", params={"before": cursor})
         assert answer.status == 400, cursor
+
+
+# taps at once (on PostgreSQL too: the transitions race there)
+
+
+@pytest.fixture
+async def busy_office(settings: Settings) -> AsyncIterator[Office]:
+    async with running_office(settings) as opened:
+        yield opened
+
+
+async def test_concurrent_taps_on_the_list_approve_once(busy_office: Office) -> None:
+    office = busy_office
+    n = await office.submit("dan", '/expense amount=300 category=meals reason="lunch"')
+    approve = button(await waiting(office), f"Approve #{n}")
+    taps = [tap("carol", approve.token, conversation=f"carol-tab-{i}") for i in range(20)]
+    await asyncio.gather(*(office.runtime.ingest(event) for event in taps))
+    await office.runtime.settle()
+    assert (await office.request(n)).status == Status.APPROVED
+    assert await office.events(n, "approved") == 1
+
+
+async def test_concurrent_taps_on_withdraw_withdraw_once(busy_office: Office) -> None:
+    office = busy_office
+    n = await approved_leave(office)
+    question = card_of(await office.say("dan", f"/withdraw {n}"))
+    withdraw = button(question, "Withdraw")
+    taps = [tap("dan", withdraw.token, conversation=f"dan-tab-{i}") for i in range(20)]
+    await asyncio.gather(*(office.runtime.ingest(event) for event in taps))
+    await office.runtime.settle()
+    assert (await office.request(n)).status == Status.WITHDRAWN
+    assert await office.events(n, "withdrawn") == 1
