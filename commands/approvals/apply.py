@@ -73,16 +73,16 @@ def templates_card(ctx: CommandContext) -> Card:
     """What can be requested: a button per template, whose tap starts that template's form
     (as typing ``/apply KEY`` does, so the command's permission is checked again)."""
     word = "申请" if ctx.locale.startswith("zh") else "apply"
-    templates = current_templates(ctx.session)
-    lines = [f"/{word} {v.spec.key} — {v.spec.title(ctx.locale)}" for v in templates]
-    buttons = tuple(
-        Button(v.spec.title(ctx.locale), Action(PICK_ACTION, args={"line": line}), command=line)
-        for v, line in ((v, f"/{word} {v.spec.key}") for v in templates)
-    )
+    menu = [
+        (f"/{word} {v.spec.key}", v.spec.title(ctx.locale)) for v in current_templates(ctx.session)
+    ]
     return Card(
         title=ctx.t(_("What would you like to request?")),
-        body="\n".join(lines),
-        buttons=buttons,
+        body="\n".join(f"{line} — {title}" for line, title in menu),
+        buttons=tuple(
+            Button(title, Action(PICK_ACTION, args={"line": line}), command=line)
+            for line, title in menu
+        ),
         footer=ctx.t(_("For example: /apply leave type=annual dates=2026-12-01..2026-12-03")),
     )
 
