@@ -145,8 +145,11 @@ class WebAuth(Protocol):
 class History(Protocol):
     """Reads a conversation back, for clients that (re)connect."""
 
-    async def __call__(self, address: Address, limit: int) -> list[dict[str, Any]]:
-        """The last ``limit`` lines, oldest first, as JSON-safe dicts."""
+    async def __call__(
+        self, address: Address, limit: int, before: str = ""
+    ) -> list[dict[str, Any]]:
+        """The last ``limit`` lines (before the line whose ``cursor`` is ``before``, if given),
+        oldest first, as JSON-safe dicts; ``ValueError`` for a cursor of no line of theirs."""
         ...
 
 

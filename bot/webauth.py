@@ -96,15 +96,18 @@ class PipelineHistory:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def __call__(self, address: Address, limit: int) -> list[dict[str, Any]]:
-        """The last lines of a conversation as JSON-safe dicts."""
-        lines = await self._db.run(lambda s: conversation_history(s, address, limit))
+    async def __call__(
+        self, address: Address, limit: int, before: str = ""
+    ) -> list[dict[str, Any]]:
+        """The last lines of a conversation (before a line's cursor) as JSON-safe dicts."""
+        lines = await self._db.run(lambda s: conversation_history(s, address, limit, before))
         return [
             {
                 "id": line.message_id,
                 "author": line.author,
                 "at": line.at.isoformat(),
                 "message": line.message,
+                "cursor": line.cursor,
             }
             for line in lines
         ]

@@ -189,17 +189,26 @@ def list_or_cancel(ctx: CommandContext, args: RemindersArgs) -> Message:
         if args.number is None:
             raise DomainError(_("Which reminder? For example: /reminders cancel 12"))
         return _cancelled(ctx, args.number)
+    return _list_card(ctx)
+
+
+def _list_card(ctx: CommandContext, headline: str = "") -> Card:
+    """The actor's reminders, with a Cancel button for the first few (each redraws this list)."""
     pending = reminders_of(ctx.session, ctx.actor.id)
     if not pending:
         return Card(
             title=ctx.t(_("No reminders")),
-            body=ctx.t(_("Set one with /remind me tomorrow 9am call Bob")),
+            body="\n".join(
+                part
+                for part in (headline, ctx.t(_("Set one with /remind me tomorrow 9am call Bob")))
+                if part
+            ),
         )
     lines = [_line(ctx, r) for r in pending[:LISTED]]
     buttons = tuple(
         Button(
             ctx.t(_("Cancel #{id}"), id=r.id),
-            Action("reminder.cancel", target=str(r.id)),
+            Action("reminder.cancel", target=str(r.id), args={"from": "list"}),
             command=f"/reminders cancel {r.id}",
         )
         for r in pending[:5]
@@ -209,7 +218,7 @@ def list_or_cancel(ctx: CommandContext, args: RemindersArgs) -> Message:
     )
     return Card(
         title=ctx.t(_("Your reminders ({count})"), count=len(pending)),
-        body="\n".join(lines),
+        body="\n".join(part for part in (headline, *lines) if part),
         buttons=buttons,
         footer=more,
     )
@@ -231,9 +240,13 @@ def _cancelled(ctx: CommandContext, timer_id: int) -> Card:
     )
 
 
-def cancel_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
-    """The Cancel button on a reminder card."""
-    ctx.edit_card(_cancelled(ctx, int(target)))
+def cancel_button(ctx: CommandContext, target: str, args: dict[str, Any]) -> Message | None:
+    """The Cancel button on a reminder card; on the list, the list loses that reminder."""
+    cancelled = _cancelled(ctx, int(target))
+    if args.get("from") == "list":
+        ctx.edit_card(_list_card(ctx, cancelled.title))
+    else:
+        ctx.edit_card(cancelled)
     return None
 
 

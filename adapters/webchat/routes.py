@@ -170,7 +170,11 @@ class _Handlers:
         user = await self._user(request)
         if user is None:
             return web.json_response({"error": "sign in first"}, status=401)
-        lines = await self.chat.history(address_of(user.handle), HISTORY_LIMIT)
+        before = request.query.get("before", "")
+        try:
+            lines = await self.chat.history(address_of(user.handle), HISTORY_LIMIT, before)
+        except ValueError:
+            return web.json_response({"error": "no such line"}, status=400)
         return web.json_response({"lines": lines})
 
 

@@ -7,7 +7,16 @@ from bot.context import CommandContext, TimerContext
 from bot.i18n import _
 from bot.replies import Message
 from bot.router import ActionSpec, CommandSpec, PromptSpec, Router
-from commands.approvals import apply, buttons, decide, delegate, initiator, route
+from commands.approvals import (
+    apply,
+    buttons,
+    decide,
+    delegate,
+    editing,
+    initiator,
+    lists,
+    route,
+)
 from commands.approvals.common import typed_words
 from commands.approvals.publish import publish
 from domain.approvals import services, sla
@@ -47,6 +56,7 @@ def register(router: Router) -> None:
     router.add_prompt(PromptSpec(apply.FORM_PROMPT, apply.answered))
     router.add_prompt(PromptSpec(decide.REASON_PROMPT, buttons.reason_answer))
     router.add_prompt(PromptSpec(decide.WHOM_PROMPT, buttons.whom_answer))
+    router.add_prompt(PromptSpec(editing.EDIT_PROMPT, editing.edit_answered))
 
 
 def _commands(router: Router) -> None:
@@ -114,8 +124,8 @@ def _commands(router: Router) -> None:
         CommandSpec(
             name="approvals",
             summary=_("Approvals waiting for you, your own requests, or those copied to you"),
-            handler=initiator.list_command,
-            args=initiator.ListArgs,
+            handler=lists.list_command,
+            args=lists.ListArgs,
             aliases=("审批",),
             examples=(_("/approvals"), _("/approvals mine"), _("/approvals cc")),
         )
@@ -247,11 +257,23 @@ def _buttons(router: Router) -> None:
         ("approval.withdraw", initiator.withdraw_button),
         ("approval.urge", initiator.urge_button),
         ("approval.resubmit", initiator.resubmit_button),
+        ("approval.withdraw_approved", initiator.withdraw_approved_button),
+        ("approval.withdraw_keep", initiator.keep_button),
+        ("approval.edit", editing.edit_button),
+        ("approval.edit_field", editing.edit_field_button),
+        ("approval.edit_submit", editing.edit_submit_button),
     ):
         router.add_action(
             ActionSpec(name=name, handler=handler, on_stale=initiator.initiator_stale)
         )
+    for name, handler in (
+        ("approval.list_approve", lists.approve_button),
+        ("approval.list_reject", lists.reject_button),
+        ("approval.list_open", lists.open_button),
+    ):
+        router.add_action(ActionSpec(name=name, handler=handler, on_stale=lists.stale_button))
     router.add_action(ActionSpec(name="approval.answer", handler=apply.answer_button))
+    router.add_action(ActionSpec(name=editing.EDIT_ANSWER, handler=editing.edit_answer_button))
     router.add_action(ActionSpec(name="approval.form_cancel", handler=apply.cancel_button))
     router.add_action(ActionSpec(name="approval.undelegate", handler=delegate.undelegate_button))
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
 from bot.i18n import _
+from bot.picking import PICK_ACTION
 from bot.pipeline.prompts import close_prompt
 from bot.reader import Reading
 from bot.replies import Action, Button, ButtonStyle, Card, Message, Reply
@@ -25,6 +26,7 @@ from domain.approvals.sla import subject_of
 from domain.approvals.template import TemplateSpec
 
 FORM_PROMPT = "approval.form"
+ANSWER_ACTION = "approval.answer"
 HINTS = {
     FieldType.DATE: _("for example 2026-12-01"),
     FieldType.DATETIME: _("for example 2026-12-01 09:30"),
@@ -68,16 +70,21 @@ def shortcut(key: str) -> Any:
 
 
 def templates_card(ctx: CommandContext) -> Card:
-    """What can be requested."""
+    """What can be requested: a button per template, whose tap starts that template's form
+    (as typing ``/apply KEY`` does, so the command's permission is checked again)."""
     command = ctx.router.find("apply")
     name = command.display_name(ctx.locale) if command else "apply"
-    lines = [
-        f"/{name} {typed_name(v.spec, ctx.locale)} — {v.spec.title(ctx.locale)}"
+    menu = [
+        (f"/{name} {typed_name(v.spec, ctx.locale)}", v.spec.title(ctx.locale))
         for v in current_templates(ctx.session)
     ]
     return Card(
         title=ctx.t(_("What would you like to request?")),
-        body="\n".join(lines),
+        body="\n".join(f"{line} — {title}" for line, title in menu),
+        buttons=tuple(
+            Button(title, Action(PICK_ACTION, args={"line": line}), command=line)
+            for line, title in menu
+        ),
         footer=ctx.t(_("For example: /apply leave type=annual dates=2026-12-01..2026-12-03")),
     )
 
@@ -196,9 +203,14 @@ def ask_slot(
 
 
 def question_card(
-    ctx: CommandContext, spec: TemplateSpec, slot: Slot, state: dict[str, Any], problem: str
+    ctx: CommandContext,
+    spec: TemplateSpec,
+    slot: Slot,
+    state: dict[str, Any],
+    problem: str,
+    answer_action: str = ANSWER_ACTION,
 ) -> Card:
-    """``Leave type?`` with a button per option, and Cancel."""
+    """``Leave type?`` with a button per option (tapped: ``answer_action``), and Cancel."""
     field = slot.spec
     label = (
         label_of(spec, field.key, ctx.locale)
@@ -207,7 +219,7 @@ def question_card(
     )
     question = text_of(field.ask, ctx.locale) if field.ask else ctx.t(_("{field}?"), field=label)
     hint = ctx.t(HINTS[field.type]) if field.type in HINTS else ""
-    buttons = [*_choice_buttons(ctx, field.type, field.options, state)]
+    buttons = [*_choice_buttons(ctx, field.type, field.options, state, answer_action)]
     buttons.append(
         Button(
             ctx.t(_("Cancel")), Action("approval.form_cancel"), ButtonStyle.DANGER, command="cancel"
@@ -230,7 +242,11 @@ def _range_label(ctx: CommandContext, slot: Slot) -> str:
 
 
 def _choice_buttons(
-    ctx: CommandContext, kind: FieldType, options: list[Any], state: dict[str, Any]
+    ctx: CommandContext,
+    kind: FieldType,
+    options: list[Any],
+    state: dict[str, Any],
+    answer_action: str,
 ) -> list[Button]:
     if kind is FieldType.BOOLEAN:
         answers = [("yes", ctx.t(_("yes"))), ("no", ctx.t(_("no")))]
@@ -241,7 +257,7 @@ def _choice_buttons(
     return [
         Button(
             label,
-            Action("approval.answer", args={"state": state, "answer": value, "label": label}),
+            Action(answer_action, args={"state": state, "answer": value, "label": label}),
             command=label,  # what a reader of this language types: 年假 reads as annual
         )
         for value, label in answers[:12]

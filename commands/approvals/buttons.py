@@ -29,7 +29,9 @@ from domain.approvals.sla import subject_of
 from domain.approvals.store import load
 
 
-def _pending_or_answer(ctx: CommandContext, target: str) -> int | Reply:
+def pending_or_answer(ctx: CommandContext, target: str) -> int | Reply:
+    """The request the actor was tapping about, if it still waits for them; else where it
+    stands."""
     request_id = int(target)
     state = load(ctx.session, request_id)
     if state is None or state.pending_for(ctx.actor.id) is None:
@@ -56,7 +58,7 @@ def approve_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> M
 
 def reject_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
     """Reject on the card: ask for the reason."""
-    found = _pending_or_answer(ctx, target)
+    found = pending_or_answer(ctx, target)
     if isinstance(found, Reply):
         return found
     ctx.edit_card(_own_card(ctx, found))
@@ -70,7 +72,7 @@ def reject_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Me
 
 def transfer_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
     """Transfer on the card: ask to whom."""
-    found = _pending_or_answer(ctx, target)
+    found = pending_or_answer(ctx, target)
     if isinstance(found, Reply):
         return found
     ctx.edit_card(_own_card(ctx, found))
@@ -84,7 +86,7 @@ def transfer_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> 
 
 def addsign_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
     """Add approver on the card: before or after me?"""
-    found = _pending_or_answer(ctx, target)
+    found = pending_or_answer(ctx, target)
     if isinstance(found, Reply):
         return found
 
@@ -107,7 +109,7 @@ def addsign_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> M
 
 def addsign_where_button(ctx: CommandContext, target: str, args: dict[str, Any]) -> Message | None:
     """Before or after chosen: ask whom."""
-    found = _pending_or_answer(ctx, target)
+    found = pending_or_answer(ctx, target)
     if isinstance(found, Reply):
         return found
     ctx.edit_card(_own_card(ctx, found))
@@ -122,7 +124,7 @@ def addsign_where_button(ctx: CommandContext, target: str, args: dict[str, Any])
 
 def return_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
     """Return on the card: to the initiator, or to which earlier step?"""
-    found = _pending_or_answer(ctx, target)
+    found = pending_or_answer(ctx, target)
     if isinstance(found, Reply):
         return found
     state = load(ctx.session, found)
@@ -144,7 +146,7 @@ def return_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Me
 
 def return_to_button(ctx: CommandContext, target: str, args: dict[str, Any]) -> Message | None:
     """Where to return chosen: ask why."""
-    found = _pending_or_answer(ctx, target)
+    found = pending_or_answer(ctx, target)
     if isinstance(found, Reply):
         return found
     ctx.edit_card(_own_card(ctx, found))
@@ -159,7 +161,7 @@ def return_to_button(ctx: CommandContext, target: str, args: dict[str, Any]) -> 
 
 def back_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
     """Back to the approval card."""
-    found = _pending_or_answer(ctx, target)
+    found = pending_or_answer(ctx, target)
     if isinstance(found, Reply):
         return found
     ctx.edit_card(_own_card(ctx, found))
@@ -169,7 +171,7 @@ def back_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Mess
 def stale_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
     """A used or replaced button: the current card if the request still waits for the actor,
     else where it stands."""
-    found = _pending_or_answer(ctx, target)
+    found = pending_or_answer(ctx, target)
     if isinstance(found, Reply):
         return found
     card = _own_card(ctx, found, ctx.t(_("That card was out of date; here is the current one.")))

@@ -32,6 +32,7 @@ CHINESE_COMMANDS = {
     "withdraw": "撤回",
     "urge": "催办",
     "resubmit": "重新提交",
+    "approval": "审批详情",
 }
 HISTORY_ON_CARD = 6
 CARD_STATUS = {
@@ -140,7 +141,9 @@ def approver_buttons(view: View) -> tuple[Button, ...]:
 
 
 def initiator_buttons(view: View) -> tuple[Button, ...]:
-    """Urge and Withdraw while pending; Resubmit and Withdraw when returned."""
+    """Urge and Withdraw while pending; when returned, Edit and resubmit (the form, filled in
+    as it was; commands/approvals/editing.py), Resubmit as it is, and Withdraw. Editing opens a
+    form and changes nothing, so it may be tapped again; it works until the card is redrawn."""
     state = view.state
     if view.reader.id != state.initiator:
         return ()
@@ -155,7 +158,13 @@ def initiator_buttons(view: View) -> tuple[Button, ...]:
     if state.status == Status.PENDING:
         return (button(_("Urge"), "urge", ButtonStyle.DEFAULT), withdraw)
     if state.status == Status.RETURNED:
-        return (button(_("Resubmit"), "resubmit", ButtonStyle.PRIMARY), withdraw)
+        edit = Button(
+            view.t(_("Edit and resubmit")),
+            Action("approval.edit", str(n), ttl=BUTTON_TTL, single_use=False),
+            ButtonStyle.PRIMARY,
+            command=f"/{command_word('resubmit', view.locale)} {n} field=value",
+        )
+        return (edit, button(_("Resubmit"), "resubmit", ButtonStyle.DEFAULT), withdraw)
     return ()
 
 

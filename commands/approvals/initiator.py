@@ -1,20 +1,20 @@
-"""Initiators and everyone involved: /withdraw, /urge, /resubmit, /approvals, /approval."""
+"""Initiators and everyone involved: /withdraw, /urge, /resubmit, /approval."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
 from bot.i18n import _
-from bot.replies import Card, Message, Reply
+from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Message, Reply
 from bot.replies import Field as CardField
 from commands.approvals.answers import state_answer, visible
-from commands.approvals.cards import View, active_step_name, card_for, title_of
+from commands.approvals.cards import BUTTON_TTL, View, active_step_name, card_for, title_of
 from commands.approvals.common import cause_of, pairs_of, problem_text, typed_words
 from commands.approvals.decide import act, request_number
-from commands.approvals.present import Names, status_text, timeline
+from commands.approvals.present import Names, timeline
 from domain.approvals import queries, services
 from domain.approvals.checks import input_keys
 from domain.approvals.fields import FieldProblem, FieldType
@@ -38,24 +38,10 @@ class ResubmitArgs(BaseModel):
     fields: str = Field(default="", description=_("field=value"), json_schema_extra={"rest": True})
 
 
-class ListArgs(BaseModel):
-    """``/approvals [pending|mine|cc]``."""
-
-    which: Literal["pending", "mine", "cc"] = Field(
-        default="pending",
-        description=_("pending|mine|cc"),
-        json_schema_extra={
-            "words": {
-                "pending": ["待办", "待审批", "todo"],
-                "mine": ["我的", "我发起的", "my"],
-                "cc": ["抄送"],
-            }
-        },
-    )
-
-
-def do_withdraw(ctx: CommandContext, request_id: int) -> Message | None:
-    """The initiator withdraws the request."""
+def do_withdraw(ctx: CommandContext, request_id: int, *, confirmed: bool = False) -> Message | None:
+    """The initiator withdraws the request; an approved one only once they confirm it."""
+    if not confirmed and _approved_withdrawable(ctx, request_id):
+        return _confirm_withdrawal(ctx, request_id)
     result = act(
         ctx,
         request_id,
@@ -65,6 +51,33 @@ def do_withdraw(ctx: CommandContext, request_id: int) -> Message | None:
     if isinstance(result, Reply):
         return result
     return None if _tapped(ctx) else Reply(ctx.t(_("You withdrew #{id}."), id=request_id))
+
+
+def _approved_withdrawable(ctx: CommandContext, request_id: int) -> bool:
+    seen = visible(ctx, request_id, "withdraw")
+    state = seen.state
+    return (
+        state.status == Status.APPROVED
+        and state.initiator == ctx.actor.id
+        and services.withdrawable_approved(ctx.session, state, seen.template, ctx.now)
+    )
+
+
+def _confirm_withdrawal(ctx: CommandContext, request_id: int) -> Card:
+    """``Withdraw approved request #N? [Withdraw] [Keep]``."""
+
+    def button(label: str, name: str, style: ButtonStyle) -> Button:
+        return Button(ctx.t(label), Action(name, str(request_id), ttl=BUTTON_TTL), style)
+
+    return Card(
+        title=ctx.t(_("Withdraw approved request #{id}?"), id=request_id),
+        body=ctx.t(_("It was approved; withdrawing it cannot be undone.")),
+        buttons=(
+            button(_("Withdraw"), "approval.withdraw_approved", ButtonStyle.DANGER),
+            button(_("Keep"), "approval.withdraw_keep", ButtonStyle.DEFAULT),
+        ),
+        status=CardStatus.WARNING,
+    )
 
 
 def do_urge(ctx: CommandContext, request_id: int) -> Message | None:
@@ -124,6 +137,11 @@ def do_resubmit(ctx: CommandContext, request_id: int, words: list[str]) -> Messa
     )
     if problems:
         return Reply("\n".join(problem_text(ctx, p, spec) for p in problems))
+    return resubmit_values(ctx, request_id, values)
+
+
+def resubmit_values(ctx: CommandContext, request_id: int, values: dict[str, Any]) -> Reply:
+    """Submit a returned request again with these values; where it goes next."""
     result = act(
         ctx,
         request_id,
@@ -148,6 +166,23 @@ def withdraw_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> 
     return do_withdraw(ctx, int(target))
 
 
+def withdraw_approved_button(
+    ctx: CommandContext, target: str, _args: dict[str, Any]
+) -> Message | None:
+    """Withdraw, confirmed, on the question whether to withdraw an approved request."""
+    request_id = int(target)
+    answer = do_withdraw(ctx, request_id, confirmed=True)
+    if answer is None:
+        ctx.edit_card(Card(title=ctx.t(_("You withdrew #{id}."), id=request_id)))
+    return answer
+
+
+def keep_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
+    """Keep: the approved request stays as it is."""
+    ctx.edit_card(Card(title=ctx.t(_("#{id} stays approved."), id=int(target))))
+    return None
+
+
 def urge_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
     """Urge on the initiator's card (publishing draws its buttons again)."""
     return do_urge(ctx, int(target))
@@ -163,42 +198,13 @@ def initiator_stale(ctx: CommandContext, target: str, _args: dict[str, Any]) -> 
     return state_answer(ctx, int(target))
 
 
-def list_command(ctx: CommandContext, args: ListArgs) -> Message:
-    """``/approvals pending|mine|cc``."""
-    finders = {
-        "pending": queries.waiting_for,
-        "mine": queries.initiated_by,
-        "cc": queries.copied_to,
-    }
-    titles = {
-        "pending": _("Waiting for you ({count})"),
-        "mine": _("Your requests ({count})"),
-        "cc": _("Copied to you ({count})"),
-    }
-    found = queries.requests(ctx.session, finders[args.which](ctx.session, ctx.actor.id))
-    names = Names(ctx.session)
-    lines = [_list_line(ctx, seen, names) for seen in found]
-    return Card(
-        title=ctx.t(titles[args.which], count=len(found)),
-        body="\n".join(lines) or ctx.t(_("Nothing here.")),
-        footer=ctx.t(_("/approval N shows one in full.")),
-    )
-
-
-def _list_line(ctx: CommandContext, seen: queries.Seen, names: Names) -> str:
-    state = seen.state
-    where = (
-        active_step_name(state, ctx.locale)
-        if state.status == Status.PENDING
-        else status_text(state.status, ctx.locale)
-    )
-    title = seen.template.spec.title(ctx.locale)
-    return f"#{state.id} {title} · {names.name(state.initiator)} · {where}"
-
-
 def show_command(ctx: CommandContext, args: NumberArgs) -> Message | None:
     """``/approval N``: the request, its steps and its whole timeline."""
-    request_id = request_number(args.number, "approval")
+    return shown(ctx, request_number(args.number, "approval"))
+
+
+def shown(ctx: CommandContext, request_id: int) -> Message | None:
+    """The request in full for the actor, with the buttons of their part."""
     seen = visible(ctx, request_id, "view")
     state = seen.state
     names = Names(ctx.session)

@@ -12,12 +12,12 @@ from bot.context import CommandContext, Policies
 from bot.formatting import moment
 from bot.i18n import _, t
 from bot.pipeline.outbox import OutboxWriter
-from bot.replies import Card, CardStatus, Message
-from commands.approvals.cards import View, card_for, request_card, title_of
+from bot.replies import Button, Card, CardStatus, Message
+from commands.approvals.cards import View, card_for, initiator_buttons, request_card, title_of
 from commands.approvals.present import Names, status_text
 from domain.approvals import queries
 from domain.approvals.catalog import Versioned
-from domain.approvals.queries import APPROVER, CC, CardCopy
+from domain.approvals.queries import APPROVER, CC, INITIATOR, CardCopy
 from domain.approvals.services import Outcome
 from domain.approvals.sla import subject_of
 from domain.approvals.state import RequestState, Status
@@ -127,9 +127,8 @@ def _notices(out: Publisher, outcome: Outcome) -> None:
         for member in state.cc.get("finish", []):
             out.send(member, CC)
     elif "returned" in kinds and state.status == Status.RETURNED:
-        out.speaker.notify(
-            state.initiator, outcome_notice(out, state), subject=subject_of(state.id)
-        )
+        # a card of the initiator's (redrawn on the next transition), with Edit and resubmit
+        out.send(state.initiator, INITIATOR, outcome_notice(out, state))
     if kinds & {"urged", "reminded"}:
         _nudge(out, outcome)
 
@@ -142,12 +141,20 @@ def outcome_notice(out: Publisher, state: RequestState) -> Card:
     body = view.t(_("Your request is {status}."), status=status)
     if reason and state.status in (Status.REJECTED, Status.RETURNED):
         body += "\n" + view.t(_("Reason: {reason}"), reason=reason)
+    buttons: tuple[Button, ...] = ()
     if state.status == Status.RETURNED:
         body += "\n" + view.t(
             _("Correct it and send /resubmit {id} FIELD=VALUE …, or /withdraw {id}."), id=state.id
         )
+        buttons = initiator_buttons(view)
     card = request_card(view, headline=body)
-    return Card(title=title_of(view), body=body, fields=card.fields[-1:], status=card.status)
+    return Card(
+        title=title_of(view),
+        body=body,
+        fields=card.fields[-1:],
+        buttons=buttons,
+        status=card.status,
+    )
 
 
 def _last_comment(log: list[LoggedEvent]) -> str:

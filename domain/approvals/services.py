@@ -247,15 +247,16 @@ def withdraw(session: Session, request_id: int, actor: int, now: datetime, cause
 
     def decide(state: RequestState, template: Versioned) -> list[Event]:
         return moves.withdraw(
-            state, actor, now, after_approval=_leave_not_over(session, state, template, now)
+            state, actor, now, after_approval=withdrawable_approved(session, state, template, now)
         )
 
     return transition(session, request_id, now, cause, decide)
 
 
-def _leave_not_over(
+def withdrawable_approved(
     session: Session, state: RequestState, template: Versioned, now: datetime
 ) -> bool:
+    """Whether the request, once approved, may still be withdrawn: a leave until it ended."""
     found = leave.leave_of(template.spec, state)
     if found is None:
         return False

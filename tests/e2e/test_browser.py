@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
 
+from adapters.webchat.routes import HISTORY_LIMIT
 from bot.config import Settings
 from tests.webchat import live_server, local_login
 
@@ -175,4 +176,46 @@ async def test_lost_frames_are_resent_and_an_ended_session_goes_to_sign_in(
         await log_out_elsewhere(page, base)
         await hub.close_all()
         await expect(page).to_have_url(base + "/login", timeout=WAIT_MS)
+        assert errors == []
+
+
+SAY_MANY = """async (count) => {
+  for (let i = 0; i < count; i++) {
+    const id = crypto.randomUUID().replaceAll("-", "");
+    const frame = { type: "say", id: id, text: "/ping " + i };
+    await fetch("/api/messages", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(frame),
+    });
+  }
+}"""
+
+
+async def test_scrolling_to_the_top_loads_older_messages(sqlite_settings: Settings) -> None:
+    settings = local_login(sqlite_settings)
+    async with live_server(settings) as (runtime, _hub, base), chromium() as browser:
+        page = await browser.new_page(locale="en-US")
+        errors = watch_for_errors(page)
+        await sign_in(page, base, "Alice Admin")
+        await expect(page.locator("#status")).to_have_text("Connected", timeout=WAIT_MS)
+        pings = HISTORY_LIMIT // 2 + 10  # a member's line and the bot's each: more than a page
+        await page.evaluate(SAY_MANY, pings)
+        await runtime.settle()
+
+        await page.reload()
+        await expect(page.locator("#status")).to_have_text("Connected", timeout=WAIT_MS)
+        lines = page.locator("#messages .msg")
+        await expect(lines).to_have_count(HISTORY_LIMIT, timeout=WAIT_MS)
+        members = page.locator("#messages .msg.member")
+        await expect(members.first).not_to_have_text("/ping 0")
+        seen_first = await members.first.text_content()
+
+        await page.locator("#messages").evaluate("list => { list.scrollTop = 0; }")
+        await expect(lines).to_have_count(2 * pings, timeout=WAIT_MS)
+        await expect(members.first).to_have_text("/ping 0")
+        # The line that was at the top is still where the member was looking, not pushed away.
+        kept = members.filter(has_text=re.compile("^" + re.escape(seen_first or "") + "$"))
+        await expect(kept).to_be_in_viewport()
+        assert await page.locator("#messages").evaluate("list => list.scrollTop") > 0
         assert errors == []

@@ -15,7 +15,7 @@ from bot.parsing import every_word
 from commands import approvals
 from commands.approvals.decide import INITIATOR_WORDS, AddsignArgs
 from commands.approvals.delegate import BALANCE_WORDS
-from commands.approvals.initiator import ListArgs
+from commands.approvals.lists import ListArgs
 from tests.integration.approvals_rig import Office, running_office
 from tests.integration.sweeps import (
     GUESSES,

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from adapters.memory.translate import say
 from bot.config import Settings
+from bot.replies import Card
 from domain.approvals.absence import absences_between
 from domain.approvals.leave import Balance, allocate, balance, import_allocations
 from domain.approvals.models import ApprovalRequest, LeaveEntry
@@ -23,6 +24,13 @@ from domain.worktime.services import import_work_calendar
 from tests.integration.approvals_rig import Office, button, member_id, running_office
 
 HOLIDAY = "holidays:\n  - {date: 2026-12-08, name: Company day}\n"
+
+
+async def withdraw_approved(office: Office, handle: str, n: int) -> None:
+    """``/withdraw N`` of an approved request, confirmed with its button."""
+    question = await office.say(handle, f"/withdraw {n}")
+    assert isinstance(question.message, Card), question.text
+    await office.tap(handle, button(question.message, "Withdraw").token)
 
 
 @pytest.fixture
@@ -52,7 +60,7 @@ async def test_balance_is_exact_through_submit_approve_withdraw_and_reject(offic
     await office.tap("carol", button(office.card("carol", n), "Approve").token)
     assert (await office.request(n)).status == Status.APPROVED
     assert days(await annual(office)) == ("10", "0", "2", "8")
-    await office.say("dan", f"/withdraw {n}")
+    await withdraw_approved(office, "dan", n)
     assert (await office.request(n)).status == Status.WITHDRAWN
     assert days(await annual(office)) == ("10", "0", "0", "10")
 
@@ -107,7 +115,7 @@ async def test_untracked_types_have_no_limit_and_approval_records_absence(office
     ]
     events = await office.run(lambda s: events_named(s, "LeaveApproved"))
     assert [e.source_id for e in events] == [str(n)]
-    await office.say("dan", f"/withdraw {n}")
+    await withdraw_approved(office, "dan", n)
     assert (
         await office.run(
             lambda s: absences_between(s, [dan], date(2026, 12, 1), date(2026, 12, 31))

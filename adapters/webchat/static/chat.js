@@ -10,6 +10,8 @@
   let socket = null;
   let backoff = 500;
   let early = null; // message/update frames that came before this connection's history
+  let oldest = ""; // the cursor of the oldest line shown: older lines load when scrolled to the top
+  let loadingOlder = false;
 
   function newId() {
     const bytes = new Uint8Array(12);
@@ -114,6 +116,7 @@
 
   function showHistory(lines) {
     list.textContent = "";
+    oldest = lines.length ? lines[0].cursor : "";
     for (const line of lines) append(drawMessage(line.id, line.author, line.message));
     for (const frame of pending.values()) {
       if (frame.type !== "say") continue;
@@ -122,6 +125,29 @@
       append(bubble);
     }
     list.scrollTop = list.scrollHeight;
+  }
+
+  // Scrolled to the top: fetch the page before the oldest line shown and put it above,
+  // keeping what the member was looking at where it was. An empty page means the beginning.
+  function loadOlder() {
+    if (loadingOlder || !oldest || list.scrollTop > 40) return;
+    loadingOlder = true;
+    const cursor = oldest;
+    fetch("/api/history?before=" + encodeURIComponent(cursor), { credentials: "same-origin", cache: "no-store" })
+      .then((answer) => (answer.ok ? answer.json() : { lines: [] }))
+      .then((page) => {
+        if (cursor !== oldest) return; // the history was shown anew meanwhile
+        oldest = page.lines.length ? page.lines[0].cursor : "";
+        const height = list.scrollHeight;
+        const first = list.firstChild;
+        for (const line of page.lines) {
+          if (list.querySelector('[data-id="' + CSS.escape(line.id) + '"]')) continue;
+          list.insertBefore(drawMessage(line.id, line.author, line.message), first);
+        }
+        list.scrollTop += list.scrollHeight - height;
+      })
+      .catch(() => {}) // offline: the next scroll tries again
+      .finally(() => { loadingOlder = false; });
   }
 
   function show(frame) {
@@ -177,6 +203,7 @@
     });
   }
 
+  list.addEventListener("scroll", loadOlder);
   document.getElementById("composer").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
