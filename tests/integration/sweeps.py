@@ -34,8 +34,10 @@ SKIPPED = frozenset({"inbox", "job_runs"})  # what every message writes; periodi
 Rows = dict[str, list[tuple[Any, ...]]]
 Owned = Callable[[Row[Any], MemberView], bool]
 # The rows a sweeper may change by themselves: their own conversation, buttons, questions,
-# timers, digest setting, meetings, calendar shares and feed.
+# timers, digest setting, meetings, calendar shares and feed, and their own member row (the
+# channel they last wrote from).
 OWN: Mapping[str, Owned] = {
+    "members": lambda row, me: row.id == me.id,
     "outbox": lambda row, me: row.conversation == me.handle,
     "action_tokens": lambda row, me: row.allowed == [me.id],
     "prompts": lambda row, me: row.member_id == me.id,
