@@ -145,7 +145,7 @@ class Platform(Protocol):
         """The cards edited in place, one entry per edit."""
 
     def told(self, member: Any, card: CardShown) -> str:
-        """The newest text shown to a member who tapped a card."""
+        """The newest plain text shown to a member who tapped a card."""
 
     def replies_to(self, member: Any) -> list[str]:
         """Every text sent to a member's own conversation (as sent)."""
@@ -156,8 +156,8 @@ class Platform(Protocol):
     def calls(self) -> int:
         """Every request the fake platform received."""
 
-    def answered(self) -> set[str]:
-        """The keys of the taps answered to the platform."""
+    def answered(self) -> list[str]:
+        """The keys of the taps answered to the platform, once per answer."""
 
     def rate_limit_next_send(self, seconds: int) -> None:
         """The platform's next answer to a send: slow down, retry after ``seconds``."""
@@ -169,9 +169,9 @@ class Platform(Protocol):
         """Requests that are forged, tampered with or too old."""
 
 
-def answered_over_http(taps: list[Delivery]) -> set[str]:
-    """Taps answered in the HTTP response (or the Stream ack) itself: those answered 200."""
-    return {tap.key for tap in taps if 200 in tap.statuses}
+def answered_over_http(taps: list[Delivery]) -> list[str]:
+    """Taps answered in the HTTP response (or the Stream ack) itself: once per 200."""
+    return sorted(tap.key for tap in taps for status in tap.statuses if status == 200)
 
 
 def outcome_text(shown: Any) -> str:
@@ -288,7 +288,7 @@ class SlackPlatform:
     def calls(self) -> int:
         return len(self.fake.calls)
 
-    def answered(self) -> set[str]:
+    def answered(self) -> list[str]:
         return answered_over_http(self.taps)
 
     def rate_limit_next_send(self, seconds: int) -> None:
@@ -435,8 +435,10 @@ class TelegramPlatform:
     def calls(self) -> int:
         return len(self.fake.calls_to("sendMessage")) + len(self.fake.calls_to("editMessageText"))
 
-    def answered(self) -> set[str]:
-        return {c.params["callback_query_id"] for c in self.fake.calls_to("answerCallbackQuery")}
+    def answered(self) -> list[str]:
+        return sorted(
+            c.params["callback_query_id"] for c in self.fake.calls_to("answerCallbackQuery")
+        )
 
     def rate_limit_next_send(self, seconds: int) -> None:
         self.fake.fail("sendMessage", too_many_requests(seconds))
@@ -579,7 +581,7 @@ class DingTalkPlatform:
 
     def _robot_texts(self, member: str) -> list[str]:
         return [
-            outcome_text(json.loads(c.body["msgParam"]))
+            str(json.loads(c.body["msgParam"])["content"])
             for c in self.fake.sent(BATCH_SEND)
             if c.body["userIds"] == [member]
         ]
@@ -599,7 +601,7 @@ class DingTalkPlatform:
     def calls(self) -> int:
         return len(self.fake.calls)
 
-    def answered(self) -> set[str]:
+    def answered(self) -> list[str]:
         return answered_over_http(self.taps)
 
     def rate_limit_next_send(self, seconds: int) -> None:
@@ -734,7 +736,8 @@ class WeComPlatform:
         return [outcome_text(body[body["msgtype"]]) for body in sent if body["msgtype"] in kinds]
 
     def told(self, member: str, card: CardShown) -> str:
-        return self._texts(member, kinds=("text",))[-1]
+        sent = [c.body for c in self.fake.sent(SEND) if c.body["touser"] == member]
+        return str([body["text"]["content"] for body in sent if body["msgtype"] == "text"][-1])
 
     def replies_to(self, member: str) -> list[str]:
         return self._texts(member, kinds=("text", "markdown", "template_card"))
@@ -745,7 +748,7 @@ class WeComPlatform:
     def calls(self) -> int:
         return len(self.fake.calls)
 
-    def answered(self) -> set[str]:
+    def answered(self) -> list[str]:
         return answered_over_http(self.taps)
 
     def rate_limit_next_send(self, seconds: int) -> None:
