@@ -57,7 +57,7 @@ from tests.fakes.failures import Failure
 from tests.fakes.slack import FakeSlack, Posted
 from tests.fakes.wecom import SEND, UPDATE, FakeWeCom
 from tests.integration.slack_rig import SlackRig, start_rig, stop_rig
-from tests.rigs import FakeClock, inbox_count, pipeline_behind
+from tests.rigs import FakeClock, pipeline_behind
 from tests.telegram_harness import ALICE, BOB, GROUP, SECRET, TelegramHarness, running_telegram
 from tests.telegram_updates import callback_update, message_update
 from tests.wecom_messages import AES_KEY, CORP_ID, TOKEN, card_event, sealed, text_message
@@ -120,8 +120,11 @@ class Platform(Protocol):
     owner_handle: str
     other_handle: str
     stranger: Any  # nobody in the directory
-    runtime: Runtime
     clock: StoppedClock
+
+    @property
+    def runtime(self) -> Runtime:
+        """The pipeline behind the adapter."""
 
     def message(self, member: Any, text: str, *, event_id: str = "") -> Delivery:
         """A message from a member, as the platform sends it (``event_id`` fixes its id)."""
@@ -539,18 +542,19 @@ class DingTalkPlatform:
                 await asyncio.sleep(0.02)
             return int(self.fake.acks[-1]["code"])
 
-    def message(
-        self, member: str, text: str, *, event_id: str = "", group: bool = False
-    ) -> Delivery:
+    def message(self, member: str, text: str, *, event_id: str = "") -> Delivery:
+        """In the member's own chat with the robot (taps are answered there too)."""
         number = next(self.ids)
         expires = int(time.time() * 1000) + (-1000 if self.expire_sessions else 5_400_000)
         webhook = f"{self.fake.base_url}{WEBHOOK}?session=s{number}"
-        where = {"conversation": f"cidDirect{member}==", "conversation_type": "1"}
-        if group:
-            where = {"conversation": "cidGroup==", "conversation_type": "2"}
         msg_id = event_id or f"msg{number}"
         body = robot_message(
-            text, msg_id=msg_id, staff_id=member, webhook=webhook, expires_ms=expires, **where
+            text,
+            msg_id=msg_id,
+            staff_id=member,
+            webhook=webhook,
+            expires_ms=expires,
+            conversation=f"cidDirect{member}==",
         )
         return self._delivery(MESSAGE_PATH, body, msg_id)
 
@@ -833,14 +837,3 @@ async def running_platform(
         stream = name == "dingtalk-stream"
         async with dingtalk_platform(settings, server, client, clock, stream=stream) as on_dingtalk:
             yield on_dingtalk
-
-
-__all__ = [
-    "Delivery",
-    "Forgery",
-    "Platform",
-    "Servers",
-    "inbox_count",
-    "outbox",
-    "running_platform",
-]

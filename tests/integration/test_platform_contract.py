@@ -24,15 +24,8 @@ from structlog.testing import capture_logs
 
 from bot.config import Settings
 from bot.pipeline.tables import OutboxStatus
-from tests.platforms import (
-    Platform,
-    Servers,
-    eventually,
-    inbox_count,
-    outbox,
-    outcome_text,
-    running_platform,
-)
+from tests.platforms import Platform, Servers, eventually, outbox, outcome_text, running_platform
+from tests.rigs import inbox_count
 
 EVERY_WAY_IN = ["slack", "telegram", "dingtalk", "dingtalk-stream", "wecom"]
 SIGNED = ["slack", "telegram", "dingtalk", "wecom"]  # Stream mode carries no signature
@@ -77,7 +70,7 @@ async def test_a_double_tap_gives_one_effect(platform: Platform) -> None:
     card = platform.last_card(platform.owner)
     first = platform.press(platform.owner, card, CHINESE)
     second = platform.press(platform.owner, card, CHINESE)
-    statuses = await asyncio.gather(first(), second(), first())  # the first one resent
+    statuses = list(await asyncio.gather(first(), second(), first()))  # the first one resent
     await platform.settle()
     assert statuses == [200, 200, 200]
     assert await inbox_count(platform.runtime) == 3  # /lang, and each tap once
@@ -180,7 +173,8 @@ async def test_forged_and_stale_requests_are_refused_and_nothing_is_written(
     with capture_logs() as logs:
         statuses = [await forgery.send() for forgery in forgeries]
     await platform.settle()
-    assert statuses == [forgery.status for forgery in forgeries]
+    labelled = {forgery.label: status for forgery, status in zip(forgeries, statuses, strict=True)}
+    assert labelled == {forgery.label: forgery.status for forgery in forgeries}
     refusals = [e for e in logs if str(e["event"]).startswith("refused.")]
     logged = [
         {key: refusal.get(key) for key in forgery.logged}
