@@ -138,7 +138,8 @@ async def test_every_callback_is_answered_refused_and_stale_ones_included(
     await tg.settle()
     answered = {c.params["callback_query_id"] for c in tg.fake.calls_to("answerCallbackQuery")}
     assert answered == {"cq2", "cq3", "cq4", "cq5"}
-    assert len(tg.fake.calls_to("editMessageText")) == 1
+    [edit] = tg.fake.calls_to("editMessageText")
+    assert edit.params["text"] == "<b>✅ 语言</b>\n从现在起我会用中文和你交流。"
 
 
 async def test_bots_other_kinds_and_other_bots_commands_are_acknowledged_and_ignored(
