@@ -13,10 +13,8 @@ it, so a rate limit's wait is seen in the outbox row and passed without sleeping
 from __future__ import annotations
 
 import asyncio
-import base64
 import copy
 import hashlib
-import hmac
 import itertools
 import json
 import time
@@ -50,6 +48,7 @@ from tests.fakes.dingtalk import (
     FakeDingTalk,
     card_buttons,
     card_callback,
+    ding_sign,
     robot_message,
     stream_frame,
 )
@@ -483,12 +482,6 @@ async def telegram_platform(
 
 
 # --- DingTalk: our adapter over HTTP callbacks (signed) or Stream mode ---------------------------
-
-
-def ding_sign(timestamp: str, secret: str) -> str:
-    """DingTalk's documented signature, computed here independently of the adapter."""
-    mac = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256)
-    return base64.b64encode(mac.digest()).decode()
 
 
 ROBOT_TOPIC, CARD_TOPIC = "/v1.0/im/bot/messages/get", "/v1.0/card/instances/callback"

@@ -8,9 +8,7 @@ and over Stream mode); here is what only DingTalk does. ``rig`` runs on SQLite a
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-import hmac
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -38,6 +36,7 @@ from tests.fakes.dingtalk import (
     FakeDingTalk,
     card_buttons,
     card_callback,
+    ding_sign,
     robot_message,
     stream_frame,
 )
@@ -45,12 +44,6 @@ from tests.rigs import inbox_count, pipeline_behind
 
 BOB, CAROL = "0002BOB", "0003CAROL"
 ROBOT_TOPIC, CARD_TOPIC = "/v1.0/im/bot/messages/get", "/v1.0/card/instances/callback"
-
-
-def ding_sign(timestamp: str, secret: str) -> str:
-    """DingTalk's documented algorithm, computed here independently of the adapter."""
-    mac = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256)
-    return base64.b64encode(mac.digest()).decode()
 
 
 @dataclass
