@@ -289,10 +289,14 @@ class Dispatcher:
             return "limited"
         if member is not None:
             log.warning("refused.deactivated", member=member.handle, event_id=event.event_id)
-            outbox.send(event.address, Reply(t(locale, DEACTIVATED)), recipient_id=None)
+            outbox.send(
+                event.address, Reply(t(locale, DEACTIVATED)), recipient_id=None, context=event.extra
+            )
             return "refused"
         if line is None or spec is None or not spec.serves(stranger=True):
-            outbox.send(event.address, Reply(t(locale, HOW_TO_BIND)), recipient_id=None)
+            outbox.send(
+                event.address, Reply(t(locale, HOW_TO_BIND)), recipient_id=None, context=event.extra
+            )
             return "stranger"
         stranger = _stranger_view(event, locale, org)
         ctx = CommandContext(
@@ -324,7 +328,12 @@ class Dispatcher:
         if recent == limit + 1:
             sender = event.sender_id[:64]
             log.warning("refused.stranger_rate", channel=event.address.channel, sender=sender)
-            outbox.send(event.address, Reply(t(trace.locale, SLOW_DOWN)), recipient_id=None)
+            outbox.send(
+                event.address,
+                Reply(t(trace.locale, SLOW_DOWN)),
+                recipient_id=None,
+                context=event.extra,
+            )
         return True
 
     def _guest(self, ctx: CommandContext, trace: Trace) -> str:

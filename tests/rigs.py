@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.pipeline.tables import InboxRow, OutboxRow
 from bot.ports import Channel
 from domain.directory.importer import import_org
-from domain.shared.clock import SystemClock
+from domain.shared.clock import Clock, SystemClock
 from domain.shared.db import Database, open_database
 from tests.support import ORG_YAML
 
@@ -39,11 +39,13 @@ async def pipeline_behind(
     settings: Settings,
     make_channel: Callable[[Database], Channel],
     client_factory: Callable[[web.Application], Awaitable[TestClient[Any, Any]]],
+    *,
+    clock: Clock | None = None,
 ) -> AsyncIterator[tuple[Runtime, TestClient[Any, Any]]]:
     """A running pipeline on the test org delivering through a channel, and its routes."""
     db = open_database(settings.database_url.get_secret_value())
     channel = make_channel(db)
-    runtime = build_runtime(settings, [channel.client], db=db)
+    runtime = build_runtime(settings, [channel.client], db=db, clock=clock)
     now = SystemClock().now()
     await runtime.db.run(lambda s: import_org(s, CN_ORG_YAML, now))
     await runtime.start()

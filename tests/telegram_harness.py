@@ -22,7 +22,7 @@ from bot.pacing import Limit
 from bot.pipeline.tables import InboxRow, OutboxRow
 from bot.ports import Ingest
 from domain.directory.importer import import_org
-from domain.shared.clock import SystemClock
+from domain.shared.clock import Clock, SystemClock
 from tests.fake_telegram import FakeBotApi
 from tests.support import ORG_YAML
 
@@ -88,12 +88,13 @@ async def running_telegram(
     limits: TelegramLimits = UNPACED,
     timeouts: Timeouts = QUICK,
     wrap_ingest: Callable[[Ingest], Ingest] | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[TelegramHarness]:
     """Start the pipeline on the test org with Telegram in webhook or long-polling mode."""
     config = TelegramConfig(fake.token, SECRET, fake.url, polling=polling)
     client = TelegramClient(config.token, config.api_url, timeouts=timeouts, limits=limits)
     channel = TelegramChannel(config, client=client, poll_wait=1)
-    runtime = build_runtime(settings, [channel.client])
+    runtime = build_runtime(settings, [channel.client], clock=clock)
     now = SystemClock().now()
     await runtime.db.run(lambda s: import_org(s, TELEGRAM_ORG, now))
     await runtime.start()

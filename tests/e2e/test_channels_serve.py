@@ -30,8 +30,8 @@ from tests.fake_telegram import FakeBotApi, Stored
 from tests.fakes import dingtalk as ding
 from tests.fakes import slack_requests as slack
 from tests.fakes import wecom
+from tests.fakes.dingtalk import ding_sign
 from tests.fakes.slack import FakeSlack, Posted
-from tests.integration.test_dingtalk import ding_sign
 from tests.processes import ROOT, bot_env, free_port, run_bot, tail
 from tests.rigs import CN_ORG_YAML
 from tests.sales_day import ORG_TZ, check_sales_day, close_date, sales_day

@@ -8,6 +8,9 @@ Responses follow the shapes in DingTalk's docs and in dingtalk-stream's sources
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import time
 from collections import deque
@@ -207,3 +210,9 @@ def card_buttons(card_data: dict[str, Any]) -> list[dict[str, Any]]:
         if content["type"] == "action"
         for action in content["actions"]
     ]
+
+
+def ding_sign(timestamp: str, secret: str) -> str:
+    """DingTalk's documented callback signature, computed here independently of the adapter."""
+    mac = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode()

@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.pipeline.tables import InboxRow, OutboxRow
 from bot.web import errors_middleware
 from domain.directory.importer import import_org
-from domain.shared.clock import SystemClock
+from domain.shared.clock import Clock, SystemClock
 from tests.fakes import slack_requests as slack
 from tests.fakes.slack import FakeSlack, Posted
 from tests.support import ORG_YAML
@@ -89,7 +89,12 @@ async def eventually(check: Callable[[], bool], within: float = WAIT) -> None:
 
 
 async def start_rig(
-    settings: Settings, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch, *, workers: bool = True
+    settings: Settings,
+    fake: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    workers: bool = True,
+    clock: Clock | None = None,
 ) -> SlackRig:
     """Build the pipeline on the test org, mount Slack on a test server, start both."""
     for variable in PROXY_VARIABLES:
@@ -98,7 +103,7 @@ async def start_rig(
         bot_token=slack.BOT_TOKEN, signing_secret=slack.SECRET, api_url=fake.api_url, timeout=2.0
     )
     channel = SlackChannel(config)
-    runtime = build_runtime(settings, [channel.client])
+    runtime = build_runtime(settings, [channel.client], clock=clock)
     now = SystemClock().now()
     await runtime.db.run(lambda s: import_org(s, ORG_YAML, now))
     if workers:

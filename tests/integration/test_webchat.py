@@ -1,6 +1,8 @@
 """The web chat through a real aiohttp server: sign-in, the WebSocket and the JSON API.
 
-Every test runs on SQLite and on PostgreSQL (the ``settings`` fixture follows ``db_url``).
+What the database takes part in (login links used once, duplicates, what is stored or not)
+runs on SQLite and on PostgreSQL (``site`` follows ``db_url``); pages, cookies and rendering
+run on SQLite only (``sqlite_site``).
 """
 
 from __future__ import annotations
@@ -55,6 +57,20 @@ async def plain_site(settings: Settings) -> AsyncIterator[Site]:
         yield running
 
 
+@pytest.fixture
+async def sqlite_site(sqlite_settings: Settings) -> AsyncIterator[Site]:
+    """``site`` on SQLite only: for what the database plays no part in."""
+    async with serving(local_login(sqlite_settings)) as running:
+        yield running
+
+
+@pytest.fixture
+async def sqlite_plain_site(sqlite_settings: Settings) -> AsyncIterator[Site]:
+    """``plain_site`` on SQLite only."""
+    async with serving(sqlite_settings) as running:
+        yield running
+
+
 async def link_for(site: Site, handle: str, *, age: timedelta = timedelta(0)) -> str:
     """A login link made ``age`` ago, valid for 15 minutes from then."""
     made = site.runtime.clock.now() - age
@@ -66,30 +82,30 @@ async def link_for(site: Site, handle: str, *, age: timedelta = timedelta(0)) ->
 # --- sign-in ---------------------------------------------------------------------------------
 
 
-async def test_the_chat_page_sends_strangers_to_sign_in(site: Site) -> None:
-    response = await site.client.get("/", allow_redirects=False)
+async def test_the_chat_page_sends_strangers_to_sign_in(sqlite_site: Site) -> None:
+    response = await sqlite_site.client.get("/", allow_redirects=False)
     assert response.status == 302
     assert response.headers["Location"] == "/login"
 
 
-async def test_local_login_offers_active_members_only(site: Site) -> None:
-    page = await (await site.client.get("/login")).text()
+async def test_local_login_offers_active_members_only(sqlite_site: Site) -> None:
+    page = await (await sqlite_site.client.get("/login")).text()
     for handle in ("alice", "bob", "carol"):
         assert f'value="{handle}"' in page
     assert 'value="dave"' not in page and "Dave Gone" not in page
 
 
 async def test_local_login_sets_an_httponly_cookie_and_the_page_speaks_the_members_language(
-    site: Site,
+    sqlite_site: Site,
 ) -> None:
-    token = await site.form_token("/login")
-    response = await site.client.post(
+    token = await sqlite_site.form_token("/login")
+    response = await sqlite_site.client.post(
         "/login", data={"handle": "bob", CSRF_FIELD: token}, allow_redirects=False
     )
     assert response.status == 302 and response.headers["Location"] == "/"
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith(f"{COOKIE}=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    page = await site.client.get("/")
+    page = await sqlite_site.client.get("/")
     text = await page.text()
     assert page.status == 200
     assert '<html lang="zh-CN">' in text and "李博 Bob <small>@bob</small>" in text
@@ -98,37 +114,37 @@ async def test_local_login_sets_an_httponly_cookie_and_the_page_speaks_the_membe
     assert strings["connected"] == "已连接" and strings["reconnecting"] == "正在重新连接…"
 
 
-async def test_local_login_refuses_deactivated_and_unknown_members(site: Site) -> None:
-    token = await site.form_token("/login")
+async def test_local_login_refuses_deactivated_and_unknown_members(sqlite_site: Site) -> None:
+    token = await sqlite_site.form_token("/login")
     for handle in ("dave", "nobody", ""):
-        response = await site.client.post(
+        response = await sqlite_site.client.post(
             "/login", data={"handle": handle, CSRF_FIELD: token}, allow_redirects=False
         )
         assert response.status == 302 and response.headers["Location"] == "/login"
         assert COOKIE not in response.cookies
 
 
-async def test_logout_ends_the_session(site: Site) -> None:
-    secret = await site.login("carol")
-    response = await site.logout()
+async def test_logout_ends_the_session(sqlite_site: Site) -> None:
+    secret = await sqlite_site.login("carol")
+    response = await sqlite_site.logout()
     assert response.status == 302 and response.headers["Location"] == "/login"
-    site.sign_out_locally()
-    again = await site.client.get("/", cookies={COOKIE: secret}, allow_redirects=False)
+    sqlite_site.sign_out_locally()
+    again = await sqlite_site.client.get("/", cookies={COOKIE: secret}, allow_redirects=False)
     assert again.status == 302
 
 
-async def test_without_the_setting_there_is_no_local_login(plain_site: Site) -> None:
-    response = await plain_site.client.get("/login", headers={"Accept-Language": "zh-CN,zh"})
+async def test_without_the_setting_there_is_no_local_login(sqlite_plain_site: Site) -> None:
+    response = await sqlite_plain_site.client.get("/login", headers={"Accept-Language": "zh-CN,zh"})
     page = await response.text()
     assert response.status == 200
     assert 'name="handle"' not in page and "alice" not in page
     assert "请向管理员索取登录链接" in page
-    refused = await plain_site.client.post(
+    refused = await sqlite_plain_site.client.post(
         "/login", data={"handle": "alice"}, allow_redirects=False
     )
     assert refused.status == 403
     assert COOKIE not in refused.cookies
-    assert (await plain_site.client.get("/", allow_redirects=False)).status == 302
+    assert (await sqlite_plain_site.client.get("/", allow_redirects=False)).status == 302
 
 
 async def test_a_login_link_works_exactly_once(plain_site: Site) -> None:
@@ -164,9 +180,9 @@ async def test_expired_and_unknown_login_links_are_refused(plain_site: Site) -> 
 # --- the WebSocket ---------------------------------------------------------------------------
 
 
-async def test_help_card_and_its_language_button_over_the_websocket(site: Site) -> None:
-    await site.login("alice")
-    async with await site.socket() as ws:
+async def test_help_card_and_its_language_button_over_the_websocket(sqlite_site: Site) -> None:
+    await sqlite_site.login("alice")
+    async with await sqlite_site.socket() as ws:
         hello = await next_frame(ws)
         assert hello == {"type": "history", "lines": []}
         sent = say("/help")
@@ -246,16 +262,16 @@ async def test_bad_frames_get_an_error_in_the_members_language_and_store_nothing
     assert await site.outbox_rows("bob") == 0
 
 
-async def test_a_websocket_needs_a_session_and_our_own_origin(site: Site) -> None:
+async def test_a_websocket_needs_a_session_and_our_own_origin(sqlite_site: Site) -> None:
     with pytest.raises(WSServerHandshakeError) as anonymous:
-        await site.socket()
+        await sqlite_site.socket()
     assert anonymous.value.status == 401
-    await site.login("alice")
-    for origin in ("http://evil.example", "null", f"http://{site.client.host}:1"):
+    await sqlite_site.login("alice")
+    for origin in ("http://evil.example", "null", f"http://{sqlite_site.client.host}:1"):
         with pytest.raises(WSServerHandshakeError) as foreign:
-            await site.client.ws_connect("/ws", headers={"Origin": origin})
+            await sqlite_site.client.ws_connect("/ws", headers={"Origin": origin})
         assert foreign.value.status == 403, origin
-    async with await site.socket() as ws:
+    async with await sqlite_site.socket() as ws:
         assert (await next_frame(ws))["type"] == "history"
 
 
