@@ -8,10 +8,8 @@ APT_PACKAGES := chromium fonts-wqy-microhei
 
 .PHONY: run test test-quick system-deps lint typecheck test-only bench messages clean
 
-# Tests run in parallel (pytest-xdist) with one worker more than there are cores: a test spends
-# about a third of its time waiting on PostgreSQL, a subprocess or a socket, so cores + 1 workers
-# keep every core busy. The 15 slowest tests are listed at the end of every run.
-PYTEST_PARALLEL ?= -n $(shell echo $$(( $$(nproc) + 1 )))
+# Tests run on every core (pytest-xdist); the 15 slowest are listed at the end of every run.
+PYTEST_PARALLEL ?= -n auto
 PYTEST_SLOWEST := --durations=15 --durations-min=1
 
 $(BIN)/python:
