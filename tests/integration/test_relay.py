@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,17 +51,25 @@ class FakeClock:
 
 
 class FlakyClient(MemoryClient):
-    """A memory platform on which some conversations cannot be reached at all."""
+    """A memory platform on which some conversations cannot be reached at all, and on which a
+    conversation may have its own queue of failures (``failing``): sends to it fail in order,
+    whatever the sends to other conversations do meanwhile."""
 
     def __init__(self) -> None:
         super().__init__("memory")
         self.unreachable: set[str] = set()
+        self.failing: dict[str, deque[Exception | None]] = {}
 
     async def send(
         self, address: Address, message: Message, context: Mapping[str, str] | None = None
     ) -> str:
         if address.conversation in self.unreachable:
             raise DeliveryError(f"{address.conversation} is unreachable")
+        queued = self.failing.get(address.conversation)
+        if queued:
+            failure = queued.popleft()
+            if failure is not None:
+                raise failure
         return await super().send(address, message, context)
 
 
@@ -273,8 +282,12 @@ async def test_a_conversation_stuck_in_retries_holds_up_no_other(relayed: Relaye
 
 
 async def test_one_conversation_is_delivered_in_order_through_failures(relayed: Relayed) -> None:
+    # Each conversation fails in its own order: with one queue for both, how the two relay
+    # loops interleave decided which message met which failure, and one could meet three resets
+    # in a row and die.
     failures: list[Exception | None] = [None, DeliveryError("reset"), None, RetryLater(2)]
-    relayed.platform.failures.extend(failures * 5)
+    for conversation in ("alice", "bob"):
+        relayed.platform.failing[conversation] = deque(failures * 5)
     alice = await relayed.enqueue("alice", *(Reply(f"a{i}") for i in range(15)))
     bob = await relayed.enqueue("bob", *(Reply(f"b{i}") for i in range(15)))
     rows = await relayed.wait(
