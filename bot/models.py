@@ -8,6 +8,7 @@ from domain.calendar import models as calendar_models
 from domain.crm import models as crm_models
 from domain.digest import models as digest_models
 from domain.directory import models as directory_models
+from domain.erp import models as erp_models
 from domain.notices import models as notice_models
 from domain.shared import domain_events
 from domain.shared.db import Base
@@ -25,5 +26,6 @@ MODEL_MODULES = (
     approval_models,
     worktime_models,
     crm_models,
+    erp_models,
     domain_events,
 )

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.models import metadata
 from domain.shared.db import UTCDateTime, normalise_url
 from domain.shared.money import Money
+from domain.shared.quantity import Quantity
 
 config = context.config
 
@@ -20,7 +21,7 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fal
     """Write our column types as plain SQLAlchemy types, so revisions never import app code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
-    if type_ == "type" and isinstance(obj, Money):
+    if type_ == "type" and isinstance(obj, Money | Quantity):
         return "sa.BigInteger()"
     return False
 

@@ -1,0 +1,131 @@
+"""The product catalog: add, change, look up and find products by SKU or name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from domain.erp.models import COST_DIGITS, RATE_DIGITS, Product
+from domain.shared.errors import Conflict, DomainError, NotFound
+from domain.shared.quantity import is_exact
+
+PRODUCT_KINDS = ("raw", "semi", "finished", "consumable", "service")
+SKU_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+TEXT_KEYS = ("name_zh", "name_en", "uom", "purchase_uom", "default_supplier")
+QUANTITY_KEYS = ("purchase_factor", "safety_stock", "reorder_point", "reorder_qty")
+MONEY_KEYS = ("cost", "list_price")
+PRODUCT_KEYS = (
+    *TEXT_KEYS,
+    *QUANTITY_KEYS,
+    *MONEY_KEYS,
+    "kind",
+    "tax_rate",
+    "lead_days",
+    "allow_negative",
+    "active",
+)
+Value = str | Decimal | int | bool
+
+
+def add_product(
+    session: Session, sku: str, values: Mapping[str, Value], currency: str, now: datetime
+) -> Product:
+    """Add a product under a new SKU (upper-cased); a SKU in use is refused."""
+    sku = _checked_sku(sku)
+    if product_by_sku(session, sku) is not None:
+        raise Conflict("There is already a product {sku}.", sku=sku)
+    product = Product(sku=sku, currency=currency, created_at=now, updated_at=now)
+    _apply(product, {"kind": "finished", "uom": "pcs", **values})
+    if not (product.name_zh or product.name_en):
+        raise DomainError("A product needs a name.")
+    session.add(product)
+    session.flush()
+    return product
+
+
+def edit_product(
+    session: Session, product: Product, values: Mapping[str, Value], now: datetime
+) -> Product:
+    """Change the given fields of a product."""
+    if not values:
+        raise DomainError("Say what to change, for example: {example}", example="cost=12.5")
+    _apply(product, values)
+    product.updated_at = now
+    session.flush()
+    return product
+
+
+def product_by_sku(session: Session, sku: str) -> Product | None:
+    """The product with this SKU (any case), or None."""
+    return session.scalar(select(Product).where(Product.sku == sku.strip().upper()))
+
+
+def product_named(session: Session, text: str) -> Product:
+    """The product a member means by SKU, or by a name that fits exactly one product."""
+    product = product_by_sku(session, text)
+    if product is not None:
+        return product
+    found = find_products(session, text, limit=2)
+    if len(found) == 1:
+        return found[0]
+    raise NotFound("There is no product {sku}.", sku=text[:64])
+
+
+def find_products(session: Session, text: str, limit: int = 20) -> list[Product]:
+    """Products whose SKU or either name contains ``text``, by SKU."""
+    pattern = f"%{text.strip().lower()}%"
+    query = select(Product).where(
+        or_(
+            func.lower(Product.sku).like(pattern),
+            func.lower(Product.name_zh).like(pattern),
+            func.lower(Product.name_en).like(pattern),
+        )
+    )
+    return list(session.scalars(query.order_by(Product.sku).limit(limit)))
+
+
+def _checked_sku(sku: str) -> str:
+    if not SKU_SHAPE.match(sku.strip()):
+        raise DomainError(
+            "A SKU is letters, digits and . _ / - (up to 64), such as {example}.",
+            example="BOLT-M6",
+        )
+    return sku.strip().upper()
+
+
+def _apply(product: Product, values: Mapping[str, Value]) -> None:
+    """Check every value, then set them all."""
+    for key, value in values.items():
+        if key not in PRODUCT_KEYS:
+            raise DomainError("There is no field {key} here.", key=key)
+        _check(key, value)
+    for key, value in values.items():
+        setattr(product, key, value)
+
+
+def _check(key: str, value: Value) -> None:
+    if key == "kind" and value not in PRODUCT_KINDS:
+        raise DomainError("{value} is not a product type.", value=value)
+    if key in QUANTITY_KEYS + MONEY_KEYS + ("tax_rate",):
+        _check_number(key, value)
+    if key == "lead_days" and (not isinstance(value, int) or not 0 <= value <= 3650):
+        raise DomainError("A lead time is a whole number of days.")
+    if key == "purchase_factor" and value == 0:
+        raise DomainError("A purchase unit holds more than nothing.")
+
+
+def _check_number(key: str, value: Value) -> None:
+    digits = COST_DIGITS if key in MONEY_KEYS else RATE_DIGITS if key == "tax_rate" else 3
+    if not isinstance(value, Decimal) or value < 0 or not is_exact(value, digits):
+        raise DomainError(
+            "{key} must be a number of at most {digits} decimals, not below 0.",
+            key=key,
+            digits=digits,
+        )
+    if key == "tax_rate" and value >= 1:
+        raise DomainError("A tax rate is below 100%.")

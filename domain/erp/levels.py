@@ -1,0 +1,106 @@
+"""Reading stock: what is on hand, reserved, available, incoming and projected, per warehouse or
+in total, from the balance rows (never by summing the ledger); and a product's recent moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from domain.erp.models import Location, StockBalance, StockMove, Warehouse
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """A product's stock in one place or everywhere; incoming is 0 until purchasing exists."""
+
+    on_hand: Decimal = ZERO
+    reserved: Decimal = ZERO
+    value: Decimal = ZERO
+    incoming: Decimal = ZERO
+
+    @property
+    def available(self) -> Decimal:
+        """On hand less reserved."""
+        return self.on_hand - self.reserved
+
+    @property
+    def projected(self) -> Decimal:
+        """Available plus what is on its way."""
+        return self.available + self.incoming
+
+    def __add__(self, other: Availability) -> Availability:
+        return Availability(
+            self.on_hand + other.on_hand,
+            self.reserved + other.reserved,
+            self.value + other.value,
+            self.incoming + other.incoming,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MoveView:
+    """One line of a product's ledger, with the warehouses' codes."""
+
+    id: int
+    kind: str
+    quantity: Decimal
+    value: Decimal
+    from_code: str
+    to_code: str
+    source: str
+    note: str
+    created_at: datetime
+
+
+def availability(
+    session: Session, product_id: int, warehouse_id: int | None = None
+) -> Availability:
+    """A product's stock in one warehouse, or in all of them."""
+    per_warehouse = stock_by_warehouse(session, product_id)
+    chosen = [a for w, a in per_warehouse if warehouse_id is None or w.id == warehouse_id]
+    return sum(chosen, Availability())
+
+
+def stock_by_warehouse(session: Session, product_id: int) -> list[tuple[Warehouse, Availability]]:
+    """A product's stock in each warehouse that has held it, by code."""
+    rows = session.execute(
+        select(Warehouse, StockBalance)
+        .join(Location, Location.warehouse_id == Warehouse.id)
+        .join(StockBalance, StockBalance.location_id == Location.id)
+        .where(StockBalance.product_id == product_id)
+        .order_by(Warehouse.code)
+    )
+    totals: dict[int, tuple[Warehouse, Availability]] = {}
+    for warehouse, balance in rows:
+        before = totals.get(warehouse.id, (warehouse, Availability()))[1]
+        held = Availability(balance.on_hand, balance.reserved, balance.value)
+        totals[warehouse.id] = (warehouse, before + held)
+    return list(totals.values())
+
+
+def moves_of(session: Session, product_id: int, limit: int = 20) -> list[MoveView]:
+    """A product's newest moves first."""
+    source, target = aliased(Location), aliased(Location)
+    source_wh, target_wh = aliased(Warehouse), aliased(Warehouse)
+    rows = session.execute(
+        select(StockMove, source_wh.code, target_wh.code)
+        .outerjoin(source, source.id == StockMove.from_location_id)
+        .outerjoin(source_wh, source_wh.id == source.warehouse_id)
+        .outerjoin(target, target.id == StockMove.to_location_id)
+        .outerjoin(target_wh, target_wh.id == target.warehouse_id)
+        .where(StockMove.product_id == product_id)
+        .order_by(StockMove.id.desc())
+        .limit(limit)
+    )
+    return [
+        MoveView(
+            m.id, m.kind, m.quantity, m.value, f or "", t or "", m.source, m.note, m.created_at
+        )
+        for m, f, t in rows
+    ]

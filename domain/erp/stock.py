@@ -1,0 +1,217 @@
+"""The stock ledger: post a move, reserve and release stock, each under a row lock on the
+balances it changes (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writers), so a
+balance always equals the sum of its moves.
+
+Value follows the moving average: goods coming in add their cost, goods going out take the
+balance's average (all of its value when the last unit leaves). A transfer carries the value it
+took from one location to the other. Stock never goes below what is reserved (nor below nothing)
+unless the product allows negative stock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from domain.erp.models import COST_DIGITS, VALUE_DIGITS, Product, StockBalance, StockMove
+from domain.erp.safety import watch_safety
+from domain.shared.errors import Conflict, DomainError, NotFound
+from domain.shared.money import quantize
+from domain.shared.quantity import is_exact
+
+INBOUND = frozenset({"receipt", "production_output", "return"})
+OUTBOUND = frozenset({"delivery", "production_consumption", "scrap"})
+MOVE_KINDS = INBOUND | OUTBOUND | {"transfer", "adjustment"}
+
+
+@dataclass(frozen=True, slots=True)
+class MoveRequest:
+    """A change of stock to post; ``key`` makes posting it twice move stock once."""
+
+    kind: str
+    product_id: int
+    quantity: Decimal
+    key: str
+    from_location: int | None = None
+    to_location: int | None = None
+    unit_cost: Decimal | None = None  # goods coming in; the product's cost when None
+    source: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """The move a request became, and whether this call posted it (False: posted before)."""
+
+    move_id: int
+    new: bool
+
+
+def post_move(
+    session: Session, request: MoveRequest, actor_id: int | None, now: datetime
+) -> Posted:
+    """Post one stock move and change the balances it touches in the same transaction."""
+    _check_shape(request)
+    product = _stocked_product(session, request.product_id)
+    places = sorted(p for p in (request.from_location, request.to_location) if p is not None)
+    balances = {p: locked_balance(session, product.id, p) for p in places}  # fixed lock order
+    earlier = session.scalar(select(StockMove.id).where(StockMove.idempotency_key == request.key))
+    if earlier is not None:
+        return Posted(earlier, new=False)
+    value = _take_out(product, request, balances) if request.from_location else None
+    if value is None:
+        value = quantize(request.quantity * _cost_in(product, request), VALUE_DIGITS)
+    if request.to_location is not None:
+        balances[request.to_location].on_hand += request.quantity
+        balances[request.to_location].value += value
+    move = _ledger_row(request, value, product, actor_id, now)
+    session.add(move)
+    session.flush()
+    watch_safety(session, product, now)
+    return Posted(move.id, new=True)
+
+
+def reserve(session: Session, product_id: int, location_id: int, quantity: Decimal) -> StockBalance:
+    """Set aside ``quantity`` at a location; refused beyond what is available unless the product
+    allows negative stock."""
+    _check_quantity(quantity)
+    product = _stocked_product(session, product_id)
+    balance = locked_balance(session, product_id, location_id)
+    if not product.allow_negative and quantity > balance.on_hand - balance.reserved:
+        raise Conflict(
+            "Only {available} of {sku} can be reserved there.",
+            available=balance.on_hand - balance.reserved,
+            sku=product.sku,
+        )
+    balance.reserved += quantity
+    session.flush()
+    return balance
+
+
+def release(session: Session, product_id: int, location_id: int, quantity: Decimal) -> StockBalance:
+    """Give back ``quantity`` set aside at a location."""
+    _check_quantity(quantity)
+    balance = locked_balance(session, product_id, location_id)
+    if quantity > balance.reserved:
+        raise Conflict("Only {reserved} is reserved there.", reserved=balance.reserved)
+    balance.reserved -= quantity
+    session.flush()
+    return balance
+
+
+def locked_balance(session: Session, product_id: int, location_id: int) -> StockBalance:
+    """The balance row of a product at a location, created if new, locked until commit."""
+    dialect = session.get_bind().dialect.name
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert_(StockBalance)
+        .values(
+            product_id=product_id,
+            location_id=location_id,
+            on_hand=Decimal(0),
+            reserved=Decimal(0),
+            value=Decimal(0),
+        )
+        .on_conflict_do_nothing()
+    )
+    query = (
+        select(StockBalance)
+        .where(StockBalance.product_id == product_id, StockBalance.location_id == location_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(query).one()
+
+
+def _take_out(product: Product, request: MoveRequest, balances: dict[int, StockBalance]) -> Decimal:
+    """Take the goods out of the source balance and return the value they carry."""
+    assert request.from_location is not None
+    balance = balances[request.from_location]
+    quantity = request.quantity
+    if not product.allow_negative and quantity > balance.on_hand - balance.reserved:
+        raise Conflict(
+            "Only {available} {uom} of {sku} are free to move there.",
+            available=balance.on_hand - balance.reserved,
+            uom=product.uom,
+            sku=product.sku,
+        )
+    value = _issue_value(balance, quantity, product.cost)
+    balance.on_hand -= quantity
+    balance.value -= value
+    return value
+
+
+def _issue_value(balance: StockBalance, quantity: Decimal, fallback_cost: Decimal) -> Decimal:
+    """What ``quantity`` leaving the balance is worth at the moving average; beyond what is on
+    hand (negative stock) at the product's cost."""
+    on_hand = max(balance.on_hand, Decimal(0))
+    if quantity < on_hand:
+        return quantize(balance.value * quantity / on_hand, VALUE_DIGITS)
+    rest = quantity - on_hand
+    held = balance.value if on_hand else Decimal(0)
+    return held + quantize(rest * fallback_cost, VALUE_DIGITS)
+
+
+def _cost_in(product: Product, request: MoveRequest) -> Decimal:
+    cost = product.cost if request.unit_cost is None else request.unit_cost
+    if cost < 0 or not is_exact(cost, COST_DIGITS):
+        raise DomainError("A unit cost is a number of at most 4 decimals, not below 0.")
+    return cost
+
+
+def _ledger_row(
+    request: MoveRequest, value: Decimal, product: Product, actor_id: int | None, now: datetime
+) -> StockMove:
+    unit_cost = quantize(value / request.quantity, COST_DIGITS)
+    return StockMove(
+        kind=request.kind,
+        product_id=product.id,
+        from_location_id=request.from_location,
+        to_location_id=request.to_location,
+        quantity=request.quantity,
+        unit_cost=unit_cost,
+        value=value,
+        source=request.source[:200],
+        note=request.note[:500],
+        actor_id=actor_id,
+        idempotency_key=request.key,
+        created_at=now,
+    )
+
+
+def _stocked_product(session: Session, product_id: int) -> Product:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound("There is no product #{id}.", id=product_id)
+    if product.kind == "service":
+        raise DomainError("{sku} is a service; services are not stocked.", sku=product.sku)
+    return product
+
+
+def _check_shape(request: MoveRequest) -> None:
+    """Which ends a move of each kind has: in from outside, out to outside, or both."""
+    if request.kind not in MOVE_KINDS:
+        raise DomainError("{kind} is not a kind of stock move.", kind=request.kind)
+    _check_quantity(request.quantity)
+    has_from, has_to = request.from_location is not None, request.to_location is not None
+    fits = {
+        "transfer": has_from and has_to and request.from_location != request.to_location,
+        "adjustment": has_from != has_to,
+    }.get(
+        request.kind,
+        has_to and not has_from if request.kind in INBOUND else has_from and not has_to,
+    )
+    if not fits or not request.key:
+        raise DomainError("A {kind} move needs its locations and a key.", kind=request.kind)
+
+
+def _check_quantity(quantity: Decimal) -> None:
+    if quantity <= 0 or not is_exact(quantity):
+        raise DomainError(
+            "A quantity is above 0 with at most 3 decimals, not {quantity}.", quantity=quantity
+        )
