@@ -16,6 +16,7 @@ class Role(StrEnum):
     SALES = "sales"
     SERVICE = "service"
     WAREHOUSE = "warehouse"
+    PURCHASING = "purchasing"
     EMPLOYEE = "employee"
 
 
@@ -32,6 +33,8 @@ class Permission(StrEnum):
     READ_CALENDARS = "calendar.others"
     CRM_USE = "crm.use"
     CRM_ALL = "crm.all"
+    CATALOG_EDIT = "erp.catalog"
+    STOCK_MOVE = "erp.stock.move"
 
 
 ALL_ROLES = frozenset(Role)
@@ -47,6 +50,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.READ_CALENDARS: frozenset({Role.ADMIN, Role.HR}),
     Permission.CRM_USE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SERVICE}),
     Permission.CRM_ALL: frozenset({Role.ADMIN}),
+    Permission.CATALOG_EDIT: frozenset({Role.ADMIN, Role.WAREHOUSE}),
+    Permission.STOCK_MOVE: frozenset({Role.WAREHOUSE}),
 }
 
 PERMISSION_PURPOSE: dict[Permission, str] = {
@@ -60,6 +65,8 @@ PERMISSION_PURPOSE: dict[Permission, str] = {
     Permission.READ_CALENDARS: "Read every member's calendar in full (/agenda @member)",
     Permission.CRM_USE: "Use the CRM: customers, deals, campaigns and tickets in their scope",
     Permission.CRM_ALL: "See and change every customer, deal and ticket (not only their team's)",
+    Permission.CATALOG_EDIT: "Add and change products (/product add, /product edit)",
+    Permission.STOCK_MOVE: "Move stock: /transfer between warehouses, /adjust after a count",
 }
 
 
