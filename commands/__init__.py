@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.context import CommandContext, TimerHandler
 from bot.router import Router
-from commands import approvals, calendar, crm, digest, ding, help, identity, reminders
+from commands import approvals, calendar, crm, digest, ding, erp, help, identity, reminders
 from commands.approvals.digest import approvals_waiting
 from commands.calendar.agenda import meetings_today
 from commands.crm import guest_relay
@@ -24,6 +24,7 @@ def register_all(router: Router) -> None:
     digest.register(router, digest_sections())
     calendar.register(router)
     crm.register(router)
+    erp.register(router)
 
 
 def suggest_command(ctx: CommandContext, name: str) -> str | None:

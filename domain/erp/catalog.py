@@ -123,9 +123,7 @@ def _check_number(key: str, value: Value) -> None:
     digits = COST_DIGITS if key in MONEY_KEYS else RATE_DIGITS if key == "tax_rate" else 3
     if not isinstance(value, Decimal) or value < 0 or not is_exact(value, digits):
         raise DomainError(
-            "{key} must be a number of at most {digits} decimals, not below 0.",
-            key=key,
-            digits=digits,
+            "Numbers here are not below 0 and have at most {digits} decimals.", digits=digits
         )
     if key == "tax_rate" and value >= 1:
         raise DomainError("A tax rate is below 100%.")

@@ -1,0 +1,129 @@
+"""How the ERP commands read a line: one table of field names in both languages, products and
+warehouses named by SKU, code or name, and the kernel's argument reader (its refusals and
+questions are the CRM's, ``commands/crm/lines.py``).
+
+``/产品 新增 BOLT-M6 螺栓 原材料 成本=0.35 安全库存=500``, ``/库存 BOLT-M6 上海仓``,
+``/调拨 BOLT-M6 20 从 SH 到 BJ``, ``/盘盈盘亏 BOLT-M6 盘亏 3 SH 破损``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
+
+from bot.context import CommandContext
+from bot.reader import Choice, Field, Kind, Reading, Where, read
+from commands.crm.lines import ask_for, unusable
+from domain.erp.catalog import find_products, product_by_sku, product_named
+from domain.erp.models import Product, Warehouse
+from domain.erp.warehouses import warehouse_named
+from domain.shared.errors import DomainError, NotFound
+
+NAMES: dict[str, tuple[str, ...]] = {
+    "sku": ("编码", "货号", "料号"),
+    "name": ("名称", "品名"),
+    "zh": ("中文名", "中文名称"),
+    "en": ("英文名", "英文名称", "english"),
+    "type": ("类型", "kind"),
+    "uom": ("单位", "unit"),
+    "purchase_unit": ("采购单位", "buy unit"),
+    "factor": ("换算", "每采购单位", "per"),
+    "cost": ("成本",),
+    "price": ("售价", "价格", "list price"),
+    "tax": ("税率", "tax rate"),
+    "safety": ("安全库存", "safety stock"),
+    "reorder": ("再订货点", "订货点", "reorder point"),
+    "reorder_qty": ("订货量", "再订货量", "reorder qty"),
+    "lead": ("采购周期", "交货期", "lead time"),
+    "supplier": ("供应商", "默认供应商"),
+    "negative": ("允许负库存", "负库存"),
+    "active": ("启用", "状态"),
+    "product": ("产品", "商品", "物料"),
+    "warehouse": ("仓库",),
+    "qty": ("数量", "quantity"),
+    "from": ("从", "调出", "调出仓"),
+    "to": ("到", "调入", "调入仓"),
+    "direction": ("盘点结果",),
+    "reason": ("原因", "理由", "备注", "note"),
+}
+KIND_CHOICES = (
+    Choice("raw", ("原材料", "原料", "raw material")),
+    Choice("semi", ("半成品", "semi-finished")),
+    Choice("finished", ("成品", "产成品", "finished goods")),
+    Choice("consumable", ("耗材", "消耗品", "易耗品")),
+    Choice("service", ("服务",)),
+)
+YES_NO = (
+    Choice("yes", ("是", "允许", "true", "on")),
+    Choice("no", ("否", "不允许", "false", "off")),
+)
+DIRECTIONS = (
+    Choice("gain", ("盘盈", "surplus")),
+    Choice("loss", ("盘亏", "shortage")),
+)
+FILLERS = frozenset({"from", "to", "从", "到", "→", "->", "至"})
+
+
+def field(
+    key: str, kind: Kind = Kind.TEXT, *, positional: bool = False, choices: Sequence[Choice] = ()
+) -> Field:
+    """An ERP field with its names from the table."""
+    return Field(key, kind, NAMES.get(key, ()), tuple(choices), positional=positional)
+
+
+def read_line(ctx: CommandContext, fields: Sequence[Field], text: str) -> Reading:
+    """Read ``text`` against ``fields``; anything unusable is refused, all of it at once."""
+    words = [w.removeprefix("+") for w in text.split() if w.lower() not in FILLERS]
+    reading = read(fields, " ".join(words), Where(ctx.actor.timezone, ctx.now, _known(ctx)))
+    problems = unusable(ctx, fields, reading)
+    if problems:
+        raise DomainError("{problems}", problems=problems)
+    return reading
+
+
+def require(
+    ctx: CommandContext, fields: Sequence[Field], reading: Reading, keys: Sequence[str]
+) -> None:
+    """Ask for the first of ``keys`` the line did not give (the answer runs it again)."""
+    by_key = {f.key: f for f in fields}
+    missing = next((key for key in keys if key not in reading.values), None)
+    if missing is not None:
+        raise ask_for(ctx, by_key[missing])
+
+
+def product_of(ctx: CommandContext, text: str) -> Product:
+    """The product a member named by SKU or by a name only it has."""
+    return product_named(ctx.session, text)
+
+
+def warehouse_of(ctx: CommandContext, text: str) -> Warehouse:
+    """The warehouse a member named by code or by name."""
+    return warehouse_named(ctx.session, text)
+
+
+def quantity_of(text: str, *, signed: bool = False) -> Decimal:
+    """A quantity the reader gave as plain decimal text; refused when it is 0 (or below)."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise DomainError("{text} is not a quantity.", text=text) from exc
+    if value == 0 or (value < 0 and not signed):
+        raise DomainError("A quantity is above 0, not {text}.", text=text)
+    return value
+
+
+def _known(ctx: CommandContext) -> Callable[[Field, str], bool]:
+    def known(item: Field, text: str) -> bool:
+        if item.key == "product":
+            return product_by_sku(ctx.session, text) is not None or (
+                len(text) >= 2 and len(find_products(ctx.session, text, limit=2)) == 1
+            )
+        if item.key in ("warehouse", "from", "to"):
+            try:
+                warehouse_named(ctx.session, text)
+            except NotFound:
+                return False
+            return True
+        return False
+
+    return known

@@ -1,0 +1,191 @@
+"""/stock (/库存), /moves (/流水), /transfer-stock (/调拨; ``/transfer`` is the approvals') and
+/adjust (/盘盈盘亏): stock levels from the balances, a product's ledger, and the two moves
+warehouse staff post from chat. Each move's key
+is the chat event's, so a redelivered message moves stock once."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from bot.context import CommandContext
+from bot.i18n import _
+from bot.reader import Field as ReaderField
+from bot.reader import Kind
+from bot.replies import Message, Reply
+from bot.router import CommandSpec, Router
+from commands.erp.cards import moves_card, product_name, stock_card
+from commands.erp.lines import (
+    DIRECTIONS,
+    field,
+    product_of,
+    quantity_of,
+    read_line,
+    require,
+    warehouse_of,
+)
+from domain.directory.roles import Permission
+from domain.erp.levels import availability, moves_of, stock_by_warehouse
+from domain.erp.stock import MoveRequest, post_move
+from domain.erp.warehouses import main_location
+from domain.shared.quantity import plain
+
+MOVES_SHOWN = 20
+STOCK_FIELDS = (
+    field("product", Kind.RECORD, positional=True),
+    field("warehouse", Kind.RECORD, positional=True),
+)
+TRANSFER_FIELDS = (
+    field("product", Kind.RECORD, positional=True),
+    field("qty", Kind.NUMBER, positional=True),
+    field("from", Kind.RECORD, positional=True),
+    field("to", Kind.RECORD, positional=True),
+    field("reason"),
+)
+ADJUST_FIELDS = (
+    field("product", Kind.RECORD, positional=True),
+    field("direction", Kind.CHOICE, positional=True, choices=DIRECTIONS),
+    field("qty", Kind.NUMBER, positional=True),
+    field("warehouse", Kind.RECORD, positional=True),
+    field("reason", positional=True),
+)
+
+
+class StockArgs(BaseModel):
+    """What follows the command word goes to the reader."""
+
+    rest: str = Field(default="", description=_("details"), json_schema_extra={"rest": True})
+
+
+def stock(ctx: CommandContext, _args: StockArgs) -> Message:
+    """/stock SKU [WAREHOUSE]: on hand, reserved, available, incoming and projected."""
+    values = _read(ctx, STOCK_FIELDS, ("product",))
+    product = product_of(ctx, values["product"])
+    places = stock_by_warehouse(ctx.session, product.id)
+    if "warehouse" in values:
+        chosen = warehouse_of(ctx, values["warehouse"])
+        places = [(w, a) for w, a in places if w.id == chosen.id]
+        return stock_card(ctx, product, places, availability(ctx.session, product.id, chosen.id))
+    return stock_card(ctx, product, places, availability(ctx.session, product.id))
+
+
+def moves(ctx: CommandContext, _args: StockArgs) -> Message:
+    """/moves SKU: the product's newest moves."""
+    values = _read(ctx, STOCK_FIELDS[:1], ("product",))
+    product = product_of(ctx, values["product"])
+    return moves_card(ctx, product, moves_of(ctx.session, product.id, MOVES_SHOWN))
+
+
+def transfer(ctx: CommandContext, _args: StockArgs) -> Message:
+    """/transfer-stock SKU QTY FROM TO: move stock from one warehouse to another."""
+    values = _read(ctx, TRANSFER_FIELDS, ("product", "qty", "from", "to"))
+    product = product_of(ctx, values["product"])
+    quantity = quantity_of(values["qty"])
+    source, target = warehouse_of(ctx, values["from"]), warehouse_of(ctx, values["to"])
+    request = MoveRequest(
+        "transfer",
+        product.id,
+        quantity,
+        _key(ctx),
+        from_location=main_location(ctx.session, source),
+        to_location=main_location(ctx.session, target),
+        source="chat",
+        note=values.get("reason", ""),
+    )
+    post_move(ctx.session, request, ctx.actor.id, ctx.now)
+    return Reply(
+        ctx.t(
+            _("Moved {qty} {uom} of {sku} {name} from {source} to {target}."),
+            qty=plain(quantity),
+            uom=product.uom,
+            sku=product.sku,
+            name=product_name(ctx, product),
+            source=source.code,
+            target=target.code,
+        )
+    )
+
+
+def adjust(ctx: CommandContext, _args: StockArgs) -> Message:
+    """/adjust SKU QTY WAREHOUSE [reason]: book what a count found more (+) or missing (-)."""
+    values = _read(ctx, ADJUST_FIELDS, ("product", "qty", "warehouse"))
+    product = product_of(ctx, values["product"])
+    change = quantity_of(values["qty"], signed=True)
+    if values.get("direction") == "loss":
+        change = -abs(change)
+    place = main_location(ctx.session, warehouse_of(ctx, values["warehouse"]))
+    inbound = change > 0
+    request = MoveRequest(
+        "adjustment",
+        product.id,
+        abs(change),
+        _key(ctx),
+        from_location=None if inbound else place,
+        to_location=place if inbound else None,
+        source="count",
+        note=values.get("reason", ""),
+    )
+    post_move(ctx.session, request, ctx.actor.id, ctx.now)
+    left = availability(ctx.session, product.id).on_hand
+    return Reply(
+        ctx.t(
+            _("Adjusted {sku} by {change} {uom}; {on_hand} on hand in all."),
+            sku=product.sku,
+            change=("+" if inbound else "-") + plain(abs(change)),
+            uom=product.uom,
+            on_hand=plain(left),
+        )
+    )
+
+
+def _read(
+    ctx: CommandContext, fields: tuple[ReaderField, ...], needed: tuple[str, ...]
+) -> dict[str, str]:
+    reading = read_line(ctx, fields, ctx.typed)
+    require(ctx, fields, reading, needed)
+    return reading.values
+
+
+def _key(ctx: CommandContext) -> str:
+    """The move's idempotency key: the chat event that asked for it."""
+    return f"chat:{ctx.event.address.channel}:{ctx.event.event_id}"
+
+
+def register(router: Router) -> None:
+    """Register /stock, /moves, /transfer and /adjust."""
+    for spec in (
+        CommandSpec(
+            name="stock",
+            summary=_("How much of a product is on hand, reserved and available"),
+            handler=stock,
+            args=StockArgs,
+            aliases=("库存",),
+            examples=(_("/stock BOLT-M6"), _("/stock BOLT-M6 SH")),
+        ),
+        CommandSpec(
+            name="moves",
+            summary=_("A product's latest stock moves"),
+            handler=moves,
+            args=StockArgs,
+            aliases=("流水", "库存流水"),
+            examples=(_("/moves BOLT-M6"),),
+        ),
+        CommandSpec(
+            name="transfer-stock",
+            summary=_("Move stock from one warehouse to another"),
+            handler=transfer,
+            args=StockArgs,
+            aliases=("调拨", "move-stock"),
+            permission=Permission.STOCK_MOVE,
+            examples=(_("/transfer-stock BOLT-M6 200 SH BJ"),),
+        ),
+        CommandSpec(
+            name="adjust",
+            summary=_("Book what a count found more or missing"),
+            handler=adjust,
+            args=StockArgs,
+            aliases=("盘盈盘亏", "库存调整"),
+            permission=Permission.STOCK_MOVE,
+            examples=(_("/adjust BOLT-M6 -3 SH damaged"), _("/adjust BOLT-M6 +5 SH found")),
+        ),
+    ):
+        router.add(spec)

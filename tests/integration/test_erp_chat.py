@@ -1,0 +1,109 @@
+"""The catalog and stock in chat, on SQLite (the words are what is tested; the ledger's locking
+is test_erp_stock_pg's): a product added and its stock read in English and in Chinese, a
+transfer and a count adjustment by the warehouse, a sales rep refused, and what is missing asked
+for, never guessed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from adapters.memory.client import Posted
+from bot.config import Settings
+from bot.replies import Card
+from domain.erp.levels import availability
+from domain.erp.models import Product, StockMove
+from domain.erp.warehouses import add_warehouse
+from tests.integration.approvals_rig import Office, running_office
+
+ORG = """
+org: {name: Test Trading, timezone: Asia/Shanghai, locale: zh_CN, currency: CNY}
+departments:
+  - {name: Management, head: alice}
+members:
+  - {handle: alice, name: Alice Admin, department: Management, roles: [admin, manager], locale: en}
+  - {handle: wang, name: 王仓 Wang, department: Management, roles: [warehouse], locale: zh_CN}
+  - {handle: will, name: Will Stock, department: Management, roles: [warehouse], locale: en}
+  - {handle: bob, name: 李博 Bob, department: Management, roles: [sales], locale: zh_CN}
+"""
+
+
+@pytest.fixture
+async def shop(sqlite_settings: Settings) -> AsyncIterator[Office]:
+    """SQLite only: this is about what people type and read."""
+    async with running_office(sqlite_settings, extra=(), org=ORG) as office:
+        await office.run(
+            lambda s: [add_warehouse(s, "SH", "上海仓"), add_warehouse(s, "BJ", "北京仓")]
+        )
+        yield office
+
+
+def text_of(posted: Posted) -> str:
+    message = posted.message
+    if isinstance(message, Card):
+        lines = [message.title, message.body, *(f"{f.label}: {f.value}" for f in message.fields)]
+        return "\n".join([*lines, message.footer])
+    return str(message.text)
+
+
+async def test_a_product_added_and_its_stock_read_in_english(shop: Office) -> None:
+    added = text_of(await shop.say("will", "/product add BOLT-M6 Hex bolt raw cost=0.35 safety=50"))
+    assert "Product BOLT-M6 added" in added and "raw material" in added and "Hex bolt" in added
+    moved = text_of(await shop.say("will", "/adjust BOLT-M6 +120 SH found in the back"))
+    assert "Adjusted BOLT-M6 by +120 pcs; 120 on hand in all." in moved
+    moved = text_of(await shop.say("will", "/transfer-stock BOLT-M6 20 from SH to BJ"))
+    assert moved == "Moved 20 pcs of BOLT-M6 Hex bolt from SH to BJ."
+    stock = text_of(await shop.say("will", "/stock BOLT-M6"))
+    assert "SH 上海仓: on hand 100, reserved 0, available 100 pcs" in stock
+    assert "BJ 北京仓: on hand 20" in stock and "Available: 120 pcs" in stock
+    ledger = text_of(await shop.say("will", "/moves BOLT-M6"))
+    assert "transfer 20 SH → BJ" in ledger and "adjustment +120 SH · found in the back" in ledger
+
+
+async def test_a_product_added_and_its_stock_read_in_chinese(shop: Office) -> None:
+    added = text_of(
+        await shop.say("wang", "/产品 新增 GEAR-01 齿轮 半成品 成本=12.5 安全库存=10")
+    )
+    assert "产品 GEAR-01 已添加" in added and "半成品" in added and "齿轮" in added
+    await shop.say("wang", "/盘盈盘亏 GEAR-01 盘盈 8 上海仓")
+    stock = text_of(await shop.say("wang", "/库存 齿轮"))
+    assert "在库 8，已预留 0，可用 8 个" in stock and "低于安全库存（10）" in stock
+    assert not any(
+        ch.isascii() and ch.isalpha() for ch in stock.replace("GEAR-01", "").replace("SH", "")
+    )
+    held = await shop.run(lambda s: availability(s, s.scalar(select(Product.id)) or 0))
+    assert held.on_hand == Decimal(8)
+
+
+async def test_only_the_warehouse_moves_stock_and_edits_products(shop: Office) -> None:
+    await shop.say("will", "/product add BOLT-M6 Hex bolt")
+    refused = text_of(await shop.say("bob", "/盘盈盘亏 BOLT-M6 5 SH"))
+    assert "权限" in refused
+    refused = text_of(await shop.say("bob", "/产品 修改 BOLT-M6 成本=1"))
+    assert "只有仓库人员和管理员" in refused
+    assert "BOLT-M6" in text_of(await shop.say("bob", "/库存 BOLT-M6"))  # anyone may read stock
+    assert await shop.run(lambda s: s.scalar(select(func.count()).select_from(StockMove))) == 0
+
+
+async def test_what_is_missing_is_asked_for_and_the_answer_completes_the_line(shop: Office) -> None:
+    await shop.say("will", "/product add BOLT-M6 Hex bolt")
+    asked = text_of(await shop.say("will", "/transfer-stock BOLT-M6 SH BJ"))
+    assert asked.startswith("qty?")
+    await shop.say("will", "/adjust BOLT-M6 10 SH")
+    done = text_of(await shop.say("will", "4"))
+    assert done == "Moved 4 pcs of BOLT-M6 Hex bolt from SH to BJ."
+    asked = text_of(await shop.say("will", "/product add"))
+    assert asked.startswith("sku?")
+
+
+async def test_help_lists_the_stock_commands_each_member_may_use(shop: Office) -> None:
+    keeper = (await shop.say("will", "/help")).text
+    assert all(
+        f"/{name}" in keeper for name in ("product", "stock", "moves", "transfer-stock", "adjust")
+    )
+    seller = (await shop.say("bob", "/help")).text
+    assert "/产品" in seller and "/库存" in seller and "/流水" in seller
+    assert "/盘盈盘亏" not in seller and "/调拨" not in seller
