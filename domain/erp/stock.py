@@ -194,20 +194,25 @@ def _stocked_product(session: Session, product_id: int) -> Product:
 
 
 def _check_shape(request: MoveRequest) -> None:
-    """Which ends a move of each kind has: in from outside, out to outside, or both."""
+    """A known kind, a quantity, a key, and the ends the kind has."""
     if request.kind not in MOVE_KINDS:
         raise DomainError("{kind} is not a kind of stock move.", kind=request.kind)
     _check_quantity(request.quantity)
-    has_from, has_to = request.from_location is not None, request.to_location is not None
-    fits = {
-        "transfer": has_from and has_to and request.from_location != request.to_location,
-        "adjustment": has_from != has_to,
-    }.get(
-        request.kind,
-        has_to and not has_from if request.kind in INBOUND else has_from and not has_to,
-    )
-    if not fits or not request.key:
+    if not request.key or not _ends_fit(request):
         raise DomainError("A {kind} move needs its locations and a key.", kind=request.kind)
+
+
+def _ends_fit(request: MoveRequest) -> bool:
+    """Goods come in from outside, go out to outside, or move between two places; an
+    adjustment goes one way or the other."""
+    source, target = request.from_location, request.to_location
+    if request.kind == "transfer":
+        return source is not None and target is not None and source != target
+    if request.kind == "adjustment":
+        return (source is None) != (target is None)
+    if request.kind in INBOUND:
+        return source is None and target is not None
+    return source is not None and target is None
 
 
 def _check_quantity(quantity: Decimal) -> None:

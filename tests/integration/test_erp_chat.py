@@ -64,9 +64,7 @@ async def test_a_product_added_and_its_stock_read_in_english(shop: Office) -> No
 
 
 async def test_a_product_added_and_its_stock_read_in_chinese(shop: Office) -> None:
-    added = text_of(
-        await shop.say("wang", "/产品 新增 GEAR-01 齿轮 半成品 成本=12.5 安全库存=10")
-    )
+    added = text_of(await shop.say("wang", "/产品 新增 GEAR-01 齿轮 半成品 成本=12.5 安全库存=10"))
     assert "产品 GEAR-01 已添加" in added and "半成品" in added and "齿轮" in added
     await shop.say("wang", "/盘盈盘亏 GEAR-01 盘盈 8 上海仓")
     stock = text_of(await shop.say("wang", "/库存 齿轮"))

@@ -1,6 +1,8 @@
-"""Reservations under concurrency, on PostgreSQL (row locks are the database's): 50 transactions at
-once, each on its own connection, reserve one unit of a product with 25 on hand; exactly 25 win,
-the rest are refused, and nothing is ever over-reserved (odoo#32857: 20 processes reserved 10)."""
+"""Stock under concurrency, on PostgreSQL (row locks are the database's): 50 transactions at once,
+each on its own connection, reserve one unit of a product with 25 on hand; exactly 25 win, the
+rest are refused, and nothing is ever over-reserved (odoo#32857: 20 processes reserved 10). Then
+50 concurrent deliveries of one unit: 25 go out, stock ends at 0 with no value left, and the
+balance is the sum of its moves (odoo#32160, erpnext#51562: balances drifting from the ledger)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from domain.erp.levels import availability
-from domain.erp.stock import post_move, reserve
+from domain.erp.stock import MoveRequest, post_move, release, reserve
 from domain.shared.db import AsyncDatabase, open_database
 from domain.shared.errors import Conflict
-from tests.integration.erp_rig import NOW, receipt, seeded
+from tests.integration.erp_rig import NOW, balances, ledger_sums, receipt, seeded
 from tests.support import create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.pg
@@ -34,7 +36,7 @@ async def db(pg_template: str) -> AsyncIterator[AsyncDatabase]:
         await drop_pg_database(url)
 
 
-async def test_fifty_concurrent_reservations_of_twenty_five_units_reserve_exactly_twenty_five(
+async def test_of_fifty_concurrent_reservations_and_deliveries_of_25_units_exactly_25_succeed(
     db: AsyncDatabase,
 ) -> None:
     def stocked(s: Session) -> tuple[int, int]:
@@ -59,3 +61,27 @@ async def test_fifty_concurrent_reservations_of_twenty_five_units_reserve_exactl
         Decimal(25),
         Decimal(0),
     )
+
+    await db.run(lambda s: release(s, product_id, place, Decimal(25)))
+
+    async def deliver(n: int) -> bool:
+        try:
+            await db.run(lambda s: post_move(s, delivery_of(product_id, place, n), None, NOW))
+        except Conflict:
+            return False
+        return True
+
+    shipped = await asyncio.gather(*(deliver(n) for n in range(RESERVERS)))
+    assert sum(shipped) == 25
+
+    def settled(s: Session) -> tuple[Decimal, Decimal, dict[int, tuple[Decimal, Decimal]]]:
+        held = balances(s, product_id)[place]
+        return held.on_hand, held.value, ledger_sums(s, product_id)
+
+    on_hand, value, sums = await db.run(settled)
+    assert (on_hand, value) == (Decimal(0), Decimal(0)) == sums[place]
+
+
+def delivery_of(product_id: int, place: int, n: int) -> MoveRequest:
+    """One unit out, under its own key."""
+    return MoveRequest("delivery", product_id, Decimal(1), f"so-{n}", from_location=place)
