@@ -12,9 +12,11 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 
 from bot.context import CommandContext
+from bot.i18n import _
+from bot.picking import Ambiguous, Option, pick_card, replaced
 from bot.reader import Choice, Field, Kind, Reading, Where, read
 from commands.crm.lines import ask_for, unusable
-from domain.erp.catalog import find_products, product_by_sku, product_named
+from domain.erp.catalog import find_products, product_by_sku
 from domain.erp.models import Product, Warehouse
 from domain.erp.warehouses import warehouse_named
 from domain.shared.errors import DomainError, NotFound
@@ -61,6 +63,7 @@ DIRECTIONS = (
     Choice("gain", ("盘盈", "surplus")),
     Choice("loss", ("盘亏", "shortage")),
 )
+PICK_LIMIT = 8
 FILLERS = frozenset({"from", "to", "从", "到", "→", "->", "至"})
 
 
@@ -92,8 +95,23 @@ def require(
 
 
 def product_of(ctx: CommandContext, text: str) -> Product:
-    """The product a member named by SKU or by a name only it has."""
-    return product_named(ctx.session, text)
+    """The product a member named by SKU, or by (part of) a name: one match is it, several are
+    offered as buttons, none is answered plainly."""
+    product = product_by_sku(ctx.session, text)
+    if product is not None:
+        return product
+    found = find_products(ctx.session, text, limit=PICK_LIMIT + 1)
+    exact = [p for p in found if text.casefold() in (p.name_zh.casefold(), p.name_en.casefold())]
+    if len(found) == 1 or len(exact) == 1:
+        return (exact or found)[0]
+    if not found:
+        raise NotFound("There is no product {sku}.", sku=text[:64])
+    options = [
+        Option(f"{p.sku} {p.name_zh or p.name_en}", replaced(ctx.event.text, text, p.sku))
+        for p in found
+    ]
+    question = ctx.t(_("Which product do you mean by {name}?"), name=text)
+    raise Ambiguous(pick_card(question, options))
 
 
 def warehouse_of(ctx: CommandContext, text: str) -> Warehouse:
@@ -116,7 +134,7 @@ def _known(ctx: CommandContext) -> Callable[[Field, str], bool]:
     def known(item: Field, text: str) -> bool:
         if item.key == "product":
             return product_by_sku(ctx.session, text) is not None or (
-                len(text) >= 2 and len(find_products(ctx.session, text, limit=2)) == 1
+                len(text) >= 2 and bool(find_products(ctx.session, text, limit=1))
             )
         if item.key in ("warehouse", "from", "to"):
             try:

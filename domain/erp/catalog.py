@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from domain.erp.models import COST_DIGITS, RATE_DIGITS, Product
-from domain.shared.errors import Conflict, DomainError, NotFound
+from domain.shared.errors import Conflict, DomainError
 from domain.shared.quantity import is_exact
 
 PRODUCT_KINDS = ("raw", "semi", "finished", "consumable", "service")
@@ -63,17 +63,6 @@ def edit_product(
 def product_by_sku(session: Session, sku: str) -> Product | None:
     """The product with this SKU (any case), or None."""
     return session.scalar(select(Product).where(Product.sku == sku.strip().upper()))
-
-
-def product_named(session: Session, text: str) -> Product:
-    """The product a member means by SKU, or by a name that fits exactly one product."""
-    product = product_by_sku(session, text)
-    if product is not None:
-        return product
-    found = find_products(session, text, limit=2)
-    if len(found) == 1:
-        return found[0]
-    raise NotFound("There is no product {sku}.", sku=text[:64])
 
 
 def find_products(session: Session, text: str, limit: int = 20) -> list[Product]:

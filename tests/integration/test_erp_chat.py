@@ -105,3 +105,18 @@ async def test_help_lists_the_stock_commands_each_member_may_use(shop: Office) -
     seller = (await shop.say("bob", "/help")).text
     assert "/产品" in seller and "/库存" in seller and "/流水" in seller
     assert "/盘盈盘亏" not in seller and "/调拨" not in seller
+
+
+async def test_a_name_several_products_share_is_offered_as_buttons(shop: Office) -> None:
+    await shop.say("will", "/product add BOLT-M6 Hex bolt M6")
+    await shop.say("will", "/product add BOLT-M8 Hex bolt M8")
+    asked = await shop.say("will", "/stock hex bolt")
+    assert (
+        isinstance(asked.message, Card) and "Which product do you mean by hex bolt?" in asked.text
+    )
+    assert [b.label for b in asked.message.buttons] == [
+        "BOLT-M6 Hex bolt M6",
+        "BOLT-M8 Hex bolt M8",
+    ]
+    picked = await shop.tap("will", asked.message.buttons[1].token)
+    assert "Stock of BOLT-M8 Hex bolt M8" in picked.text
