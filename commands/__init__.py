@@ -51,6 +51,8 @@ MEANINGS = {
     "投诉": "ticket", "售后": "ticket", "complaint": "ticket", "support": "ticket",
     "线索": "lead", "潜在客户": "lead", "prospect": "lead", "客户公司": "customer",
     "company": "customer", "client": "customer", "clients": "customers",
+    "inventory": "stock", "存货": "stock", "products": "product", "商品": "product",
+    "物料": "product", "出入库": "moves", "库存调拨": "transfer-stock",
     "language": "lang", "中英文": "lang", "帮忙": "help", "怎么用": "help", "菜单": "help",
 }  # fmt: skip
 

@@ -120,3 +120,8 @@ async def test_a_name_several_products_share_is_offered_as_buttons(shop: Office)
     ]
     picked = await shop.tap("will", asked.message.buttons[1].token)
     assert "Stock of BOLT-M8 Hex bolt M8" in picked.text
+
+
+async def test_a_word_people_use_for_a_stock_command_is_suggested(shop: Office) -> None:
+    assert "/stock" in (await shop.say("will", "/inventory BOLT-M6")).text
+    assert "/产品" in (await shop.say("wang", "/商品")).text
