@@ -8,13 +8,16 @@ questions are the CRM's, ``commands/crm/lines.py``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 
 from bot.context import CommandContext
 from bot.i18n import _
+from bot.parsing import normalise
 from bot.picking import Ambiguous, Option, pick_card, replaced
 from bot.reader import Choice, Field, Kind, Reading, Where, read
+from bot.reader.amounts import MEASURES, read_amount
 from commands.crm.lines import ask_for, unusable
 from domain.erp.catalog import find_products, product_by_sku
 from domain.erp.models import Product, Warehouse
@@ -64,6 +67,10 @@ DIRECTIONS = (
     Choice("loss", ("盘亏", "shortage")),
 )
 PICK_LIMIT = 8
+COUNTERS = ("个", "件", "只")
+COUNTED = re.compile(
+    rf"(?<![A-Za-z0-9.])(?P<n>[0-9.零〇一二两三四五六七八九十百千万]+)\s*(?P<unit>[{MEASURES}])"
+)
 FILLERS = frozenset({"from", "to", "从", "到", "→", "->", "至"})
 
 
@@ -128,6 +135,29 @@ def quantity_of(text: str, *, signed: bool = False) -> Decimal:
     if value == 0 or (value < 0 and not signed):
         raise DomainError("A quantity is above 0, not {text}.", text=text)
     return value
+
+
+def in_stock_units(product: Product, typed: str, quantity: Decimal) -> Decimal:
+    """A quantity typed with a unit (``5箱``) in the product's own unit: its purchase unit is
+    converted (a box of 12: 60), its own unit or a plain counter (个, 件) is taken as it is,
+    and any other unit is refused rather than guessed."""
+    units = {
+        m["unit"]
+        for m in COUNTED.finditer(normalise(typed))
+        if (amount := read_amount(m["n"])) is not None and amount.value == abs(quantity)
+    }
+    if not units:
+        return quantity
+    (unit, *others) = units
+    if others:
+        raise DomainError("Give the quantity in one unit, not {units}.", units="、".join(units))
+    if unit == product.purchase_uom:
+        return quantity * product.purchase_factor
+    if unit == product.uom or (unit in COUNTERS and product.uom in (*COUNTERS, "pcs")):
+        return quantity
+    raise DomainError(
+        "{sku} is counted in {uom}, not {unit}.", sku=product.sku, uom=product.uom, unit=unit
+    )
 
 
 def _known(ctx: CommandContext) -> Callable[[Field, str], bool]:

@@ -17,6 +17,7 @@ from commands.erp.cards import moves_card, product_name, stock_card
 from commands.erp.lines import (
     DIRECTIONS,
     field,
+    in_stock_units,
     product_of,
     quantity_of,
     read_line,
@@ -79,7 +80,7 @@ def transfer(ctx: CommandContext, _args: StockArgs) -> Message:
     """/transfer-stock SKU QTY FROM TO: move stock from one warehouse to another."""
     values = _read(ctx, TRANSFER_FIELDS, ("product", "qty", "from", "to"))
     product = product_of(ctx, values["product"])
-    quantity = quantity_of(values["qty"])
+    quantity = in_stock_units(product, ctx.typed, quantity_of(values["qty"]))
     source, target = warehouse_of(ctx, values["from"]), warehouse_of(ctx, values["to"])
     request = MoveRequest(
         "transfer",
@@ -109,7 +110,7 @@ def adjust(ctx: CommandContext, _args: StockArgs) -> Message:
     """/adjust SKU QTY WAREHOUSE [reason]: book what a count found more (+) or missing (-)."""
     values = _read(ctx, ADJUST_FIELDS, ("product", "qty", "warehouse"))
     product = product_of(ctx, values["product"])
-    change = quantity_of(values["qty"], signed=True)
+    change = in_stock_units(product, ctx.typed, quantity_of(values["qty"], signed=True))
     if values.get("direction") == "loss":
         change = -abs(change)
     place = main_location(ctx.session, warehouse_of(ctx, values["warehouse"]))

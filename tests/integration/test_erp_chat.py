@@ -125,3 +125,15 @@ async def test_a_name_several_products_share_is_offered_as_buttons(shop: Office)
 async def test_a_word_people_use_for_a_stock_command_is_suggested(shop: Office) -> None:
     assert "/stock" in (await shop.say("will", "/inventory BOLT-M6")).text
     assert "/产品" in (await shop.say("wang", "/商品")).text
+
+
+async def test_a_quantity_in_the_purchase_unit_is_converted_and_another_unit_refused(
+    shop: Office,
+) -> None:
+    await shop.say("wang", "/产品 新增 GEAR-01 齿轮 单位=个 采购单位=箱 换算=12")
+    booked = text_of(await shop.say("wang", "/盘盈盘亏 GEAR-01 盘盈 2箱 SH"))
+    assert booked == "已调整 GEAR-01 +24 个；合计在库 24。"
+    refused = text_of(await shop.say("wang", "/调拨 GEAR-01 3盒 从 SH 到 BJ"))
+    assert refused == "GEAR-01 以个计，不是盒。"
+    moved = text_of(await shop.say("wang", "/调拨 GEAR-01 5个 从 SH 到 BJ"))
+    assert moved == "已将 5 个 GEAR-01 齿轮 从 SH 调拨到 BJ。"
