@@ -4,10 +4,11 @@ count adjustments)."""
 from __future__ import annotations
 
 from bot.router import Router
-from commands.erp import products, stock
+from commands.erp import products, stock, warehouses
 
 
 def register(router: Router) -> None:
     """Register every ERP command."""
     products.register(router)
     stock.register(router)
+    warehouses.register(router)

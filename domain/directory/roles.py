@@ -65,8 +65,8 @@ PERMISSION_PURPOSE: dict[Permission, str] = {
     Permission.READ_CALENDARS: "Read every member's calendar in full (/agenda @member)",
     Permission.CRM_USE: "Use the CRM: customers, deals, campaigns and tickets in their scope",
     Permission.CRM_ALL: "See and change every customer, deal and ticket (not only their team's)",
-    Permission.CATALOG_EDIT: "Add and change products (/product add, /product edit)",
-    Permission.STOCK_MOVE: "Move stock: /transfer between warehouses, /adjust after a count",
+    Permission.CATALOG_EDIT: "Add and change products, add warehouses (/product, /warehouse)",
+    Permission.STOCK_MOVE: "Move stock: /transfer-stock between warehouses, /adjust after a count",
 }
 
 

@@ -137,3 +137,12 @@ async def test_a_quantity_in_the_purchase_unit_is_converted_and_another_unit_ref
     assert refused == "GEAR-01 以个计，不是盒。"
     moved = text_of(await shop.say("wang", "/调拨 GEAR-01 5个 从 SH 到 BJ"))
     assert moved == "已将 5 个 GEAR-01 齿轮 从 SH 调拨到 BJ。"
+
+
+async def test_warehouses_are_listed_to_all_and_added_by_the_warehouse(shop: Office) -> None:
+    added = text_of(await shop.say("wang", "/仓库 新增 GZ 广州仓"))
+    assert added.startswith("仓库 GZ 已添加：广州仓")
+    refused = text_of(await shop.say("bob", "/仓库 新增 SZ 深圳仓"))
+    assert "只有仓库人员和管理员" in refused
+    listed = text_of(await shop.say("bob", "/仓库"))
+    assert "仓库（3）" in listed and "GZ 广州仓" in listed and "SZ" not in listed
