@@ -18,7 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from domain.erp.models import COST_DIGITS, VALUE_DIGITS, Product, StockBalance, StockMove
+from domain.erp.models import (
+    COST_DIGITS,
+    VALUE_DIGITS,
+    Location,
+    Product,
+    StockBalance,
+    StockMove,
+)
 from domain.erp.safety import watch_safety
 from domain.shared.errors import Conflict, DomainError, NotFound
 from domain.shared.money import quantize
@@ -106,6 +113,8 @@ def release(session: Session, product_id: int, location_id: int, quantity: Decim
 
 def locked_balance(session: Session, product_id: int, location_id: int) -> StockBalance:
     """The balance row of a product at a location, created if new, locked until commit."""
+    if session.get(Location, location_id) is None:
+        raise NotFound("There is no location #{id}.", id=location_id)
     dialect = session.get_bind().dialect.name
     insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
