@@ -29,7 +29,7 @@ from domain.erp.models import (
 from domain.erp.safety import watch_safety
 from domain.shared.errors import Conflict, DomainError, NotFound
 from domain.shared.money import quantize
-from domain.shared.quantity import is_exact
+from domain.shared.quantity import is_exact, plain
 
 INBOUND = frozenset({"receipt", "production_output", "return"})
 OUTBOUND = frozenset({"delivery", "production_consumption", "scrap"})
@@ -70,8 +70,9 @@ def post_move(
     earlier = session.scalar(select(StockMove.id).where(StockMove.idempotency_key == request.key))
     if earlier is not None:
         return Posted(earlier, new=False)
-    value = _take_out(product, request, balances) if request.from_location else None
-    if value is None:
+    if request.from_location is not None:
+        value = _take_out(product, request, balances)
+    else:
         value = quantize(request.quantity * _cost_in(product, request), VALUE_DIGITS)
     if request.to_location is not None:
         balances[request.to_location].on_hand += request.quantity
@@ -92,7 +93,7 @@ def reserve(session: Session, product_id: int, location_id: int, quantity: Decim
     if not product.allow_negative and quantity > balance.on_hand - balance.reserved:
         raise Conflict(
             "Only {available} of {sku} can be reserved there.",
-            available=balance.on_hand - balance.reserved,
+            available=plain(balance.on_hand - balance.reserved),
             sku=product.sku,
         )
     balance.reserved += quantity
@@ -105,7 +106,7 @@ def release(session: Session, product_id: int, location_id: int, quantity: Decim
     _check_quantity(quantity)
     balance = locked_balance(session, product_id, location_id)
     if quantity > balance.reserved:
-        raise Conflict("Only {reserved} is reserved there.", reserved=balance.reserved)
+        raise Conflict("Only {reserved} is reserved there.", reserved=plain(balance.reserved))
     balance.reserved -= quantity
     session.flush()
     return balance
@@ -145,7 +146,7 @@ def _take_out(product: Product, request: MoveRequest, balances: dict[int, StockB
     if not product.allow_negative and quantity > balance.on_hand - balance.reserved:
         raise Conflict(
             "Only {available} {uom} of {sku} are free to move there.",
-            available=balance.on_hand - balance.reserved,
+            available=plain(balance.on_hand - balance.reserved),
             uom=product.uom,
             sku=product.sku,
         )

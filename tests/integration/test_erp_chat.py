@@ -146,3 +146,10 @@ async def test_warehouses_are_listed_to_all_and_added_by_the_warehouse(shop: Off
     assert "只有仓库人员和管理员" in refused
     listed = text_of(await shop.say("bob", "/仓库"))
     assert "仓库（3）" in listed and "GZ 广州仓" in listed and "SZ" not in listed
+
+
+async def test_moving_more_than_is_free_is_refused_with_what_is_free(shop: Office) -> None:
+    await shop.say("will", "/product add BOLT-M6 Hex bolt")
+    await shop.say("will", "/adjust BOLT-M6 5 SH")
+    refused = text_of(await shop.say("will", "/transfer-stock BOLT-M6 6 SH BJ"))
+    assert refused == "Only 5 pcs of BOLT-M6 are free to move there."
