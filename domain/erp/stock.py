@@ -84,9 +84,11 @@ def post_move(
     return Posted(move.id, new=True)
 
 
-def reserve(session: Session, product_id: int, location_id: int, quantity: Decimal) -> StockBalance:
+def reserve(
+    session: Session, product_id: int, location_id: int, quantity: Decimal, now: datetime
+) -> StockBalance:
     """Set aside ``quantity`` at a location; refused beyond what is available unless the product
-    allows negative stock."""
+    allows negative stock. Available falls, so the safety watch looks."""
     _check_quantity(quantity)
     product = _stocked_product(session, product_id)
     balance = locked_balance(session, product_id, location_id)
@@ -98,17 +100,22 @@ def reserve(session: Session, product_id: int, location_id: int, quantity: Decim
         )
     balance.reserved += quantity
     session.flush()
+    watch_safety(session, product, now)
     return balance
 
 
-def release(session: Session, product_id: int, location_id: int, quantity: Decimal) -> StockBalance:
-    """Give back ``quantity`` set aside at a location."""
+def release(
+    session: Session, product_id: int, location_id: int, quantity: Decimal, now: datetime
+) -> StockBalance:
+    """Give back ``quantity`` set aside at a location (the safety watch may re-arm)."""
     _check_quantity(quantity)
+    product = _stocked_product(session, product_id)
     balance = locked_balance(session, product_id, location_id)
     if quantity > balance.reserved:
         raise Conflict("Only {reserved} is reserved there.", reserved=plain(balance.reserved))
     balance.reserved -= quantity
     session.flush()
+    watch_safety(session, product, now)
     return balance
 
 

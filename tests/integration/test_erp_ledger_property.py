@@ -77,9 +77,9 @@ def _apply(
         "adjust": MoveRequest("adjustment", product_id, qty, key, from_location=here),
     }
     if kind == "reserve":
-        reserve(s, product_id, here, qty)
+        reserve(s, product_id, here, qty, NOW)
     elif kind == "release":
-        release(s, product_id, here, qty)
+        release(s, product_id, here, qty, NOW)
     else:
         post_move(s, requests[kind], None, NOW)
 

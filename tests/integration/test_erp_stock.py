@@ -43,13 +43,13 @@ def test_stock_never_goes_below_what_is_reserved_unless_the_product_allows_it(
     with erp_session(sqlite_url) as s:
         product, sh, _bj = seeded(s)
         post_move(s, receipt(product, sh, "5", "in-1"), None, NOW)
-        reserve(s, product.id, sh, Decimal(3))
+        reserve(s, product.id, sh, Decimal(3), NOW)
         with pytest.raises(Conflict):
             post_move(s, delivery(product, sh, "3", "out-1"), None, NOW)
         with pytest.raises(Conflict):
-            reserve(s, product.id, sh, Decimal(3))
+            reserve(s, product.id, sh, Decimal(3), NOW)
         with pytest.raises(Conflict):
-            release(s, product.id, sh, Decimal(4))
+            release(s, product.id, sh, Decimal(4), NOW)
         stock = availability(s, product.id)
         assert (stock.on_hand, stock.reserved, stock.available) == (
             Decimal(5),
@@ -123,3 +123,16 @@ def test_the_catalog_keeps_skus_unique_and_finds_by_either_name(sqlite_url: str)
         assert product_by_sku(s, "Bolt-m6") is not None
         assert [p.sku for p in find_products(s, "螺栓")] == ["BOLT-M6"]
         assert [p.sku for p in find_products(s, "bolt")] == ["BOLT-M6"]
+
+
+def test_a_reservation_that_takes_available_below_safety_stock_is_a_breach_too(
+    sqlite_url: str,
+) -> None:
+    with erp_session(sqlite_url) as s:
+        product, sh, _bj = seeded(s, safety_stock=Decimal(10))
+        post_move(s, receipt(product, sh, "12", "in-1"), None, NOW)
+        reserve(s, product.id, sh, Decimal(3), NOW)  # 9 available
+        reserve(s, product.id, sh, Decimal(1), NOW)  # 8: the same breach
+        release(s, product.id, sh, Decimal(4), NOW)  # 12: re-armed
+        reserve(s, product.id, sh, Decimal(5), NOW)  # 7: a new breach
+        assert [a.payload["available"] for a in events_named(s, BELOW_SAFETY)] == ["9", "7"]

@@ -48,7 +48,7 @@ async def test_of_fifty_concurrent_reservations_and_deliveries_of_25_units_exact
 
     async def one() -> bool:
         try:
-            await db.run(lambda s: reserve(s, product_id, place, Decimal(1)))
+            await db.run(lambda s: reserve(s, product_id, place, Decimal(1), NOW))
         except Conflict:
             return False
         return True
@@ -62,7 +62,7 @@ async def test_of_fifty_concurrent_reservations_and_deliveries_of_25_units_exact
         Decimal(0),
     )
 
-    await db.run(lambda s: release(s, product_id, place, Decimal(25)))
+    await db.run(lambda s: release(s, product_id, place, Decimal(25), NOW))
 
     async def deliver(n: int) -> bool:
         try:
