@@ -1,8 +1,10 @@
 """A property of the stock ledger (hypothesis, SQLite): after every one of thousands of random
 receipts, deliveries, transfers, adjustments, reservations and releases, each balance equals the
 sum of its moves in quantity and value, reserved stays within on hand where negatives are not
-allowed, available is on hand less reserved, and the value is the moving average's: nothing on
-hand carries no value, and what is on hand is never worth less than nothing."""
+allowed, and the value is the moving average's: nothing on hand carries no value, and what is
+on hand is never worth less than nothing. At the end of each run, what /stock reads agrees with
+the balances and available is on hand less reserved (available is not stored, so once a run is
+enough). About 1,600 operations in 20 runs, under 3 s."""
 
 from __future__ import annotations
 
@@ -61,6 +63,7 @@ def test_every_balance_is_the_sum_of_its_moves_after_every_change(
                 except DomainError:
                     step.rollback()
             _check(s, ledger.read(s), negatives)
+        _check_levels(s, product.id)
         s.rollback()
 
 
@@ -117,6 +120,12 @@ def _check(s: Session, ledger: Ledger, negatives: bool) -> None:
             assert 0 <= balance.reserved <= balance.on_hand
             assert balance.value >= 0
             assert balance.on_hand or not balance.value  # nothing on hand, no value left
+
+
+def _check_levels(s: Session, product_id: int) -> None:
+    """What /stock reads agrees with the balances: available is on hand less reserved."""
+    held = balances(s, product_id).values()
     everywhere = availability(s, product_id)
+    assert everywhere.on_hand == sum((b.on_hand for b in held), Decimal(0))
+    assert everywhere.reserved == sum((b.reserved for b in held), Decimal(0))
     assert everywhere.available == everywhere.on_hand - everywhere.reserved
-    assert everywhere.on_hand == sum((b.on_hand for b in held.values()), Decimal(0))
