@@ -20,6 +20,7 @@ from bot import app as composition
 from bot import migrate
 from bot.cli_approvals import register as register_approval_commands
 from bot.cli_crm import crm_cli
+from bot.cli_erp import erp_cli
 from bot.cli_timers import register as register_timer_commands
 from bot.config import Settings
 from bot.logging import configure_logging
@@ -47,6 +48,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(org_cli, name="org")
 cli.add_typer(outbox_cli, name="outbox")
 cli.add_typer(crm_cli, name="crm")
+cli.add_typer(erp_cli, name="erp")
 telegram_cli = typer.Typer(help="Telegram: connect the bot.", no_args_is_help=True)
 cli.add_typer(telegram_cli, name="telegram")
 

@@ -16,7 +16,6 @@ from bot.config import Settings
 from bot.terminal import err, out
 from domain.crm.importer import (
     Checked,
-    ImportRefused,
     Record,
     Table,
     Tally,
@@ -29,6 +28,7 @@ from domain.crm.importer import (
     save_records,
 )
 from domain.shared.clock import SystemClock
+from domain.shared.csvfile import ImportRefused
 from domain.shared.db import Database, open_database
 
 BATCH = 1000

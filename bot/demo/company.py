@@ -1,7 +1,8 @@
 """The demo company at work: what `make run` adds to the demo org (``org.yaml``) so that a
 newcomer's first `/help` finds customers and their contacts, deals in several stages, an open
 ticket, requests waiting for Alice (the member the local sign-in offers first, a sales manager),
-and meetings and reminders in the coming days.
+meetings and reminders in the coming days, and products in stock in two warehouses
+(``catalog.yaml``).
 
 The tables below are the whole demo. Each row goes through the domain service its command uses
 (``/customer add``, ``/deal add``, ``/ticket new``, ``/leave``, ``/meeting``, ``/remind``), so the
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -34,10 +36,12 @@ from domain.crm.stages import DEFAULT_STAGES, Stages, parse_stages
 from domain.crm.tickets import assign_ticket, open_ticket
 from domain.directory.services import find_member, get_org
 from domain.directory.views import MemberView
+from domain.erp.importer import problems_in, read_erp_file, save_erp_file
 from domain.shared.recurrence import Frequency, Recurrence, local_to_utc, zone
 from domain.timers.reminders import Guard, ReminderRequest, set_reminder
 
 CAUSE = Cause(source="demo")
+CATALOG = Path(__file__).with_name("catalog.yaml")
 SATURDAY = 5
 
 
@@ -205,6 +209,17 @@ def load_company(session: Session, now: datetime, policies: Policies) -> None:
         demo.add_meeting(meeting)
     for reminder in REMINDERS:
         demo.add_reminder(reminder)
+    load_catalog(session, now)
+
+
+def load_catalog(session: Session, now: datetime) -> None:
+    """The catalog and stock of ``catalog.yaml``, checked and written as ``bizbot erp import``
+    does."""
+    file = read_erp_file(CATALOG.name, CATALOG.read_bytes())
+    problems = problems_in(session, file)
+    if problems:
+        raise ValueError(f"the demo catalog has problems: {problems}")
+    save_erp_file(session, file, now, lambda: None)
 
 
 def working_day(today: date, count: int) -> date:

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from domain.crm.customers import refresh_search_keys
 from domain.crm.models import Contact, Customer
 from domain.directory.models import Member
+from domain.shared.csvfile import ImportRefused, Row, read_csv
 
 Kind = Literal["customers", "contacts"]
-BOM = b"\xef\xbb\xbf"
 CUSTOMER_COLUMNS = (
     "key", "name", "kind", "industry", "tier", "source", "tags", "owner", "phone", "email",
     "address",
@@ -36,18 +36,6 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LIMITS = {"key": 128, "name": 200, "industry": 100, "tier": 32, "source": 100, "phone": 64,
           "email": 320, "address": 500, "title": 200, "channel": 32, "lang": 16}  # fmt: skip
 LOOKUP_CHUNK = 500
-
-
-class ImportRefused(Exception):
-    """The file cannot be read at all (encoding, header); nothing was imported."""
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One data row of the file: its line number and its cells by column name."""
-
-    line: int
-    cells: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,30 +94,14 @@ class Tally:
 
 def read_table(data: bytes) -> Table:
     """Decode (UTF-8, with or without BOM) and split the file; the header says its kind."""
-    text = _decoded(data)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    header, rows = read_csv(data)
     kind: Kind = "contacts" if "customer_key" in header else "customers"
     expected = CONTACT_COLUMNS if kind == "contacts" else CUSTOMER_COLUMNS
     missing = [c for c in ("key", "name") if c not in header]
     unknown = [c for c in header if c not in expected]
     if missing or unknown:
         raise ImportRefused(_header_problem(kind, missing, unknown))
-    reader.fieldnames = header
-    rows = [Row(reader.line_num, _cells(raw)) for raw in reader if _has_content(raw)]
     return Table(kind, tuple(rows))
-
-
-def _decoded(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportRefused("the file is UTF-16; save it as CSV UTF-8 and try again")
-    try:
-        return data.removeprefix(BOM).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ImportRefused(
-            f"the file is not UTF-8 (byte {exc.start + 1} cannot be read; GBK?); "
-            "save it as 'CSV UTF-8' and try again"
-        ) from exc
 
 
 def _header_problem(kind: Kind, missing: list[str], unknown: list[str]) -> str:
@@ -140,19 +112,6 @@ def _header_problem(kind: Kind, missing: list[str], unknown: list[str]) -> str:
     if unknown:
         parts.append(f"unknown column(s): {', '.join(unknown)}")
     return f"line 1 ({kind} file): {'; '.join(parts)}; the columns are: {', '.join(expected)}"
-
-
-def _cells(raw: dict[str | None, Any]) -> dict[str, str]:
-    """The row's cells, stripped; cells beyond the header are kept under ''."""
-    cells = {k: (v or "").strip() for k, v in raw.items() if isinstance(k, str)}
-    extra = raw.get(None)
-    if extra and any(str(v).strip() for v in extra):
-        cells[""] = ";".join(str(v) for v in extra)
-    return cells
-
-
-def _has_content(raw: dict[str | None, Any]) -> bool:
-    return any(str(v).strip() for k, v in raw.items() if k is not None and v)
 
 
 def owners_by_handle(session: Session) -> dict[str, int]:

@@ -36,7 +36,7 @@ def add_product(
     session: Session, sku: str, values: Mapping[str, Value], currency: str, now: datetime
 ) -> Product:
     """Add a product under a new SKU (upper-cased); a SKU in use is refused."""
-    sku = _checked_sku(sku)
+    sku = checked_sku(sku)
     if product_by_sku(session, sku) is not None:
         raise Conflict("There is already a product {sku}.", sku=sku)
     product = Product(sku=sku, currency=currency, created_at=now, updated_at=now)
@@ -78,7 +78,8 @@ def find_products(session: Session, text: str, limit: int = 20) -> list[Product]
     return list(session.scalars(query.order_by(Product.sku).limit(limit)))
 
 
-def _checked_sku(sku: str) -> str:
+def checked_sku(sku: str) -> str:
+    """The SKU as stored (upper case), or ``DomainError`` if it has the wrong shape."""
     if not SKU_SHAPE.match(sku.strip()):
         raise DomainError(
             "A SKU is letters, digits and . _ / - (up to 64), such as {example}.",
@@ -87,12 +88,17 @@ def _checked_sku(sku: str) -> str:
     return sku.strip().upper()
 
 
-def _apply(product: Product, values: Mapping[str, Value]) -> None:
-    """Check every value, then set them all."""
+def check_product_values(values: Mapping[str, Value]) -> None:
+    """Refuse (``DomainError``) the first field a product cannot have or value it cannot take."""
     for key, value in values.items():
         if key not in PRODUCT_KEYS:
             raise DomainError("There is no field {key} here.", key=key)
         _check(key, value)
+
+
+def _apply(product: Product, values: Mapping[str, Value]) -> None:
+    """Check every value, then set them all."""
+    check_product_values(values)
     for key, value in values.items():
         setattr(product, key, value)
 

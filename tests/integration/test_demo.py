@@ -23,6 +23,7 @@ from domain.approvals.models import ApprovalRequest
 from domain.calendar.models import CalendarEvent
 from domain.crm.models import Activity, Contact, Customer, Deal, Ticket
 from domain.directory.importer import import_org
+from domain.erp.models import Product, StockMove, Warehouse
 from domain.shared.db import Database
 from domain.timers.models import Timer
 from tests.support import ORG_YAML, Chat, FakeClock
@@ -31,7 +32,10 @@ pytestmark = pytest.mark.asyncio
 
 FRIDAY = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai; the next working day: Monday
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-TABLES = (Customer, Contact, Deal, Activity, Ticket, ApprovalRequest, CalendarEvent, Timer)
+TABLES = (
+    Customer, Contact, Deal, Activity, Ticket, ApprovalRequest, CalendarEvent, Timer,
+    Warehouse, Product, StockMove,
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -118,6 +122,14 @@ async def test_the_commands_readme_names_show_the_company_at_work(demo: Chat) ->
     assert "Decide on Bob's leave request #1" in reminders, reminders
 
 
+async def test_the_warehouse_has_stock_in_two_places(demo: Chat) -> None:
+    pumps = (await demo.say("alice", "/stock PUMP-100")).text
+    for expected in ("SH", "BJ", "16"):
+        assert expected in pumps, pumps
+    bolts = (await demo.say("zhao", "/库存 BOLT-M8")).text
+    assert "2400" in bolts and "六角螺栓 M8" in bolts, bolts
+
+
 async def test_bob_sees_his_side_in_chinese(demo: Chat) -> None:
     mine = (await demo.say("bob", "/审批 mine")).text
     assert "请假" in mine and "费用报销" in mine, mine
@@ -133,6 +145,7 @@ async def test_the_demo_is_all_there_and_just_ahead_of_now(demo: Chat) -> None:
     assert found["Ticket"] == 1
     assert found["ApprovalRequest"] == 2
     assert found["CalendarEvent"] == len(MEETINGS)
+    assert (found["Warehouse"], found["Product"], found["StockMove"]) == (2, 6, 7)
 
     def first_meeting(session: Session) -> datetime:
         return min(session.scalars(select(CalendarEvent.starts_at)))

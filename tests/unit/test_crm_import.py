@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from domain.crm.importer import (
-    ImportRefused,
     Problem,
     check_contacts,
     check_customers,
@@ -13,6 +12,7 @@ from domain.crm.importer import (
     read_table,
 )
 from domain.crm.search import search_key_for
+from domain.shared.csvfile import ImportRefused
 
 HEADER = "key,name,kind,industry,tier,source,tags,owner,phone,email,address\n"
 OWNERS = {"bob": 2, "erin": 4}

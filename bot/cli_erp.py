@@ -1,0 +1,121 @@
+"""``bizbot erp import`` and ``bizbot erp export``: the ERP's master data and opening stock, for
+operators (docs/ERP.md, "Import and export")."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.orm import Session
+
+from bot import migrate
+from bot.config import Settings
+from bot.terminal import err, out
+from domain.directory.orgfile import Problem
+from domain.erp.importer import (
+    ImportFile,
+    Tally,
+    export_erp_file,
+    problems_in,
+    read_erp_file,
+    save_erp_file,
+)
+from domain.shared.clock import SystemClock
+from domain.shared.csvfile import ImportRefused
+from domain.shared.db import open_database
+from domain.shared.yamlfile import DefinitionInvalid
+
+erp_cli = typer.Typer(
+    help="The ERP: import and export warehouses, products and opening stock.",
+    no_args_is_help=True,
+)
+
+
+@erp_cli.command("import")
+def erp_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import a .yaml file (warehouses, products, opening_stock) or a .csv file of one of them:
+    every line is checked first, one problem means nothing is imported, and importing the same
+    file again changes nothing."""
+    try:
+        read = read_erp_file(file.name, file.read_bytes())
+        problems, tally = asyncio.run(_import(Settings(), read))
+    except ImportRefused as exc:
+        err().print(f"{file}: {exc}; nothing was imported", markup=False)
+        raise typer.Exit(2) from exc
+    except DefinitionInvalid as exc:
+        _list_problems(file, exc.problems)
+        raise typer.Exit(1) from exc
+    if problems:
+        _list_problems(file, problems)
+        raise typer.Exit(1)
+    out().print(f"{file}: {_summary(tally)}", markup=False)
+
+
+@erp_cli.command("export")
+def erp_export(
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here instead of to stdout.")
+    ] = None,
+) -> None:
+    """Write warehouses, products and the stock each warehouse holds, as a file
+    ``bizbot erp import`` reads (the stock as opening stock at its moving-average cost)."""
+    text = asyncio.run(_export(Settings()))
+    if output is None:
+        out().print(text, markup=False, end="", soft_wrap=True)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err().print(f"written to {output}", markup=False)
+
+
+async def _import(settings: Settings, file: ImportFile) -> tuple[list[Problem], Tally]:
+    """Check the whole file, then write it in one transaction, or nothing if it has problems."""
+    url = settings.database_url.get_secret_value()
+    await migrate.upgrade(url)
+    db = open_database(url)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    now = SystemClock().now()
+    try:
+        with Progress(*columns, console=err()) as progress:
+            task = progress.add_task("checking and importing", total=file.size)
+
+            def work(session: Session) -> tuple[list[Problem], Tally]:
+                progress.reset(task)  # a retried transaction starts again
+                problems = problems_in(session, file)
+                if problems:
+                    return problems, Tally()
+                return [], save_erp_file(session, file, now, lambda: progress.advance(task))
+
+            return await db.run(work)
+    finally:
+        await db.dispose()
+
+
+async def _export(settings: Settings) -> str:
+    url = settings.database_url.get_secret_value()
+    db = open_database(url)
+    try:
+        return await db.run(export_erp_file)
+    finally:
+        await db.dispose()
+
+
+def _list_problems(file: Path, problems: list[Problem]) -> None:
+    err().print(f"{file}: {len(problems)} problem(s), nothing was imported:", markup=False)
+    for problem in problems:
+        err().print(f"  {problem}", markup=False)
+
+
+def _summary(tally: Tally) -> str:
+    parts = []
+    for section in ("warehouses", "products", "opening_stock"):
+        counts = tally.counts.get(section)
+        if counts:
+            said = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+            parts.append(f"{section.replace('_', ' ')}: {said}")
+    return "; ".join(parts) or "the file is empty"

@@ -1,0 +1,393 @@
+"""Master data and opening stock from a file (``bizbot erp import``), and back out
+(``bizbot erp export``).
+
+A YAML file has the sections ``warehouses``, ``products`` and ``opening_stock`` (docs/ERP.md,
+"Import and export"); a CSV file holds one of them, named by its header. Every line is checked
+before anything is written, and one problem means nothing is written. Importing a file again
+changes nothing: warehouses are matched by code, products by SKU, and a product's opening stock in
+a warehouse is posted once (afterwards stock changes through moves, never through the file).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.directory.orgfile import Problem, problem_at
+from domain.erp.catalog import (
+    add_product,
+    check_product_values,
+    checked_sku,
+    edit_product,
+    product_by_sku,
+)
+from domain.erp.levels import stock_by_warehouse
+from domain.erp.models import COST_DIGITS, Product, StockMove, Warehouse
+from domain.erp.stock import MoveRequest, post_move
+from domain.erp.warehouses import add_warehouse, main_location, warehouse_by_code
+from domain.shared.csvfile import ImportRefused, Row, read_csv
+from domain.shared.errors import DomainError
+from domain.shared.money import quantize
+from domain.shared.quantity import is_exact, plain
+from domain.shared.yamlfile import DefinitionInvalid, load_yaml
+
+OPENING = "opening stock"
+
+
+class WarehouseLine(BaseModel):
+    """A warehouse, by its code."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=32, pattern=r"^\S+$")
+    name: str = Field(default="", max_length=200)
+
+
+class ProductLine(BaseModel):
+    """A product, by its SKU; the other fields as ``/product add`` takes them."""
+
+    model_config = ConfigDict(extra="forbid")
+    sku: str = Field(min_length=1, max_length=64)
+    name_zh: str = Field(default="", max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    kind: str = "finished"
+    uom: str = Field(default="pcs", min_length=1, max_length=16)
+    purchase_uom: str = Field(default="", max_length=16)
+    purchase_factor: Decimal = Decimal(1)
+    cost: Decimal = Decimal(0)
+    list_price: Decimal = Decimal(0)
+    tax_rate: Decimal = Decimal(0)
+    safety_stock: Decimal = Decimal(0)
+    reorder_point: Decimal = Decimal(0)
+    reorder_qty: Decimal = Decimal(0)
+    lead_days: int = 0
+    default_supplier: str = Field(default="", max_length=200)
+    allow_negative: bool = False
+    active: bool = True
+
+    def values(self) -> dict[str, Any]:
+        """Every field but the SKU."""
+        return self.model_dump(exclude={"sku"})
+
+
+class OpeningLine(BaseModel):
+    """What a warehouse holds of a product when Bizbot starts keeping its stock."""
+
+    model_config = ConfigDict(extra="forbid")
+    sku: str = Field(min_length=1, max_length=64)
+    warehouse: str = Field(min_length=1, max_length=32)
+    quantity: Decimal
+    unit_cost: Decimal | None = None
+
+
+class ErpFile(BaseModel):
+    """A whole import file."""
+
+    model_config = ConfigDict(extra="forbid")
+    warehouses: list[WarehouseLine] = []
+    products: list[ProductLine] = []
+    opening_stock: list[OpeningLine] = []
+
+
+LINE_MODELS: dict[str, type[BaseModel]] = {
+    "warehouses": WarehouseLine,
+    "products": ProductLine,
+    "opening_stock": OpeningLine,
+}
+Locate = Callable[[str, int, str, str], Problem]  # section, index, field, message
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    """A read file, and how to point at one of its lines."""
+
+    content: ErpFile
+    locate: Locate
+
+    @property
+    def size(self) -> int:
+        """How many lines it has, in every section."""
+        c = self.content
+        return len(c.warehouses) + len(c.products) + len(c.opening_stock)
+
+
+@dataclass
+class Tally:
+    """What an import did, per section: created, updated, unchanged."""
+
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def count(self, section: str, outcome: str) -> None:
+        """Count one line's outcome."""
+        self.counts.setdefault(section, Counter())[outcome] += 1
+
+
+def read_erp_file(name: str, data: bytes) -> ImportFile:
+    """Read a ``.yaml``/``.yml`` or ``.csv`` file (``DefinitionInvalid`` with every line's
+    problem, ``ImportRefused`` if it cannot be read at all)."""
+    if name.lower().endswith(".csv"):
+        return _read_csv(data)
+    if name.lower().endswith((".yaml", ".yml")):
+        return _read_yaml(data)
+    raise ImportRefused("give a .yaml or a .csv file")
+
+
+def _read_yaml(data: bytes) -> ImportFile:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRefused("the file is not UTF-8") from exc
+    raw, root = load_yaml(text)
+
+    def locate(section: str, index: int, name: str, message: str) -> Problem:
+        return problem_at(root, (section, index, name) if name else (section, index), message)
+
+    try:
+        content = ErpFile.model_validate({} if raw is None else raw)
+    except ValidationError as exc:
+        raise DefinitionInvalid(
+            [problem_at(root, tuple(e["loc"]), e["msg"]) for e in exc.errors()]
+        ) from exc
+    return ImportFile(content, locate)
+
+
+def _read_csv(data: bytes) -> ImportFile:
+    header, rows = read_csv(data)
+    section = _section_of(header)
+    unknown = [c for c in header if c not in LINE_MODELS[section].model_fields]
+    if unknown:
+        raise ImportRefused(f"line 1 ({section}): unknown column(s): {', '.join(unknown)}")
+    lines, problems = [], []
+    for row in rows:
+        try:
+            lines.append(LINE_MODELS[section].model_validate(_filled(row)))
+        except ValidationError as exc:
+            problems += [Problem(row.line, _dotted(e["loc"]), e["msg"]) for e in exc.errors()]
+    if problems:
+        raise DefinitionInvalid(problems)
+
+    def locate(_section: str, index: int, name: str, message: str) -> Problem:
+        return Problem(rows[index].line, name, message)
+
+    return ImportFile(ErpFile.model_validate({section: lines}), locate)
+
+
+def _section_of(header: list[str]) -> str:
+    """The header says what the file holds: a warehouse column means opening stock, a SKU
+    products, a code warehouses."""
+    if "sku" in header and "warehouse" in header:
+        return "opening_stock"
+    if "sku" in header:
+        return "products"
+    if "code" in header:
+        return "warehouses"
+    raise ImportRefused(
+        "line 1: a header with sku (products), code (warehouses) or sku and warehouse"
+        " (opening stock)"
+    )
+
+
+def _filled(row: Row) -> dict[str, str]:
+    """The row's non-empty cells (an empty cell takes the default); a stray cell is kept so
+    that validation names it."""
+    return {name or "(beyond the header)": value for name, value in row.cells.items() if value}
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def problems_in(session: Session, file: ImportFile) -> list[Problem]:
+    """Every problem the file has against itself and the database (none: it may be saved)."""
+    content, locate = file.content, file.locate
+    problems = _duplicates(file)
+    for index, line in enumerate(content.products):
+        problems += _product_problems(line, partial(locate, "products", index))
+    known_codes = {w.code.upper() for w in content.warehouses}
+    known_skus = {line.sku.strip().upper(): line.kind for line in content.products}
+    for index, opening in enumerate(content.opening_stock):
+        where = partial(locate, "opening_stock", index)
+        problems += _opening_problems(session, opening, known_skus, known_codes, where)
+    return sorted(problems, key=lambda p: (p.line or 0, p.path))
+
+
+def _duplicates(file: ImportFile) -> list[Problem]:
+    keyed: dict[str, list[str]] = {
+        "warehouses": [w.code.upper() for w in file.content.warehouses],
+        "products": [p.sku.strip().upper() for p in file.content.products],
+        "opening_stock": [
+            f"{o.sku.strip().upper()} {o.warehouse.upper()}" for o in file.content.opening_stock
+        ],
+    }
+    problems = []
+    for section, keys in keyed.items():
+        first: dict[str, int] = {}
+        for index, key in enumerate(keys):
+            if key in first:
+                twice = f"{key} is already on an earlier line of {section}"
+                problems.append(file.locate(section, index, "", twice))
+            first.setdefault(key, index)
+    return problems
+
+
+def _product_problems(line: ProductLine, where: Callable[[str, str], Problem]) -> list[Problem]:
+    problems = []
+    for name, check in (("sku", lambda: checked_sku(line.sku)),
+                        ("", lambda: check_product_values(line.values()))):  # fmt: skip
+        try:
+            check()
+        except DomainError as exc:
+            problems.append(where(name, str(exc)))
+    if not (line.name_zh or line.name_en):
+        problems.append(where("name_en", "a product needs a name (name_zh or name_en)"))
+    return problems
+
+
+def _opening_problems(
+    session: Session,
+    line: OpeningLine,
+    known_skus: dict[str, str],
+    known_codes: set[str],
+    where: Callable[[str, str], Problem],
+) -> list[Problem]:
+    problems = []
+    sku, code = line.sku.strip().upper(), line.warehouse.upper()
+    product = product_by_sku(session, sku)
+    kind = known_skus.get(sku, product.kind if product else None)
+    if kind is None:
+        problems.append(where("sku", f"no product {sku} (in the file or in Bizbot)"))
+    elif kind == "service":
+        problems.append(where("sku", f"{sku} is a service; services are not stocked"))
+    if code not in known_codes and warehouse_by_code(session, code) is None:
+        problems.append(where("warehouse", f"no warehouse {code} (in the file or in Bizbot)"))
+    if line.quantity <= 0 or not is_exact(line.quantity):
+        problems.append(where("quantity", "above 0, with at most 3 decimals"))
+    if line.unit_cost is not None and (
+        line.unit_cost < 0 or not is_exact(line.unit_cost, COST_DIGITS)
+    ):
+        problems.append(where("unit_cost", "not below 0, with at most 4 decimals"))
+    posted = session.scalar(
+        select(StockMove.quantity).where(StockMove.idempotency_key == _opening_key(sku, code))
+    )
+    if posted is not None and posted != line.quantity:
+        problems.append(
+            where(
+                "quantity",
+                f"the opening stock of {sku} in {code} was posted before as {plain(posted)};"
+                " change stock with /adjust, not with the file",
+            )
+        )
+    return problems
+
+
+def save_erp_file(
+    session: Session, file: ImportFile, now: datetime, advance: Callable[[], None]
+) -> Tally:
+    """Write a checked file (see ``problems_in``): warehouses, then products, then opening
+    stock; ``advance`` is called after each line."""
+    tally = Tally()
+    for warehouse in file.content.warehouses:
+        tally.count("warehouses", _save_warehouse(session, warehouse))
+        advance()
+    for product in file.content.products:
+        tally.count("products", _save_product(session, product, now))
+        advance()
+    for opening in file.content.opening_stock:
+        tally.count("opening_stock", _post_opening(session, opening, now))
+        advance()
+    return tally
+
+
+def _save_warehouse(session: Session, line: WarehouseLine) -> str:
+    found = warehouse_by_code(session, line.code)
+    if found is None:
+        add_warehouse(session, line.code, line.name or line.code)
+        return "created"
+    if line.name and found.name != line.name:
+        found.name = line.name
+        return "updated"
+    return "unchanged"
+
+
+def _save_product(session: Session, line: ProductLine, now: datetime) -> str:
+    found = product_by_sku(session, line.sku)
+    values = line.values()
+    if found is None:
+        add_product(session, line.sku, values, "CNY", now)
+        return "created"
+    changed = {k: v for k, v in values.items() if getattr(found, k) != v}
+    if not changed:
+        return "unchanged"
+    edit_product(session, found, changed, now)
+    return "updated"
+
+
+def _post_opening(session: Session, line: OpeningLine, now: datetime) -> str:
+    product = product_by_sku(session, line.sku)
+    warehouse = warehouse_by_code(session, line.warehouse)
+    if product is None or warehouse is None:  # problems_in said so, and nothing was saved
+        raise DomainError("Check the file before saving it.")
+    request = MoveRequest(
+        kind="adjustment",
+        product_id=product.id,
+        quantity=line.quantity,
+        key=_opening_key(product.sku, warehouse.code),
+        to_location=main_location(session, warehouse),
+        unit_cost=line.unit_cost,
+        source=OPENING,
+    )
+    return "created" if post_move(session, request, None, now).new else "unchanged"
+
+
+def _opening_key(sku: str, code: str) -> str:
+    return f"opening:{sku}:{code}"
+
+
+def export_erp_file(session: Session) -> str:
+    """Warehouses, products and what each warehouse holds now, as an import file (the stock
+    as opening stock at its moving-average cost)."""
+    warehouses = list(session.scalars(select(Warehouse).order_by(Warehouse.code)))
+    products = list(session.scalars(select(Product).order_by(Product.sku)))
+    content = {
+        "warehouses": [{"code": w.code, "name": w.name} for w in warehouses],
+        "products": [_exported_product(p) for p in products],
+        "opening_stock": [line for p in products for line in _exported_stock(session, p)],
+    }
+    return yaml.dump(content, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
+
+
+def _exported_product(product: Product) -> dict[str, Any]:
+    return {"sku": product.sku} | {
+        name: getattr(product, name) for name in ProductLine.model_fields if name != "sku"
+    }
+
+
+def _exported_stock(session: Session, product: Product) -> list[dict[str, Any]]:
+    return [
+        {"sku": product.sku, "warehouse": warehouse.code, "quantity": held.on_hand,
+         "unit_cost": quantize(held.value / held.on_hand, COST_DIGITS)}
+        for warehouse, held in stock_by_warehouse(session, product.id)
+        if held.on_hand > 0
+    ]  # fmt: skip
+
+
+class _Dumper(yaml.SafeDumper):
+    """Decimals written as plain numbers (``12.5``, not ``!!python/object``)."""
+
+
+def _decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    text = plain(value)
+    tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
+    return dumper.represent_scalar(tag, text)
+
+
+_Dumper.add_representer(Decimal, _decimal)
