@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import uuid
@@ -132,8 +133,10 @@ class Chat:
         client = self.client("memory")
         before = {p.message_id: len(p.versions) for p in client.conversation(sender)}
         for start in range(0, len(events), burst):
-            for event in events[start : start + burst]:
-                await self.runtime.ingest(event)
+            # handed in together, as a busy platform would: one inbox commit per burst, and
+            # the workers take the conversation's queue in batches (the inbox keeps the order
+            # of submission, so the conversation's order is the list's)
+            await asyncio.gather(*(self.runtime.ingest(e) for e in events[start : start + burst]))
             await self.runtime.settle()
         return [
             p for p in client.conversation(sender) if before.get(p.message_id) != len(p.versions)

@@ -4,6 +4,7 @@ every command name with foreign and guessed ids that must leak nothing. SQLite a
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from adapters.memory.client import MemoryClient
 from adapters.telegram.channel import TelegramChannel, TelegramConfig
 from adapters.telegram.client import TelegramClient
 from adapters.telegram.routes import SECRET_HEADER, WEBHOOK_PATH
+from adapters.telegram.translate import parse_update
 from adapters.webchat.client import Hub
 from bot.app import Runtime, build_runtime, build_web
 from bot.config import Settings
@@ -51,12 +53,24 @@ class Shop:
     chat: Chat
     http: TestClient[Any, Any]
     updates: count[int]
+    channel: TelegramChannel
 
     async def guest_says(self, text: str) -> None:
         """The guest sends a message on Telegram (without waiting for the answer)."""
         body = message_update(next(self.updates), GUEST, text)
         async with self.http.post(WEBHOOK_PATH, json=body, headers={SECRET_HEADER: SECRET}) as r:
             assert r.status == 200
+
+    async def guest_says_many(self, texts: list[str], burst: int = 50) -> None:
+        """The guest sends many messages, a burst at a time, each burst handed in at once the
+        way the webhook hands in one update (``TelegramChannel.take``, in order), then handled."""
+        for start in range(0, len(texts), burst):
+            updates = [
+                parse_update(message_update(next(self.updates), GUEST, text))
+                for text in texts[start : start + burst]
+            ]
+            await asyncio.gather(*(self.channel.take(u, self.runtime.ingest) for u in updates))
+            await self.settle()
 
     async def settle(self) -> None:
         """Wait until every event is handled and every reply sent."""
@@ -96,7 +110,7 @@ async def running(settings: Settings, fake: FakeBotApi) -> AsyncIterator[Shop]:
     await http.start_server()
     await channel.start(runtime.ingest)
     try:
-        yield Shop(fake, runtime, Chat(runtime, memory, memory), http, count(1))
+        yield Shop(fake, runtime, Chat(runtime, memory, memory), http, count(1), channel)
     finally:
         await http.close()
         await channel.stop()
@@ -231,9 +245,7 @@ async def sweep(shop: Shop, world: World, mine: Ticket) -> None:
     variants = ["", *foreign, *guessed, f"show {world.globex}", f"{world.zed} hello"]
     sent = [f"/{name} {arg}".strip() for name in names for arg in variants]
     before = len(shop.to_guest())
-    for text in sent:
-        await shop.guest_says(text)
-    await shop.settle()
+    await shop.guest_says_many(sent)
     answers = shop.to_guest()[before:]
     assert len(answers) == len(sent)
     # what the guest typed may be echoed back ("Too many arguments: T-…"): that is no leak
