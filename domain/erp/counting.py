@@ -101,6 +101,19 @@ def open_take(session: Session, warehouse_id: int) -> StockTake | None:
     return session.scalar(select(StockTake).where(StockTake.open_warehouse_id == warehouse_id))
 
 
+def open_takes(session: Session, statuses: tuple[str, ...] = OPEN) -> list[StockTake]:
+    """The stock takes in these states, oldest first."""
+    query = select(StockTake).where(StockTake.status.in_(statuses)).order_by(StockTake.id)
+    return list(session.scalars(query))
+
+
+def warehouse_of_take(session: Session, take: StockTake) -> Warehouse:
+    """The warehouse a take counts."""
+    warehouse = session.get(Warehouse, take.warehouse_id)
+    assert warehouse is not None  # a foreign key
+    return warehouse
+
+
 def take_by_id(session: Session, take_id: int) -> StockTake:
     """A stock take by its number."""
     take = session.get(StockTake, take_id)
