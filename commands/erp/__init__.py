@@ -4,7 +4,7 @@ count adjustments)."""
 from __future__ import annotations
 
 from bot.router import Router
-from commands.erp import counting, products, stock, warehouses
+from commands.erp import counting, prices, products, stock, warehouses
 
 
 def register(router: Router) -> None:
@@ -13,3 +13,4 @@ def register(router: Router) -> None:
     stock.register(router)
     warehouses.register(router)
     counting.register(router)
+    prices.register(router)

@@ -126,7 +126,7 @@ def lines_of(session: Session, price_list: PriceList) -> list[tuple[Product, Pri
         .where(PriceLine.price_list_id == price_list.id)
         .order_by(Product.sku, PriceLine.min_qty)
     )
-    return [(product, line) for product, line in rows.tuples()]
+    return [(product, line) for product, line in rows]
 
 
 def price_for(
