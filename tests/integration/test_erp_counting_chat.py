@@ -9,13 +9,17 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.replies import Card
+from domain.erp.catalog import add_product
 from domain.erp.levels import availability
 from domain.erp.models import Product, StockMove
-from domain.erp.warehouses import add_warehouse
+from domain.erp.stock import MoveRequest, post_move
+from domain.erp.warehouses import add_warehouse, main_location, warehouse_by_code
 from tests.integration.approvals_rig import Office, button, running_office
+from tests.integration.erp_rig import NOW
 from tests.integration.test_erp_chat import text_of
 
 ORG = """
@@ -90,3 +94,33 @@ async def test_only_the_warehouse_counts_and_only_its_manager_approves(shop: Off
     await shop.tap("max", button(card, "Cancel").token)
     assert "cancelled" in shop.card("max").title
     assert await _moves(shop) == 1  # only the opening adjustment
+
+
+async def test_the_product_list_is_paged_with_buttons_and_cancel_frees_the_warehouse(
+    shop: Office,
+) -> None:
+    def stocked(s: Session) -> None:
+        warehouse = warehouse_by_code(s, "SH")
+        assert warehouse is not None
+        place = main_location(s, warehouse)
+        for n in range(9):
+            nut = add_product(s, f"NUT-{n}", {"name_en": f"Nut {n}"}, "CNY", NOW)
+            post_move(
+                s, MoveRequest("receipt", nut.id, Decimal(1), f"n{n}", to_location=place), None, NOW
+            )
+
+    await shop.run(stocked)
+    await shop.say("will", "/stocktake start SH")
+    first = (await shop.say("will", "/stocktake list SH")).message
+    assert isinstance(first, Card) and first.footer == "Page 1 of 2"  # the bolt and 9 nuts
+    assert [b.label for b in first.buttons][-2:] == ["NUT-6 Nut 6", "Next page"]
+    second = await shop.tap("will", button(first, "Next page").token)
+    assert isinstance(second.message, Card) and second.message.footer == "Page 2 of 2"
+    assert [b.label for b in second.message.buttons] == [
+        "NUT-7 Nut 7",
+        "NUT-8 Nut 8",
+        "Previous page",
+    ]
+    cancelled = text_of(await shop.say("will", "/stocktake cancel SH"))
+    assert "Stock take #1 of SH cancelled" in cancelled and "Nothing was adjusted." in cancelled
+    assert "Stock take #2 of SH started" in text_of(await shop.say("will", "/stocktake start SH"))
