@@ -73,6 +73,9 @@ def start_stock_take(
     session: Session, warehouse: Warehouse, actor_id: int | None, now: datetime
 ) -> StockTake:
     """Open a blind count of the warehouse's main location and record its books as they are."""
+    session.execute(  # two starts of one warehouse wait for each other (PostgreSQL)
+        select(Warehouse.id).where(Warehouse.id == warehouse.id).with_for_update()
+    )
     if open_take(session, warehouse.id) is not None:
         raise Conflict("A stock take of {code} is already open.", code=warehouse.code)
     location = main_location(session, warehouse)

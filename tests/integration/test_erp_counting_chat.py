@@ -29,6 +29,7 @@ departments:
 members:
   - {handle: alice, name: Alice Admin, department: Management, roles: [admin, manager], locale: en}
   - {handle: max, name: Max Keeper, department: Management, roles: [warehouse, manager], locale: en}
+  - {handle: mei, name: 梅经理, department: Management, roles: [warehouse, manager], locale: zh_CN}
   - {handle: will, name: Will Stock, department: Management, roles: [warehouse], locale: en}
   - {handle: wang, name: 王仓 Wang, department: Management, roles: [warehouse], locale: zh_CN}
   - {handle: bob, name: 李博 Bob, department: Management, roles: [sales], locale: zh_CN}
@@ -63,7 +64,7 @@ async def test_a_blind_count_tapped_through_approved_once_and_a_transfer_kept(sh
     await shop.say("will", "/transfer-stock BOLT-M6 5 SH BJ")  # goods leave during the count
 
     done = await shop.say("will", "/stocktake finish SH")
-    assert "Max Keeper will approve the variance" in done.text
+    assert "Max Keeper、梅经理 will approve the variance" in done.text
     card = shop.card("max")
     assert "BOLT-M6 Hex bolt: book 20, counted 17, difference -3 pcs, value -6" in card.body
     assert "Total value: -6 CNY" in text_of(shop.posted("max")[-1])
@@ -88,6 +89,11 @@ async def test_only_the_warehouse_counts_and_only_its_manager_approves(shop: Off
     again = text_of(await shop.say("will", "/stocktake start SH"))
     assert again == "A stock take of SH is already open."
     await shop.say("wang", "/盘点 完成")
+    chinese = shop.card("mei")  # each manager reads the card in their own language
+    assert chinese.title == "SH 的盘点 #1：差异"
+    assert chinese.body == "BOLT-M6 Hex bolt：账面 20，实盘 25，差异 +5 pcs，金额 +10"
+    assert "盘点期间的出入库照常保留" in chinese.footer
+    assert [b.label for b in chinese.buttons] == ["同意", "取消"]
     card = shop.card("max")
     tapped = await shop.tap("will", button(card, "Approve").token)
     assert tapped.text == "This button is not for you."
