@@ -212,13 +212,13 @@ def variance_card(
         )
         for line, value in found.lines
     ]
-    notes = [t(locale, _("Moves during the count are kept: each product is adjusted by counted "
-                          "less book at start."))]  # fmt: skip
+    kept = _(
+        "Moves during the count are kept: each product is adjusted by counted less book at start."
+    )
+    notes = [t(locale, kept)]
     if found.not_counted:
-        notes.append(
-            t(locale, _("{n} products with stock were not counted and are left alone."),
-              n=found.not_counted)
-        )  # fmt: skip
+        left = _("{n} products with stock were not counted and are left alone.")
+        notes.append(t(locale, left, n=found.not_counted))
     return Card(
         title=t(locale, _("Stock take #{id} of {code}: variance"), id=take.id, code=code),
         body="\n".join(lines) or t(locale, _("Nothing was counted.")),
@@ -299,8 +299,8 @@ def _take_of(ctx: CommandContext, code: str | None, statuses: tuple[str, ...]) -
     if len(takes) == 1:
         return takes[0]
     if not takes:
-        raise NotFound("No stock take is counting. Start one with {example}.",
-                       example=_line(ctx, "stocktake", "start", "SH"))  # fmt: skip
+        example = _line(ctx, "stocktake", "start", "SH")
+        raise NotFound("No stock take is counting. Start one with {example}.", example=example)
     raise DomainError("Several stock takes are open; name the warehouse.")
 
 

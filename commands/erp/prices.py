@@ -76,6 +76,19 @@ LINE_FIELDS = (
     ReaderField("min", Kind.NUMBER, ("起订量", "起订"), positional=False),
 )
 SHOW_FIELDS = (PAGE_FIELD, LIST_FIELD)
+ANSWERS = {
+    CUSTOMER: _(
+        "{sku} × {qty} {uom} for {whom}: {price} {currency} each, from the customer's price "
+        "list {list} (from {min} on)."
+    ),
+    TIER: _(
+        "{sku} × {qty} {uom} for {whom}: {price} {currency} each, from the price list {list} "
+        "of tier {tier} (from {min} on)."
+    ),
+}
+LIST_PRICE_ANSWER = _(
+    "{sku} × {qty} {uom} for {whom}: {price} {currency} each, the product's list price."
+)
 
 
 class PriceArgs(BaseModel):
@@ -102,13 +115,7 @@ def price(ctx: CommandContext, _args: PriceArgs) -> Message:
         customer_id, tier = customer.id, tier or customer.tier
         whom = f"#{customer.id} {customer.name}"
     found = price_for(ctx.session, product.id, customer_id, tier, quantity, _today(ctx))
-    text = {
-        CUSTOMER: _("{sku} × {qty} {uom} for {whom}: {price} {currency} each, from the "
-                    "customer's price list {list} (from {min} on)."),
-        TIER: _("{sku} × {qty} {uom} for {whom}: {price} {currency} each, from the price list "
-                "{list} of tier {tier} (from {min} on)."),
-    }.get(found.source, _("{sku} × {qty} {uom} for {whom}: {price} {currency} each, the "
-                          "product's list price."))  # fmt: skip
+    text = ANSWERS.get(found.source, LIST_PRICE_ANSWER)
     return Reply(
         ctx.t(
             text,
