@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.replies import Card
 from domain.erp.catalog import add_product
+from domain.erp.counting import take_by_id
 from domain.erp.levels import availability
 from domain.erp.models import Product, StockMove
-from domain.erp.stock import MoveRequest, post_move
+from domain.erp.stock import MoveRequest, post_move, reserve
 from domain.erp.warehouses import add_warehouse, main_location, warehouse_by_code
 from tests.integration.approvals_rig import Office, button, running_office
 from tests.integration.erp_rig import NOW
@@ -130,3 +131,24 @@ async def test_the_product_list_is_paged_with_buttons_and_cancel_frees_the_wareh
     cancelled = text_of(await shop.say("will", "/stocktake cancel SH"))
     assert "Stock take #1 of SH cancelled" in cancelled and "Nothing was adjusted." in cancelled
     assert "Stock take #2 of SH started" in text_of(await shop.say("will", "/stocktake start SH"))
+
+
+async def test_a_loss_beyond_the_free_stock_is_refused_and_nothing_of_the_approval_kept(
+    shop: Office,
+) -> None:
+    def reserved(s: Session) -> None:
+        warehouse = warehouse_by_code(s, "SH")
+        assert warehouse is not None
+        product_id = s.scalar(select(Product.id)) or 0
+        reserve(s, product_id, main_location(s, warehouse), Decimal(19), NOW)  # 1 free
+
+    await shop.run(reserved)
+    await shop.say("will", "/stocktake start SH")
+    await shop.say("will", "/count BOLT-M6 17")
+    await shop.say("will", "/stocktake finish SH")
+    approve = button(shop.card("max"), "Approve").token
+    refused = await shop.tap("max", approve)
+    assert refused.text == "Only 1 pcs of BOLT-M6 are free to move there."
+    assert await _moves(shop) == 1  # nothing posted
+    state = await shop.run(lambda s: take_by_id(s, 1).status)
+    assert state == "review"  # still waiting: release the reservation and approve again
