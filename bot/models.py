@@ -8,7 +8,9 @@ from domain.calendar import models as calendar_models
 from domain.crm import models as crm_models
 from domain.digest import models as digest_models
 from domain.directory import models as directory_models
+from domain.erp import count_models as erp_count_models
 from domain.erp import models as erp_models
+from domain.erp import price_models as erp_price_models
 from domain.notices import models as notice_models
 from domain.shared import domain_events
 from domain.shared.db import Base
@@ -27,5 +29,7 @@ MODEL_MODULES = (
     worktime_models,
     crm_models,
     erp_models,
+    erp_count_models,
+    erp_price_models,
     domain_events,
 )
