@@ -1,10 +1,17 @@
 """The ERP in chat: the product catalog and the stock ledger (stock levels, moves, transfers and
-count adjustments)."""
+count adjustments), and purchasing (suppliers, requests, quotes, orders, receipts)."""
 
 from __future__ import annotations
 
 from bot.router import Router
-from commands.erp import products, stock, warehouses
+from commands.erp import (
+    products,
+    purchase_orders,
+    purchase_requests,
+    stock,
+    suppliers,
+    warehouses,
+)
 
 
 def register(router: Router) -> None:
@@ -12,3 +19,6 @@ def register(router: Router) -> None:
     products.register(router)
     stock.register(router)
     warehouses.register(router)
+    suppliers.register(router)
+    purchase_requests.register(router)
+    purchase_orders.register(router)
