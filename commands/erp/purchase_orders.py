@@ -5,6 +5,7 @@ with inspection. A receipt is keyed by the chat event, so a redelivered one move
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,10 +38,13 @@ from domain.erp.purchasing import (
     compare,
     open_orders,
     order_lines,
+    order_of_request,
     place_order,
     record_quote,
+    request_lines,
 )
 from domain.erp.receiving import Inspected, open_quantity, receive
+from domain.erp.suppliers import supplier_of_product
 from domain.erp.warehouses import all_warehouses, warehouse_named
 from domain.shared.errors import DomainError, Forbidden
 from domain.shared.quantity import plain
@@ -118,13 +122,28 @@ def compare_quotes(ctx: CommandContext, _args: PurchaseArgs) -> Message:
 
 
 def pick_button(ctx: CommandContext, target: str, args: dict[str, Any]) -> Message | None:
-    """Order from the supplier on the button (a second tap, or another supplier's button once
-    ordered, answers with the order already placed)."""
+    """Order from the supplier on the button; the comparison loses its buttons."""
     if not ctx.may(Permission.PURCHASE):
         raise Forbidden("Only buyers can do that.")
     request = ctx.session.get_one(PurchaseRequest, int(target))
     supplier = ctx.session.get_one(Supplier, int(args["supplier"]))
-    return _order(ctx, request, supplier, None)
+    answer = _order(ctx, request, supplier, None)
+    shown = compare_card(ctx, request, compare(ctx.session, request))
+    ctx.edit_card(replace(shown, buttons=(), footer=answer.title, status=CardStatus.SUCCESS))
+    return answer
+
+
+def picked_before(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
+    """A used pick button (tapped twice, or another supplier's after one was picked): the order
+    the request became, placing nothing."""
+    request = ctx.session.get_one(PurchaseRequest, int(target))
+    order = order_of_request(ctx.session, request.id)
+    if order is None or not ctx.may(Permission.PURCHASE):
+        return Reply(ctx.t(_("That was already done.")))
+    title = ctx.t(
+        _("{request} was already ordered as {number}"), request=request.number, number=order.number
+    )
+    return order_card(ctx, order, title)
 
 
 def purchase_order(ctx: CommandContext, _args: PurchaseArgs) -> Message:
@@ -138,19 +157,25 @@ def purchase_order(ctx: CommandContext, _args: PurchaseArgs) -> Message:
     if not word:
         return _open_orders(ctx)
     reading = read_purchase(ctx, PO_FIELDS, ctx.typed)
-    require(ctx, PO_FIELDS, reading, ("request", "supplier"))
+    require(ctx, PO_FIELDS, reading, ("request",))
     values = reading.values
     request = request_of(ctx, values["request"])
-    supplier = supplier_of(ctx, values["supplier"])
+    named = _default_supplier(ctx, request) if "supplier" not in values else None
+    if named is None:
+        require(ctx, PO_FIELDS, reading, ("supplier",))
+    supplier = named or supplier_of(ctx, values["supplier"])
     place = warehouse_named(ctx.session, values["warehouse"]) if "warehouse" in values else None
     return _order(ctx, request, supplier, place)
 
 
 def _order(
     ctx: CommandContext, request: PurchaseRequest, supplier: Supplier, place: Warehouse | None
-) -> Message:
+) -> Card:
     warehouse = place or _default_warehouse(ctx)
-    order, new = place_order(ctx.session, request, supplier, warehouse, ctx.actor.id, ctx.now)
+    today = ctx.now.astimezone(ZoneInfo(ctx.actor.timezone)).date()
+    order, new = place_order(
+        ctx.session, request, supplier, warehouse, ctx.actor.id, ctx.now, today
+    )
     if new:
         title = ctx.t(_("Purchase order {number} placed"), number=order.number)
         return order_card(ctx, order, title, CardStatus.SUCCESS)
@@ -158,6 +183,16 @@ def _order(
         _("{request} was already ordered as {number}"), request=request.number, number=order.number
     )
     return order_card(ctx, order, title)
+
+
+def _default_supplier(ctx: CommandContext, request: PurchaseRequest) -> Supplier | None:
+    """The supplier every product of the request names as its default supplier, if one."""
+    products = [
+        ctx.session.get_one(Product, line.product_id)
+        for line in request_lines(ctx.session, request.id)
+    ]
+    named = {supplier_of_product(ctx.session, p) for p in products}
+    return named.pop() if len(named) == 1 else None
 
 
 def _default_warehouse(ctx: CommandContext) -> Warehouse:
@@ -265,5 +300,5 @@ def register(router: Router) -> None:
     ):
         router.add(spec)
     router.add_action(
-        ActionSpec(PICK_ACTION, pick_button, permission=Permission.PURCHASE, on_stale=pick_button)
+        ActionSpec(PICK_ACTION, pick_button, permission=Permission.PURCHASE, on_stale=picked_before)
     )

@@ -262,10 +262,12 @@ def place_order(
     warehouse: Warehouse,
     actor_id: int | None,
     now: datetime,
+    today: date | None = None,
 ) -> tuple[PurchaseOrder, bool]:
     """The purchase order of an approved request from one supplier, at its quoted prices (the
-    request's estimate where it quoted none); returns the order and whether it is new. The
-    request is locked first, so a second tap, even at the same moment, returns the first order."""
+    request's estimate where it quoted none), expected ``today`` (the buyer's date; UTC's when
+    None) plus the quoted lead time; returns the order and whether it is new. The request is
+    locked first, so a second tap, even at the same moment, returns the first order."""
     session.scalars(
         select(PurchaseRequest.id).where(PurchaseRequest.id == request.id).with_for_update()
     ).all()
@@ -283,7 +285,8 @@ def place_order(
     }
     leads = [q.lead_days for q in quoted.values() if q.lead_days is not None]
     lead = max(leads) if leads else supplier.lead_days
-    order = _new_order(session, supplier, warehouse, actor_id, now, lead, request.id)
+    expected = (today or now.date()) + timedelta(days=lead)
+    order = _new_order(session, supplier, warehouse, actor_id, now, expected, request.id)
     for line in request_lines(session, request.id):
         price = quoted[line.product_id].unit_price if line.product_id in quoted else None
         add_order_line(session, order, line.product_id, line.quantity, price or line.unit_price)
@@ -355,7 +358,7 @@ def _new_order(
     warehouse: Warehouse,
     actor_id: int | None,
     now: datetime,
-    lead_days: int,
+    expected: date,
     request_id: int | None,
 ) -> PurchaseOrder:
     order = PurchaseOrder(
@@ -365,7 +368,7 @@ def _new_order(
         warehouse_id=warehouse.id,
         status="open",
         currency=supplier.currency,
-        expected_on=now.date() + timedelta(days=lead_days),
+        expected_on=expected,
         created_by=actor_id,
         created_at=now,
     )

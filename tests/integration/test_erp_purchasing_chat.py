@@ -83,12 +83,16 @@ async def test_a_request_approved_compared_ordered_once_and_received_with_one_re
     assert "Bolt Co: 110 CNY · lead time 10 days · on time no receipts yet" in shown
     assert "Acme Metals: 120 CNY · lead time 3 days" in shown
     pick = button(compared.message, "Order from Bolt Co").token
+    other_pick = button(compared.message, "Order from Acme").token
     placed = await shop.tap("pia", pick)
     assert "Purchase order PO2026-00001 placed" in placed.text
-    await shop.tap("pia", pick)  # a double tap
-    other = await shop.tap("pia", button(compared.message, "Order from Acme").token)
+    again = await shop.tap("pia", pick)  # a double tap
+    assert "PR2026-00001 was already ordered as PO2026-00001" in again.text
+    other = await shop.tap("pia", other_pick)
     assert "PR2026-00001 was already ordered as PO2026-00001" in other.text
     assert await shop.run(lambda s: s.scalar(select(func.count(PurchaseOrder.id)))) == 1
+    assert isinstance(compared.message, Card) and not compared.message.buttons  # redrawn
+    assert compared.message.footer == "Purchase order PO2026-00001 placed"
     held = await shop.run(lambda s: availability(s, 1))
     assert (held.on_hand, held.incoming) == (Decimal(0), Decimal(100))
     received = text_of(await shop.say("will", "/receive PO2026-00001 100 rejected=1"))
@@ -109,7 +113,9 @@ async def test_buyers_order_the_warehouse_receives_and_others_are_refused(shop: 
         "There is no purchase request PR2026-00001."
     )
     assert text_of(await shop.say("bob", "/compare PR2026-00001")) == "Only buyers can do that."
-    await shop.say("pia", "/po PR2026-00001 Acme Metals warehouse=SH")
+    await shop.say("will", "/product edit BOLT-M6 supplier=Acme Metals")
+    placed = text_of(await shop.say("pia", "/po PR2026-00001 warehouse=SH"))  # its default supplier
+    assert "Purchase order PO2026-00001 placed" in placed and "Supplier: Acme Metals" in placed
     assert text_of(await shop.say("bob", "/po show PO2026-00001")) == (
         "There is no purchase order PO2026-00001."
     )
