@@ -26,6 +26,9 @@ REQUEST_STATUS = {
     "pending": _("waiting for approval"),
     "approved": _("approved"),
     "ordered": _("ordered"),
+    "rejected": _("approval rejected"),
+    "withdrawn": _("approval withdrawn"),
+    "returned": _("returned for changes"),
 }
 ORDER_STATUS = {"open": _("awaiting goods"), "received": _("received in full")}
 
@@ -55,10 +58,9 @@ def supplier_card(
     )
 
 
-def request_card(
-    ctx: CommandContext, request: PurchaseRequest, title: str = "", approval: int | None = None
-) -> Card:
-    """A purchase request: its lines, estimate, status and (once ordered) its order."""
+def request_card(ctx: CommandContext, request: PurchaseRequest, approval_status: str = "") -> Card:
+    """A purchase request: its lines, estimate, status (its approval's, while that is rejected,
+    withdrawn or returned) and, once ordered, its order."""
     session = ctx.session
     lines = [
         _line_text(ctx, session, line.product_id, line.quantity)
@@ -66,15 +68,15 @@ def request_card(
     ]
     order = order_of_request(session, request.id)
     rows = (
-        (_("Status"), ctx.t(REQUEST_STATUS[request.status])),
+        (_("Status"), ctx.t(REQUEST_STATUS[approval_status or request.status])),
         (_("Estimated total"), plain(request.amount)),
         (_("Needed by"), request.needed_by.isoformat() if request.needed_by else ""),
         (_("Reason"), request.reason),
-        (_("Approval"), f"#{approval or request.approval_id}" if request.approval_id else ""),
+        (_("Approval"), f"#{request.approval_id}" if request.approval_id else ""),
         (_("Purchase order"), order.number if order else ""),
     )
     return Card(
-        title=title or ctx.t(_("Purchase request {number}"), number=request.number),
+        title=ctx.t(_("Purchase request {number}"), number=request.number),
         body="\n".join(lines),
         fields=tuple(Field(ctx.t(label), value) for label, value in rows if value),
     )

@@ -29,6 +29,7 @@ from domain.approvals.catalog import find_template
 from domain.approvals.form import read_pairs
 from domain.approvals.services import inputs_for, prepare, submit_request
 from domain.approvals.sla import subject_of
+from domain.approvals.store import load
 from domain.erp.models import Product
 from domain.erp.purchase_models import PurchaseRequest
 from domain.erp.purchasing import Wanted, link_approval, raise_request, refresh_request
@@ -59,9 +60,17 @@ def purchase_request(ctx: CommandContext, _args: RequestArgs) -> Message | None:
         reading = read_purchase(ctx, SHOW_FIELDS, text)
         require(ctx, SHOW_FIELDS, reading, ("request",))
         request = request_of(ctx, reading.values["request"])
-        refresh_request(ctx.session, request)
-        return request_card(ctx, request)
+        return request_card(ctx, request, approval_status=_approval_status(ctx, request))
     return _raise(ctx)
+
+
+def _approval_status(ctx: CommandContext, request: PurchaseRequest) -> str:
+    """Where the request's approval stands while the ERP waits for it (``rejected``,
+    ``withdrawn``, ``returned``; empty when the request's own status says it all)."""
+    if refresh_request(ctx.session, request) != "pending" or request.approval_id is None:
+        return ""
+    state = load(ctx.session, request.approval_id)
+    return state.status if state is not None and state.status != "pending" else ""
 
 
 def _raise(ctx: CommandContext) -> Message | None:

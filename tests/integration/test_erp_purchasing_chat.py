@@ -126,6 +126,11 @@ async def test_buyers_order_the_warehouse_receives_and_others_are_refused(shop: 
     assert too_many == "Only 10 of that product are still open on PO2026-00001."
     asked = text_of(await shop.say("will", "/receive PO2026-00001"))
     assert asked.startswith("qty?")
+    rejected = await requested(shop, "bob", "/pr BOLT-M6 5 reason=extra")
+    await shop.say("alice", f"/reject {rejected} not needed")
+    assert "Status: approval rejected" in text_of(await shop.say("bob", "/pr show PR2026-00002"))
+    refused = text_of(await shop.say("pia", "/po PR2026-00002 Acme Metals"))
+    assert refused == "PR2026-00002 is not approved yet."
 
 
 async def test_a_chinese_buyer_and_warehouse_read_chinese_only(shop: Office) -> None:
