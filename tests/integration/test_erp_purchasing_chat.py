@@ -29,6 +29,7 @@ members:
   - {handle: alice, name: Alice Admin, department: Management, roles: [admin, manager], locale: en}
   - {handle: bob, name: Bob Asker, department: Management, manager: alice, locale: en}
   - {handle: pia, name: Pia Buyer, department: Management, roles: [purchasing], locale: en}
+  - {handle: fay, name: Fay Finance, department: Management, roles: [finance], locale: en}
   - {handle: will, name: Will Stock, department: Management, roles: [warehouse], locale: en}
   - {handle: wang, name: 王仓 Wang, department: Management, roles: [warehouse], locale: zh_CN}
   - {handle: li, name: 李采购 Li, department: Management, roles: [purchasing], locale: zh_CN}
@@ -131,6 +132,19 @@ async def test_buyers_order_the_warehouse_receives_and_others_are_refused(shop: 
     assert "Status: approval rejected" in text_of(await shop.say("bob", "/pr show PR2026-00002"))
     refused = text_of(await shop.say("pia", "/po PR2026-00002 Acme Metals"))
     assert refused == "PR2026-00002 is not approved yet."
+
+
+async def test_a_request_over_10000_needs_finance_too_before_it_can_be_ordered(
+    shop: Office,
+) -> None:
+    await shop.say("pia", "/supplier add Acme Metals")
+    approval = await requested(shop, "bob", "/pr BOLT-M6 6000 reason=year stock")  # 12,000
+    await shop.say("alice", f"/approve {approval}")
+    refused = text_of(await shop.say("pia", "/po PR2026-00001 Acme Metals"))
+    assert refused == "PR2026-00001 is not approved yet."  # the purchase template's finance step
+    await shop.say("fay", f"/approve {approval}")
+    placed = text_of(await shop.say("pia", "/po PR2026-00001 Acme Metals"))
+    assert "Purchase order PO2026-00001 placed" in placed
 
 
 async def test_a_chinese_buyer_and_warehouse_read_chinese_only(shop: Office) -> None:
