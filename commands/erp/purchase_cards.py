@@ -13,7 +13,7 @@ from bot.context import CommandContext
 from bot.i18n import _
 from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Field
 from commands.erp.cards import product_name
-from commands.erp.purchase_lines import rate_text
+from commands.erp.purchase_lines import rate_text, typed_as
 from domain.erp.models import Product, Warehouse
 from domain.erp.purchase_models import PurchaseOrder, PurchaseRequest, Supplier
 from domain.erp.purchasing import Offer, order_lines, order_of_request, request_lines
@@ -123,7 +123,7 @@ def compare_card(ctx: CommandContext, request: PurchaseRequest, offers: Sequence
             ctx.t(_("Order from {name}"), name=o.supplier.name),
             Action(PICK_ACTION, str(request.id), {"supplier": o.supplier.id}),
             ButtonStyle.PRIMARY if i == 0 else ButtonStyle.DEFAULT,
-            command=f"/po {request.number} {o.supplier.name}",
+            command=typed_as(ctx, "po", request.number, o.supplier.name),
         )
         for i, o in enumerate(offers)
         if o.complete

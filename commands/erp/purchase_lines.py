@@ -117,6 +117,22 @@ def whole_days(text: str) -> int:
     return int(value)
 
 
+def typed_as(ctx: CommandContext, command: str, *words: str) -> str:
+    """A command line as the reader would type it: ``/询价 …`` for a Chinese reader, keys
+    (``price=…``) by their first Chinese name."""
+    spec = ctx.router.find(command)
+    name = spec.display_name(ctx.locale) if spec else command
+    chinese = ctx.locale.startswith("zh")
+    shown = [_key_word(w) if chinese else w for w in words]
+    return " ".join([f"/{name}", *shown])
+
+
+def _key_word(word: str) -> str:
+    key, sep, value = word.partition("=")
+    names = [n for n in NAMES.get(key, ()) if not n.isascii()] if sep else []
+    return f"{names[0]}={value}" if names else word
+
+
 def rate_text(ctx: CommandContext, rate: Decimal | None) -> str:
     """``95%``, or ``no receipts yet`` (in the reader's language)."""
     if rate is None:

@@ -28,6 +28,7 @@ from commands.erp.purchase_lines import (
     read_purchase,
     request_of,
     supplier_of,
+    typed_as,
     whole_days,
 )
 from domain.directory.roles import Permission
@@ -92,7 +93,7 @@ def rfq(ctx: CommandContext, _args: PurchaseArgs) -> Message:
                 _("Asked {supplier} for a quote on {number}; record it with {example}"),
                 supplier=supplier.name,
                 number=request.number,
-                example=f"/rfq {request.number} {supplier.name} price=… lead=…",
+                example=typed_as(ctx, "rfq", request.number, supplier.name, "price=…", "lead=…"),
             )
         )
     product = product_of(ctx, values["product"]).id if "product" in values else None

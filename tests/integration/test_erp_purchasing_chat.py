@@ -153,14 +153,19 @@ async def test_a_chinese_buyer_and_warehouse_read_chinese_only(shop: Office) -> 
     await shop.say("wang", "/产品 新增 GEAR-01 齿轮 成本=3")
     approval = await requested(shop, "li", "/采购申请 齿轮 20 理由=补货")
     await shop.say("alice", f"/approve {approval}")
+    asked = text_of(await shop.say("li", "/询价 PR2026-00001 华东五金"))
+    assert asked.endswith("/询价 PR2026-00001 华东五金 价格=… 交货期=…")
     await shop.say("li", "/询价 PR2026-00001 华东五金 价格=1.5 交货期=2")
-    compared = text_of(await shop.say("li", "/比价 PR2026-00001"))
+    card = await shop.say("li", "/比价 PR2026-00001")
+    assert isinstance(card.message, Card)
+    assert card.message.buttons[0].command == "/采购单 PR2026-00001 华东五金"
+    compared = text_of(card)
     assert "华东五金: 30 CNY · 交货期 2 天 · 准时率 尚无收货记录" in compared
     placed = text_of(await shop.say("li", "/采购单 PR2026-00001 华东五金"))
     assert "采购单 PO2026-00001 已下达" in placed
     received = text_of(await shop.say("wang", "/收货 PO2026-00001 20 拒收=2"))
     assert received == "PO2026-00001：GEAR-01 合格 18 个，拒收 2；未到 0。"
-    for text in (added, compared, placed, received):
+    for text in (added, asked, compared, placed, received):
         rest = text.replace("PO2026-00001", "").replace("PR2026-00001", "").replace("GEAR-01", "")
         rest = rest.replace("CNY", "").replace("SH", "")
         assert not any(ch.isascii() and ch.isalpha() for ch in rest), rest
