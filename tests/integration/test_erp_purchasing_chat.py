@@ -150,6 +150,10 @@ async def test_a_request_over_10000_needs_finance_too_before_it_can_be_ordered(
 async def test_a_chinese_buyer_and_warehouse_read_chinese_only(shop: Office) -> None:
     added = text_of(await shop.say("li", "/供应商 新增 华东五金 交货期=3 账期=月结30天"))
     assert "供应商 华东五金 已添加" in added and "月结30天" in added
+    changed = text_of(await shop.say("li", "/供应商 修改 华东五金 交货期=4 联系人=王经理"))
+    assert "采购周期: 4 天" in changed
+    assert "王经理" in changed and "准时率: 尚无收货记录" in changed
+    assert "华东五金 · 4 天" in text_of(await shop.say("wang", "/供应商 查找 五金"))
     await shop.say("wang", "/产品 新增 GEAR-01 齿轮 成本=3")
     approval = await requested(shop, "li", "/采购申请 齿轮 20 理由=补货")
     await shop.say("alice", f"/approve {approval}")
