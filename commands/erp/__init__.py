@@ -1,10 +1,19 @@
 """The ERP in chat: the product catalog and the stock ledger (stock levels, moves, transfers and
-count adjustments)."""
+count adjustments), and purchasing (suppliers, requests, quotes, orders, receipts)."""
 
 from __future__ import annotations
 
 from bot.router import Router
-from commands.erp import counting, prices, products, stock, warehouses
+from commands.erp import (
+    counting,
+    prices,
+    products,
+    purchase_orders,
+    purchase_requests,
+    stock,
+    suppliers,
+    warehouses,
+)
 
 
 def register(router: Router) -> None:
@@ -14,3 +23,6 @@ def register(router: Router) -> None:
     warehouses.register(router)
     counting.register(router)
     prices.register(router)
+    suppliers.register(router)
+    purchase_requests.register(router)
+    purchase_orders.register(router)

@@ -35,6 +35,7 @@ class Permission(StrEnum):
     CRM_ALL = "crm.all"
     CATALOG_EDIT = "erp.catalog"
     STOCK_MOVE = "erp.stock.move"
+    PURCHASE = "erp.purchase"
 
 
 ALL_ROLES = frozenset(Role)
@@ -52,6 +53,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.CRM_ALL: frozenset({Role.ADMIN}),
     Permission.CATALOG_EDIT: frozenset({Role.ADMIN, Role.WAREHOUSE}),
     Permission.STOCK_MOVE: frozenset({Role.WAREHOUSE}),
+    Permission.PURCHASE: frozenset({Role.ADMIN, Role.PURCHASING}),
 }
 
 PERMISSION_PURPOSE: dict[Permission, str] = {
@@ -67,6 +69,7 @@ PERMISSION_PURPOSE: dict[Permission, str] = {
     Permission.CRM_ALL: "See and change every customer, deal and ticket (not only their team's)",
     Permission.CATALOG_EDIT: "Add and change products, add warehouses (/product, /warehouse)",
     Permission.STOCK_MOVE: "Move stock: /transfer-stock between warehouses, /adjust after a count",
+    Permission.PURCHASE: "Buy: suppliers, quotes and purchase orders (/supplier, /rfq, /po)",
 }
 
 

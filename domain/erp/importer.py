@@ -334,8 +334,8 @@ def _save_product(session: Session, line: ProductLine, now: datetime) -> str:
 def _post_opening(session: Session, line: OpeningLine, now: datetime) -> str:
     product = product_by_sku(session, line.sku)
     warehouse = warehouse_by_code(session, line.warehouse)
-    if product is None or warehouse is None:  # problems_in said so, and nothing was saved
-        raise DomainError("Check the file before saving it.")
+    if product is None or warehouse is None:
+        raise LookupError(f"save_erp_file before problems_in: {line.sku} {line.warehouse}")
     request = MoveRequest(
         kind="adjustment",
         product_id=product.id,

@@ -11,13 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from domain.erp.models import Location, StockBalance, StockMove, Warehouse
+from domain.erp.purchase_models import PurchaseOrder, PurchaseOrderLine
 
 ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
 class Availability:
-    """A product's stock in one place or everywhere; incoming is 0 until purchasing exists."""
+    """A product's stock in one place or everywhere; incoming is what open purchase orders
+    still await."""
 
     on_hand: Decimal = ZERO
     reserved: Decimal = ZERO
@@ -61,10 +63,24 @@ class MoveView:
 def availability(
     session: Session, product_id: int, warehouse_id: int | None = None
 ) -> Availability:
-    """A product's stock in one warehouse, or in all of them."""
+    """A product's stock in one warehouse, or in all of them, with what is on its way."""
     per_warehouse = stock_by_warehouse(session, product_id)
     chosen = [a for w, a in per_warehouse if warehouse_id is None or w.id == warehouse_id]
-    return sum(chosen, Availability())
+    on_the_way = Availability(incoming=incoming(session, product_id, warehouse_id))
+    return sum(chosen, on_the_way)
+
+
+def incoming(session: Session, product_id: int, warehouse_id: int | None = None) -> Decimal:
+    """What open purchase orders still await of a product (ordered less accepted less
+    rejected), for one warehouse or all."""
+    query = (
+        select(PurchaseOrderLine.quantity, PurchaseOrderLine.accepted, PurchaseOrderLine.rejected)
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+        .where(PurchaseOrderLine.product_id == product_id, PurchaseOrder.status == "open")
+    )
+    if warehouse_id is not None:
+        query = query.where(PurchaseOrder.warehouse_id == warehouse_id)
+    return sum((q - a - r for q, a, r in session.execute(query)), ZERO)
 
 
 def stock_by_warehouse(session: Session, product_id: int) -> list[tuple[Warehouse, Availability]]:
