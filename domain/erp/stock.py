@@ -235,5 +235,6 @@ def _ends_fit(request: MoveRequest) -> bool:
 def _check_quantity(quantity: Decimal) -> None:
     if quantity <= 0 or not is_exact(quantity):
         raise DomainError(
-            "A quantity is above 0 with at most 3 decimals, not {quantity}.", quantity=quantity
+            "A quantity is above 0 and below a trillion, with at most 3 decimals, not {quantity}.",
+            quantity=quantity,
         )

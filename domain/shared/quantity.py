@@ -9,11 +9,17 @@ from sqlalchemy import BigInteger, Dialect
 from sqlalchemy.types import TypeDecorator
 
 QUANTITY_DIGITS = 3  # the finest quantity any unit of measure may hold (grams of a kilogram)
+LARGEST = Decimal(10) ** 12  # far beyond any stock, and within a BIGINT at every scale used
 
 
 def is_exact(value: Decimal, digits: int = QUANTITY_DIGITS) -> bool:
-    """Whether ``value`` fits the fixed scale without rounding."""
-    return value.is_finite() and value == value.quantize(Decimal(1).scaleb(-digits))
+    """Whether ``value`` fits the fixed scale without rounding (and the column: below
+    ``LARGEST``, so that a typed 10^20 is refused, not an overflow in the database)."""
+    return (
+        value.is_finite()
+        and abs(value) < LARGEST
+        and value == value.quantize(Decimal(1).scaleb(-digits))
+    )
 
 
 class Quantity(TypeDecorator[Decimal]):

@@ -58,6 +58,9 @@ async def test_a_product_added_and_its_stock_read_in_english(shop: Office) -> No
     assert moved == "Moved 20 pcs of BOLT-M6 Hex bolt from SH to BJ."
     stock = text_of(await shop.say("will", "/stock BOLT-M6"))
     assert "SH 上海仓: on hand 100, reserved 0, available 100 pcs" in stock
+    huge = text_of(await shop.say("will", "/adjust BOLT-M6 +99999999999999999999 SH"))
+    assert "below a trillion" in huge and "not 99999999999999999999" in huge, huge  # no crash
+    assert text_of(await shop.say("will", "/stock BOLT-M6")) == stock
     assert "BJ 北京仓: on hand 20" in stock and "Available: 120 pcs" in stock
     ledger = text_of(await shop.say("will", "/moves BOLT-M6"))
     assert "transfer 20 SH → BJ" in ledger and "adjustment +120 SH · found in the back" in ledger

@@ -93,6 +93,7 @@ def test_a_move_of_the_wrong_shape_or_quantity_is_refused(sqlite_url: str) -> No
             MoveRequest("receipt", product.id, Decimal(-1), "k4", to_location=sh),
             MoveRequest("teleport", product.id, Decimal(1), "k5", to_location=sh),
             MoveRequest("receipt", product.id, Decimal(1), "k6", to_location=sh + 99),
+            MoveRequest("receipt", product.id, Decimal(10**20), "k7", to_location=sh),
         ):
             with pytest.raises(DomainError):
                 post_move(s, wrong, None, NOW)
