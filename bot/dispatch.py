@@ -566,16 +566,19 @@ def _undo_needs_nothing(session: Session) -> Iterator[None]:
 
     On success its ORM changes are flushed (as leaving a savepoint does), so that they are
     written, and any error in writing them surfaces, within this event. On failure, rows it
-    changed, ORM changes it left pending, or a database error (which on PostgreSQL aborts
-    the transaction) mean its writes cannot be undone alone: ``_NeedsSavepoint``.
+    changed, ORM changes it left pending, a database error (which on PostgreSQL aborts the
+    transaction) or a failed flush (which rolls the session's transaction back, whatever the
+    driver raised: SQLite's ``OverflowError`` is not a database error) mean its writes cannot
+    be undone alone: ``_NeedsSavepoint``.
     """
     before = rows_changed(session)
     try:
         yield
         session.flush()
     except Exception as exc:
-        wrote = rows_changed(session) != before or session.new or session.dirty or session.deleted
-        if wrote or isinstance(exc, SQLAlchemyError):
+        if isinstance(exc, SQLAlchemyError) or not session.is_active:
+            raise _NeedsSavepoint from exc
+        if rows_changed(session) != before or session.new or session.dirty or session.deleted:
             raise _NeedsSavepoint from exc
         raise
 

@@ -25,7 +25,7 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else console_renderer(colors=sys.stderr.isatty())
     )
     structlog.configure(
         processors=[
@@ -53,6 +53,15 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every one-second tick
+
+
+def console_renderer(*, colors: bool) -> structlog.dev.ConsoleRenderer:
+    """Readable lines, with exceptions as plain tracebacks: structlog's default (rich, with
+    every frame's locals) took minutes for a traceback holding a database session, and a crash
+    is logged in the thread that holds the database writer."""
+    return structlog.dev.ConsoleRenderer(
+        colors=colors, exception_formatter=structlog.dev.plain_traceback
+    )
 
 
 def _keep(

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import structlog
 from sqlalchemy.engine import make_url
 
 from adapters.memory.client import MemoryClient
 from bot.app import build_runtime
 from bot.config import Settings
+from bot.logging import console_renderer
 from domain.directory.importer import import_org
 from domain.shared.clock import SystemClock
 from tests.support import (
@@ -39,6 +41,13 @@ def _pg_up() -> bool:
     if "up" not in _PG_STATE:
         _PG_STATE["up"] = asyncio.run(pg_available())
     return _PG_STATE["up"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests log through structlog's default chain, with the project's console renderer (plain
+    tracebacks: the default renders every frame's locals, slowly)."""
+    processors = structlog.get_config()["processors"]
+    structlog.configure(processors=[*processors[:-1], console_renderer(colors=False)])
 
 
 def pytest_report_header(config: pytest.Config) -> str:
