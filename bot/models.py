@@ -9,6 +9,7 @@ from domain.crm import models as crm_models
 from domain.digest import models as digest_models
 from domain.directory import models as directory_models
 from domain.erp import models as erp_models
+from domain.erp import sales_models as erp_sales_models
 from domain.notices import models as notice_models
 from domain.shared import domain_events
 from domain.shared.db import Base
@@ -27,5 +28,6 @@ MODEL_MODULES = (
     worktime_models,
     crm_models,
     erp_models,
+    erp_sales_models,
     domain_events,
 )
