@@ -4,7 +4,7 @@ count adjustments)."""
 from __future__ import annotations
 
 from bot.router import Router
-from commands.erp import products, stock, warehouses
+from commands.erp import products, sales, sales_buttons, stock, warehouses
 
 
 def register(router: Router) -> None:
@@ -12,3 +12,5 @@ def register(router: Router) -> None:
     products.register(router)
     stock.register(router)
     warehouses.register(router)
+    sales.register(router)
+    sales_buttons.register(router)
