@@ -91,6 +91,17 @@ def order_count(session: Session, customer_id: int) -> OrderCount:
     return OrderCount(sum(counts.values()), sum(counts.get(s, 0) for s in ("draft", *TO_SHIP)))
 
 
+def open_order_numbers(session: Session, customer_id: int, *, limit: int) -> list[str]:
+    """The numbers of a customer's open orders (drafts, confirmed, partly delivered), oldest
+    first."""
+    query = select(SalesDocument.number).where(
+        SalesDocument.customer_id == customer_id,
+        SalesDocument.kind == "order",
+        SalesDocument.status.in_(("draft", *TO_SHIP)),
+    )
+    return list(session.scalars(query.order_by(SalesDocument.id).limit(limit)))
+
+
 def lines_with_products(session: Session, document_id: int) -> list[tuple[SalesLine, Product]]:
     """A document's lines with their products, in order."""
     query = (

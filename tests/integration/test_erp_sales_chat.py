@@ -76,6 +76,8 @@ async def test_a_quote_becomes_an_order_confirmed_once_then_shipped_in_two_parts
     await shop.tap("sue", confirm)
     confirmed = text_of(await shop.say("sue", "/order show SO2026-00001"))
     assert "reserved 60, backordered 40, delivered 0" in confirmed
+    customer = text_of(await shop.say("sue", "/customer show Acme"))
+    assert "Sales orders: 1 in all, 1 open: SO2026-00001" in customer
     assert await stock_of(shop) == (Decimal(60), Decimal(60))
 
     ship = "/ship SO2026-00001 25 tracking=SF100"
@@ -91,6 +93,8 @@ async def test_a_quote_becomes_an_order_confirmed_once_then_shipped_in_two_parts
     done = text_of(await shop.say("sue", "/order show SO2026-00001"))
     assert "fully delivered" in done and "delivered 100" in done
     assert await stock_of(shop) == (Decimal(10), Decimal(0))
+    customer = text_of(await shop.say("sue", "/customer show Acme"))
+    assert "Sales orders: 1 in all, 0 open" in customer
     kinds = select(func.count()).select_from(StockMove).where(StockMove.kind == "delivery")
     assert await shop.count(kinds) == 2
 
