@@ -24,6 +24,7 @@ from commands.crm.customer_common import scope
 from commands.crm.lines import ask_for, customer_named, unusable
 from commands.erp.lines import FILLERS, in_stock_units, product_of, quantity_of, warehouse_of
 from commands.erp.sales_cards import document_card, documents_card
+from commands.erp.sales_news import tell_customer
 from domain.crm.access import customer_in_scope
 from domain.crm.customers import find_customers
 from domain.directory.roles import Permission
@@ -179,6 +180,7 @@ def ship(ctx: CommandContext, _args: SalesArgs) -> Message:
     if not shipped.new:
         return document_card(ctx, document, ctx.t(_("Nothing changed.")))
     said = _("Shipped; tracking number {tracking}.") if tracking else _("Shipped.")
+    tell_customer(ctx, document, shipped.delivery)
     return document_card(ctx, document, ctx.t(said, tracking=tracking))
 
 

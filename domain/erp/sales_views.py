@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.erp.models import Product
-from domain.erp.sales_models import SalesDocument, SalesLine
+from domain.erp.sales_models import DeliveryLine, SalesDocument, SalesLine
 from domain.shared.money import quantize
 
 OPEN_STATUSES = ("open", "draft", "confirmed", "partial")
@@ -118,3 +118,15 @@ def totals(lines: Collection[SalesLine]) -> Totals:
     net = sum((quantize(x.quantity * x.unit_price, 2) for x in lines), Decimal(0))
     tax = sum((quantize(x.quantity * x.unit_price * x.tax_rate, 2) for x in lines), Decimal(0))
     return Totals(net, tax, net + tax)
+
+
+def shipped_products(session: Session, delivery_id: int) -> list[tuple[Product, Decimal]]:
+    """What one delivery shipped: each product and its quantity, in the order's line order."""
+    query = (
+        select(Product, DeliveryLine.quantity)
+        .join(SalesLine, SalesLine.id == DeliveryLine.line_id)
+        .join(Product, Product.id == SalesLine.product_id)
+        .where(DeliveryLine.delivery_id == delivery_id)
+        .order_by(SalesLine.position)
+    )
+    return [(product, quantity) for product, quantity in session.execute(query).all()]

@@ -17,11 +17,14 @@ from sqlalchemy.orm import Session
 from adapters.memory.client import Posted
 from bot.config import Settings
 from bot.replies import Card
+from domain.crm.models import Contact, Customer
 from domain.erp.levels import availability
 from domain.erp.models import Product, StockMove
 from domain.erp.sales_models import Delivery
 from domain.erp.warehouses import add_warehouse
 from tests.integration.approvals_rig import Office, button, running_office
+from tests.integration.erp_rig import NOW
+from tests.integration.test_crm_guests import GUEST, secret_of
 from tests.integration.test_erp_chat import text_of
 
 ORG = """
@@ -63,9 +66,27 @@ async def stock_of(shop: Office) -> tuple[Decimal, Decimal]:
     return await shop.run(read)
 
 
+async def chinese_guest_of_acme(shop: Office) -> None:
+    """Acme's buyer, who reads Chinese, bound to a chat account (GUEST on "chat")."""
+
+    def work(s: Session) -> int:
+        customer = s.scalars(select(Customer).where(Customer.name == "Acme Ltd")).one()
+        person = Contact(
+            customer_id=customer.id, name="安 Ann", locale="zh_CN", created_at=NOW, updated_at=NOW
+        )
+        s.add(person)
+        s.flush()
+        return person.id
+
+    contact_id = await shop.run(work)
+    await shop.say("sue", f"/guest-invite {contact_id}")
+    await shop.say(GUEST, f"/join guest-{secret_of(shop.card('sue'))}", channel="chat")
+
+
 async def test_a_quote_becomes_an_order_confirmed_once_then_shipped_in_two_parts(
     shop: Office,
 ) -> None:
+    await chinese_guest_of_acme(shop)
     quoted = card_of(await shop.say("sue", "/quote Acme BOLT-M6 100 price=0.45"))
     assert quoted.title.startswith("Quotation QT2026-00001 · Acme Ltd")
     assert "BOLT-M6 Hex bolt × 100 pcs at 0.45 · tax 13%" in quoted.body
@@ -86,6 +107,9 @@ async def test_a_quote_becomes_an_order_confirmed_once_then_shipped_in_two_parts
     await shop.say("will", ship, event_id="ship-1")  # the platform delivers it again
     assert await shop.count(select(func.count()).select_from(Delivery)) == 1
     assert await stock_of(shop) == (Decimal(35), Decimal(35))
+    told = [p.text for p in shop.chat.conversation(GUEST)]
+    assert told[-1] == "您的订单 SO2026-00001 已发货：Hex bolt × 25 pcs。运单号：SF100。"
+    assert sum("SF100" in x for x in told) == 1
 
     await shop.say("will", "/adjust BOLT-M6 +50 SH found")  # arrives: the backorder is filled
     assert "reserved 75, backordered 0" in text_of(await shop.say("sue", "/order show so2026-1"))
