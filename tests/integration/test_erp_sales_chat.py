@@ -129,13 +129,19 @@ async def test_a_chinese_order_reads_chinese_only_and_cancelling_releases(shop: 
     confirmed = text_of(await shop.say("bob", "/订单 确认 SO2026-00001"))
     assert "已预留 10，欠货 0，已发货 0" in confirmed
     assert await stock_of(shop) == (Decimal(60), Decimal(10))
+    shipped = text_of(await shop.say("wang", "/发货 SO2026-00001 4 YT1"))
+    assert "已发货；运单号 YT1。" in shipped and "部分发货" in shipped
+    assert await stock_of(shop) == (Decimal(56), Decimal(6))
     cancelled = card_of(await shop.say("bob", "/订单 取消 SO2026-00001"))
     assert "已取消；预留的库存已释放。" in cancelled.body
     assert not cancelled.buttons
     everything = text_of(await shop.say("bob", "/订单列表 华东机械"))
     shown = everything.replace("SO2026-00001", "").replace("BOLT-M6", "")
     assert not any(ch.isascii() and ch.isalpha() for ch in shown), everything
-    assert await stock_of(shop) == (Decimal(60), Decimal(0))
+    assert await stock_of(shop) == (Decimal(56), Decimal(0))
+    quoted = text_of(await shop.say("bob", "/报价 华东机械 BOLT-M6 2"))
+    assert "报价单 QT2026-00001 已起草。" in quoted and "单价 0.5 · 税率 13%" in quoted
+    assert "报价单 QT2026-00001" in text_of(await shop.say("bob", "/报价 取消 QT2026-00001"))
 
 
 async def test_orders_stay_in_the_crm_scope_and_only_the_warehouse_ships(shop: Office) -> None:
