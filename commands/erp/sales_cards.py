@@ -11,7 +11,7 @@ from bot.i18n import _
 from bot.replies import Action, Button, Card, CardStatus, Field
 from commands.erp.cards import product_name
 from domain.erp.models import Product
-from domain.erp.sales import backordered
+from domain.erp.sales_events import backordered
 from domain.erp.sales_models import SalesDocument, SalesLine
 from domain.erp.sales_views import lines_with_products, totals
 from domain.shared.quantity import plain

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from domain.erp.models import COST_DIGITS, RATE_DIGITS, Product, StockMove
 from domain.erp.numbering import next_number
+from domain.erp.sales_events import confirmed_payload, delivered_payload
 from domain.erp.sales_models import Delivery, DeliveryLine, SalesDocument, SalesLine
 from domain.erp.stock import MoveRequest, locked_balance, post_move, release, reserve
 from domain.shared.domain_events import record_event
@@ -134,7 +135,7 @@ def confirm_order(session: Session, order_id: int, now: datetime) -> bool:
     order.status, order.confirmed_at, order.updated_at = "confirmed", now, now
     session.flush()
     record_event(
-        session, CONFIRMED, "erp_sales_order", order.number, _confirmed(session, order), now
+        session, CONFIRMED, "erp_sales_order", order.number, confirmed_payload(session, order), now
     )
     return True
 
@@ -195,7 +196,7 @@ def ship_order(
         DELIVERED,
         "erp_delivery",
         str(delivery.id),
-        _delivered(session, order, delivery, shipped),
+        delivered_payload(session, order, delivery, shipped),
         now,
     )
     return Shipped(delivery, new=True)
@@ -250,11 +251,6 @@ def lines_of(session: Session, document_id: int) -> list[SalesLine]:
     """A document's lines in their order."""
     query = select(SalesLine).where(SalesLine.document_id == document_id)
     return list(session.scalars(query.order_by(SalesLine.position)))
-
-
-def backordered(line: SalesLine) -> Decimal:
-    """What of an order line is neither reserved nor delivered."""
-    return max(line.quantity - line.reserved - line.delivered, Decimal(0))
 
 
 def _ship_line(
@@ -360,58 +356,3 @@ def _move_value(session: Session, move_id: int) -> Decimal:
     move = session.get(StockMove, move_id)
     assert move is not None
     return move.value
-
-
-def _confirmed(session: Session, order: SalesDocument) -> dict[str, object]:
-    lines = [
-        {
-            "line_id": line.id,
-            "product_id": line.product_id,
-            "sku": _product(session, line.product_id).sku,
-            "quantity": plain(line.quantity),
-            "unit_price": str(line.unit_price),
-            "tax_rate": str(line.tax_rate),
-            "reserved": plain(line.reserved),
-            "backordered": plain(backordered(line)),
-        }
-        for line in lines_of(session, order.id)
-    ]
-    return {**_head(session, order), "lines": lines}
-
-
-def _delivered(
-    session: Session, order: SalesDocument, delivery: Delivery, shipped: Sequence[DeliveryLine]
-) -> dict[str, object]:
-    prices = {line.id: line for line in lines_of(session, order.id)}
-    lines = [
-        {
-            "line_id": d.line_id,
-            "product_id": prices[d.line_id].product_id,
-            "sku": _product(session, prices[d.line_id].product_id).sku,
-            "quantity": plain(d.quantity),
-            "unit_price": str(prices[d.line_id].unit_price),
-            "tax_rate": str(prices[d.line_id].tax_rate),
-            "cost": str(d.value),
-            "move_id": d.move_id,
-        }
-        for d in shipped
-    ]
-    return {
-        **_head(session, order),
-        "delivery_id": delivery.id,
-        "tracking": delivery.tracking,
-        "lines": lines,
-    }
-
-
-def _head(session: Session, order: SalesDocument) -> dict[str, object]:
-    quote = session.get(SalesDocument, order.quote_id) if order.quote_id else None
-    return {
-        "order": order.number,
-        "order_id": order.id,
-        "customer_id": order.customer_id,
-        "customer": order.customer_name,
-        "currency": order.currency,
-        "quotation": quote.number if quote else None,
-        "source": f"erp_sales_order:{order.number}",
-    }

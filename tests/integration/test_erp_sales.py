@@ -19,7 +19,6 @@ from domain.erp.numbering import last_number, next_number
 from domain.erp.sales import (
     LineRequest,
     Party,
-    backordered,
     cancel_document,
     confirm_order,
     create_document,
@@ -28,6 +27,7 @@ from domain.erp.sales import (
     return_goods,
     ship_order,
 )
+from domain.erp.sales_events import backordered
 from domain.erp.sales_models import Delivery, SalesDocument
 from domain.erp.stock import post_move
 from domain.shared.domain_events import events_named

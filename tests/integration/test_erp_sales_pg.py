@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.erp.levels import availability
-from domain.erp.sales import LineRequest, Party, backordered, confirm_order, create_document
+from domain.erp.sales import LineRequest, Party, confirm_order, create_document
+from domain.erp.sales_events import backordered
 from domain.erp.sales_models import SalesDocument, SalesLine
 from domain.erp.stock import post_move
 from domain.shared.db import AsyncDatabase, open_database
