@@ -181,7 +181,7 @@ def ship(ctx: CommandContext, _args: SalesArgs) -> Message:
         return document_card(ctx, document, ctx.t(_("Nothing changed.")))
     said = _("Shipped; tracking number {tracking}.") if tracking else _("Shipped.")
     tell_customer(ctx, document, shipped.delivery)
-    return document_card(ctx, document, ctx.t(said, tracking=tracking))
+    return document_card(ctx, document, ctx.t(said, tracking=shipped.delivery.tracking))
 
 
 def orders(ctx: CommandContext, _args: SalesArgs) -> Message:

@@ -33,6 +33,7 @@ FIRST_STATUS = {"quote": "open", "order": "draft"}
 OPEN_ORDER = ("confirmed", "partial")
 CONFIRMED = "order.confirmed"
 DELIVERED = "order.delivered"
+LARGEST = Decimal(10**9)  # a quantity or price beyond this is a typing slip (and would overflow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +319,8 @@ def _priced(session: Session, request: LineRequest) -> tuple[Product, SalesLine]
             "A quantity is above 0 with at most 3 decimals, not {quantity}.",
             quantity=request.quantity,
         )
+    if request.quantity > LARGEST or price > LARGEST:
+        raise DomainError("A quantity or a price is at most {largest}.", largest=plain(LARGEST))
     if price < 0 or not is_exact(price, COST_DIGITS):
         raise DomainError("A price is a number of at most 4 decimals, not below 0.")
     if not 0 <= rate < 1 or not is_exact(rate, RATE_DIGITS):

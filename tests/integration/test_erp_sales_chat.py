@@ -152,6 +152,8 @@ async def test_orders_stay_in_the_crm_scope_and_only_the_warehouse_ships(shop: O
     assert refused == "You may not use /ship."
     sold = text_of(await shop.say("will", "/order Acme BOLT-M6 5"))
     assert sold == "You may not use /order."
+    huge = text_of(await shop.say("sue", "/order Acme BOLT-M6 99999999999999999999"))
+    assert huge == "A quantity or a price is at most 1000000000."  # not an overflow
     asked = text_of(await shop.say("sue", "/order Acme BOLT-M6"))
     assert asked.startswith("qty?")
     answered = text_of(await shop.say("sue", "3"))
