@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from structlog.testing import capture_logs
 
 from adapters.memory.client import Posted
 from bot.config import Settings
@@ -146,7 +147,9 @@ async def test_a_chinese_order_reads_chinese_only_and_cancelling_releases(shop: 
 
 async def test_orders_stay_in_the_crm_scope_and_only_the_warehouse_ships(shop: Office) -> None:
     await shop.say("sue", "/order Acme BOLT-M6 5")
-    hidden = text_of(await shop.say("bob", "/订单 查看 SO2026-00001"))
+    with capture_logs() as logs:
+        hidden = text_of(await shop.say("bob", "/订单 查看 SO2026-00001"))
+    assert any(e["event"] == "refused.erp_order_out_of_scope" for e in logs)
     assert hidden == "没有订单 SO2026-00001。"
     refused = text_of(await shop.say("sue", "/ship SO2026-00001"))
     assert refused == "You may not use /ship."
