@@ -12,6 +12,7 @@ from domain.erp import count_models as erp_count_models
 from domain.erp import models as erp_models
 from domain.erp import price_models as erp_price_models
 from domain.erp import purchase_models as erp_purchase_models
+from domain.erp import sales_models as erp_sales_models
 from domain.notices import models as notice_models
 from domain.shared import domain_events
 from domain.shared.db import Base
@@ -33,5 +34,6 @@ MODEL_MODULES = (
     erp_count_models,
     erp_price_models,
     erp_purchase_models,
+    erp_sales_models,
     domain_events,
 )

@@ -47,12 +47,14 @@ MEANINGS = {
     "通知": "ding", "紧急": "ding", "urgent": "ding", "buzz": "ding",
     "审批": "approvals", "待审批": "approvals", "pending": "approvals", "批准": "approve",
     "驳回": "reject", "拒绝": "reject",
-    "订单": "deal", "销售": "pipeline", "funnel": "pipeline", "漏斗": "pipeline",
+    "销售机会": "deal", "opportunity": "deal",
+    "销售": "pipeline", "funnel": "pipeline", "漏斗": "pipeline",
     "投诉": "ticket", "售后": "ticket", "complaint": "ticket", "support": "ticket",
     "线索": "lead", "潜在客户": "lead", "prospect": "lead", "客户公司": "customer",
     "company": "customer", "client": "customer", "clients": "customers",
     "inventory": "stock", "存货": "stock", "products": "product", "商品": "product",
     "物料": "product", "出入库": "moves", "库存调拨": "transfer-stock",
+    "报价单": "quote", "出货": "ship", "送货": "ship", "sales-order": "order",
     "language": "lang", "中英文": "lang", "帮忙": "help", "怎么用": "help", "菜单": "help",
 }  # fmt: skip
 

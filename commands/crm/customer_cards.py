@@ -24,11 +24,13 @@ from domain.crm.external_links import LinkView, links_of_contacts
 from domain.crm.history import ActivityView, history_of
 from domain.crm.models import Customer
 from domain.crm.purchases import PurchaseHistory, WonDealPurchases
+from domain.erp.sales_views import open_order_numbers, order_count
 
 LOG_CALL_ACTION = "crm.customer.log_call"
 NEW_DEAL_ACTION = "crm.customer.new_deal"
 HISTORY_SHOWN = 10
 PURCHASES_SHOWN = 10
+ORDERS_SHOWN = 5
 PURCHASE_HISTORY: PurchaseHistory = WonDealPurchases()  # the ERP replaces this with its orders
 
 
@@ -52,6 +54,7 @@ def customer_card(
         (_("Open deals"), _deals(ctx, customer.id)),
         (_("Open tickets"), _tickets(ctx, customer.id)),
         (_("Purchases"), _purchases(ctx, customer.id)),
+        (_("Sales orders"), _orders(ctx, customer.id)),
     ]
     fields += [CardField(ctx.t(label), "\n".join(lines)) for label, lines in sections if lines]
     return Card(
@@ -164,6 +167,16 @@ def _purchases(ctx: CommandContext, customer_id: int) -> list[str]:
         f"{money(p.amount, p.currency, ctx.locale)} · {p.status}"
         for p in bought
     ]
+
+
+def _orders(ctx: CommandContext, customer_id: int) -> list[str]:
+    """``3 in all, 1 open: SO2026-00003`` (nothing when there are none)."""
+    counted = order_count(ctx.session, customer_id)
+    if not counted.orders:
+        return []
+    line = ctx.t(_("{count} in all, {open} open"), count=counted.orders, open=counted.open)
+    numbers = open_order_numbers(ctx.session, customer_id, limit=ORDERS_SHOWN)
+    return [f"{line}: {', '.join(numbers)}" if numbers else line]
 
 
 def customer_line(c: CustomerView) -> str:

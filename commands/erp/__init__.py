@@ -1,5 +1,6 @@
 """The ERP in chat: the product catalog and the stock ledger (stock levels, moves, transfers and
-count adjustments), and purchasing (suppliers, requests, quotes, orders, receipts)."""
+count adjustments), stock takes, price lists, sales (quotations, orders, shipping) and
+purchasing (suppliers, requests, quotes, orders, receipts)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from commands.erp import (
     products,
     purchase_orders,
     purchase_requests,
+    sales,
+    sales_buttons,
     stock,
     suppliers,
     warehouses,
@@ -26,3 +29,5 @@ def register(router: Router) -> None:
     suppliers.register(router)
     purchase_requests.register(router)
     purchase_orders.register(router)
+    sales.register(router)
+    sales_buttons.register(router)

@@ -45,16 +45,6 @@ class Supplier(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class PurchaseSequence(Base):
-    """The last number given to a kind of document (``PR``, ``PO``) in a year; locked when taken."""
-
-    __tablename__ = "erp_purchase_sequences"
-
-    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    last: Mapped[int] = mapped_column(Integer, default=0)
-
-
 class PurchaseRequest(Base):
     """Someone's request to buy, decided through the ``purchase`` approval template."""
 

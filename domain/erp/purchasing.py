@@ -14,16 +14,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from domain.erp.models import COST_DIGITS, VALUE_DIGITS, Product, Warehouse
+from domain.erp.numbering import next_number
 from domain.erp.purchase_models import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseRequest,
     PurchaseRequestLine,
-    PurchaseSequence,
     Quote,
     Supplier,
 )
@@ -34,7 +33,6 @@ from domain.shared.money import quantize
 from domain.shared.quantity import is_exact
 
 APPROVED_EVENT = "PurchaseRequested"  # the purchase template's ``events: {approved: …}``
-NUMBER_DIGITS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,27 +56,6 @@ class Offer:
     score: Scorecard
 
 
-def _next_number(session: Session, kind: str, year: int) -> str:
-    """The next number of a kind in a year (``PO2026-00001``), from a locked counter row, so
-    numbers are unique and without gaps even when two are taken at once (the counter row is
-    created if new, then locked; a rolled-back transaction gives its number back)."""
-    insert_ = (
-        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    )
-    session.execute(
-        insert_(PurchaseSequence).values(kind=kind, year=year, last=0).on_conflict_do_nothing()
-    )
-    row = session.scalars(
-        select(PurchaseSequence)
-        .where(PurchaseSequence.kind == kind, PurchaseSequence.year == year)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    row.last += 1
-    session.flush()
-    return f"{kind}{year}-{row.last:0{NUMBER_DIGITS}d}"
-
-
 def raise_request(
     session: Session,
     requester_id: int,
@@ -91,7 +68,7 @@ def raise_request(
     if not lines:
         raise DomainError("A purchase request needs at least one product.")
     request = PurchaseRequest(
-        number=_next_number(session, "PR", now.year),
+        number=next_number(session, "PR", now.year),
         requester_id=requester_id,
         needed_by=needed_by,
         reason=reason.strip()[:500],
@@ -362,7 +339,7 @@ def _new_order(
     request_id: int | None,
 ) -> PurchaseOrder:
     order = PurchaseOrder(
-        number=_next_number(session, "PO", now.year),
+        number=next_number(session, "PO", now.year),
         supplier_id=supplier.id,
         request_id=request_id,
         warehouse_id=warehouse.id,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from domain.erp.backorders import fill_backorders
 from domain.erp.models import (
     COST_DIGITS,
     VALUE_DIGITS,
@@ -80,6 +81,8 @@ def post_move(
     move = _ledger_row(request, value, product, actor_id, now)
     session.add(move)
     session.flush()
+    if request.to_location is not None:
+        fill_backorders(session, balances[request.to_location], now)
     watch_safety(session, product, now)
     return Posted(move.id, new=True)
 

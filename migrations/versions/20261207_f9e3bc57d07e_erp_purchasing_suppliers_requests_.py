@@ -19,13 +19,6 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Apply this revision."""
     op.create_table(
-        "erp_purchase_sequences",
-        sa.Column("kind", sa.String(length=8), nullable=False),
-        sa.Column("year", sa.Integer(), nullable=False),
-        sa.Column("last", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("kind", "year", name=op.f("pk_erp_purchase_sequences")),
-    )
-    op.create_table(
         "erp_suppliers",
         sa.Column(
             "id",
@@ -276,4 +269,3 @@ def downgrade() -> None:
     op.drop_table("erp_purchase_orders")
     op.drop_table("erp_purchase_requests")
     op.drop_table("erp_suppliers")
-    op.drop_table("erp_purchase_sequences")
