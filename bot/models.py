@@ -12,6 +12,7 @@ from domain.erp import count_models as erp_count_models
 from domain.erp import models as erp_models
 from domain.erp import price_models as erp_price_models
 from domain.erp import purchase_models as erp_purchase_models
+from domain.flows import models as flow_models
 from domain.notices import models as notice_models
 from domain.shared import domain_events
 from domain.shared.db import Base
@@ -34,4 +35,5 @@ MODEL_MODULES = (
     erp_price_models,
     erp_purchase_models,
     domain_events,
+    flow_models,
 )

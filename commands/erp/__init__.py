@@ -3,6 +3,7 @@ count adjustments), and purchasing (suppliers, requests, quotes, orders, receipt
 
 from __future__ import annotations
 
+from bot.pipeline.flows import FlowConsumer
 from bot.router import Router
 from commands.erp import (
     counting,
@@ -14,6 +15,8 @@ from commands.erp import (
     suppliers,
     warehouses,
 )
+
+FLOW_CONSUMERS: list[FlowConsumer] = []
 
 
 def register(router: Router) -> None:
