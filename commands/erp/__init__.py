@@ -11,12 +11,13 @@ from commands.erp import (
     products,
     purchase_orders,
     purchase_requests,
+    safety_alerts,
     stock,
     suppliers,
     warehouses,
 )
 
-FLOW_CONSUMERS: list[FlowConsumer] = []
+FLOW_CONSUMERS: list[FlowConsumer] = [*safety_alerts.FLOW_CONSUMERS]
 
 
 def register(router: Router) -> None:
@@ -29,3 +30,4 @@ def register(router: Router) -> None:
     suppliers.register(router)
     purchase_requests.register(router)
     purchase_orders.register(router)
+    safety_alerts.register(router)

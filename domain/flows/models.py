@@ -46,3 +46,15 @@ class ConsumerPosition(Base):
 
     consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
     settled_through: Mapped[int] = mapped_column(RowId, default=0)
+
+
+class SafetyAlert(Base):
+    """One ``stock.below_safety`` breach told to the warehouse managers and buyers, and the one
+    purchase request drafted from its card (whoever taps first; the row is locked to draft)."""
+
+    __tablename__ = "flow_safety_alerts"
+
+    event_id: Mapped[int] = mapped_column(RowId, ForeignKey("domain_events.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(RowId, ForeignKey("erp_products.id"))
+    request_id: Mapped[int | None] = mapped_column(RowId, ForeignKey("erp_purchase_requests.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

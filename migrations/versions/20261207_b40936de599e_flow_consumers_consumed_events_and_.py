@@ -1,4 +1,4 @@
-"""flow consumers: consumed events and positions
+"""flow consumers: consumed events, positions, safety stock alerts
 
 Revision ID: b40936de599e
 Revises: f9e3bc57d07e
@@ -57,6 +57,33 @@ def upgrade() -> None:
             batch_op.f("ix_flow_consumed_events_status"), ["status"], unique=False
         )
 
+    op.create_table(
+        "flow_safety_alerts",
+        sa.Column("event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "request_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["domain_events.id"],
+            name=op.f("fk_flow_safety_alerts_event_id_domain_events"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["erp_products.id"],
+            name=op.f("fk_flow_safety_alerts_product_id_erp_products"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["erp_purchase_requests.id"],
+            name=op.f("fk_flow_safety_alerts_request_id_erp_purchase_requests"),
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_flow_safety_alerts")),
+    )
     # ### end Alembic commands ###
 
 
@@ -66,6 +93,7 @@ def downgrade() -> None:
     with op.batch_alter_table("flow_consumed_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_flow_consumed_events_status"))
 
+    op.drop_table("flow_safety_alerts")
     op.drop_table("flow_consumed_events")
     op.drop_table("flow_consumer_positions")
     # ### end Alembic commands ###
