@@ -241,21 +241,24 @@ def _watermark(session: Session, name: str) -> int:
 def _raise_watermark(session: Session, consumer: Consumer[C], now: datetime) -> None:
     """Raise the watermark to below the oldest event without a row, and never past an event
     recorded less than ``SETTLE_LAG`` ago (one not yet visible may still commit below it)."""
-    names = sorted(consumer.events)
+    current = _watermark(session, consumer.name)
     oldest_open = session.scalar(
         select(func.min(DomainEventRow.id)).where(*_unseen(session, consumer))
     )
     settled = session.scalar(
         select(func.max(DomainEventRow.id)).where(
-            DomainEventRow.name.in_(names), DomainEventRow.occurred_at <= now - SETTLE_LAG
+            DomainEventRow.name.in_(sorted(consumer.events)),
+            DomainEventRow.id > current,
+            DomainEventRow.occurred_at <= now - SETTLE_LAG,
         )
     )
     if settled is None:
         return
     target = int(settled) if oldest_open is None else min(int(settled), int(oldest_open) - 1)
-    insert_ = _insert_for(session)
+    if target <= current:
+        return  # nothing to write: a pass that moves nothing costs reads only
     session.execute(
-        insert_(ConsumerPosition)
+        _insert_for(session)(ConsumerPosition)
         .values(consumer=consumer.name, settled_through=0)
         .on_conflict_do_nothing()
     )
@@ -264,7 +267,7 @@ def _raise_watermark(session: Session, consumer: Consumer[C], now: datetime) -> 
         .where(
             and_(
                 ConsumerPosition.consumer == consumer.name,
-                ConsumerPosition.settled_through < target,
+                ConsumerPosition.settled_through < target,  # only ever raised
             )
         )
         .values(settled_through=target)
