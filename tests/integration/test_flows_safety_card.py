@@ -133,3 +133,22 @@ async def test_the_button_drafts_one_request_that_goes_to_approval(shop: Office)
     assert request.approval_id is not None
     state = await shop.run(lambda s: load(s, request.approval_id))  # type: ignore[arg-type]
     assert state is not None and state.status == "pending"
+
+
+async def test_a_chat_batch_that_records_an_event_wakes_the_consumers_and_others_do_not(
+    shop: Office,
+) -> None:
+    runtime = shop.runtime
+    woken: list[int] = []
+
+    def wake() -> None:
+        woken.append(1)
+        runtime.flows.wake()
+
+    runtime.workers.on_domain_events(wake)
+    await shop.say("will", "/stock BOLT-M6")  # records no event: nothing more to do
+    assert woken == []
+    adjusted = await shop.say("will", "/adjust BOLT-M6 -60 SH count")  # 90: below safety
+    assert "BOLT-M6" in adjusted.text
+    assert woken == [1]
+    assert len(alerts(shop, "wendy")) == 1 and len(alerts(shop, "li")) == 1
