@@ -213,12 +213,15 @@ class Runtime:
         while True:
             await self._quiet(poll)  # count the backlog only when nothing is in hand
             moved = self.progress.next_move()
-            pending = await self.db.run(lambda s: backlog(s, channels, key))
-            if not pending and not await self.flows.backlog():
+            pending, consuming = await self.db.run(
+                lambda s: (backlog(s, channels, key), self.flows.backlog(s))
+            )
+            if not pending and not consuming:
                 return
             self.workers.wake()
-            self.flows.wake()
             self.relay.wake()
+            if consuming:
+                self.flows.wake()
             # a row due later (a retry, a paced send) moves nothing: look again after a poll
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(poll):

@@ -94,12 +94,11 @@ class Flows:
             self._on_progress()
         return touched
 
-    async def backlog(self) -> int:
-        """Events the consumers have still to apply now."""
+    def backlog(self, session: Session) -> int:
+        """Events the consumers have still to apply now (in the caller's transaction)."""
         if not self.consumers:
             return 0
-        now = self._clock.now()
-        return int(await self._db.run(lambda s: pending_count(s, self.consumers, now)))
+        return pending_count(session, self.consumers, self._clock.now())
 
     def _pass(self, session: Session, *, consumer: FlowConsumer) -> Pass:
         now = self._clock.now()
