@@ -37,7 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from domain.flows.models import ConsumedEvent, ConsumerPosition, ConsumerStatus
-from domain.shared.domain_events import DomainEvent, DomainEventRow
+from domain.shared.domain_events import DomainEvent, DomainEventRow, event_by_id
 
 C = TypeVar("C")
 Handler = Callable[[Session, DomainEvent, C], None]
@@ -99,7 +99,9 @@ def consume(
         if _claim(session, consumer.name, event.id, now):
             _apply(session, consumer, event, context, now, backoff, done)
     for row in _due_retries(session, consumer.name, now, batch, skip_locked=skip_locked):
-        _apply(session, consumer, _event(session, row.event_id), context, now, backoff, done, row)
+        _apply(
+            session, consumer, event_by_id(session, row.event_id), context, now, backoff, done, row
+        )
     _raise_watermark(session, consumer, now)
     return done
 
@@ -276,10 +278,6 @@ def _raise_watermark(session: Session, consumer: Consumer[C], now: datetime) -> 
 
 def _insert_for(session: Session) -> Callable[..., Any]:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
-def _event(session: Session, event_id: int) -> DomainEvent:
-    return _view(session.get_one(DomainEventRow, event_id))
 
 
 def _view(row: DomainEventRow) -> DomainEvent:

@@ -77,3 +77,9 @@ def events_named(session: Session, name: str) -> list[DomainEvent]:
         DomainEvent(r.id, r.name, r.source, r.source_id, dict(r.payload), r.occurred_at)
         for r in rows
     ]
+
+
+def event_by_id(session: Session, event_id: int) -> DomainEvent:
+    """One recorded event."""
+    r = session.get_one(DomainEventRow, event_id)
+    return DomainEvent(r.id, r.name, r.source, r.source_id, dict(r.payload), r.occurred_at)

@@ -113,6 +113,13 @@ async def test_the_button_drafts_one_request_that_goes_to_approval(shop: Office)
     assert isinstance(drafted.message, Card)
     assert drafted.message.title.startswith("Purchase request PR2026-00001 submitted for approval")
 
+    # every copy of the card now says who drafted which, in its reader's language
+    (li_now,) = alerts(shop, "li")
+    assert li_now.body == "Wendy Stock 已起草采购申请 PR2026-00001，等待审批。"
+    assert li_now.buttons == ()
+    (wendy_now,) = alerts(shop, "wendy")
+    assert wendy_now.body.startswith("Wendy Stock drafted purchase request PR2026-00001")
+
     again = await shop.tap("wendy", token)  # a double tap
     assert "PR2026-00001 was already drafted" in again.text
     other = await shop.tap("li", button(li_card, "起草采购申请").token)
