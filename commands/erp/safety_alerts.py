@@ -25,7 +25,10 @@ DRAFT_ACTION = "erp.safety.draft"
 
 
 def alert(session: Session, event: DomainEvent, context: FlowContext) -> None:
-    """One card per recipient for a breach (kept once, so a replay sends nothing more)."""
+    """One card per recipient for a breach (kept once, so a replay sends nothing more); none
+    for a breach that is over already."""
+    if not safety_alerts.still_below(session, event):
+        return
     if not safety_alerts.open_alert(session, event, context.now):
         return
     product = session.get_one(Product, event.payload["product_id"])

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from domain.directory.services import list_members
 from domain.directory.views import MemberView
-from domain.erp.models import Product
+from domain.erp.models import Product, SafetyWatch
 from domain.erp.purchase_models import PurchaseRequest
 from domain.erp.purchasing import Wanted, raise_request
 from domain.erp.safety import BELOW_SAFETY
@@ -47,6 +47,14 @@ def alert_recipients(session: Session) -> list[MemberView]:
     buyers = [m for m in members if "purchasing" in m.roles]
     chosen = {m.id: m for m in [*managers, *buyers]}
     return list(chosen.values())
+
+
+def still_below(session: Session, event: DomainEvent) -> bool:
+    """Whether the event's breach is the product's current one (not over, not followed by
+    another): a breach that ended before its event was consumed gets no card."""
+    watch = session.get(SafetyWatch, event.payload["product_id"])
+    breach = int(event.source_id.rsplit(":", 1)[1])
+    return watch is not None and watch.alerted and watch.breaches == breach
 
 
 def open_alert(session: Session, event: DomainEvent, now: datetime) -> bool:

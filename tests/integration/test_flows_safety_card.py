@@ -41,7 +41,9 @@ ZH_TITLE = "低于安全库存：BOLT-M6 螺栓"
 
 @pytest.fixture
 async def shop(sqlite_settings: Settings) -> AsyncIterator[Office]:
-    async with running_office(sqlite_settings, extra=(), org=ORG) as office:
+    # the consumers never poll here: chat batches and settle wake them, nothing else
+    quiet = sqlite_settings.model_copy(update={"flow_poll_seconds": 300})
+    async with running_office(quiet, extra=(), org=ORG) as office:
 
         def stocked(s: Session) -> None:
             warehouse = add_warehouse(s, "SH", "上海仓")
@@ -58,7 +60,7 @@ async def shop(sqlite_settings: Settings) -> AsyncIterator[Office]:
         yield office
 
 
-async def move(office: Office, kind: str, quantity: str, key: str) -> None:
+async def move(office: Office, kind: str, quantity: str, key: str, *, settle: bool = True) -> None:
     """Post a stock move outside chat (as the CLI or another module would), then settle."""
 
     def work(s: Session) -> None:
@@ -71,7 +73,8 @@ async def move(office: Office, kind: str, quantity: str, key: str) -> None:
         post_move(s, made(product, place, quantity, key), None, office.clock.now())
 
     await office.run(work)
-    await office.runtime.settle()
+    if settle:
+        await office.runtime.settle()
 
 
 def alerts(office: Office, handle: str) -> list[Card]:
@@ -159,3 +162,13 @@ async def test_a_chat_batch_that_records_an_event_wakes_the_consumers_and_others
     assert "BOLT-M6" in adjusted.text
     assert woken == [1]
     assert len(alerts(shop, "wendy")) == 1 and len(alerts(shop, "li")) == 1
+
+
+async def test_a_breach_over_before_it_is_consumed_gets_no_card(shop: Office) -> None:
+    # both moves commit before the consumers look (outside chat nothing wakes them)
+    await move(shop, "delivery", "60", "out-1", settle=False)  # 90: below
+    await move(shop, "receipt", "20", "in-2", settle=False)  # 110: over before anyone was told
+    await shop.runtime.settle()
+    assert alerts(shop, "wendy") == [] and alerts(shop, "li") == []
+    await move(shop, "delivery", "20", "out-2")  # 90: the next breach is told
+    assert len(alerts(shop, "wendy")) == 1
