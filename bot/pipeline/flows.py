@@ -49,6 +49,9 @@ class Flows:
         on_messages: Callable[[], None] = lambda: None,
         on_progress: Callable[[], None] = lambda: None,
     ) -> None:
+        names = [c.name for c in consumers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two consumers share a name (a name is a position): {names}")
         self.consumers = list(consumers)
         self._db = db
         self._clock = clock
