@@ -44,6 +44,7 @@ from bot.logging import configure_logging, get_logger
 from bot.metrics import Metrics
 from bot.pipeline.admin import backlog, outbox_counts, prune
 from bot.pipeline.batching import GroupCommit
+from bot.pipeline.flows import Flows
 from bot.pipeline.inbox import store_events
 from bot.pipeline.progress import Progress
 from bot.pipeline.relay import Relay
@@ -54,6 +55,7 @@ from bot.signatures import DatabaseSeenSignatures, forget_expired_signatures
 from bot.web import add_ops_routes, errors_middleware
 from bot.webauth import DirectoryWebAuth, PipelineHistory
 from commands import (
+    flow_consumers,
     guest_messages,
     guest_resolver,
     register_all,
@@ -70,6 +72,7 @@ from domain.directory.importer import import_org
 from domain.directory.reach import HANDLE_CHANNELS
 from domain.directory.roles import Permission, allows
 from domain.directory.services import list_members, member_view
+from domain.flows.consumers import Backoff
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.db import Database, open_database
 from domain.shared.recurrence import Recurrence
@@ -176,17 +179,20 @@ class Runtime:
     relay: Relay
     inbox: GroupCommit[InboundEvent, Accepted]
     progress: Progress
+    flows: Flows
 
     async def start(self) -> None:
         """Start accepting, handling and delivering."""
         self.inbox.start()
         self.workers.start(self.settings.workers if self.db.dialect == "postgresql" else 1)
         self.relay.start()
+        self.flows.start()
 
     async def stop(self) -> None:
         """Finish what was acknowledged to the pipeline, then stop."""
         await self.inbox.stop()
         await self.workers.stop()
+        await self.flows.stop()
         await self.relay.stop()
 
     async def ingest(self, event: InboundEvent) -> Accepted:
@@ -207,22 +213,29 @@ class Runtime:
         while True:
             await self._quiet(poll)  # count the backlog only when nothing is in hand
             moved = self.progress.next_move()
-            if not await self.db.run(lambda s: backlog(s, channels, key)):
+            pending, consuming = await self.db.run(
+                lambda s: (backlog(s, channels, key), self.flows.backlog(s))
+            )
+            if not pending and not consuming:
                 return
             self.workers.wake()
             self.relay.wake()
+            if consuming:
+                self.flows.wake()
             # a row due later (a retry, a paced send) moves nothing: look again after a poll
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(poll):
                     await moved.wait()
 
     async def _quiet(self, bound: float) -> None:
-        """Until the workers and the relay both have nothing in hand (or ``bound`` seconds)."""
+        """Until the workers, the consumers and the relay have nothing in hand (or ``bound``
+        seconds)."""
+        idle = (self.workers.idle, self.flows.idle, self.relay.idle)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(bound):
-                while not (self.workers.idle.is_set() and self.relay.idle.is_set()):
-                    await self.workers.idle.wait()
-                    await self.relay.idle.wait()
+                while not all(event.is_set() for event in idle):
+                    for event in idle:
+                        await event.wait()
 
     async def readiness(self) -> dict[str, str]:
         """Problems that make this process unfit for traffic ({} when ready)."""
@@ -304,6 +317,19 @@ def build_runtime(
         on_replies=relay.wake,
         on_progress=progress.moved,
     )
+    flows = Flows(
+        db,
+        flow_consumers(),
+        clock,
+        metrics,
+        lambda: dispatcher.policies,  # tests replace the policies after building
+        action_ttl=timedelta(hours=settings.action_ttl_hours),
+        poll_interval=settings.flow_poll_seconds,
+        backoff=Backoff(max_attempts=settings.flow_max_attempts),
+        on_messages=relay.wake,
+        on_progress=progress.moved,
+    )
+    workers.on_domain_events(flows.wake)
     inbox: GroupCommit[InboundEvent, Accepted] = GroupCommit(
         db,
         lambda s, events: store_events(s, events, db.dialect, clock.now()),
@@ -322,6 +348,7 @@ def build_runtime(
         relay,
         inbox,
         progress,
+        flows,
     )
 
 

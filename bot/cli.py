@@ -21,6 +21,7 @@ from bot import migrate
 from bot.cli_approvals import register as register_approval_commands
 from bot.cli_crm import crm_cli
 from bot.cli_erp import erp_cli
+from bot.cli_events import register as register_event_commands
 from bot.cli_timers import register as register_timer_commands
 from bot.config import Settings
 from bot.logging import configure_logging
@@ -74,6 +75,7 @@ def _run(work: Callable[[Session], T]) -> T:
 
 register_approval_commands(cli, _run)
 register_timer_commands(cli, _run)
+register_event_commands(cli, _run)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

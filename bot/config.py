@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=30, ge=1)
     dead_row_retention_days: int = Field(default=30, ge=1)
     timer_max_attempts: int = Field(default=5, ge=1, le=20)
+    flow_max_attempts: int = Field(default=5, ge=1, le=20)  # then the event is parked
+    flow_poll_seconds: float = Field(default=5.0, gt=0, le=300)  # backstop: events from elsewhere
     invite_ttl_hours: int = Field(default=168, ge=1)
     login_link_ttl_minutes: int = Field(default=15, ge=1)
     web_session_days: int = Field(default=30, ge=1)

@@ -13,6 +13,7 @@ from domain.erp import models as erp_models
 from domain.erp import price_models as erp_price_models
 from domain.erp import purchase_models as erp_purchase_models
 from domain.erp import sales_models as erp_sales_models
+from domain.flows import models as flow_models
 from domain.notices import models as notice_models
 from domain.shared import domain_events
 from domain.shared.db import Base
@@ -36,4 +37,5 @@ MODEL_MODULES = (
     erp_purchase_models,
     erp_sales_models,
     domain_events,
+    flow_models,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import CommandContext, TimerHandler
+from bot.pipeline.flows import FlowConsumer
 from bot.router import Router
 from commands import approvals, calendar, crm, digest, ding, erp, help, identity, reminders
 from commands.approvals.digest import approvals_waiting
@@ -69,6 +70,11 @@ def timer_handlers() -> dict[str, TimerHandler]:
         **crm.TIMER_HANDLERS,
         digest.KIND: digest.digest_handler(digest_sections()),
     }
+
+
+def flow_consumers() -> list[FlowConsumer]:
+    """The durable consumers of domain events (docs/FLOWS.md), run by every serving process."""
+    return [*erp.FLOW_CONSUMERS]
 
 
 def digest_sections() -> list[digest.DigestSection]:

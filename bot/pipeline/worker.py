@@ -17,6 +17,7 @@ from bot.pipeline.backoff import FailureStreak
 from bot.pipeline.inbox import claim_pending
 from domain.shared.clock import Clock
 from domain.shared.db import Database
+from domain.shared.domain_events import recorded_any
 
 log = get_logger("bizbot.worker")
 
@@ -47,11 +48,17 @@ class Workers:
         self._crash_at = crash_at
         self._on_replies = on_replies
         self._on_progress = on_progress
+        self._on_domain_events: Callable[[], None] = lambda: None
+        self._recorded = False  # a committed batch recorded domain events
         self._pause = pause
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._idle_loops: set[int] = set()
         self.idle = asyncio.Event()  # every loop found nothing to do since the last wake
+
+    def on_domain_events(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` after a batch that recorded domain events commits."""
+        self._on_domain_events = wake
 
     def wake(self) -> None:
         """New events were committed."""
@@ -75,6 +82,9 @@ class Workers:
     async def run_once(self) -> list[Handled]:
         """Handle one batch now; returns what was handled."""
         handled = await self._db.run(self._process_batch)
+        if self._recorded:
+            self._recorded = False
+            self._on_domain_events()
         self._observe(handled)
         return handled
 
@@ -104,6 +114,7 @@ class Workers:
             session, limit=self._batch, skip_locked=self._db.dialect == "postgresql", now=now
         )
         handled = self._dispatcher.handle_batch(session, claimed, now)
+        self._recorded = recorded_any(session) or self._recorded
         if self._crash_at and any(h.replies for h in handled):
             # Fire in the committing thread, the instant the answers are durable: nothing
             # (not even the relay's next claim) can run between the commit and the crash.

@@ -4,6 +4,7 @@ purchasing (suppliers, requests, quotes, orders, receipts)."""
 
 from __future__ import annotations
 
+from bot.pipeline.flows import FlowConsumer
 from bot.router import Router
 from commands.erp import (
     counting,
@@ -11,12 +12,15 @@ from commands.erp import (
     products,
     purchase_orders,
     purchase_requests,
+    safety_alerts,
     sales,
     sales_buttons,
     stock,
     suppliers,
     warehouses,
 )
+
+FLOW_CONSUMERS: list[FlowConsumer] = [*safety_alerts.FLOW_CONSUMERS]
 
 
 def register(router: Router) -> None:
@@ -31,3 +35,4 @@ def register(router: Router) -> None:
     purchase_orders.register(router)
     sales.register(router)
     sales_buttons.register(router)
+    safety_alerts.register(router)

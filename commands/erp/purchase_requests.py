@@ -83,7 +83,7 @@ def _raise(ctx: CommandContext) -> Message | None:
     needed = date.fromisoformat(values["needed"]) if "needed" in values else None
     wanted = [Wanted(product.id, quantity, price)]
     request = raise_request(ctx.session, ctx.actor.id, wanted, needed, values["reason"], ctx.now)
-    _submit(ctx, request, product, quantity)
+    submit_for_approval(ctx, request, product, quantity)
     return None
 
 
@@ -96,7 +96,9 @@ def _price(ctx: CommandContext, product: Product, typed: str | None) -> Decimal:
     raise ask_for(ctx, REQUEST_FIELDS[3])
 
 
-def _submit(ctx: CommandContext, request: PurchaseRequest, product: Product, qty: Decimal) -> None:
+def submit_for_approval(
+    ctx: CommandContext, request: PurchaseRequest, product: Product, qty: Decimal
+) -> None:
     """Submit the request to the purchase template; its approvers get their cards and the
     requester the request's card, as ``/purchase`` does."""
     template = find_template(ctx.session, TEMPLATE)

@@ -1,5 +1,6 @@
-"""Business events for other modules (ERP, finance) to consume later: ExpenseApproved,
-PurchaseRequested, ContractApproved, LeaveApproved … Recorded once per source record."""
+"""Business events for other modules (ERP, finance) to consume: ExpenseApproved,
+PurchaseRequested, ContractApproved, LeaveApproved, stock.below_safety … Recorded once per
+source record; consumers in ``domain.flows`` apply each once (docs/FLOWS.md)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from domain.shared.db import Base, UTCDateTime
 
 RowId = BigInteger().with_variant(Integer, "sqlite")
+RECORDED = "domain_events.recorded"
 
 
 class DomainEventRow(Base):
@@ -55,7 +57,15 @@ def record_event(
         .on_conflict_do_nothing()
         .returning(DomainEventRow.id)
     )
-    return result.first() is not None
+    recorded = result.first() is not None
+    if recorded:
+        session.info[RECORDED] = True  # the pipeline wakes the consumers after its commit
+    return recorded
+
+
+def recorded_any(session: Session) -> bool:
+    """Whether this session recorded an event since the last call (then forgotten)."""
+    return bool(session.info.pop(RECORDED, False))
 
 
 def events_named(session: Session, name: str) -> list[DomainEvent]:
@@ -67,3 +77,9 @@ def events_named(session: Session, name: str) -> list[DomainEvent]:
         DomainEvent(r.id, r.name, r.source, r.source_id, dict(r.payload), r.occurred_at)
         for r in rows
     ]
+
+
+def event_by_id(session: Session, event_id: int) -> DomainEvent:
+    """One recorded event."""
+    r = session.get_one(DomainEventRow, event_id)
+    return DomainEvent(r.id, r.name, r.source, r.source_id, dict(r.payload), r.occurred_at)

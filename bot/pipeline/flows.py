@@ -1,0 +1,146 @@
+"""The consumers' loop: runs every registered consumer of domain events in this process.
+
+It is woken when a worker batch that recorded domain events commits (a batch that recorded
+none costs nothing more), and looks on its own every ``poll_interval`` seconds for events
+recorded elsewhere (the CLI, the timer tick, another process) and for retries coming due.
+Each pass of a consumer is one transaction (``domain.flows.consumers.consume``): its effects,
+its outbox messages and the rows saying which events it applied commit together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from functools import partial
+
+from sqlalchemy.orm import Session
+
+from bot.context import BatchMemo, Policies, TimerContext
+from bot.logging import get_logger
+from bot.metrics import Metrics
+from bot.pipeline.backoff import FailureStreak
+from bot.pipeline.outbox import OutboxWriter
+from domain.flows.consumers import Backoff, Consumer, Pass, consume, pending_count
+from domain.shared.clock import Clock
+from domain.shared.db import Database
+
+log = get_logger("bizbot.flows")
+
+FlowContext = TimerContext  # what a consumer's handler gets besides the session and the event
+FlowConsumer = Consumer[FlowContext]
+
+
+class Flows:
+    """Runs the consumers: a loop woken by committed events, with a modest poll as a backstop."""
+
+    def __init__(
+        self,
+        db: Database,
+        consumers: Sequence[FlowConsumer],
+        clock: Clock,
+        metrics: Metrics,
+        policies: Callable[[], Policies],
+        *,
+        action_ttl: timedelta,
+        poll_interval: float,
+        backoff: Backoff = Backoff(),  # noqa: B008 - frozen
+        on_messages: Callable[[], None] = lambda: None,
+        on_progress: Callable[[], None] = lambda: None,
+    ) -> None:
+        names = [c.name for c in consumers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two consumers share a name (a name is a position): {names}")
+        self.consumers = list(consumers)
+        self._db = db
+        self._clock = clock
+        self._metrics = metrics
+        self._policies = policies
+        self._action_ttl = action_ttl
+        self._poll = poll_interval
+        self._backoff = backoff
+        self._on_messages = on_messages
+        self._on_progress = on_progress
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    def wake(self) -> None:
+        """Domain events were committed."""
+        self._wake.set()
+        self.idle.clear()
+
+    def start(self) -> None:
+        """Start the loop (nothing to do without consumers)."""
+        if self.consumers:
+            self._task = asyncio.create_task(self._loop(), name="flows")
+
+    async def stop(self) -> None:
+        """Stop the loop; a pass in progress rolls back and is done again later."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self.idle.set()
+
+    async def run_once(self) -> int:
+        """One pass of every consumer, each in its own transaction; events given an outcome."""
+        touched = 0
+        for consumer in self.consumers:
+            done = await self._db.run(partial(self._pass, consumer=consumer))
+            touched += done.touched
+            self._count(consumer.name, done)
+        if touched:
+            self._on_progress()
+        return touched
+
+    def backlog(self, session: Session) -> int:
+        """Events the consumers have still to apply now (in the caller's transaction)."""
+        if not self.consumers:
+            return 0
+        return pending_count(session, self.consumers, self._clock.now())
+
+    def _pass(self, session: Session, *, consumer: FlowConsumer) -> Pass:
+        now = self._clock.now()
+        outbox = OutboxWriter(session, now, None, self._action_ttl)
+        context = TimerContext(
+            session, now, outbox, self._policies(), timedelta(0), False, BatchMemo()
+        )
+        done = consume(
+            session,
+            consumer,
+            context,
+            now,
+            backoff=self._backoff,
+            skip_locked=self._db.dialect == "postgresql",
+        )
+        return done
+
+    def _count(self, name: str, done: Pass) -> None:
+        if done.failed or done.parked:
+            log.warning("flows.failed", consumer=name, retry=done.failed, parked=done.parked)
+            self._metrics.errors.labels("flow").inc()
+        if done.applied:
+            self._on_messages()
+
+    async def _loop(self) -> None:
+        failures = FailureStreak(log, "flows", first_wait=self._poll)
+        while True:
+            self._wake.clear()
+            try:
+                touched = await self.run_once()
+            except Exception as exc:  # noqa: BLE001 - logged once per streak
+                self._metrics.errors.labels("flows").inc()
+                await asyncio.sleep(failures.failed(exc))
+                continue
+            failures.succeeded()
+            if touched:
+                continue
+            if not self._wake.is_set():
+                self.idle.set()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll):
+                    await self._wake.wait()

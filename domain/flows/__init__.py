@@ -1,0 +1,1 @@
+"""Cross-module reactions: durable consumers of domain events (docs/FLOWS.md)."""

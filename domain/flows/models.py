@@ -1,0 +1,60 @@
+"""Where each consumer stands in the domain event stream: one row per (consumer, event) it
+applied, is retrying or parked, and a low watermark per consumer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.shared.db import Base, UTCDateTime
+
+RowId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class ConsumerStatus:
+    """What became of one event for one consumer."""
+
+    APPLIED = "applied"
+    RETRY = "retry"  # failed; tried again at next_attempt_at
+    PARKED = "parked"  # failed too often; waits for an operator (bizbot events retry|skip)
+    SKIPPED = "skipped"  # an operator gave up on it
+
+
+class ConsumedEvent(Base):
+    """One consumer's outcome for one event; unique, so an event is applied once per consumer."""
+
+    __tablename__ = "flow_consumed_events"
+    __table_args__ = (UniqueConstraint("consumer", "event_id"),)
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    consumer: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[int] = mapped_column(RowId, ForeignKey("domain_events.id"))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConsumerPosition(Base):
+    """Every event of the consumer's names with an id at or below ``settled_through`` has a
+    ``flow_consumed_events`` row of this consumer (the low watermark; only ever raised)."""
+
+    __tablename__ = "flow_consumer_positions"
+
+    consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    settled_through: Mapped[int] = mapped_column(RowId, default=0)
+
+
+class SafetyAlert(Base):
+    """One ``stock.below_safety`` breach told to the warehouse managers and buyers, and the one
+    purchase request drafted from its card (whoever taps first; the row is locked to draft)."""
+
+    __tablename__ = "flow_safety_alerts"
+
+    event_id: Mapped[int] = mapped_column(RowId, ForeignKey("domain_events.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(RowId, ForeignKey("erp_products.id"))
+    request_id: Mapped[int | None] = mapped_column(RowId, ForeignKey("erp_purchase_requests.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
