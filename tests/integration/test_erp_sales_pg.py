@@ -24,7 +24,7 @@ from tests.integration.erp_rig import NOW, receipt, seeded
 from tests.support import create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.pg
-POOL = 40
+POOL = 10  # and as many in overflow: within PostgreSQL's 100 beside the other test worker
 ORDERS = 200
 ON_HAND = 100
 CREATED = 100
