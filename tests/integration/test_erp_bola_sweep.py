@@ -114,12 +114,12 @@ async def test_no_erp_command_shows_or_changes_another_teams_records(settings: S
             commands
         )
 
-        lines = [  # every command with every word; each word with a fifth of the numbers
+        lines = [  # every command with every word; each word with a seventh of the numbers
             f"/{c} {v} {n} {TAILS[(i + j + k) % 2]}".replace("  ", " ").strip()
             for i, c in enumerate(commands)
             for j, v in enumerate(VERBS)
             for k, n in enumerate(NUMBERS)
-            if (i + j + k) % 5 == 0
+            if (i + j + k) % 7 == 0
         ]
         lines += [f"/{c} {v} {g}" for c in commands for v in VERBS[:2] for g in GUESSES + MISSING]
         lines += [*DIRECT]
@@ -128,6 +128,7 @@ async def test_no_erp_command_shows_or_changes_another_teams_records(settings: S
         tapped = await bob.tap(tokens)
 
         assert bob.leaks(SECRETS) == []
+        assert "ZetaList" not in (await office.say("bob", "/pricelist")).text
         assert changed(before, await others_rows(office, "bob")) == {}
         assert len(tokens) >= 5 and set(tapped) == {t("zh_CN", "This button is not for you.")}, set(
             tapped
@@ -140,4 +141,5 @@ async def test_no_erp_command_shows_or_changes_another_teams_records(settings: S
         ):
             answered, logged = bob.logged(event, refusal)
             assert answered >= logged > 0, refusal  # guessed numbers are answered alike, unlogged
-        assert len(commands) >= 20 and bob.sent > 1500
+        assert len(commands) >= 20 and bob.sent > 1200
+        assert "ZetaList" in (await office.say("frank", "/pricelist")).text  # frank's team's
