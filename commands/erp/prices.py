@@ -24,9 +24,11 @@ from bot.reader import Field as ReaderField
 from bot.reader import Kind, Reading, Where, read
 from bot.replies import Card, CardStatus, Message, Reply
 from bot.router import CommandSpec, Router
+from commands.crm.customer_common import scope
 from commands.crm.lines import customer_named, unusable
 from commands.erp.lines import field, in_stock_units, product_of, quantity_of, require
 from commands.erp.paging import PAGE, page_buttons, page_footer, page_of
+from domain.crm.models import Customer
 from domain.directory.roles import Permission
 from domain.erp.catalog import find_products, product_by_sku
 from domain.erp.price_models import PriceList
@@ -41,10 +43,11 @@ from domain.erp.pricing import (
     price_list_by_name,
     set_price,
 )
-from domain.shared.errors import DomainError, Forbidden
+from domain.shared.errors import DomainError, Forbidden, NotFound
 from domain.shared.quantity import plain
 
 log = structlog.get_logger(__name__)
+ALL_LISTS = 10_000  # /pricelist reads the lists whole to leave out those the reader may not see
 WORDS: dict[str, tuple[str, ...]] = {
     "add": ("add", "新增", "新建", "new"),
     "line": ("line", "明细", "价格", "set"),
@@ -189,13 +192,34 @@ def _line(ctx: CommandContext, text: str) -> Message:
 def _show(ctx: CommandContext, text: str) -> Message:
     reading = _read(ctx, SHOW_FIELDS, text)
     require(ctx, SHOW_FIELDS, reading, ("pricelist",))
-    chosen = price_list_by_name(ctx.session, reading.values["pricelist"])
+    chosen = _visible_list(ctx, reading.values["pricelist"])
     return _list_card(ctx, chosen, page_of(reading.values.get("page", "1")))
+
+
+def _visible_list(ctx: CommandContext, name: str) -> PriceList:
+    """The price list by name, if it is a tier's or its customer is in the reader's CRM scope;
+    another team's customer's list is answered like a missing one, and logged."""
+    chosen = price_list_by_name(ctx.session, name)
+    if chosen.customer_id is None or scope(ctx).covers(_owner_of(ctx, chosen.customer_id)):
+        return chosen
+    log.warning("refused.erp_price_list_out_of_scope", member=ctx.actor.handle, list=name[:32])
+    raise NotFound("There is no price list {name}.", name=name[:100])
+
+
+def _owner_of(ctx: CommandContext, customer_id: int) -> int | None:
+    customer = ctx.session.get(Customer, customer_id)
+    return customer.owner_id if customer is not None else None
 
 
 def _list(ctx: CommandContext, text: str) -> Message:
     page = page_of(_read(ctx, (PAGE_FIELD,), text).values.get("page", "1"))
-    found = all_price_lists(ctx.session, PAGE + 1, (page - 1) * PAGE)
+    reach = scope(ctx)
+    visible = [
+        p
+        for p in all_price_lists(ctx.session, ALL_LISTS, 0)
+        if p.customer_id is None or reach.covers(_owner_of(ctx, p.customer_id))
+    ]  # another team's customers' lists are not shown
+    found = visible[(page - 1) * PAGE : page * PAGE + 1]
     lines = [_summary(ctx, p) for p in found[:PAGE]]
     known = (page - 1) * PAGE + len(found)  # one more than the page: there is a next page
 
