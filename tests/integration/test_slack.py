@@ -193,7 +193,8 @@ async def test_a_slash_command_where_the_bot_is_not_a_member_answers_through_res
     [answer] = sqlite_rig.fake.responses
     assert answer.body["response_type"] == "ephemeral"
     assert answer.body["blocks"][0]["text"]["text"] == "What I can do for you"
-    token = answer.body["blocks"][2]["elements"][0]["value"]
+    buttons = next(b for b in answer.body["blocks"] if b["type"] == "actions")  # after the text
+    token = buttons["elements"][0]["value"]
     tap_url = sqlite_rig.fake.response_url("T0TEST/2/tap")
     body = slack.action(token, channel="C0ELSEWHERE", response_url=tap_url)
     assert await sqlite_rig.signed(body) == 200
