@@ -41,6 +41,7 @@ from domain.erp.sales_views import (
 )
 from domain.erp.warehouses import all_warehouses, main_location, warehouse_named
 from domain.shared.errors import DomainError, NotFound
+from domain.shared.quantity import plain
 
 log = structlog.get_logger(__name__)
 LISTED = 20
@@ -86,6 +87,13 @@ SHIP_FIELDS = (
     _field("qty", Kind.NUMBER, positional=True),
     _field("product", Kind.RECORD),
     _field("tracking", positional=True),
+)
+
+
+RETURN_FIELDS = (
+    _field("order", Kind.RECORD, positional=True),
+    _field("qty", Kind.NUMBER, positional=True),
+    _field("product", Kind.RECORD),
 )
 
 
@@ -171,7 +179,7 @@ def ship(ctx: CommandContext, _args: SalesArgs) -> Message:
     values = _read(ctx, SHIP_FIELDS, ctx.typed).values
     _require(ctx, SHIP_FIELDS, values, ("order",))
     document = _by_number(ctx, values["order"])
-    quantities = _quantities(ctx, document, values)
+    quantities = _quantities(ctx, document, values, SHIP_FIELDS)
     key = f"chat:{ctx.event.address.channel}:{ctx.event.event_id}"
     tracking = values.get("tracking", "")
     shipped = sales.ship_order(
@@ -182,6 +190,22 @@ def ship(ctx: CommandContext, _args: SalesArgs) -> Message:
     said = _("Shipped; tracking number {tracking}.") if tracking else _("Shipped.")
     tell_customer(ctx, document, shipped.delivery)
     return document_card(ctx, document, ctx.t(said, tracking=shipped.delivery.tracking))
+
+
+def return_goods(ctx: CommandContext, _args: SalesArgs) -> Message:
+    """/return-goods SO… QTY [product=SKU]: delivered goods come back into the order's
+    warehouse (once per chat event)."""
+    values = _read(ctx, RETURN_FIELDS, ctx.typed).values
+    _require(ctx, RETURN_FIELDS, values, ("order", "qty"))
+    document = _by_number(ctx, values["order"])
+    line_id, quantity = _one_line(ctx, document, values, RETURN_FIELDS)
+    key = f"chat:{ctx.event.address.channel}:{ctx.event.event_id}"
+    if not sales.return_goods(
+        ctx.session, document.id, line_id, quantity, key, ctx.actor.id, ctx.now
+    ):
+        return document_card(ctx, document, ctx.t(_("Nothing changed.")))
+    said = ctx.t(_("{qty} came back into stock."), qty=plain(quantity))
+    return document_card(ctx, document, said)
 
 
 def orders(ctx: CommandContext, _args: SalesArgs) -> Message:
@@ -229,17 +253,33 @@ def _one(ctx: CommandContext, text: str) -> str:
 
 
 def _quantities(
-    ctx: CommandContext, document: SalesDocument, values: dict[str, str]
+    ctx: CommandContext,
+    document: SalesDocument,
+    values: dict[str, str],
+    fields: Sequence[ReaderField],
 ) -> dict[int, Decimal] | None:
+    """The quantity per line a shipment names; None without a quantity (everything)."""
     if "qty" not in values:
         return None
+    line_id, quantity = _one_line(ctx, document, values, fields)
+    return {line_id: quantity}
+
+
+def _one_line(
+    ctx: CommandContext,
+    document: SalesDocument,
+    values: dict[str, str],
+    fields: Sequence[ReaderField],
+) -> tuple[int, Decimal]:
+    """QTY of the order's one line, or of the line of the product named (asked for when the
+    order has several)."""
     lines = sales.lines_of(ctx.session, document.id)
     if "product" in values:
         product = product_of(ctx, values["product"])
         lines = [x for x in lines if x.product_id == product.id]
     if len(lines) != 1:
-        raise ask_for(ctx, SHIP_FIELDS[2])
-    return {lines[0].id: quantity_of(values["qty"])}
+        raise ask_for(ctx, next(f for f in fields if f.key == "product"))
+    return lines[0].id, quantity_of(values["qty"])
 
 
 def _line_request(ctx: CommandContext, values: dict[str, str]) -> LineRequest:
@@ -315,7 +355,7 @@ def _known(ctx: CommandContext) -> Callable[[ReaderField, str], bool]:
 
 
 def register(router: Router) -> None:
-    """Register /quote, /order, /ship and /orders."""
+    """Register /quote, /order, /ship, /return-goods and /orders."""
     for spec in (
         CommandSpec(
             name="quote",
@@ -349,6 +389,15 @@ def register(router: Router) -> None:
                 _("/ship SO2026-00001 SF1234567"),
                 _("/ship SO2026-00001 30 tracking=SF1234567"),
             ),
+        ),
+        CommandSpec(
+            name="return-goods",
+            summary=_("Take delivered goods of an order back into stock"),
+            handler=return_goods,
+            args=SalesArgs,
+            aliases=("退货",),
+            permission=Permission.STOCK_MOVE,
+            examples=(_("/return-goods SO2026-00001 5"),),
         ),
         CommandSpec(
             name="orders",

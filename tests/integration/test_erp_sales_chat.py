@@ -123,6 +123,16 @@ async def test_a_quote_becomes_an_order_confirmed_once_then_shipped_in_two_parts
     kinds = select(func.count()).select_from(StockMove).where(StockMove.kind == "delivery")
     assert await shop.count(kinds) == 2
 
+    back = "/return-goods SO2026-00001 4"
+    returned = text_of(await shop.say("will", back, event_id="return-1"))
+    assert "4 came back into stock." in returned, returned
+    await shop.say("will", back, event_id="return-1")  # delivered again: returned once
+    assert await stock_of(shop) == (Decimal(14), Decimal(0))
+    refused = text_of(await shop.say("sue", back))
+    assert refused == "You may not use /return-goods."
+    too_many = text_of(await shop.say("will", "/退货 SO2026-00001 97"))
+    assert too_many == "Only 96 of that line was delivered and not returned.", too_many
+
 
 async def test_a_chinese_order_reads_chinese_only_and_cancelling_releases(shop: Office) -> None:
     drafted = text_of(await shop.say("bob", "/订单 华东机械 BOLT-M6 10 单价=0.6"))
