@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := chromium fonts-wqy-microhei
 
-.PHONY: run test test-quick system-deps lint typecheck test-only bench messages clean
+.PHONY: run test test-quick system-deps lint typecheck test-only bench bench-stock messages clean
 
 # Tests run on every core (pytest-xdist); the 15 slowest are listed at the end of every run.
 PYTEST_PARALLEL ?= -n auto
@@ -55,6 +55,11 @@ test: system-deps lint typecheck test-only
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.pipeline
+
+# The ERP stock ledger at 1,000,000 moves: the /stock read and posting (docs/PERFORMANCE.md).
+bench-stock: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.stock --db sqlite
+	$(BIN)/python -m bench.stock --db postgresql
 
 # Re-extract translatable strings and merge them into the Chinese catalog.
 messages: $(VENV)/.dev-installed
