@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -48,6 +48,7 @@ class Flows:
         backoff: Backoff = Backoff(),  # noqa: B008 - frozen
         on_messages: Callable[[], None] = lambda: None,
         on_progress: Callable[[], None] = lambda: None,
+        pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         names = [c.name for c in consumers]
         if len(set(names)) != len(names):
@@ -62,6 +63,7 @@ class Flows:
         self._backoff = backoff
         self._on_messages = on_messages
         self._on_progress = on_progress
+        self._pause = pause
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.idle = asyncio.Event()
@@ -134,7 +136,7 @@ class Flows:
                 touched = await self.run_once()
             except Exception as exc:  # noqa: BLE001 - logged once per streak
                 self._metrics.errors.labels("flows").inc()
-                await asyncio.sleep(failures.failed(exc))
+                await self._pause(failures.failed(exc))  # new events do not cut it short
                 continue
             failures.succeeded()
             if touched:

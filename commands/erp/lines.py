@@ -81,14 +81,36 @@ def field(
     return Field(key, kind, NAMES.get(key, ()), tuple(choices), positional=positional)
 
 
+Known = Callable[[Field, str], bool]  # whether a word names a record of a field's kind
+
+
 def read_line(ctx: CommandContext, fields: Sequence[Field], text: str) -> Reading:
-    """Read ``text`` against ``fields``; anything unusable is refused, all of it at once."""
-    words = [w.removeprefix("+") for w in text.split() if w.lower() not in FILLERS]
-    reading = read(fields, " ".join(words), Where(ctx.actor.timezone, ctx.now, _known(ctx)))
+    """Read a stock command's ``text`` against ``fields`` (``+120`` is a gain of 120)."""
+    return read_fields(ctx, fields, text, _known(ctx), gains=True)
+
+
+def read_fields(
+    ctx: CommandContext, fields: Sequence[Field], text: str, known: Known, *, gains: bool = False
+) -> Reading:
+    """Read ``text`` against ``fields`` (filler words dropped; ``gains``: a leading ``+``
+    too); anything unusable is refused, all of it at once."""
+    words = [w for w in text.split() if w.lower() not in FILLERS]
+    if gains:
+        words = [w.removeprefix("+") for w in words]
+    reading = read(fields, " ".join(words), Where(ctx.actor.timezone, ctx.now, known))
     problems = unusable(ctx, fields, reading)
     if problems:
         raise DomainError("{problems}", problems=problems)
     return reading
+
+
+def tax_rate_of(text: str) -> Decimal:
+    """``13%``, ``13`` or ``0.13`` as 0.13."""
+    try:
+        rate = Decimal(text.strip().rstrip("%％"))
+    except ArithmeticError as exc:
+        raise DomainError("{text} is not a tax rate; say 13%.", text=text) from exc
+    return rate / 100 if rate >= 1 or "%" in text or "％" in text else rate
 
 
 def require(
@@ -160,7 +182,7 @@ def in_stock_units(product: Product, typed: str, quantity: Decimal) -> Decimal:
     )
 
 
-def _known(ctx: CommandContext) -> Callable[[Field, str], bool]:
+def _known(ctx: CommandContext) -> Known:
     def known(item: Field, text: str) -> bool:
         if item.key == "product":
             return product_by_sku(ctx.session, text) is not None or (

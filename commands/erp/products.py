@@ -18,7 +18,15 @@ from bot.router import CommandSpec, Router
 from bot.timewords import has_cjk
 from commands.crm.verbs import action_names, action_of
 from commands.erp.cards import product_card, product_list
-from commands.erp.lines import KIND_CHOICES, YES_NO, field, product_of, read_line, require
+from commands.erp.lines import (
+    KIND_CHOICES,
+    YES_NO,
+    field,
+    product_of,
+    read_line,
+    require,
+    tax_rate_of,
+)
 from domain.directory.roles import Permission
 from domain.erp.catalog import Value, add_product, edit_product, find_products
 from domain.shared.errors import DomainError, Forbidden
@@ -137,22 +145,13 @@ def _values(reading: Reading) -> dict[str, Value]:
     if "name" in typed:
         values["name_zh" if has_cjk(typed["name"]) else "name_en"] = typed["name"]
     if "tax" in typed:
-        values["tax_rate"] = _rate(typed["tax"])
+        values["tax_rate"] = tax_rate_of(typed["tax"])
     if "lead" in typed:
         values["lead_days"] = _whole(typed["lead"])
     for key, column in (("negative", "allow_negative"), ("active", "active")):
         if key in typed:
             values[column] = typed[key] == "yes"
     return values
-
-
-def _rate(text: str) -> Decimal:
-    """``13%``, ``13`` or ``0.13`` as 0.13."""
-    try:
-        rate = Decimal(text.strip().rstrip("%％"))
-    except ArithmeticError as exc:
-        raise DomainError("{text} is not a tax rate; say 13%.", text=text) from exc
-    return rate / 100 if rate >= 1 or "%" in text or "％" in text else rate
 
 
 def _whole(text: str) -> int:

@@ -8,15 +8,15 @@ languages, suppliers by name, requests and orders by number, and the kernel's ar
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 import structlog
 
 from bot.context import CommandContext
 from bot.i18n import _
-from bot.reader import Field, Kind, Reading, Where, read
-from commands.crm.lines import unusable
+from bot.reader import Field, Kind, Reading
+from commands.erp.lines import Known, read_fields
 from domain.directory.roles import Permission
 from domain.erp.catalog import find_products, product_by_sku
 from domain.erp.purchase_models import PurchaseOrder, PurchaseRequest, Supplier
@@ -46,7 +46,6 @@ NAMES: dict[str, tuple[str, ...]] = {
 }
 REQUEST_NUMBER = re.compile(r"^PR\d{4}-\d+$", re.IGNORECASE)
 ORDER_NUMBER = re.compile(r"^PO\d{4}-\d+$", re.IGNORECASE)
-FILLERS = frozenset({"from", "to", "从", "到", "→", "->"})
 
 
 def pfield(key: str, kind: Kind = Kind.TEXT, *, positional: bool = False) -> Field:
@@ -56,12 +55,7 @@ def pfield(key: str, kind: Kind = Kind.TEXT, *, positional: bool = False) -> Fie
 
 def read_purchase(ctx: CommandContext, fields: Sequence[Field], text: str) -> Reading:
     """Read ``text`` against ``fields``; anything unusable is refused, all of it at once."""
-    words = [w for w in text.split() if w.lower() not in FILLERS]
-    reading = read(fields, " ".join(words), Where(ctx.actor.timezone, ctx.now, _known(ctx)))
-    problems = unusable(ctx, fields, reading)
-    if problems:
-        raise DomainError("{problems}", problems=problems)
-    return reading
+    return read_fields(ctx, fields, text, _known(ctx))
 
 
 def may_buy(ctx: CommandContext, command: str) -> None:
@@ -140,7 +134,7 @@ def rate_text(ctx: CommandContext, rate: Decimal | None) -> str:
     return f"{(rate * 100).quantize(Decimal(1))}%"
 
 
-def _known(ctx: CommandContext) -> Callable[[Field, str], bool]:
+def _known(ctx: CommandContext) -> Known:
     def known(item: Field, text: str) -> bool:
         if item.key == "product":
             return product_by_sku(ctx.session, text) is not None or (

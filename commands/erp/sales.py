@@ -17,12 +17,19 @@ from pydantic import BaseModel, Field
 from bot.context import CommandContext
 from bot.i18n import _
 from bot.reader import Field as ReaderField
-from bot.reader import Kind, Reading, Where, read
+from bot.reader import Kind, Reading
 from bot.replies import Message
 from bot.router import CommandSpec, Router
 from commands.crm.customer_common import scope
-from commands.crm.lines import ask_for, customer_named, unusable
-from commands.erp.lines import FILLERS, in_stock_units, product_of, quantity_of, warehouse_of
+from commands.crm.lines import ask_for, customer_named
+from commands.erp.lines import (
+    in_stock_units,
+    product_of,
+    quantity_of,
+    read_fields,
+    tax_rate_of,
+    warehouse_of,
+)
 from commands.erp.sales_cards import document_card, documents_card
 from commands.erp.sales_news import tell_customer
 from domain.crm.access import customer_in_scope
@@ -286,7 +293,7 @@ def _line_request(ctx: CommandContext, values: dict[str, str]) -> LineRequest:
     product = product_of(ctx, values["product"])
     quantity = in_stock_units(product, ctx.typed, quantity_of(values["qty"]))
     price = _decimal(values["price"]) if "price" in values else None
-    rate = _rate(values["tax"]) if "tax" in values else None
+    rate = tax_rate_of(values["tax"]) if "tax" in values else None
     return LineRequest(product.id, quantity, price, rate)
 
 
@@ -306,22 +313,8 @@ def _decimal(text: str) -> Decimal:
         raise DomainError("{text} is not a price.", text=text) from exc
 
 
-def _rate(text: str) -> Decimal:
-    """``13%``, ``13`` or ``0.13`` as 0.13."""
-    try:
-        rate = Decimal(text.strip().rstrip("%％"))
-    except ArithmeticError as exc:
-        raise DomainError("{text} is not a tax rate; say 13%.", text=text) from exc
-    return rate / 100 if rate >= 1 or "%" in text or "％" in text else rate
-
-
 def _read(ctx: CommandContext, fields: Sequence[ReaderField], text: str) -> Reading:
-    words = [w for w in text.split() if w.lower() not in FILLERS]
-    reading = read(fields, " ".join(words), Where(ctx.actor.timezone, ctx.now, _known(ctx)))
-    problems = unusable(ctx, fields, reading)
-    if problems:
-        raise DomainError("{problems}", problems=problems)
-    return reading
+    return read_fields(ctx, fields, text, _known(ctx))
 
 
 def _require(

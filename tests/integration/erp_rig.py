@@ -3,8 +3,8 @@ the ledger's invariants stated once for every test to check."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -15,8 +15,24 @@ from domain.erp.catalog import add_product
 from domain.erp.models import Product, StockBalance, StockMove
 from domain.erp.stock import MoveRequest
 from domain.erp.warehouses import add_warehouse, main_location, warehouse_by_code
+from domain.shared.db import AsyncDatabase, open_database
+from tests.support import create_pg_database, drop_pg_database
 
 NOW = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+
+
+@asynccontextmanager
+async def racing_database(template: str, connections: int) -> AsyncIterator[AsyncDatabase]:
+    """A fresh PostgreSQL database copied from ``template``, for a race: a pool of
+    ``connections`` (and as many again in overflow); dropped afterwards."""
+    url = await create_pg_database(template=template)
+    database = open_database(url, pool_size=connections)
+    assert isinstance(database, AsyncDatabase)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await drop_pg_database(url)
 
 
 @contextmanager

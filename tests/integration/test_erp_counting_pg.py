@@ -18,9 +18,8 @@ from domain.erp.counting import approve, finish_counting, record_count, start_st
 from domain.erp.models import StockMove
 from domain.erp.stock import MoveRequest, post_move
 from domain.erp.warehouses import warehouse_by_code
-from domain.shared.db import AsyncDatabase, open_database
-from tests.integration.erp_rig import NOW, balances, ledger_sums, receipt, seeded
-from tests.support import create_pg_database, drop_pg_database
+from domain.shared.db import AsyncDatabase
+from tests.integration.erp_rig import NOW, balances, ledger_sums, racing_database, receipt, seeded
 
 pytestmark = pytest.mark.pg
 DELIVERIES = 5
@@ -28,14 +27,8 @@ DELIVERIES = 5
 
 @pytest.fixture
 async def db(pg_template: str) -> AsyncIterator[AsyncDatabase]:
-    url = await create_pg_database(template=pg_template)
-    database = open_database(url, pool_size=DELIVERIES + 2)
-    assert isinstance(database, AsyncDatabase)
-    try:
+    async with racing_database(pg_template, DELIVERIES + 2) as database:
         yield database
-    finally:
-        await database.dispose()
-        await drop_pg_database(url)
 
 
 async def test_an_approval_racing_deliveries_and_itself_keeps_the_balance_the_sum_of_moves(

@@ -17,11 +17,10 @@ from domain.erp.purchase_models import PurchaseOrder
 from domain.erp.purchasing import place_order
 from domain.erp.receiving import Inspected, receive
 from domain.erp.warehouses import warehouse_by_code
-from domain.shared.db import AsyncDatabase, open_database
+from domain.shared.db import AsyncDatabase
 from domain.shared.errors import Conflict
-from tests.integration.erp_rig import NOW, seeded
+from tests.integration.erp_rig import NOW, racing_database, seeded
 from tests.integration.test_erp_purchasing import approved_request, supplier
-from tests.support import create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.pg
 RECEIVERS = 10
@@ -29,14 +28,8 @@ RECEIVERS = 10
 
 @pytest.fixture
 async def db(pg_template: str) -> AsyncIterator[AsyncDatabase]:
-    url = await create_pg_database(template=pg_template)
-    database = open_database(url, pool_size=RECEIVERS)
-    assert isinstance(database, AsyncDatabase)
-    try:
+    async with racing_database(pg_template, RECEIVERS) as database:
         yield database
-    finally:
-        await database.dispose()
-        await drop_pg_database(url)
 
 
 async def test_of_ten_concurrent_receipts_of_one_open_line_exactly_one_receives_it(

@@ -18,10 +18,9 @@ from domain.erp.sales import LineRequest, Party, confirm_order, create_document
 from domain.erp.sales_events import backordered
 from domain.erp.sales_models import SalesDocument, SalesLine
 from domain.erp.stock import post_move
-from domain.shared.db import AsyncDatabase, open_database
+from domain.shared.db import AsyncDatabase
 from domain.shared.domain_events import events_named
-from tests.integration.erp_rig import NOW, receipt, seeded
-from tests.support import create_pg_database, drop_pg_database
+from tests.integration.erp_rig import NOW, racing_database, receipt, seeded
 
 pytestmark = pytest.mark.pg
 POOL = 10  # and as many in overflow: within PostgreSQL's 100 beside the other test worker
@@ -38,14 +37,8 @@ class Abandoned(Exception):
 
 @pytest.fixture
 async def db(pg_template: str) -> AsyncIterator[AsyncDatabase]:
-    url = await create_pg_database(template=pg_template)
-    database = open_database(url, pool_size=POOL)
-    assert isinstance(database, AsyncDatabase)
-    try:
+    async with racing_database(pg_template, POOL) as database:
         yield database
-    finally:
-        await database.dispose()
-        await drop_pg_database(url)
 
 
 async def test_200_concurrent_confirmations_with_100_on_hand_reserve_exactly_100(

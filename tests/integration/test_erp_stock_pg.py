@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from domain.erp.levels import availability
 from domain.erp.stock import MoveRequest, post_move, release, reserve
-from domain.shared.db import AsyncDatabase, open_database
+from domain.shared.db import AsyncDatabase
 from domain.shared.errors import Conflict
-from tests.integration.erp_rig import NOW, balances, ledger_sums, receipt, seeded
-from tests.support import create_pg_database, drop_pg_database
+from tests.integration.erp_rig import NOW, balances, ledger_sums, racing_database, receipt, seeded
 
 pytestmark = pytest.mark.pg
 RESERVERS = 50
@@ -29,14 +28,8 @@ CONNECTIONS = 10
 
 @pytest.fixture
 async def db(pg_template: str) -> AsyncIterator[AsyncDatabase]:
-    url = await create_pg_database(template=pg_template)
-    database = open_database(url, pool_size=CONNECTIONS)
-    assert isinstance(database, AsyncDatabase)
-    try:
+    async with racing_database(pg_template, CONNECTIONS) as database:
         yield database
-    finally:
-        await database.dispose()
-        await drop_pg_database(url)
 
 
 async def test_of_fifty_concurrent_reservations_and_deliveries_of_25_units_exactly_25_succeed(
