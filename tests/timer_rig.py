@@ -153,13 +153,18 @@ class Deliveries:
 
 
 def deliveries(session: Session) -> Deliveries:
-    """Read the outbox and the timers of kind reminder."""
-    timers = {t.id: t for t in session.scalars(select(Timer).where(Timer.kind == KIND))}
+    """Read the outbox and the timers of kind reminder.
+
+    The outbox is read first: on PostgreSQL each statement sees what was committed when it
+    started, and a timer's new state commits with its message, so every message read here has
+    its timer's state visible to the second statement (read the other way round, a batch that
+    fires and is sent between the two statements shows sent messages of pending timers)."""
     rows = session.execute(
         select(OutboxRow.subject, OutboxRow.status, OutboxRow.sent_at).where(
             OutboxRow.subject.like(f"{KIND}:%"), OutboxRow.kind == "send"
         )
     ).all()
+    timers = {t.id: t for t in session.scalars(select(Timer).where(Timer.kind == KIND))}
     per_timer: Counter[int] = Counter()
     statuses: Counter[str] = Counter()
     send_lateness = []
