@@ -11,6 +11,7 @@ from domain.directory import models as directory_models
 from domain.erp import count_models as erp_count_models
 from domain.erp import models as erp_models
 from domain.erp import price_models as erp_price_models
+from domain.erp import production_models as erp_production_models
 from domain.erp import purchase_models as erp_purchase_models
 from domain.erp import sales_models as erp_sales_models
 from domain.flows import models as flow_models
@@ -35,6 +36,7 @@ MODEL_MODULES = (
     erp_count_models,
     erp_price_models,
     erp_purchase_models,
+    erp_production_models,
     erp_sales_models,
     domain_events,
     flow_models,

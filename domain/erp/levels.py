@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from domain.erp.models import Location, StockBalance, StockMove, Warehouse
+from domain.erp.production_models import ProductionOrder
 from domain.erp.purchase_models import PurchaseOrder, PurchaseOrderLine
 
 ZERO = Decimal(0)
@@ -72,7 +73,13 @@ def availability(
 
 def incoming(session: Session, product_id: int, warehouse_id: int | None = None) -> Decimal:
     """What open purchase orders still await of a product (ordered less accepted less
-    rejected), for one warehouse or all."""
+    rejected) and open production orders still have to make, for one warehouse or all."""
+    return _purchased(session, product_id, warehouse_id) + _in_production(
+        session, product_id, warehouse_id
+    )
+
+
+def _purchased(session: Session, product_id: int, warehouse_id: int | None) -> Decimal:
     query = (
         select(PurchaseOrderLine.quantity, PurchaseOrderLine.accepted, PurchaseOrderLine.rejected)
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
@@ -81,6 +88,20 @@ def incoming(session: Session, product_id: int, warehouse_id: int | None = None)
     if warehouse_id is not None:
         query = query.where(PurchaseOrder.warehouse_id == warehouse_id)
     return sum((q - a - r for q, a, r in session.execute(query)), ZERO)
+
+
+def _in_production(session: Session, product_id: int, warehouse_id: int | None) -> Decimal:
+    query = select(
+        ProductionOrder.quantity, ProductionOrder.produced, ProductionOrder.scrapped
+    ).where(
+        ProductionOrder.product_id == product_id,
+        ProductionOrder.status.in_(("planned", "released", "in_progress")),
+    )
+    if warehouse_id is not None:
+        query = query.join(Location, Location.id == ProductionOrder.location_id).where(
+            Location.warehouse_id == warehouse_id
+        )
+    return sum((max(q - p - s, ZERO) for q, p, s in session.execute(query)), ZERO)
 
 
 def stock_by_warehouse(session: Session, product_id: int) -> list[tuple[Warehouse, Availability]]:
