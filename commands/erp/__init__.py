@@ -9,6 +9,7 @@ from bot.router import Router
 from commands.erp import (
     counting,
     prices,
+    production,
     products,
     purchase_orders,
     purchase_requests,
@@ -36,3 +37,4 @@ def register(router: Router) -> None:
     sales.register(router)
     sales_buttons.register(router)
     safety_alerts.register(router)
+    production.register(router)

@@ -17,6 +17,7 @@ class Role(StrEnum):
     SERVICE = "service"
     WAREHOUSE = "warehouse"
     PURCHASING = "purchasing"
+    PRODUCTION = "production"
     EMPLOYEE = "employee"
 
 
@@ -36,6 +37,7 @@ class Permission(StrEnum):
     CATALOG_EDIT = "erp.catalog"
     STOCK_MOVE = "erp.stock.move"
     PURCHASE = "erp.purchase"
+    PRODUCE = "erp.produce"
 
 
 ALL_ROLES = frozenset(Role)
@@ -54,6 +56,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.CATALOG_EDIT: frozenset({Role.ADMIN, Role.WAREHOUSE}),
     Permission.STOCK_MOVE: frozenset({Role.WAREHOUSE}),
     Permission.PURCHASE: frozenset({Role.ADMIN, Role.PURCHASING}),
+    Permission.PRODUCE: frozenset({Role.ADMIN, Role.PRODUCTION}),
 }
 
 PERMISSION_PURPOSE: dict[Permission, str] = {
@@ -70,6 +73,7 @@ PERMISSION_PURPOSE: dict[Permission, str] = {
     Permission.CATALOG_EDIT: "Add and change products, add warehouses (/product, /warehouse)",
     Permission.STOCK_MOVE: "Move stock: /transfer-stock between warehouses, /adjust after a count",
     Permission.PURCHASE: "Buy: suppliers, quotes and purchase orders (/supplier, /rfq, /po)",
+    Permission.PRODUCE: "Plan, release and report production orders (/mo, /produce)",
 }
 
 

@@ -239,9 +239,8 @@ def _check_components(
                 "{sku} cannot be a component (a service, or listed twice).", sku=component.sku
             )
         if request.component_id == product.id:
-            raise DomainError(
-                "That would make a cycle: {path}.", path=f"{product.sku} → {product.sku}"
-            )
+            loop = " → ".join((product.sku, product.sku))
+            raise DomainError("That would make a cycle: {path}.", path=loop)
         if request.quantity <= 0 or not is_exact(request.quantity):
             raise DomainError("A component's quantity is above 0, with at most 3 decimals.")
         if not (0 <= request.scrap < 1) or not is_exact(request.scrap, RATE_DIGITS):

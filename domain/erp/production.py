@@ -27,6 +27,7 @@ from domain.erp.production_models import (
     ProductionOrder,
     ProductionReport,
 )
+from domain.erp.production_views import OPEN
 from domain.erp.routings import labour_value, routing_of
 from domain.erp.stock import MoveRequest, locked_balance, post_move, release, reserve
 from domain.shared.domain_events import record_event
@@ -35,7 +36,6 @@ from domain.shared.money import quantize
 from domain.shared.quantity import is_exact, plain
 
 REPORTED = "production.reported"
-OPEN = ("planned", "released", "in_progress")
 WORKING = ("released", "in_progress")
 ZERO = Decimal(0)
 STEP = Decimal("0.001")
