@@ -99,7 +99,10 @@ async def test_a_stool_planned_released_and_reported_once_in_english(works: Offi
     assert "Reported 4 made and 1 scrapped" in reported and "Made: 4 / 10" in reported
     await works.say("pat", "/produce MO2026-00001 4 scrap=1", event_id="r1")  # redelivered
     assert await stock_of(works, "STOOL") == (Decimal(4), Decimal(0))
-    assert await stock_of(works, "LEG") == (Decimal(79), Decimal(21))  # 21 of 42 consumed: 5 of 10 stools
+    assert await stock_of(works, "LEG") == (
+        Decimal(79),
+        Decimal(21),
+    )  # 21 of 42 consumed: 5 of 10 stools
     moves = await works.count(select(func.count()).select_from(StockMove))
     assert moves == 2 + 3  # the two receipts; legs, seats and stools once
 
