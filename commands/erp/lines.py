@@ -50,6 +50,7 @@ NAMES: dict[str, tuple[str, ...]] = {
     "to": ("到", "调入", "调入仓"),
     "direction": ("盘点结果",),
     "reason": ("原因", "理由", "备注", "note"),
+    "page": ("页", "页码"),
 }
 KIND_CHOICES = (
     Choice("raw", ("原材料", "原料", "raw material")),
