@@ -148,6 +148,21 @@ async def test_a_quantity_in_the_purchase_unit_is_converted_and_another_unit_ref
     assert moved == "已将 5 个 GEAR-01 齿轮 从 SH 调拨到 BJ。"
 
 
+async def test_english_unit_words_follow_the_same_rules(shop: Office) -> None:
+    await shop.say("will", "/product add GEAR-01 Gear uom=pcs purchase_unit=box factor=12")
+    booked = text_of(await shop.say("will", "/adjust GEAR-01 +2 boxes SH"))
+    assert booked == "Adjusted GEAR-01 by +24 pcs; 24 on hand in all."
+    refused = text_of(await shop.say("will", "/transfer-stock GEAR-01 3 rolls from SH to BJ"))
+    assert refused == "GEAR-01 is counted in pcs, not rolls."
+    moved = text_of(await shop.say("will", "/transfer-stock GEAR-01 5 pcs from SH to BJ"))
+    assert moved == "Moved 5 pcs of GEAR-01 Gear from SH to BJ."
+    chinese = text_of(await shop.say("wang", "/盘盈盘亏 GEAR-01 盘盈 1箱 SH"))
+    assert chinese == "已调整 GEAR-01 +12 pcs；合计在库 36。"  # 箱 is a box
+    await shop.say("wang", "/产品 新增 SEAL-KIT 密封组件 单位=套 采购单位=箱 换算=20")
+    cartons = text_of(await shop.say("will", "/adjust SEAL-KIT +2 cartons SH"))
+    assert cartons == "Adjusted SEAL-KIT by +40 套; 40 on hand in all."
+
+
 async def test_warehouses_are_listed_to_all_and_added_by_the_warehouse(shop: Office) -> None:
     added = text_of(await shop.say("wang", "/仓库 新增 GZ 广州仓"))
     assert added.startswith("仓库 GZ 已添加：广州仓")
