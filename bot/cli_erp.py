@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 from bot import migrate
 from bot.config import Settings
 from bot.terminal import err, out
+from domain.crm.customers import existing_customer_ids
 from domain.directory.orgfile import Problem
 from domain.erp.importer import (
+    SECTIONS,
     ImportFile,
     Tally,
     export_erp_file,
@@ -29,7 +31,8 @@ from domain.shared.db import open_database
 from domain.shared.yamlfile import DefinitionInvalid
 
 erp_cli = typer.Typer(
-    help="The ERP: import and export warehouses, products and opening stock.",
+    help="The ERP: import and export warehouses, suppliers, products, opening stock and price"
+    " lists.",
     no_args_is_help=True,
 )
 
@@ -38,9 +41,9 @@ erp_cli = typer.Typer(
 def erp_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
 ) -> None:
-    """Import a .yaml file (warehouses, products, opening_stock) or a .csv file of one of them:
-    every line is checked first, one problem means nothing is imported, and importing the same
-    file again changes nothing."""
+    """Import a .yaml file (warehouses, suppliers, products, opening_stock, price_lists,
+    prices) or a .csv file of one of them: every line is checked first, one problem means
+    nothing is imported, and importing the same file again changes nothing."""
     try:
         read = read_erp_file(file.name, file.read_bytes())
         problems, tally = asyncio.run(_import(Settings(), read))
@@ -62,8 +65,9 @@ def erp_export(
         Path | None, typer.Option("--out", "-o", help="Write here instead of to stdout.")
     ] = None,
 ) -> None:
-    """Write warehouses, products and the stock each warehouse holds, as a file
-    ``bizbot erp import`` reads (the stock as opening stock at its moving-average cost)."""
+    """Write warehouses, suppliers, products, the stock each warehouse holds and the price
+    lists, as a file ``bizbot erp import`` reads (the stock as opening stock at its
+    moving-average cost)."""
     text = asyncio.run(_export(Settings()))
     if output is None:
         out().print(text, markup=False, end="", soft_wrap=True)
@@ -86,7 +90,7 @@ async def _import(settings: Settings, file: ImportFile) -> tuple[list[Problem], 
 
             def work(session: Session) -> tuple[list[Problem], Tally]:
                 progress.reset(task)  # a retried transaction starts again
-                problems = problems_in(session, file)
+                problems = problems_in(session, file, existing_customer_ids)
                 if problems:
                     return problems, Tally()
                 return [], save_erp_file(session, file, now, lambda: progress.advance(task))
@@ -113,7 +117,7 @@ def _list_problems(file: Path, problems: list[Problem]) -> None:
 
 def _summary(tally: Tally) -> str:
     parts = []
-    for section in ("warehouses", "products", "opening_stock"):
+    for section in SECTIONS:
         counts = tally.counts.get(section)
         if counts:
             said = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))

@@ -27,7 +27,7 @@ from domain.approvals.services import inputs_for, prepare, submit_request
 from domain.approvals.store import Cause
 from domain.calendar.models import Response
 from domain.calendar.services import MeetingRequest, create_meeting, respond
-from domain.crm.customers import Value, add_contact, add_customer
+from domain.crm.customers import Value, add_contact, add_customer, existing_customer_ids
 from domain.crm.deals import DealTerms, add_deal, move_deal
 from domain.crm.history import log_activity
 from domain.crm.models import Customer, Ticket
@@ -216,7 +216,7 @@ def load_catalog(session: Session, now: datetime) -> None:
     """The catalog and stock of ``catalog.yaml``, checked and written as ``bizbot erp import``
     does."""
     file = read_erp_file(CATALOG.name, CATALOG.read_bytes())
-    problems = problems_in(session, file)
+    problems = problems_in(session, file, existing_customer_ids)
     if problems:
         raise ValueError(f"the demo catalog has problems: {problems}")
     save_erp_file(session, file, now, lambda: None)

@@ -24,7 +24,22 @@ _CHINESE = re.compile(r"^[0-9.零〇一二两三四五六七八九十百千万�
 _COUNT = re.compile(
     rf"^(?P<n>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)\s*(?P<u>[{MEASURES}])(?P<rest>.*)$"
 )
-_EN_UNITS = ("units", "unit", "pcs", "pieces", "piece", "boxes", "box", "sets", "set", "x")
+PIECES = "个件只"  # plain counters: a piece of whatever it is
+# English words that follow a count, each with the Chinese measure words it stands for ("": the
+# thing's own unit, whatever that is)
+ENGLISH_UNITS: dict[str, str] = {
+    "unit": "", "units": "", "x": "",
+    "pc": PIECES, "pcs": PIECES, "piece": PIECES, "pieces": PIECES,
+    "box": "箱盒", "boxes": "箱盒",
+    "carton": "箱", "cartons": "箱", "case": "箱", "cases": "箱",
+    "set": "套", "sets": "套",
+    "pack": "包", "packs": "包",
+    "bag": "袋", "bags": "袋",
+    "bottle": "瓶", "bottles": "瓶",
+    "roll": "卷", "rolls": "卷",
+    "pair": "双", "pairs": "双",
+    "drum": "桶", "drums": "桶", "barrel": "桶", "barrels": "桶",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +87,8 @@ def read_count(word: str) -> tuple[Decimal, str] | None:
 
 
 def is_english_unit(word: str) -> bool:
-    """``units``, ``pcs``, ``boxes``: a word that follows a count in English."""
-    return word.lower().strip(".,") in _EN_UNITS
+    """``units``, ``pcs``, ``boxes``, ``cartons``: a word that follows a count in English."""
+    return word.lower().strip(".,") in ENGLISH_UNITS
 
 
 def _number(text: str) -> Decimal | None:

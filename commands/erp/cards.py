@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 from bot.context import CommandContext
 from bot.i18n import _
-from bot.replies import Card, CardStatus, Field
+from bot.replies import Button, Card, CardStatus, Field
 from domain.erp.levels import Availability, MoveView
 from domain.erp.models import Product, Warehouse
 from domain.shared.quantity import plain
 
+Paging = tuple[tuple[Button, ...], str]  # a list's page buttons and its footer
 KIND_LABELS = {
     "raw": _("raw material"),
     "semi": _("semi-finished"),
@@ -77,10 +78,13 @@ def product_card(
     )
 
 
-def product_list(ctx: CommandContext, title: str, products: Sequence[Product]) -> Card:
-    """Products, one line each."""
+def product_list(
+    ctx: CommandContext, title: str, products: Sequence[Product], paging: Paging = ((), "")
+) -> Card:
+    """Products, one line each; ``paging``: the page buttons and footer."""
     lines = [f"{p.sku} · {product_name(ctx, p)} · {ctx.t(KIND_LABELS[p.kind])}" for p in products]
-    return Card(title=title, body="\n".join(lines) or ctx.t(_("Nothing found.")))
+    body = "\n".join(lines) or ctx.t(_("Nothing found."))
+    return Card(title=title, body=body, buttons=paging[0], footer=paging[1])
 
 
 def stock_card(
@@ -118,12 +122,17 @@ def _levels(ctx: CommandContext, levels: Availability, uom: str) -> str:
     )
 
 
-def moves_card(ctx: CommandContext, product: Product, moves: Sequence[MoveView]) -> Card:
-    """A product's newest moves, one line each."""
+def moves_card(
+    ctx: CommandContext, product: Product, moves: Sequence[MoveView], paging: Paging = ((), "")
+) -> Card:
+    """A product's moves, newest first, one line each; ``paging``: the page buttons and
+    footer."""
     lines = [_move_line(ctx, m) for m in moves]
     return Card(
         title=ctx.t(_("Moves of {sku} {name}"), sku=product.sku, name=product_name(ctx, product)),
         body="\n".join(lines) or ctx.t(_("No moves yet.")),
+        buttons=paging[0],
+        footer=paging[1],
     )
 
 

@@ -17,7 +17,7 @@ from bot.i18n import _
 from bot.parsing import normalise
 from bot.picking import Ambiguous, Option, pick_card, replaced
 from bot.reader import Choice, Field, Kind, Reading, Where, read
-from bot.reader.amounts import MEASURES, read_amount
+from bot.reader.amounts import ENGLISH_UNITS, MEASURES, PIECES, is_english_unit, read_amount
 from commands.crm.lines import ask_for, unusable
 from domain.erp.catalog import find_products, product_by_sku
 from domain.erp.models import Product, Warehouse
@@ -50,6 +50,7 @@ NAMES: dict[str, tuple[str, ...]] = {
     "to": ("到", "调入", "调入仓"),
     "direction": ("盘点结果",),
     "reason": ("原因", "理由", "备注", "note"),
+    "page": ("页", "页码"),
 }
 KIND_CHOICES = (
     Choice("raw", ("原材料", "原料", "raw material")),
@@ -67,9 +68,11 @@ DIRECTIONS = (
     Choice("loss", ("盘亏", "shortage")),
 )
 PICK_LIMIT = 8
-COUNTERS = ("个", "件", "只")
 COUNTED = re.compile(
     rf"(?<![A-Za-z0-9.])(?P<n>[0-9.零〇一二两三四五六七八九十百千万]+)\s*(?P<unit>[{MEASURES}])"
+)
+COUNTED_IN_ENGLISH = re.compile(
+    r"(?<![A-Za-z0-9.])(?P<n>[0-9]+(?:\.[0-9]+)?)\s+(?P<unit>[A-Za-z]+)\b"
 )
 FILLERS = frozenset({"from", "to", "从", "到", "→", "->", "至"})
 
@@ -160,26 +163,62 @@ def quantity_of(text: str, *, signed: bool = False) -> Decimal:
 
 
 def in_stock_units(product: Product, typed: str, quantity: Decimal) -> Decimal:
-    """A quantity typed with a unit (``5箱``) in the product's own unit: its purchase unit is
-    converted (a box of 12: 60), its own unit or a plain counter (个, 件) is taken as it is,
-    and any other unit is refused rather than guessed."""
-    units = {
-        m["unit"]
-        for m in COUNTED.finditer(normalise(typed))
-        if (amount := read_amount(m["n"])) is not None and amount.value == abs(quantity)
-    }
+    """A quantity typed with a unit (``5箱``, ``5 boxes``) in the product's own unit: its
+    purchase unit is converted (a box of 12: 60), its own unit or a plain counter (个, 件, pcs)
+    is taken as it is, and any other unit is refused rather than guessed. A unit may be typed in
+    either language (``boxes`` is a 箱 or a 盒, ``箱`` a box, carton or case; ``units`` is the
+    product's own); one that could be both the product's units is refused too."""
+    units = _units_typed(typed, quantity)
     if not units:
         return quantity
     (unit, *others) = units
     if others:
         raise DomainError("Give the quantity in one unit, not {units}.", units="、".join(units))
-    if unit == product.purchase_uom:
+    own, bought = _means(unit, product.uom), _means(unit, product.purchase_uom)
+    if own and bought and product.uom != product.purchase_uom:
+        raise DomainError(
+            "{unit} could be {uom} or {purchase_unit} of {sku}; say which.",
+            unit=unit,
+            uom=product.uom,
+            purchase_unit=product.purchase_uom,
+            sku=product.sku,
+        )
+    if bought:
         return quantity * product.purchase_factor
-    if unit == product.uom or (unit in COUNTERS and product.uom in (*COUNTERS, "pcs")):
+    if own or ENGLISH_UNITS.get(unit.lower()) == "":
         return quantity
     raise DomainError(
         "{sku} is counted in {uom}, not {unit}.", sku=product.sku, uom=product.uom, unit=unit
     )
+
+
+def _units_typed(typed: str, quantity: Decimal) -> set[str]:
+    """The units typed right after the quantity (``5箱``, ``5 boxes``), as typed."""
+    text = normalise(typed)
+    found = [*COUNTED.finditer(text)]
+    found += [m for m in COUNTED_IN_ENGLISH.finditer(text) if is_english_unit(m["unit"])]
+    return {
+        m["unit"]
+        for m in found
+        if (amount := read_amount(m["n"])) is not None and amount.value == abs(quantity)
+    }
+
+
+def _means(typed: str, unit: str) -> bool:
+    """Whether a typed unit names a product's unit: the same word, a plural, the other
+    language's word, or a plain counter for a product counted in plain counters."""
+    return bool(unit) and unit.casefold() in _spellings(typed)
+
+
+def _spellings(unit: str) -> set[str]:
+    """A unit in every way it is written: ``boxes`` is box, boxes, 箱 and 盒; ``箱`` is 箱,
+    box(es), carton(s) and case(s); a plain counter is every plain counter."""
+    word = unit.casefold()
+    if word in ENGLISH_UNITS:
+        measures = ENGLISH_UNITS[word]
+        return {w for w, m in ENGLISH_UNITS.items() if m == measures} | set(measures)
+    english = {w for w, m in ENGLISH_UNITS.items() if word and word in m}
+    return {word} | english | (_spellings("pcs") if word in PIECES else set())
 
 
 def _known(ctx: CommandContext) -> Known:

@@ -27,8 +27,9 @@ from commands.erp.lines import (
     require,
     tax_rate_of,
 )
+from commands.erp.paging import page_buttons, page_footer, page_of
 from domain.directory.roles import Permission
-from domain.erp.catalog import Value, add_product, edit_product, find_products
+from domain.erp.catalog import Value, add_product, count_products, edit_product, find_products
 from domain.shared.errors import DomainError, Forbidden
 
 log = structlog.get_logger(__name__)
@@ -54,6 +55,7 @@ DETAIL_FIELDS = (
 )
 ADD_FIELDS = (field("sku"), field("name", positional=True), *DETAIL_FIELDS)
 EDIT_FIELDS = (field("product", Kind.RECORD, positional=True), field("name"), *DETAIL_FIELDS)
+FIND_FIELDS = (field("text", positional=True), field("page", Kind.NUMBER))
 TEXT_KEYS = {
     "zh": "name_zh",
     "en": "name_en",
@@ -114,11 +116,24 @@ def _show(ctx: CommandContext, text: str) -> Message:
 
 
 def _find(ctx: CommandContext, text: str) -> Message:
-    if not text:
+    """/product find TEXT [page=N]: the matching products, a page at a time."""
+    values = read_line(ctx, FIND_FIELDS, text).values
+    wanted = values.get("text", "")
+    if not wanted:
         raise ArgumentError("Find what? For example: {example}", example=_("/product find bolt"))
-    found = find_products(ctx.session, text, limit=FOUND_SHOWN)
-    title = ctx.t(_("Products matching {text} ({count})"), text=text, count=len(found))
-    return product_list(ctx, title, found)
+    page, total = page_of(values.get("page", "1")), count_products(ctx.session, wanted)
+    found = find_products(ctx.session, wanted, FOUND_SHOWN, (page - 1) * FOUND_SHOWN)
+    title = ctx.t(_("Products matching {text} ({count})"), text=wanted, count=total)
+
+    def again(n: int) -> str:
+        zh = ctx.locale.startswith("zh")
+        return f"/产品 查找 {wanted} 页={n}" if zh else f"/product find {wanted} page={n}"
+
+    paging = (
+        page_buttons(ctx, again, page, total, FOUND_SHOWN),
+        page_footer(ctx, page, total, FOUND_SHOWN),
+    )
+    return product_list(ctx, title, found, paging)
 
 
 def _edit(ctx: CommandContext, text: str) -> Message:

@@ -24,6 +24,7 @@ from commands.erp.lines import (
     require,
     warehouse_of,
 )
+from commands.erp.paging import page_buttons, page_of
 from domain.directory.roles import Permission
 from domain.erp.levels import availability, moves_of, stock_by_warehouse
 from domain.erp.stock import MoveRequest, post_move
@@ -42,6 +43,7 @@ TRANSFER_FIELDS = (
     field("to", Kind.RECORD, positional=True),
     field("reason"),
 )
+MOVES_FIELDS = (STOCK_FIELDS[0], field("page", Kind.NUMBER, positional=True))
 ADJUST_FIELDS = (
     field("product", Kind.RECORD, positional=True),
     field("direction", Kind.CHOICE, positional=True, choices=DIRECTIONS),
@@ -70,10 +72,19 @@ def stock(ctx: CommandContext, _args: StockArgs) -> Message:
 
 
 def moves(ctx: CommandContext, _args: StockArgs) -> Message:
-    """/moves SKU: the product's newest moves."""
-    values = _read(ctx, STOCK_FIELDS[:1], ("product",))
+    """/moves SKU [page]: the product's moves, newest first, a page at a time."""
+    values = _read(ctx, MOVES_FIELDS, ("product",))
     product = product_of(ctx, values["product"])
-    return moves_card(ctx, product, moves_of(ctx.session, product.id, MOVES_SHOWN))
+    page = page_of(values.get("page", "1"))
+    found = moves_of(ctx.session, product.id, MOVES_SHOWN + 1, (page - 1) * MOVES_SHOWN)
+    known = (page - 1) * MOVES_SHOWN + len(found)  # one more than the page: there is a next one
+
+    def again(n: int) -> str:
+        zh = ctx.locale.startswith("zh")
+        return f"/流水 {product.sku} {n}" if zh else f"/moves {product.sku} {n}"
+
+    buttons = page_buttons(ctx, again, page, known, MOVES_SHOWN)
+    return moves_card(ctx, product, found[:MOVES_SHOWN], (buttons, ""))
 
 
 def transfer(ctx: CommandContext, _args: StockArgs) -> Message:

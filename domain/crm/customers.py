@@ -276,6 +276,14 @@ def _page(session: Session, scope: Scope, condition: object, *, limit: int, offs
     return Found([_view(c, name, handle) for c, name, handle in rows], total)
 
 
+def existing_customer_ids(session: Session, ids: Collection[int]) -> set[int]:
+    """Which of these customer numbers the CRM has (for files that name customers by number,
+    such as ``bizbot erp import``'s price lists)."""
+    if not ids:
+        return set()
+    return set(session.scalars(select(Customer.id).where(Customer.id.in_(set(ids)))))
+
+
 def customer_view(session: Session, customer: Customer) -> CustomerView:
     """The view of a customer row."""
     owner = session.get(Member, customer.owner_id)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from domain.erp.models import COST_DIGITS, RATE_DIGITS, Product
@@ -65,17 +65,24 @@ def product_by_sku(session: Session, sku: str) -> Product | None:
     return session.scalar(select(Product).where(Product.sku == sku.strip().upper()))
 
 
-def find_products(session: Session, text: str, limit: int = 20) -> list[Product]:
-    """Products whose SKU or either name contains ``text``, by SKU."""
+def find_products(session: Session, text: str, limit: int = 20, offset: int = 0) -> list[Product]:
+    """Products whose SKU or either name contains ``text``, by SKU (a page of them)."""
+    query = select(Product).where(_matching(text)).order_by(Product.sku)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def count_products(session: Session, text: str) -> int:
+    """How many products ``find_products`` finds for ``text`` in all."""
+    return session.scalar(select(func.count()).select_from(Product).where(_matching(text))) or 0
+
+
+def _matching(text: str) -> ColumnElement[bool]:
     pattern = f"%{text.strip().lower()}%"
-    query = select(Product).where(
-        or_(
-            func.lower(Product.sku).like(pattern),
-            func.lower(Product.name_zh).like(pattern),
-            func.lower(Product.name_en).like(pattern),
-        )
+    return or_(
+        func.lower(Product.sku).like(pattern),
+        func.lower(Product.name_zh).like(pattern),
+        func.lower(Product.name_en).like(pattern),
     )
-    return list(session.scalars(query.order_by(Product.sku).limit(limit)))
 
 
 def checked_sku(sku: str) -> str:

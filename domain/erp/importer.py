@@ -1,11 +1,13 @@
 """Master data and opening stock from a file (``bizbot erp import``), and back out
 (``bizbot erp export``).
 
-A YAML file has the sections ``warehouses``, ``products`` and ``opening_stock`` (docs/ERP.md,
-"Import and export"); a CSV file holds one of them, named by its header. Every line is checked
-before anything is written, and one problem means nothing is written. Importing a file again
-changes nothing: warehouses are matched by code, products by SKU, and a product's opening stock in
-a warehouse is posted once (afterwards stock changes through moves, never through the file).
+A YAML file has the sections ``warehouses``, ``suppliers``, ``products``, ``opening_stock``,
+``price_lists`` and ``prices`` (docs/ERP.md, "Import and export"); a CSV file holds one of them,
+named by its header. Every line is checked before anything is written, and one problem means
+nothing is written. Importing a file again changes nothing: warehouses are matched by code,
+suppliers and price lists by name, products by SKU, prices by list, product and quantity break,
+and a product's opening stock in a warehouse is posted once (afterwards stock changes through
+moves, never through the file). Suppliers and price lists are ``import_terms.py``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,21 @@ from domain.erp.catalog import (
     checked_sku,
     edit_product,
     product_by_sku,
+)
+from domain.erp.import_terms import (
+    ExistingCustomers,
+    PriceBreakLine,
+    PriceListLine,
+    SupplierLine,
+    exported_price_lists,
+    exported_prices,
+    exported_suppliers,
+    price_list_problems,
+    price_problems,
+    save_price,
+    save_price_list,
+    save_supplier,
+    supplier_problems,
 )
 from domain.erp.levels import stock_by_warehouse
 from domain.erp.models import COST_DIGITS, Product, StockMove, Warehouse
@@ -94,15 +111,31 @@ class ErpFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     warehouses: list[WarehouseLine] = []
+    suppliers: list[SupplierLine] = []
     products: list[ProductLine] = []
     opening_stock: list[OpeningLine] = []
+    price_lists: list[PriceListLine] = []
+    prices: list[PriceBreakLine] = []
 
 
 LINE_MODELS: dict[str, type[BaseModel]] = {
     "warehouses": WarehouseLine,
+    "suppliers": SupplierLine,
     "products": ProductLine,
     "opening_stock": OpeningLine,
+    "price_lists": PriceListLine,
+    "prices": PriceBreakLine,
 }
+SECTIONS = tuple(LINE_MODELS)  # the order they are written in
+CSV_SECTIONS = (  # a CSV file holds the first section whose columns its header has
+    ("opening_stock", {"sku", "warehouse"}),
+    ("prices", {"price_list", "sku"}),
+    ("products", {"sku"}),
+    ("warehouses", {"code"}),
+    ("price_lists", {"name", "tier"}),
+    ("price_lists", {"name", "customer"}),
+    ("suppliers", {"name"}),
+)
 Locate = Callable[[str, int, str, str], Problem]  # section, index, field, message
 
 
@@ -116,8 +149,7 @@ class ImportFile:
     @property
     def size(self) -> int:
         """How many lines it has, in every section."""
-        c = self.content
-        return len(c.warehouses) + len(c.products) + len(c.opening_stock)
+        return sum(len(getattr(self.content, section)) for section in SECTIONS)
 
 
 @dataclass
@@ -182,18 +214,17 @@ def _read_csv(data: bytes) -> ImportFile:
 
 
 def _section_of(header: list[str]) -> str:
-    """The header says what the file holds: a warehouse column means opening stock, a SKU
-    products, a code warehouses."""
-    if "sku" in header and "warehouse" in header:
-        return "opening_stock"
-    if "sku" in header:
-        return "products"
-    if "code" in header:
-        return "warehouses"
-    raise ImportRefused(
-        "line 1: a header with sku (products), code (warehouses) or sku and warehouse"
-        " (opening stock)"
-    )
+    """The header says what the file holds (``CSV_SECTIONS``): a SKU with a warehouse is
+    opening stock, with a price list prices, alone products; a code warehouses; a name with a
+    tier or a customer price lists, alone suppliers."""
+    found = next((section for section, needs in CSV_SECTIONS if needs <= set(header)), None)
+    if found is None:
+        raise ImportRefused(
+            "line 1: a header with sku (products), code (warehouses), name (suppliers), sku and"
+            " warehouse (opening stock), name and tier or customer (price lists), or price_list"
+            " and sku (prices)"
+        )
+    return found
 
 
 def _filled(row: Row) -> dict[str, str]:
@@ -206,8 +237,11 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def problems_in(session: Session, file: ImportFile) -> list[Problem]:
-    """Every problem the file has against itself and the database (none: it may be saved)."""
+def problems_in(
+    session: Session, file: ImportFile, existing_customers: ExistingCustomers
+) -> list[Problem]:
+    """Every problem the file has against itself and the database (none: it may be saved);
+    ``existing_customers`` says which of the price lists' customer numbers the CRM has."""
     content, locate = file.content, file.locate
     problems = _duplicates(file)
     for index, line in enumerate(content.products):
@@ -217,23 +251,35 @@ def problems_in(session: Session, file: ImportFile) -> list[Problem]:
     for index, opening in enumerate(content.opening_stock):
         where = partial(locate, "opening_stock", index)
         problems += _opening_problems(session, opening, known_skus, known_codes, where)
+    for index, supplier in enumerate(content.suppliers):
+        problems += supplier_problems(supplier, partial(locate, "suppliers", index))
+    for index, price_list in enumerate(content.price_lists):
+        where = partial(locate, "price_lists", index)
+        problems += price_list_problems(session, price_list, existing_customers, where)
+    known = ({p.key for p in content.price_lists}, set(known_skus))
+    for index, price in enumerate(content.prices):
+        problems += price_problems(session, price, known, partial(locate, "prices", index))
     return sorted(problems, key=lambda p: (p.line or 0, p.path))
 
 
 def _duplicates(file: ImportFile) -> list[Problem]:
-    keyed: dict[str, list[str]] = {
-        "warehouses": [w.code.upper() for w in file.content.warehouses],
-        "products": [p.sku.strip().upper() for p in file.content.products],
+    content = file.content
+    keyed: dict[str, list[tuple[str, str]]] = {  # per line: what it is matched by, as typed
+        "warehouses": [(w.code.upper(),) * 2 for w in content.warehouses],
+        "suppliers": [(s.key, s.name) for s in content.suppliers],
+        "products": [(p.sku.strip().upper(),) * 2 for p in content.products],
         "opening_stock": [
-            f"{o.sku.strip().upper()} {o.warehouse.upper()}" for o in file.content.opening_stock
+            (f"{o.sku.strip().upper()} {o.warehouse.upper()}",) * 2 for o in content.opening_stock
         ],
+        "price_lists": [(p.key, p.name) for p in content.price_lists],
+        "prices": [(p.key, p.key_as_typed) for p in content.prices],
     }
     problems = []
     for section, keys in keyed.items():
         first: dict[str, int] = {}
-        for index, key in enumerate(keys):
+        for index, (key, typed) in enumerate(keys):
             if key in first:
-                twice = f"{key} is already on an earlier line of {section}"
+                twice = f"{typed} is already on an earlier line of {section}"
                 problems.append(file.locate(section, index, "", twice))
             first.setdefault(key, index)
     return problems
@@ -292,18 +338,22 @@ def _opening_problems(
 def save_erp_file(
     session: Session, file: ImportFile, now: datetime, advance: Callable[[], None]
 ) -> Tally:
-    """Write a checked file (see ``problems_in``): warehouses, then products, then opening
-    stock; ``advance`` is called after each line."""
+    """Write a checked file (see ``problems_in``), section by section in the order of
+    ``SECTIONS`` (what a line refers to is written before it); ``advance`` is called after each
+    line."""
+    savers: dict[str, Callable[[Any], str]] = {
+        "warehouses": partial(_save_warehouse, session),
+        "suppliers": partial(save_supplier, session, now=now),
+        "products": partial(_save_product, session, now=now),
+        "opening_stock": partial(_post_opening, session, now=now),
+        "price_lists": partial(save_price_list, session, now=now),
+        "prices": partial(save_price, session),
+    }
     tally = Tally()
-    for warehouse in file.content.warehouses:
-        tally.count("warehouses", _save_warehouse(session, warehouse))
-        advance()
-    for product in file.content.products:
-        tally.count("products", _save_product(session, product, now))
-        advance()
-    for opening in file.content.opening_stock:
-        tally.count("opening_stock", _post_opening(session, opening, now))
-        advance()
+    for section in SECTIONS:
+        for line in getattr(file.content, section):
+            tally.count(section, savers[section](line))
+            advance()
     return tally
 
 
@@ -353,14 +403,17 @@ def _opening_key(sku: str, code: str) -> str:
 
 
 def export_erp_file(session: Session) -> str:
-    """Warehouses, products and what each warehouse holds now, as an import file (the stock
-    as opening stock at its moving-average cost)."""
+    """Warehouses, suppliers, products, what each warehouse holds now, price lists and their
+    prices, as an import file (the stock as opening stock at its moving-average cost)."""
     warehouses = list(session.scalars(select(Warehouse).order_by(Warehouse.code)))
     products = list(session.scalars(select(Product).order_by(Product.sku)))
     content = {
         "warehouses": [{"code": w.code, "name": w.name} for w in warehouses],
+        "suppliers": exported_suppliers(session),
         "products": [_exported_product(p) for p in products],
         "opening_stock": [line for p in products for line in _exported_stock(session, p)],
+        "price_lists": exported_price_lists(session),
+        "prices": exported_prices(session),
     }
     return yaml.dump(content, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
 

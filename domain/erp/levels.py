@@ -121,8 +121,8 @@ def stock_by_warehouse(session: Session, product_id: int) -> list[tuple[Warehous
     return list(totals.values())
 
 
-def moves_of(session: Session, product_id: int, limit: int = 20) -> list[MoveView]:
-    """A product's newest moves first."""
+def moves_of(session: Session, product_id: int, limit: int = 20, offset: int = 0) -> list[MoveView]:
+    """A product's moves, newest first (a page of them)."""
     source, target = aliased(Location), aliased(Location)
     source_wh, target_wh = aliased(Warehouse), aliased(Warehouse)
     rows = session.execute(
@@ -134,6 +134,7 @@ def moves_of(session: Session, product_id: int, limit: int = 20) -> list[MoveVie
         .where(StockMove.product_id == product_id)
         .order_by(StockMove.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     return [
         MoveView(

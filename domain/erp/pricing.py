@@ -25,6 +25,7 @@ from domain.shared.quantity import is_exact
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 CUSTOMER, TIER, LIST_PRICE = "customer", "tier", "list"
+TIER_LENGTH = 32  # erp_price_lists.tier
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,54 +49,105 @@ def add_price_list(
     currency: str,
     valid: tuple[date | None, date | None],
     now: datetime,
+    active: bool = True,
 ) -> PriceList:
     """A new list for one customer or one tier (exactly one of them)."""
-    name, tier, currency = name.strip(), tier.strip(), currency.strip().upper()
-    if not name or len(name) > 100:
-        raise DomainError("A price list needs a name (up to 100 characters).")
-    if (customer_id is None) == (not tier):
-        raise DomainError("A price list is for one customer or for one tier.")
-    if not CURRENCY.match(currency):
-        raise DomainError("{currency} is not a currency code such as CNY.", currency=currency)
-    if valid[0] and valid[1] and valid[1] < valid[0]:
-        raise DomainError("A price list cannot end before it starts.")
+    check_price_list(name, customer_id=customer_id, tier=tier, currency=currency, valid=valid)
     if list_named(session, name) is not None:
-        raise Conflict("There is already a price list {name}.", name=name)
-    price_list = PriceList(
-        name=name,
-        customer_id=customer_id,
-        tier=tier,
-        currency=currency,
-        valid_from=valid[0],
-        valid_to=valid[1],
-        created_at=now,
-    )
+        raise Conflict("There is already a price list {name}.", name=name.strip())
+    price_list = PriceList(name=name.strip(), created_at=now)
+    _set_terms(price_list, customer_id, tier, currency, valid, active)
     session.add(price_list)
     session.flush()
     return price_list
+
+
+def edit_price_list(
+    session: Session,
+    price_list: PriceList,
+    *,
+    customer_id: int | None,
+    tier: str,
+    currency: str,
+    valid: tuple[date | None, date | None],
+    active: bool,
+) -> None:
+    """Change whose prices a list holds, their currency, dates and whether it applies."""
+    check_price_list(
+        price_list.name, customer_id=customer_id, tier=tier, currency=currency, valid=valid
+    )
+    _set_terms(price_list, customer_id, tier, currency, valid, active)
+    session.flush()
+
+
+def check_price_list(
+    name: str,
+    *,
+    customer_id: int | None,
+    tier: str,
+    currency: str,
+    valid: tuple[date | None, date | None],
+) -> None:
+    """Refuse (``DomainError``) what a price list cannot be."""
+    if not name.strip() or len(name.strip()) > 100:
+        raise DomainError("A price list needs a name (up to 100 characters).")
+    if (customer_id is None) == (not tier.strip()):
+        raise DomainError("A price list is for one customer or for one tier.")
+    if len(tier.strip()) > TIER_LENGTH:
+        raise DomainError("A tier has at most {n} characters.", n=TIER_LENGTH)
+    if not CURRENCY.match(currency.strip().upper()):
+        raise DomainError("{currency} is not a currency code such as CNY.", currency=currency)
+    if valid[0] and valid[1] and valid[1] < valid[0]:
+        raise DomainError("A price list cannot end before it starts.")
+
+
+def _set_terms(
+    price_list: PriceList,
+    customer_id: int | None,
+    tier: str,
+    currency: str,
+    valid: tuple[date | None, date | None],
+    active: bool,
+) -> None:
+    price_list.customer_id, price_list.tier = customer_id, tier.strip()
+    price_list.currency = currency.strip().upper()
+    price_list.valid_from, price_list.valid_to = valid
+    price_list.active = active
 
 
 def set_price(
     session: Session, price_list: PriceList, product: Product, price: Decimal, min_qty: Decimal
 ) -> PriceLine:
     """Set a product's price in a list from ``min_qty`` on (replacing that break's price)."""
-    if price < 0 or not is_exact(price, COST_DIGITS):
-        raise DomainError("A price is not below 0 and has at most 4 decimals.")
-    if min_qty < 0 or not is_exact(min_qty):
-        raise DomainError("A quantity break is 0 or more with at most 3 decimals.")
-    line = session.scalar(
-        select(PriceLine).where(
-            PriceLine.price_list_id == price_list.id,
-            PriceLine.product_id == product.id,
-            PriceLine.min_qty == min_qty,
-        )
-    )
+    check_price(price, min_qty)
+    line = price_line(session, price_list, product, min_qty)
     if line is None:
         line = PriceLine(price_list_id=price_list.id, product_id=product.id, min_qty=min_qty)
         session.add(line)
     line.price = price
     session.flush()
     return line
+
+
+def check_price(price: Decimal, min_qty: Decimal) -> None:
+    """Refuse (``DomainError``) a price or a quantity break a list cannot hold."""
+    if price < 0 or not is_exact(price, COST_DIGITS):
+        raise DomainError("A price is not below 0 and has at most 4 decimals.")
+    if min_qty < 0 or not is_exact(min_qty):
+        raise DomainError("A quantity break is 0 or more with at most 3 decimals.")
+
+
+def price_line(
+    session: Session, price_list: PriceList, product: Product, min_qty: Decimal
+) -> PriceLine | None:
+    """A product's price in a list from ``min_qty`` on, if the list has one."""
+    return session.scalar(
+        select(PriceLine).where(
+            PriceLine.price_list_id == price_list.id,
+            PriceLine.product_id == product.id,
+            PriceLine.min_qty == min_qty,
+        )
+    )
 
 
 def list_named(session: Session, name: str) -> PriceList | None:

@@ -58,7 +58,7 @@ def add_supplier(
     name = " ".join(name.split())
     if not name:
         raise DomainError("A supplier needs a name.")
-    if _by_name(session, name) is not None:
+    if supplier_by_name(session, name) is not None:
         raise Conflict("There is already a supplier {name}.", name=name)
     supplier = Supplier(name=name, currency=currency, created_at=now)
     _apply(supplier, values)
@@ -72,7 +72,7 @@ def edit_supplier(
 ) -> None:
     """Change a supplier's fields."""
     new_name = values.get("name")
-    if isinstance(new_name, str) and _by_name(session, new_name) not in (None, supplier):
+    if isinstance(new_name, str) and supplier_by_name(session, new_name) not in (None, supplier):
         raise Conflict("There is already a supplier {name}.", name=new_name)
     _apply(supplier, values)
     session.flush()
@@ -80,7 +80,7 @@ def edit_supplier(
 
 def supplier_named(session: Session, text: str) -> Supplier:
     """The supplier a member means: by its exact name (any case), or a part only it has."""
-    exact = _by_name(session, text)
+    exact = supplier_by_name(session, text)
     if exact is not None:
         return exact
     found = find_suppliers(session, text, limit=2)
@@ -110,7 +110,7 @@ def find_suppliers(session: Session, text: str, limit: int = 20) -> list[Supplie
 def supplier_of_product(session: Session, product: Product) -> Supplier | None:
     """The supplier a product's default supplier (text) names, if one has that name."""
     name = product.default_supplier.strip()
-    return _by_name(session, name) if name else None
+    return supplier_by_name(session, name) if name else None
 
 
 def scorecard(session: Session, supplier_id: int) -> Scorecard:
@@ -145,21 +145,35 @@ def scorecards(session: Session, supplier_ids: list[int]) -> dict[int, Scorecard
     return cards
 
 
-def _by_name(session: Session, name: str) -> Supplier | None:
+def supplier_by_name(session: Session, name: str) -> Supplier | None:
+    """The supplier with this whole name (any case, spaces tidied), or None."""
     wanted = " ".join(name.split()).lower()
     return session.scalar(select(Supplier).where(func.lower(Supplier.name) == wanted))
 
 
+def checked_supplier_values(values: Mapping[str, SupplierValue]) -> dict[str, SupplierValue]:
+    """The values as a supplier stores them (names and currencies tidied); ``DomainError`` for
+    the first field a supplier cannot have or value it cannot take."""
+    return {key: _checked(key, value) for key, value in values.items()}
+
+
 def _apply(supplier: Supplier, values: Mapping[str, SupplierValue]) -> None:
     for key, value in values.items():
-        if key not in SUPPLIER_KEYS:
-            raise DomainError("A supplier has no field {key}.", key=key)
-        if key == "lead_days" and (not isinstance(value, int) or value < 0):
-            raise DomainError("A lead time is a whole number of days.")
-        if key == "currency" and (not isinstance(value, str) or len(value.strip()) != 3):
-            raise DomainError("A currency is three letters, like CNY.")
-        if key in ("name", "currency") and isinstance(value, str):
-            value = (
-                " ".join(value.split()).upper() if key == "currency" else " ".join(value.split())
-            )
-        setattr(supplier, key, value)
+        setattr(supplier, key, _checked(key, value))
+
+
+def _checked(key: str, value: SupplierValue) -> SupplierValue:
+    """The value as stored (names and currencies tidied), or ``DomainError``."""
+    if key not in SUPPLIER_KEYS:
+        raise DomainError("A supplier has no field {key}.", key=key)
+    if key == "lead_days" and (not isinstance(value, int) or value < 0):
+        raise DomainError("A lead time is a whole number of days.")
+    if key == "currency" and (not isinstance(value, str) or len(value.strip()) != 3):
+        raise DomainError("A currency is three letters, like CNY.")
+    if key == "currency" and isinstance(value, str):
+        return value.strip().upper()
+    if key == "name" and isinstance(value, str):
+        if not value.split():
+            raise DomainError("A supplier needs a name.")
+        return " ".join(value.split())
+    return value

@@ -1,7 +1,7 @@
 """The catalog and stock in chat, on SQLite (the words are what is tested; the ledger's locking
 is test_erp_stock_pg's): a product added and its stock read in English and in Chinese, a
-transfer and a count adjustment by the warehouse, a sales rep refused, and what is missing asked
-for, never guessed."""
+transfer and a count adjustment by the warehouse, a sales rep refused, what is missing asked
+for, never guessed, and found products and moves paged with buttons."""
 
 from __future__ import annotations
 
@@ -10,14 +10,20 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from adapters.memory.client import Posted
 from bot.config import Settings
 from bot.replies import Card
+from commands.erp.products import FOUND_SHOWN
+from commands.erp.stock import MOVES_SHOWN
+from domain.erp.catalog import add_product
 from domain.erp.levels import availability
 from domain.erp.models import Product, StockMove
-from domain.erp.warehouses import add_warehouse
-from tests.integration.approvals_rig import Office, running_office
+from domain.erp.stock import MoveRequest, post_move
+from domain.erp.warehouses import add_warehouse, main_location, warehouse_by_code
+from tests.integration.approvals_rig import Office, button, running_office
+from tests.integration.erp_rig import NOW
 
 ORG = """
 org: {name: Test Trading, timezone: Asia/Shanghai, locale: zh_CN, currency: CNY}
@@ -142,6 +148,21 @@ async def test_a_quantity_in_the_purchase_unit_is_converted_and_another_unit_ref
     assert moved == "已将 5 个 GEAR-01 齿轮 从 SH 调拨到 BJ。"
 
 
+async def test_english_unit_words_follow_the_same_rules(shop: Office) -> None:
+    await shop.say("will", "/product add GEAR-01 Gear uom=pcs purchase_unit=box factor=12")
+    booked = text_of(await shop.say("will", "/adjust GEAR-01 +2 boxes SH"))
+    assert booked == "Adjusted GEAR-01 by +24 pcs; 24 on hand in all."
+    refused = text_of(await shop.say("will", "/transfer-stock GEAR-01 3 rolls from SH to BJ"))
+    assert refused == "GEAR-01 is counted in pcs, not rolls."
+    moved = text_of(await shop.say("will", "/transfer-stock GEAR-01 5 pcs from SH to BJ"))
+    assert moved == "Moved 5 pcs of GEAR-01 Gear from SH to BJ."
+    chinese = text_of(await shop.say("wang", "/盘盈盘亏 GEAR-01 盘盈 1箱 SH"))
+    assert chinese == "已调整 GEAR-01 +12 pcs；合计在库 36。"  # 箱 is a box
+    await shop.say("wang", "/产品 新增 SEAL-KIT 密封组件 单位=套 采购单位=箱 换算=20")
+    cartons = text_of(await shop.say("will", "/adjust SEAL-KIT +2 cartons SH"))
+    assert cartons == "Adjusted SEAL-KIT by +40 套; 40 on hand in all."
+
+
 async def test_warehouses_are_listed_to_all_and_added_by_the_warehouse(shop: Office) -> None:
     added = text_of(await shop.say("wang", "/仓库 新增 GZ 广州仓"))
     assert added.startswith("仓库 GZ 已添加：广州仓")
@@ -156,3 +177,52 @@ async def test_moving_more_than_is_free_is_refused_with_what_is_free(shop: Offic
     await shop.say("will", "/adjust BOLT-M6 5 SH")
     refused = text_of(await shop.say("will", "/transfer-stock BOLT-M6 6 SH BJ"))
     assert refused == "Only 5 pcs of BOLT-M6 are free to move there."
+
+
+async def test_found_products_and_moves_are_paged_with_buttons_in_both_languages(
+    shop: Office,
+) -> None:
+    def stocked(s: Session) -> None:
+        warehouse = warehouse_by_code(s, "SH")
+        assert warehouse is not None
+        place = main_location(s, warehouse)
+        bolt = add_product(s, "BOLT-M6", {"name_en": "Hex bolt", "name_zh": "六角螺栓"}, "CNY", NOW)
+        for n in range(MOVES_SHOWN + 1):
+            receipt = MoveRequest("receipt", bolt.id, Decimal(n + 1), f"m{n}", to_location=place)
+            post_move(s, receipt, None, NOW)
+        for n in range(FOUND_SHOWN + 2):
+            add_product(
+                s, f"NUT-{n:02}", {"name_en": f"Hex nut {n}", "name_zh": "六角螺母"}, "CNY", NOW
+            )
+
+    await shop.run(stocked)
+    found = (await shop.say("will", "/product find hex")).message
+    assert isinstance(found, Card) and found.title == "Products matching hex (23)"
+    assert (found.footer, [b.label for b in found.buttons]) == ("Page 1 of 2", ["Next page"])
+    after = (await shop.tap("will", button(found, "Next page").token)).message
+    assert isinstance(after, Card) and after.footer == "Page 2 of 2"
+    assert after.body.splitlines() == [
+        f"NUT-{n} · Hex nut {n} · finished goods" for n in (19, 20, 21)
+    ]
+    assert [b.label for b in after.buttons] == ["Previous page"]
+
+    zh = (await shop.say("wang", "/产品 查找 六角")).message
+    assert isinstance(zh, Card) and zh.footer == "第 1 页，共 2 页"
+    zh_after = (await shop.tap("wang", button(zh, "下一页").token)).message
+    assert isinstance(zh_after, Card) and zh_after.footer == "第 2 页，共 2 页"
+    assert "NUT-21 · 六角螺母 · 成品" in zh_after.body and "BOLT-M6" not in zh_after.body
+
+    ledger = (await shop.say("will", "/moves BOLT-M6")).message
+    assert isinstance(ledger, Card) and len(ledger.body.splitlines()) == MOVES_SHOWN
+    assert "receipt +21 SH" in ledger.body and "receipt +1 SH" not in ledger.body
+    oldest = (await shop.tap("will", button(ledger, "Next page").token)).message
+    assert isinstance(oldest, Card) and [b.label for b in oldest.buttons] == ["Previous page"]
+    assert oldest.body.endswith("receipt +1 SH") and len(oldest.body.splitlines()) == 1
+    zh_ledger = (await shop.say("wang", "/流水 BOLT-M6")).message
+    assert isinstance(zh_ledger, Card)
+    zh_oldest = await shop.tap("wang", button(zh_ledger, "下一页").token)
+    assert "入库 +1 SH" in zh_oldest.text and "上一页" in str(zh_oldest.message)
+
+    for card in (found, ledger):  # bound to the member it was shown to
+        refused = await shop.tap("bob", button(card, "Next page").token)
+        assert refused.text == "这个按钮不是给你的。"

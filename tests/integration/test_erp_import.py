@@ -1,20 +1,30 @@
 """``bizbot erp import`` and ``bizbot erp export`` as an operator runs them: every problem listed
 with its line and nothing written, importing twice changes nothing, CSV from Excel (BOM, Chinese),
-progress on stderr, and an export that imports into an empty database as the same stock."""
+progress on stderr, an export that imports into an empty database as the same stock, and
+suppliers and price lists the same way (an export imported back changes nothing)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from domain.crm.models import Customer
+from domain.directory.models import Member
 from domain.erp.catalog import product_by_sku
 from domain.erp.levels import stock_by_warehouse
 from domain.erp.models import Product, StockMove, Warehouse
+from domain.erp.price_models import PriceLine, PriceList
+from domain.erp.pricing import list_named, price_for
+from domain.erp.purchase_models import Supplier
+from domain.erp.suppliers import supplier_by_name
 from tests.processes import bot_env, describe, query, run_cli
 from tests.support import copy_sqlite_template
+
+NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
 CATALOG = """\
 warehouses:
@@ -205,3 +215,155 @@ async def test_an_export_imports_into_an_empty_database_as_the_same_stock(
     before = await query(source["BIZBOT_DATABASE_URL"], stock)
     assert await query(target["BIZBOT_DATABASE_URL"], stock) == before
     assert "六角螺栓 M6" in exported.read_text(encoding="utf-8")
+
+
+TERMS = """\
+suppliers:
+  - {name: Acme Metals, contacts: Li 13800000000, payment_terms: 30 days, lead_days: 7}
+  - {name: 华东五金, currency: cny}
+products:
+  - {sku: BOLT-M6, name_en: Hex bolt M6, list_price: 1.2}
+  - {sku: PUMP-1, name_en: Pump, list_price: 1880}
+price_lists:
+  - {name: Gold, tier: A, valid_from: 2026-01-01, valid_to: 2026-12-31}
+  - {name: Acme own, customer: 1, currency: USD, active: false}
+prices:
+  - {price_list: Gold, sku: BOLT-M6, price: 1}
+  - {price_list: gold, sku: bolt-m6, min_qty: 100, price: 0.95}
+  - {price_list: Acme own, sku: PUMP-1, min_qty: 2.5, price: 250.1234}
+"""
+
+BAD_TERMS = """\
+suppliers:
+  - {name: Acme, currency: RMBX, lead_days: -1}
+  - {name: ACME}
+price_lists:
+  - {name: Both, tier: A, customer: 1}
+  - {name: Ghost customer, customer: 99}
+  - {name: Backwards, tier: B, valid_from: 2026-12-31, valid_to: 2026-01-01}
+prices:
+  - {price_list: Nowhere, sku: NOPE, price: -1}
+  - {price_list: Both, sku: NOPE, min_qty: 0.0001, price: 1}
+  - {price_list: both, sku: nope, min_qty: 0.0001, price: 2}
+"""
+
+
+def with_customer(session: Session) -> None:
+    """Customer #1 of the CRM (price lists name customers by number)."""
+    owner = Member(handle="alice", name="Alice", created_at=NOW, updated_at=NOW)
+    session.add(owner)
+    session.flush()
+    session.add(Customer(name="Acme Ltd", owner_id=owner.id, created_at=NOW, updated_at=NOW))
+
+
+def terms(session: Session) -> tuple[int, int, int]:
+    """How many suppliers, price lists and prices there are."""
+    return tuple(  # type: ignore[return-value]
+        session.scalar(select(func.count()).select_from(m)) or 0
+        for m in (Supplier, PriceList, PriceLine)
+    )
+
+
+async def test_suppliers_and_price_lists_import_once_and_an_export_imports_as_no_change(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    env = database(tmp_path / "a", sqlite_template)
+    url = env["BIZBOT_DATABASE_URL"]
+    await query(url, with_customer)
+    file = tmp_path / "terms.yaml"
+    file.write_text(TERMS, encoding="utf-8")
+
+    first = run_cli("erp", "import", file, env=env)
+    assert first.returncode == 0, describe(first)
+    assert (
+        "suppliers: 2 created; products: 2 created; price lists: 2 created; prices: 3 created"
+        in first.stdout
+    )
+    again = run_cli("erp", "import", file, env=env)
+    assert (
+        "suppliers: 2 unchanged; products: 2 unchanged; price lists: 2 unchanged;"
+        " prices: 3 unchanged" in again.stdout
+    ), describe(again)
+
+    def priced(session: Session) -> tuple[Decimal, str, int, bool]:
+        bolt = product_by_sku(session, "BOLT-M6")
+        assert bolt is not None
+        gold = price_for(session, bolt.id, None, "A", Decimal(150), date(2026, 6, 1))
+        acme = supplier_by_name(session, "acme metals")
+        assert acme is not None and acme.lead_days == 7
+        own = list_named(session, "ACME OWN")
+        assert own is not None and own.currency == "USD"
+        return gold.unit_price, gold.source, own.customer_id or 0, own.active
+
+    assert await query(url, priced) == (Decimal("0.95"), "tier", 1, False)
+
+    exported = tmp_path / "export.yaml"
+    assert run_cli("erp", "export", "--out", exported, env=env).returncode == 0
+    text = exported.read_text(encoding="utf-8")
+    assert "华东五金" in text and "valid_to: 2026-12-31" in text and "min_qty: 2.5" in text
+    back = run_cli("erp", "import", exported, env=env)
+    assert "created" not in back.stdout and "updated" not in back.stdout, describe(back)
+    assert "price lists: 2 unchanged; prices: 3 unchanged" in back.stdout
+
+    target = database(tmp_path / "b", sqlite_template)
+    await query(target["BIZBOT_DATABASE_URL"], with_customer)
+    assert run_cli("erp", "import", exported, env=target).returncode == 0
+    second = tmp_path / "second.yaml"
+    assert run_cli("erp", "export", "--out", second, env=target).returncode == 0
+    assert second.read_text(encoding="utf-8") == text
+
+    file.write_text(TERMS.replace("lead_days: 7", "lead_days: 9").replace("0.95", "0.9"))
+    edited = run_cli("erp", "import", file, env=env)
+    assert "suppliers: 1 unchanged, 1 updated" in edited.stdout, describe(edited)
+    assert "prices: 2 unchanged, 1 updated" in edited.stdout
+    assert await query(url, terms) == (2, 2, 3)
+
+
+async def test_supplier_and_price_list_problems_are_listed_with_their_lines(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    env = database(tmp_path, sqlite_template)
+    await query(env["BIZBOT_DATABASE_URL"], with_customer)
+    file = tmp_path / "terms.yaml"
+    file.write_text(BAD_TERMS, encoding="utf-8")
+
+    result = run_cli("erp", "import", file, env=env)
+
+    assert result.returncode == 1, describe(result)
+    said = result.stderr
+    for expected in (
+        "line 2, suppliers[0]: A lead time is a whole number of days",
+        "line 3, suppliers[1]: ACME is already on an earlier line of suppliers",
+        "line 5, price_lists[0]: A price list is for one customer or for one tier",
+        "line 6, price_lists[1].customer: no customer #99 in the CRM",
+        "line 7, price_lists[2]: A price list cannot end before it starts",
+        "line 9, prices[0].price_list: no price list Nowhere",
+        "line 9, prices[0].sku: no product NOPE",
+        "line 9, prices[0]: A price is not below 0",
+        "line 10, prices[1]: A quantity break is 0 or more with at most 3 decimals",
+        "line 11, prices[2]: both NOPE from 0.0001 is already on an earlier line of prices",
+    ):
+        assert expected in said, said
+    assert await query(env["BIZBOT_DATABASE_URL"], terms) == (0, 0, 0)
+
+
+async def test_csv_files_of_suppliers_price_lists_and_prices_are_told_by_their_header(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    env = database(tmp_path, sqlite_template)
+    files = {
+        "products.csv": "sku,name_zh\nTEA-1,绿茶\n",
+        "suppliers.csv": "name,contacts,lead_days,active\n茶园 Tea Garden,王 139,3,yes\n",
+        "lists.csv": "name,tier,valid_from\n批发 Wholesale,B,2026-01-01\n",
+        "prices.csv": "price_list,sku,min_qty,price\n批发 Wholesale,TEA-1,,10\n"
+        "批发 Wholesale,TEA-1,50,9.5\n",
+    }
+    said = []
+    for name, text in files.items():
+        (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + text.encode())
+        result = run_cli("erp", "import", tmp_path / name, env=env)
+        assert result.returncode == 0, describe(result)
+        said.append(result.stdout)
+    assert "suppliers: 1 created" in said[1] and "price lists: 1 created" in said[2]
+    assert "prices: 2 created" in said[3]
+    assert await query(env["BIZBOT_DATABASE_URL"], terms) == (1, 1, 2)
