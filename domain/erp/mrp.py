@@ -134,7 +134,8 @@ def low_level_codes(parts: Mapping[int, Part], usages: Iterable[Usage]) -> dict[
 
 
 def _cycle(parents: Mapping[int, list[int]], stuck: set[int]) -> list[int]:
-    """A cycle among ``stuck`` parts (each has a stuck parent), parent first, closed: [A, B, A]."""
+    """A cycle among ``stuck`` parts (each has a stuck parent), each part's component after
+    it, from the lowest id and closed: [A, B, A]."""
     seen: dict[int, int] = {}
     walk: list[int] = []
     part_id = min(stuck)
@@ -143,6 +144,8 @@ def _cycle(parents: Mapping[int, list[int]], stuck: set[int]) -> list[int]:
         walk.append(part_id)
         part_id = min(p for p in parents[part_id] if p in stuck)
     loop = walk[seen[part_id] :][::-1]
+    first = loop.index(min(loop))
+    loop = loop[first:] + loop[:first]
     return [*loop, loop[0]]
 
 
