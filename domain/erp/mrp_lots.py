@@ -62,10 +62,11 @@ class Supply:
 
 @dataclass(frozen=True, slots=True)
 class Netting:
-    """What netting one part found: the lots to plan (due date, quantity) in date order, and
+    """What netting one part found: the lots to plan (due date, their quantities) in date order
+    (several under a fixed lot size), and
     for each scheduled receipt the date it is first needed (None: never, within the plan)."""
 
-    lots: list[tuple[date, Decimal]]
+    lots: list[tuple[date, list[Decimal]]]
     receipts_needed: list[tuple[Supply, date | None]]
 
 
@@ -99,7 +100,7 @@ def net(
     supplied = part.on_hand  # all that has arrived so far, on hand first
     used = part.safety  # all that has been used so far; safety stock counts as used first
     waiting: deque[tuple[Decimal, Supply]] = deque()  # arrived, unused: (supplied before it, it)
-    lots: list[tuple[date, Decimal]] = []
+    lots: list[tuple[date, list[Decimal]]] = []
     needed: list[tuple[Supply, date | None]] = []
     arrived = 0
     for day in days:
@@ -113,10 +114,10 @@ def net(
         balance -= requirement
         used += requirement
         if balance < part.safety and (requirement or day >= today):
-            for quantity in lot_sizes(part, part.safety - balance):
-                lots.append((day, quantity))
-                balance += quantity
-                supplied += quantity
+            sizes = lot_sizes(part, part.safety - balance)
+            lots.append((day, sizes))
+            balance += sum(sizes, ZERO)
+            supplied += sum(sizes, ZERO)
         while waiting and waiting[0][0] < used:
             needed.append((waiting.popleft()[1], day))
     needed.extend((receipt, None) for _, receipt in waiting)

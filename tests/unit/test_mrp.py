@@ -29,13 +29,14 @@ D = Decimal
 MONDAY = date(2027, 1, 4)  # "today" and the first day of week 1
 CALENDAR = WorkCalendar()
 A, B, C, DD = 1, 2, 3, 4
+TWO = D(2)
 
 
 def week(n: int) -> date:
     return MONDAY + timedelta(days=7 * (n - 1))
 
 
-def textbook(per_b: Decimal = D(2)) -> Plan:
+def textbook(per_b: Decimal = TWO) -> Plan:
     parts = [
         Part(A, "A", make=True, lead_days=7, calendar_days=True, on_hand=D(10)),
         Part(B, "B", make=True, lead_days=14, calendar_days=True, on_hand=D(20)),
@@ -196,12 +197,12 @@ def test_a_release_already_past_is_expedited_and_a_due_date_past_is_short() -> N
     needs.append(Need(1, MONDAY - timedelta(days=2), D(7), "SO-0"))
     result = plan([widget], [], needs, [], today=MONDAY, calendar=CALENDAR)
     assert [(o.quantity, o.release, o.due) for o in result.orders] == [
-        (2, MONDAY - timedelta(days=12), MONDAY - timedelta(days=2)),
-        (8, MONDAY - timedelta(days=7), MONDAY + timedelta(days=3)),
+        (D(2), MONDAY - timedelta(days=12), MONDAY - timedelta(days=2)),
+        (D(8), MONDAY - timedelta(days=7), MONDAY + timedelta(days=3)),
     ]
     assert [(e.kind, e.day, e.quantity, e.source) for e in result.exceptions] == [
-        (ExceptionKind.EXPEDITE, MONDAY - timedelta(days=7), 8, "SO-1"),
-        (ExceptionKind.SHORT, MONDAY - timedelta(days=2), 2, "SO-0"),
+        (ExceptionKind.EXPEDITE, MONDAY - timedelta(days=7), D(8), "SO-1"),
+        (ExceptionKind.SHORT, MONDAY - timedelta(days=2), D(2), "SO-0"),
     ]
 
 
@@ -230,7 +231,7 @@ def test_stock_below_safety_is_restored_from_today() -> None:
     )
     assert (on_time.orders, on_time.exceptions) == ([], [])
     late = plan([nut], [], [], [Supply(1, week(2), D(10), "PO-1")], today=MONDAY, calendar=CALENDAR)
-    assert [(o.quantity, o.due) for o in late.orders] == [(3, MONDAY)]
+    assert [(o.quantity, o.due) for o in late.orders] == [(D(3), MONDAY)]
     assert [(e.kind, e.source) for e in late.exceptions] == [(ExceptionKind.CANCEL, "PO-1")]
 
 
@@ -287,8 +288,8 @@ def test_a_bought_part_is_not_exploded_and_components_need_the_parent_release_da
         calendar=CALENDAR,
     )
     assert [(o.part_id, o.quantity, o.release, o.due) for o in result.orders] == [
-        (2, 6, week(2) - timedelta(days=3), week(2) - timedelta(days=2)),
-        (1, 4, week(2) - timedelta(days=2), week(2)),
+        (2, D(6), week(2) - timedelta(days=3), week(2) - timedelta(days=2)),
+        (1, D(4), week(2) - timedelta(days=2), week(2)),
     ]
 
 
@@ -301,7 +302,7 @@ def test_orders_by_day_or_iso_week() -> None:
     assert bucket_label(week(2), Bucket.DAY) == "2027-01-11"
     days = record(result, A, Bucket.DAY, week(5) - timedelta(days=1), week(5) + timedelta(days=1))
     assert [(r.start, r.gross, r.projected) for r in days] == [
-        (week(5) - timedelta(days=1), 0, 10),  # on hand before: the first column
-        (week(5), 40, 0),
-        (week(5) + timedelta(days=1), 0, 0),
+        (week(5) - timedelta(days=1), D(0), D(10)),  # on hand before: the first column
+        (week(5), D(40), D(0)),
+        (week(5) + timedelta(days=1), D(0), D(0)),
     ]
