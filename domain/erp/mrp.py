@@ -189,6 +189,9 @@ def plan(
         components[usage.parent_id].append((usage.component_id, usage.per_unit))
     gross, pegs = _independent(needs)
     scheduled = _scheduled(supplies)
+    unknown = (gross.keys() | scheduled.keys()) - by_id.keys()
+    if unknown:
+        raise ValueError(f"a need or scheduled receipt names part {min(unknown)}, not given")
     release = _Release(calendar)
     orders: list[PlannedOrder] = []
     exceptions: list[PlanException] = []

@@ -61,11 +61,11 @@ def releases(result: Plan, part_id: int) -> dict[int, Decimal]:
 
 def test_the_textbook_record_computed_by_hand() -> None:
     """A four-item case built for this test (not copied from a book: no published example is
-    reproduced here from memory), computed by hand with the textbook MRP record of Vollmann,
-    Berry, Whybark & Jacobs, "Manufacturing Planning and Control for Supply Chain Management",
-    ch. 6 (gross requirements, scheduled receipts, projected on hand, net requirements, planned
-    receipts, planned order releases per period). One period = one week = 7 calendar days;
-    week 1 is today.
+    reproduced here from memory), computed by hand with the time-phased MRP record as standard
+    texts draw it (e.g. Vollmann, Berry, Whybark & Jacobs, "Manufacturing Planning and Control
+    for Supply Chain Management": gross requirements, scheduled receipts, projected on hand, net
+    requirements, planned receipts, planned order releases per period). One period = one
+    week = 7 calendar days; week 1 is today.
 
     Product structure: A = 2 B + 1 C; B = 2 C + 1 D. C is used at level 1 (under A) and level 2
     (under B): its low-level code is 2 and it is planned once, after A and B.
@@ -189,6 +189,24 @@ def test_a_cycle_is_refused_with_the_path_that_closes_it() -> None:
         low_level_codes(parts, [Usage(4, 4, D(1))])
     with pytest.raises(DomainError, match="cycle"):
         plan(parts.values(), usages, [], [], today=MONDAY, calendar=CALENDAR)
+
+
+def test_needs_or_receipts_of_parts_not_given_are_refused() -> None:
+    with pytest.raises(ValueError, match="part 9"):
+        plan(
+            [part(1, "X")], [], [Need(9, MONDAY, D(1), "SO-1")], [], today=MONDAY, calendar=CALENDAR
+        )
+    with pytest.raises(ValueError, match="part 9"):
+        plan(
+            [part(1, "X")],
+            [],
+            [],
+            [Supply(9, MONDAY, D(1), "PO-1")],
+            today=MONDAY,
+            calendar=CALENDAR,
+        )
+    with pytest.raises(ValueError, match="part 9"):
+        low_level_codes({1: part(1, "X")}, [Usage(1, 9, D(1))])
 
 
 def test_a_release_already_past_is_expedited_and_a_due_date_past_is_short() -> None:
