@@ -62,9 +62,9 @@ class Supply:
 
 @dataclass(frozen=True, slots=True)
 class Netting:
-    """What netting one part found: the lots to plan (due date, their quantities) in date order
-    (several under a fixed lot size), and
-    for each scheduled receipt the date it is first needed (None: never, within the plan)."""
+    """What netting one part found: the lots to plan (due date, their quantities: several under
+    a fixed lot size) in date order, and for each scheduled receipt the date it is first needed
+    (None: never, within the plan)."""
 
     lots: list[tuple[date, list[Decimal]]]
     receipts_needed: list[tuple[Supply, date | None]]
