@@ -42,6 +42,18 @@ class WorkCalendar:
             raise ValueError("span too long")
         return sum(self.is_working_day(first + timedelta(days=i)) for i in range(span))
 
+    def working_days_before(self, day: date, n: int) -> date:
+        """The working day ``n`` working days before ``day`` (``day`` itself when ``n`` is 0):
+        a lead time of one working day before a Monday is the Friday."""
+        if n < 0:
+            raise ValueError("a negative number of working days")
+        for _ in range(MAX_DAYS):
+            if n == 0:
+                return day
+            day -= timedelta(days=1)
+            n -= self.is_working_day(day)
+        raise ValueError("no such working day within ten years")
+
     def hours_per_day(self) -> Decimal:
         """The length of a working day in hours."""
         minutes = (self.end.hour * 60 + self.end.minute) - (

@@ -30,6 +30,16 @@ def test_working_days_skip_weekends_and_holidays_and_count_make_up_days() -> Non
     assert CHINA.working_days(date(2026, 12, 3), date(2026, 12, 1)) == 0
 
 
+def test_working_days_before_step_over_weekends_and_holidays_onto_make_up_days() -> None:
+    assert CHINA.working_days_before(date(2026, 11, 30), 1) == date(2026, 11, 27)  # Mon -> Fri
+    # Tue 6 Oct: Mon 5, Fri 2 and Thu 1 are holidays, so two working days back is Tue 29 Sep
+    assert CHINA.working_days_before(date(2026, 10, 6), 2) == date(2026, 9, 29)
+    assert CHINA.working_days_before(date(2026, 10, 12), 1) == date(2026, 10, 10)  # a Saturday
+    assert CHINA.working_days_before(date(2026, 12, 6), 0) == date(2026, 12, 6)  # a Sunday
+    with pytest.raises(ValueError, match="negative"):
+        CHINA.working_days_before(date(2026, 12, 6), -1)
+
+
 def test_working_hours_run_from_nine_to_six_on_working_days() -> None:
     friday_4pm = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)  # 16:00 in Shanghai
     assert CHINA.add_working_hours(friday_4pm, Decimal(4)) == datetime(
