@@ -22,6 +22,7 @@ from bot.cli_approvals import register as register_approval_commands
 from bot.cli_crm import crm_cli
 from bot.cli_erp import erp_cli
 from bot.cli_events import register as register_event_commands
+from bot.cli_mrp import mrp_cli
 from bot.cli_timers import register as register_timer_commands
 from bot.config import Settings
 from bot.logging import configure_logging
@@ -50,6 +51,7 @@ cli.add_typer(org_cli, name="org")
 cli.add_typer(outbox_cli, name="outbox")
 cli.add_typer(crm_cli, name="crm")
 cli.add_typer(erp_cli, name="erp")
+cli.add_typer(mrp_cli, name="mrp")
 telegram_cli = typer.Typer(help="Telegram: connect the bot.", no_args_is_help=True)
 cli.add_typer(telegram_cli, name="telegram")
 

@@ -1,0 +1,262 @@
+"""MRP's inputs from the database, loaded in a handful of queries whatever the catalog's size,
+and the run (the planning itself is ``domain.erp.mrp``, pure).
+
+- **Parts**: every active stocked product; made when a bill of materials is in force today.
+  Its lead time: a bought part's purchase lead time; a made part's production days by its
+  routing for one lot (its lot quantity, else 1), else its own lead time. On hand: what every
+  warehouse holds.
+- **Usages**: the lines of each bill of materials in force today, per good unit.
+- **Needs**: what confirmed sales orders have not delivered yet (due today: orders carry no
+  delivery date yet), and what open production orders still have to consume of their
+  components (due on the order's due date, else today).
+- **Scheduled receipts**: what open purchase orders still await (on their expected date), what
+  open production orders still have to make (on their due date, else today), and purchase
+  requests not yet ordered (on their needed-by date, else after the product's lead time), so a
+  confirmed proposal is not proposed again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.erp.boms import need_per_unit
+from domain.erp.models import Product, StockBalance
+from domain.erp.mrp import LotRule, Need, Part, Plan, Supply, Usage, plan
+from domain.erp.production_models import (
+    Bom,
+    BomLine,
+    Operation,
+    ProductionComponent,
+    ProductionOrder,
+    WorkCentre,
+)
+from domain.erp.production_views import OPEN
+from domain.erp.purchase_models import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseRequest,
+    PurchaseRequestLine,
+)
+from domain.erp.routings import Step, production_days
+from domain.erp.sales_models import SalesDocument, SalesLine
+from domain.shared.errors import DomainError
+from domain.shared.quantity import plain
+from domain.worktime.calendar import MAX_DAYS, WorkCalendar
+
+ZERO = Decimal(0)
+OPEN_SALES = ("confirmed", "partial")
+WAITING_REQUESTS = ("pending", "approved")
+
+
+def run_mrp(
+    session: Session, today: date, calendar: WorkCalendar, *, horizon: date | None = None
+) -> Plan:
+    """Plan every product from what the database holds now; with a ``horizon``, demand due
+    after it is left out."""
+    products = list(
+        session.scalars(select(Product).where(Product.active, Product.kind != "service"))
+    )
+    boms = boms_in_force(session, today)
+    usages = usages_of(session, boms)
+    parts = [_part(p, p.id in boms, _lead(session, p, p.id in boms)) for p in products]
+    on_hand = _on_hand(session)
+    parts = [_with_stock(part, on_hand.get(part.id, ZERO)) for part in parts]
+    needs = [*_sales_needs(session, today), *_component_needs(session, today)]
+    needs = [n for n in needs if horizon is None or n.due <= horizon]
+    supplies = [*_purchase_supplies(session), *_production_supplies(session, today)]
+    supplies += _request_supplies(session, today, calendar, {p.id: p for p in products})
+    known = {p.id for p in products}
+    return plan(
+        parts,
+        [u for u in usages if u.parent_id in known and u.component_id in known],
+        [n for n in needs if n.part_id in known],
+        [s for s in supplies if s.part_id in known],
+        today=today,
+        calendar=calendar,
+    )
+
+
+def plan_as_json(plan_: Plan, today: date) -> dict[str, Any]:
+    """The plan as ``bizbot mrp run --json`` prints it: planned orders and exceptions, by SKU."""
+    sku = {part.id: part.sku for part in plan_.parts.values()}
+    return {
+        "today": today.isoformat(),
+        "orders": [
+            {
+                "sku": sku[o.part_id],
+                "kind": o.kind,
+                "quantity": plain(o.quantity),
+                "release": o.release.isoformat(),
+                "due": o.due.isoformat(),
+                "for": list(o.sources),
+            }
+            for o in plan_.orders
+        ],
+        "exceptions": [
+            {
+                "kind": str(e.kind),
+                "sku": sku[e.part_id],
+                "day": e.day.isoformat(),
+                "quantity": plain(e.quantity),
+                "source": e.source,
+                "to": e.to.isoformat() if e.to else None,
+            }
+            for e in plan_.exceptions
+        ],
+    }
+
+
+def boms_in_force(session: Session, today: date) -> dict[int, Bom]:
+    """Each product's bill of materials in force today."""
+    rows = session.scalars(
+        select(Bom).where(Bom.effective_from <= today).order_by(Bom.effective_from, Bom.version)
+    )
+    return {bom.product_id: bom for bom in rows}  # the newest wins
+
+
+def usages_of(session: Session, boms: dict[int, Bom]) -> list[Usage]:
+    """The lines of the given versions, per good unit of their product."""
+    by_id = {bom.id: bom for bom in boms.values()}
+    if not by_id:
+        return []
+    lines = session.scalars(select(BomLine).where(BomLine.bom_id.in_(by_id)))
+    return [
+        Usage(
+            by_id[line.bom_id].product_id,
+            line.component_id,
+            need_per_unit(line, by_id[line.bom_id]),
+        )
+        for line in lines
+    ]
+
+
+def _part(product: Product, made: bool, lead: int) -> Part:
+    return Part(
+        id=product.id,
+        sku=product.sku,
+        make=made,
+        lead_days=lead,
+        calendar_days=product.lead_calendar_days,
+        on_hand=ZERO,
+        safety=product.safety_stock,
+        lot_rule=LotRule(product.lot_rule),
+        lot_quantity=product.lot_quantity,
+    )
+
+
+def _with_stock(part: Part, on_hand: Decimal) -> Part:
+    return Part(
+        part.id, part.sku, part.make, part.lead_days, part.calendar_days, on_hand,
+        part.safety, part.lot_rule, part.lot_quantity,
+    )  # fmt: skip
+
+
+def _lead(session: Session, product: Product, made: bool) -> int:
+    if not made:
+        return product.lead_days
+    steps = [
+        Step(operation, centre)
+        for operation, centre in session.execute(
+            select(Operation, WorkCentre)
+            .join(WorkCentre, WorkCentre.id == Operation.work_centre_id)
+            .where(Operation.product_id == product.id)
+        )
+    ]
+    lot = product.lot_quantity if product.lot_quantity > 0 else Decimal(1)
+    return production_days(steps, lot) if steps else product.lead_days
+
+
+def _on_hand(session: Session) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for product_id, on_hand in session.execute(
+        select(StockBalance.product_id, StockBalance.on_hand)
+    ):
+        totals[product_id] += on_hand
+    return totals
+
+
+def _sales_needs(session: Session, today: date) -> list[Need]:
+    rows = session.execute(
+        select(SalesDocument.number, SalesLine.product_id, SalesLine.quantity, SalesLine.delivered)
+        .join(SalesDocument, SalesDocument.id == SalesLine.document_id)
+        .where(SalesDocument.kind == "order", SalesDocument.status.in_(OPEN_SALES))
+    )
+    return [
+        Need(product_id, today, quantity - delivered, number)
+        for number, product_id, quantity, delivered in rows
+        if quantity > delivered
+    ]
+
+
+def _component_needs(session: Session, today: date) -> list[Need]:
+    rows = session.execute(
+        select(ProductionOrder.number, ProductionOrder.due, ProductionComponent)
+        .join(ProductionOrder, ProductionOrder.id == ProductionComponent.order_id)
+        .where(ProductionOrder.status.in_(OPEN))
+    )
+    return [
+        Need(c.product_id, max(due or today, today), c.required - c.consumed, number)
+        for number, due, c in rows
+        if c.required > c.consumed
+    ]
+
+
+def _purchase_supplies(session: Session) -> list[Supply]:
+    rows = session.execute(
+        select(PurchaseOrder.number, PurchaseOrder.expected_on, PurchaseOrderLine)
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+        .where(PurchaseOrder.status == "open")
+    )
+    supplies = []
+    for number, expected, line in rows:
+        left = line.quantity - line.accepted - line.rejected
+        if left > 0:
+            supplies.append(Supply(line.product_id, expected, left, number))
+    return supplies
+
+
+def _production_supplies(session: Session, today: date) -> list[Supply]:
+    rows = session.scalars(select(ProductionOrder).where(ProductionOrder.status.in_(OPEN)))
+    return [
+        Supply(o.product_id, o.due or today, o.quantity - o.produced - o.scrapped, o.number)
+        for o in rows
+        if o.quantity > o.produced + o.scrapped
+    ]
+
+
+def _request_supplies(
+    session: Session, today: date, calendar: WorkCalendar, products: dict[int, Product]
+) -> list[Supply]:
+    rows = session.execute(
+        select(PurchaseRequest.number, PurchaseRequest.needed_by, PurchaseRequestLine)
+        .join(PurchaseRequest, PurchaseRequest.id == PurchaseRequestLine.request_id)
+        .where(PurchaseRequest.status.in_(WAITING_REQUESTS))
+    )
+    supplies = []
+    for number, needed_by, line in rows:
+        product = products.get(line.product_id)
+        if product is None:
+            continue
+        due = needed_by or _after_lead(today, product, calendar)
+        supplies.append(Supply(line.product_id, due, line.quantity, number))
+    return supplies
+
+
+def _after_lead(today: date, product: Product, calendar: WorkCalendar) -> date:
+    """The day a purchase asked for today can arrive: its lead time in calendar days, or in
+    the org's working days."""
+    if product.lead_calendar_days:
+        return today + timedelta(days=product.lead_days)
+    day, left = today, product.lead_days
+    for _ in range(MAX_DAYS):
+        if left == 0:
+            return day
+        day += timedelta(days=1)
+        left -= calendar.is_working_day(day)
+    raise DomainError("No working day found within ten years.")

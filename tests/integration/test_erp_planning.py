@@ -1,0 +1,112 @@
+"""MRP on the database (issue 14): the inputs loaded from sales, stock, bills of materials,
+purchase and production orders, planned by the pure engine; a confirmed production order is not
+proposed again, a bill of materials change between two runs changes the plan, and two runs
+without changes give the same plan."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from domain.erp.boms import ComponentRequest, set_bom
+from domain.erp.catalog import add_product
+from domain.erp.models import Product
+from domain.erp.mrp import Plan
+from domain.erp.planning import plan_as_json, run_mrp
+from domain.erp.production import create_production
+from domain.erp.sales import LineRequest, Party, confirm_order, create_document
+from domain.erp.stock import post_move
+from domain.erp.warehouses import main_location, warehouse_by_code
+from domain.worktime.calendar import WorkCalendar
+from tests.integration.erp_rig import NOW, erp_session, receipt, seeded
+
+TODAY = date(2026, 12, 7)  # a Monday
+CALENDAR = WorkCalendar()
+
+
+def stools_sold(s: Session) -> dict[str, Product]:
+    """30 stools sold and confirmed, none in stock; a stool takes 4 legs (100 in stock, bought
+    in 5 working days) and a seat (12 in stock, bought in multiples of 10 in 3 working days), and
+    takes 2 working days to make."""
+    legs, sh, _bj = seeded(s, "LEG", kind="raw", lead_days=5)
+    seat = add_product(s, "SEAT", {"name_en": "Seat", "kind": "raw", "lead_days": 3}, "CNY", NOW)
+    seat.lot_rule, seat.lot_quantity = "multiple", Decimal(10)
+    stool = add_product(
+        s, "STOOL", {"name_en": "Stool", "kind": "finished", "lead_days": 2}, "CNY", NOW
+    )
+    set_bom(
+        s,
+        stool.id,
+        [ComponentRequest(legs.id, Decimal(4)), ComponentRequest(seat.id, Decimal(1))],
+        date(2026, 1, 1),
+        NOW,
+    )
+    post_move(s, receipt(legs, sh, "100", "legs"), None, NOW)
+    post_move(s, receipt(seat, sh, "12", "seats"), None, NOW)
+    order = create_document(
+        s, "order", Party(7, "Acme", None), sh, [LineRequest(stool.id, Decimal(30))], NOW
+    )
+    confirm_order(s, order.id, NOW)
+    return {"LEG": legs, "SEAT": seat, "STOOL": stool}
+
+
+def orders(plan: Plan) -> list[tuple[str, str, str, str, str]]:
+    found = plan_as_json(plan, TODAY)["orders"]
+    return [(o["sku"], o["kind"], o["quantity"], o["release"], o["due"]) for o in found]
+
+
+def test_a_sale_plans_the_stools_and_the_parts_they_need_with_their_exceptions(
+    sqlite_url: str,
+) -> None:
+    with erp_session(sqlite_url) as s:
+        stools_sold(s)
+        plan = run_mrp(s, TODAY, CALENDAR)
+        assert orders(plan) == [
+            ("LEG", "buy", "20", "2026-11-26", "2026-12-03"),  # 120 needed, 100 on hand
+            ("SEAT", "buy", "20", "2026-11-30", "2026-12-03"),  # 18 short: multiples of 10
+            ("STOOL", "make", "30", "2026-12-03", "2026-12-07"),  # two working days earlier
+        ]
+        exceptions = plan_as_json(plan, TODAY)["exceptions"]
+        assert [(e["kind"], e["sku"]) for e in exceptions] == [
+            ("short", "LEG"),
+            ("short", "SEAT"),
+            ("expedite", "STOOL"),
+        ]
+        assert orders(run_mrp(s, TODAY, CALENDAR)) == orders(plan)  # nothing changed: the same
+
+
+def test_a_confirmed_production_order_is_planned_against_and_a_bom_change_shows(
+    sqlite_url: str,
+) -> None:
+    with erp_session(sqlite_url) as s:
+        made = stools_sold(s)
+        sh = seeded_location(s)
+        create_production(s, made["STOOL"].id, Decimal(30), sh, NOW, due=TODAY)
+        plan = run_mrp(s, TODAY, CALENDAR)
+        assert orders(plan) == [  # the order's components are needed on its due date
+            ("LEG", "buy", "20", "2026-11-30", "2026-12-07"),
+            ("SEAT", "buy", "20", "2026-12-02", "2026-12-07"),
+        ]
+        legs, seat = made["LEG"], made["SEAT"]
+        lighter = [ComponentRequest(legs.id, Decimal(3)), ComponentRequest(seat.id, Decimal(1))]
+        set_bom(s, made["STOOL"].id, lighter, TODAY, NOW)
+        later = create_production(s, made["STOOL"].id, Decimal(10), sh, NOW, due=TODAY)
+        assert later.number == "MO2026-00002"
+        # 120 legs for the first order and 30 for the second, by its new bill: 50 short
+        first = orders(run_mrp(s, TODAY, CALENDAR))[0]
+        assert first == ("LEG", "buy", "50", "2026-11-30", "2026-12-07")
+
+
+def test_the_horizon_leaves_later_demand_out(sqlite_url: str) -> None:
+    with erp_session(sqlite_url) as s:
+        stools_sold(s)
+        assert orders(run_mrp(s, TODAY, CALENDAR, horizon=date(2026, 12, 6))) == []
+
+
+def seeded_location(s: Session) -> int:
+    """The SH warehouse's main location."""
+    warehouse = warehouse_by_code(s, "SH")
+    assert warehouse is not None
+    return main_location(s, warehouse)
