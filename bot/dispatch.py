@@ -30,7 +30,7 @@ from bot.router import ActionSpec, CommandSpec, PromptSpec, Router
 from domain.directory.reach import note_last_channel
 from domain.directory.services import get_org, resolve_sender
 from domain.directory.views import MemberView, OrgView
-from domain.shared.db import rows_changed
+from domain.shared.db import retryable, rows_changed
 from domain.shared.errors import DomainError
 
 log = get_logger("bizbot.dispatch")
@@ -124,7 +124,9 @@ class Dispatcher:
         database error) is the batch rolled back and run again with a savepoint per event; its
         earlier events are then handled twice but take effect once. They are logged once too:
         the first attempt's log lines are held back and dropped with it, and each event keeps
-        its correlation id across both attempts.
+        its correlation id across both attempts. A deadlock or a serialization failure with
+        another transaction is no event's failure: it leaves the batch, and the database runner
+        runs the whole transaction again (no event is answered as a crash for it).
 
         The org's settings are read once per batch (no command changes them), and the events
         that went through are marked done together at the end, in the same transaction.
@@ -203,7 +205,9 @@ class Dispatcher:
                 recipient_id=trace.actor_id,
             )
             outcome = "refused"
-        except Exception as exc:  # noqa: BLE001 - the one boundary that turns any bug into a reply
+        except Exception as exc:  # the one boundary that turns any bug into a reply
+            if retryable(exc):  # a deadlock with another transaction: not this event's fault
+                raise  # the database runner runs the whole batch again
             outbox.written = 0
             self._report_crash(session, claimed, outbox, now, cid, exc, trace.locale)
             outcome = "error"

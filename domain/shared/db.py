@@ -263,13 +263,19 @@ class AsyncDatabase:
                 async with self._sessions.begin() as session:
                     return await session.run_sync(work)
             except DBAPIError as exc:
-                if attempt == 2 or _sqlstate(exc) not in RETRYABLE_SQLSTATES:
+                if attempt == 2 or not retryable(exc):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether an error is a deadlock or a serialization failure: nothing is wrong with the
+    work, and running its whole transaction again may well succeed."""
+    return isinstance(exc, DBAPIError) and _sqlstate(exc) in RETRYABLE_SQLSTATES
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

@@ -7,7 +7,6 @@ same tables (W-14): every event is stored once, handled once and answered once.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -20,13 +19,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from adapters.webchat.guard import CSRF_COOKIE, CSRF_FIELD
 from adapters.webchat.translate import event_id_of
 from bot.demo.company import CUSTOMERS
 from bot.pipeline.tables import InboxRow, OutboxRow
 from domain.crm.models import Customer
 from domain.directory.models import Member
-from domain.shared.db import open_database
 from tests.processes import (
     bot_env,
     describe,
@@ -39,8 +36,8 @@ from tests.processes import (
     tails,
     wait_ready,
 )
+from tests.served import Server, drain, metric, post, sign_in
 from tests.support import create_pg_database, drop_pg_database
-from tests.webchat import form_token
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
 
@@ -48,7 +45,6 @@ EVENTS = 2000
 MEMBERS = [f"m{i:02d}" for i in range(16)]
 IN_FLIGHT = 32  # events being sent (each to both servers) at once
 DRAIN_SECONDS = 240.0
-COOKIE = "bizbot_session"
 DEMO_HANDLES = ["wang", "alice", "bob", "chen", "zhao", "liu", "emma"]
 
 
@@ -61,14 +57,6 @@ async def pg_url() -> AsyncIterator[str]:
         await drop_pg_database(url)
 
 
-@dataclass
-class Server:
-    base: str
-    log: Path
-    cookies: dict[str, str]
-    unavailable: int = 0  # 503 answers: not stored, send again
-
-
 def org_file(path: Path) -> Path:
     members = "\n".join(f"  - {{handle: {h}, name: Member {h}, locale: en}}" for h in MEMBERS)
     path.write_text(
@@ -76,57 +64,6 @@ def org_file(path: Path) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-async def sign_in(http: aiohttp.ClientSession, base: str, handle: str) -> str:
-    """Local sign-in as a browser does it: open the form, post it with its CSRF token."""
-    async with http.get(f"{base}/login") as page:
-        assert page.status == 200, await page.text()
-        token = form_token(await page.text())
-    async with http.post(
-        f"{base}/login",
-        data={"handle": handle, CSRF_FIELD: token},
-        headers={"Cookie": f"{CSRF_COOKIE}={token}"},
-        allow_redirects=False,
-    ) as r:
-        assert r.status == 302, await r.text()
-        return r.cookies[COOKIE].value
-
-
-async def post(http: aiohttp.ClientSession, server: Server, handle: str, event_id: str) -> bool:
-    """Send one event until it is stored (a 503 means: not stored, try again); True if new."""
-    headers = {"Cookie": f"{COOKIE}={server.cookies[handle]}"}
-    for attempt in range(20):
-        async with http.post(
-            f"{server.base}/api/messages",
-            json={"id": event_id, "text": "/ping"},
-            headers=headers,
-        ) as response:
-            answer = await response.json()
-            if response.status == 200:
-                assert answer["id"] == event_id
-                return not answer["duplicate"]
-            assert response.status == 503, answer
-            server.unavailable += 1
-        await asyncio.sleep(0.05 * (attempt + 1))
-    raise AssertionError(f"{event_id} was never stored by {server.base}")
-
-
-async def metric(http: aiohttp.ClientSession, server: Server, series: str) -> float:
-    async with http.get(f"{server.base}/metrics") as response:
-        text = await response.text()
-    found = re.search(rf"^{re.escape(series)} (\S+)$", text, re.MULTILINE)
-    return float(found.group(1)) if found else 0.0
-
-
-def unfinished(session: Session) -> int:
-    inbox = select(func.count()).select_from(InboxRow).where(InboxRow.status == "pending")
-    outbox = (
-        select(func.count())
-        .select_from(OutboxRow)
-        .where(OutboxRow.status.in_(("pending", "sending")))
-    )
-    return int(session.scalar(inbox) or 0) + int(session.scalar(outbox) or 0)
 
 
 @dataclass(frozen=True)
@@ -160,19 +97,6 @@ def tally(session: Session) -> Tally:
     )
 
 
-async def drain(url: str) -> float:
-    """Wait until no event or reply is left to handle; returns how long that took."""
-    db = open_database(url)
-    started = time.monotonic()
-    try:
-        while (left := await db.run(unfinished)) > 0:
-            assert time.monotonic() - started < DRAIN_SECONDS, f"{left} rows still unfinished"
-            await asyncio.sleep(0.25)
-    finally:
-        await db.dispose()
-    return time.monotonic() - started
-
-
 async def test_two_servers_handle_every_event_once_when_each_gets_every_event(
     pg_url: str, tmp_path: Path
 ) -> None:
@@ -186,7 +110,7 @@ async def test_two_servers_handle_every_event_once_when_each_gets_every_event(
             port, log = free_port(), tmp_path / f"serve-{name}.log"
             env = bot_env(pg_url, port=str(port), poll_interval="0.2", local_login="1")
             running.append(start_bot("serve", env=env, log=log))
-            servers.append(Server(f"http://127.0.0.1:{port}", log, {}))
+            servers.append(Server(f"http://127.0.0.1:{port}", log))
 
         async with aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=4 * IN_FLIGHT),
@@ -206,15 +130,15 @@ async def test_two_servers_handle_every_event_once_when_each_gets_every_event(
                 async with gate:
                     return list(
                         await asyncio.gather(
-                            post(http, first, handle, event_id),
-                            post(http, second, handle, event_id),
+                            post(http, first, handle, event_id, "/ping"),
+                            post(http, second, handle, event_id, "/ping"),
                         )
                     )
 
             started = time.monotonic()
             answers = await asyncio.gather(*(to_both(i, e) for i, e in enumerate(event_ids)))
             sent_in = time.monotonic() - started
-            drained_in = await drain(pg_url)
+            drained_in = await drain(pg_url, DRAIN_SECONDS)
 
             handled = [
                 await metric(http, s, 'bizbot_commands_total{command="ping",outcome="ok"}')
