@@ -8,6 +8,7 @@ from bot.pipeline.flows import FlowConsumer
 from bot.router import Router
 from commands.erp import (
     counting,
+    planning,
     prices,
     production,
     products,
@@ -38,3 +39,4 @@ def register(router: Router) -> None:
     sales_buttons.register(router)
     safety_alerts.register(router)
     production.register(router)
+    planning.register(router)

@@ -17,10 +17,11 @@ from bot.replies import Card
 from domain.erp.catalog import add_product, product_by_sku
 from domain.erp.levels import availability
 from domain.erp.models import StockMove
-from domain.erp.production_models import Bom
+from domain.erp.production_models import Bom, ProductionOrder
 from domain.erp.routings import OperationRequest, add_work_centre, set_routing
+from domain.erp.sales import LineRequest, Party, confirm_order, create_document
 from domain.erp.stock import post_move
-from domain.erp.warehouses import add_warehouse, main_location
+from domain.erp.warehouses import add_warehouse, main_location, warehouse_by_code
 from tests.integration.approvals_rig import Office, running_office
 from tests.integration.erp_rig import NOW, receipt
 from tests.integration.test_erp_chat import text_of
@@ -138,3 +139,43 @@ async def test_a_chinese_planner_reads_chinese_only(works: Office) -> None:
         for word in ("MO2026-00001", "STOOL", "LEG", "SEAT", "SH", "pcs"):
             rest = rest.replace(word, "")
         assert not any(ch.isascii() and ch.isalpha() for ch in rest), rest
+
+
+async def sold(works: Office, quantity: int) -> None:
+    """A confirmed order of stools for a customer (the CRM is not this test's)."""
+
+    def sell(s: Session) -> None:
+        stool, warehouse = product_by_sku(s, "STOOL"), warehouse_by_code(s, "SH")
+        assert stool is not None and warehouse is not None
+        line = [LineRequest(stool.id, Decimal(quantity))]
+        place = main_location(s, warehouse)
+        order = create_document(s, "order", Party(7, "Acme", None), place, line, NOW)
+        confirm_order(s, order.id, NOW)
+
+    await works.run(sell)
+
+
+async def test_mrp_plans_and_a_tap_makes_the_order_once(works: Office) -> None:
+    await works.say("alice", "/bom set STOOL LEG 4; SEAT 1")
+    await sold(works, 30)
+    card = await works.say("pat", "/mrp")
+    older = await works.say("pat", "/mrp")  # the same plan on a second card
+    shown = text_of(card)
+    assert "Material requirements: 3 planned orders, 3 exceptions" in shown
+    assert "make STOOL Stool × 30: release" in shown and "buy SEAT Seat × 18" in shown
+    assert "buy LEG Leg × 20" in shown
+    assert isinstance(card.message, Card)
+    labels = [b.label for b in card.message.buttons]
+    assert labels[-1] == "Confirm all" and "Confirm STOOL × 30" in labels
+    stool_button = card.message.buttons[labels.index("Confirm STOOL × 30")]
+    made = text_of(await works.tap("pat", stool_button.token))
+    assert made == "Made MO2026-00001."
+    assert text_of(await works.tap("pat", stool_button.token)) == "That was already done."
+    assert isinstance(older.message, Card)
+    other = next(b for b in older.message.buttons if b.label == "Confirm STOOL × 30")
+    covered = text_of(await works.tap("pat", other.token))
+    assert covered == "That planned order is already covered; nothing was made."
+    replanned = text_of(await works.say("pat", "/mrp"))
+    assert "make STOOL" not in replanned  # the production order covers the sale now
+    assert "buy SEAT Seat × 18" in replanned  # its seats are still short
+    assert await works.count(select(func.count()).select_from(ProductionOrder)) == 1
