@@ -5,6 +5,7 @@ without changes give the same plan."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -21,6 +22,8 @@ from domain.erp.stock import post_move
 from domain.erp.warehouses import main_location, warehouse_by_code
 from domain.worktime.calendar import WorkCalendar
 from tests.integration.erp_rig import NOW, erp_session, receipt, seeded
+from tests.processes import bot_env, describe, run_cli
+from tests.support import FIXTURES
 
 TODAY = date(2026, 12, 7)  # a Monday
 CALENDAR = WorkCalendar()
@@ -110,3 +113,23 @@ def seeded_location(s: Session) -> int:
     warehouse = warehouse_by_code(s, "SH")
     assert warehouse is not None
     return main_location(s, warehouse)
+
+
+def test_bizbot_mrp_run_prints_the_plan_as_json_and_as_tables(sqlite_url: str) -> None:
+    with erp_session(sqlite_url) as s:
+        stools_sold(s)
+    env = bot_env(sqlite_url)
+    assert run_cli("org", "import", FIXTURES / "crm_org.yaml", env=env).returncode == 0
+    printed = run_cli("mrp", "run", "--json", env=env)
+    assert printed.returncode == 0, describe(printed)
+    planned = json.loads(printed.stdout)
+    found = [(o["sku"], o["kind"], o["quantity"], o["for"]) for o in planned["orders"]]
+    assert sorted(found) == [
+        ("LEG", "buy", "20", ["STOOL"]),
+        ("SEAT", "buy", "20", ["STOOL"]),
+        ("STOOL", "make", "30", ["SO2026-00001"]),
+    ]
+    assert {e["kind"] for e in planned["exceptions"]} <= {"expedite", "short"}
+    tables = run_cli("mrp", "run", env=env)
+    assert tables.returncode == 0 and "Planned orders" in tables.stdout
+    assert "STOOL" in tables.stdout and "SO2026-00001" in tables.stdout
