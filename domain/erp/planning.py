@@ -45,9 +45,8 @@ from domain.erp.purchase_models import (
 )
 from domain.erp.routings import Step, production_days
 from domain.erp.sales_models import SalesDocument, SalesLine
-from domain.shared.errors import DomainError
 from domain.shared.quantity import plain
-from domain.worktime.calendar import MAX_DAYS, WorkCalendar
+from domain.worktime.calendar import WorkCalendar
 
 ZERO = Decimal(0)
 OPEN_SALES = ("confirmed", "partial")
@@ -253,10 +252,4 @@ def _after_lead(today: date, product: Product, calendar: WorkCalendar) -> date:
     the org's working days."""
     if product.lead_calendar_days:
         return today + timedelta(days=product.lead_days)
-    day, left = today, product.lead_days
-    for _ in range(MAX_DAYS):
-        if left == 0:
-            return day
-        day += timedelta(days=1)
-        left -= calendar.is_working_day(day)
-    raise DomainError("No working day found within ten years.")
+    return calendar.working_days_after(today, product.lead_days)

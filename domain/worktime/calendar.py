@@ -54,6 +54,18 @@ class WorkCalendar:
             n -= self.is_working_day(day)
         raise ValueError("no such working day within ten years")
 
+    def working_days_after(self, day: date, n: int) -> date:
+        """The working day ``n`` working days after ``day`` (``day`` itself when ``n`` is 0):
+        two working days after a Friday is the Tuesday."""
+        if n < 0:
+            raise ValueError("a negative number of working days")
+        for _ in range(MAX_DAYS):
+            if n == 0:
+                return day
+            day += timedelta(days=1)
+            n -= self.is_working_day(day)
+        raise ValueError("no such working day within ten years")
+
     def hours_per_day(self) -> Decimal:
         """The length of a working day in hours."""
         minutes = (self.end.hour * 60 + self.end.minute) - (

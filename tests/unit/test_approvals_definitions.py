@@ -40,6 +40,16 @@ def test_working_days_before_step_over_weekends_and_holidays_onto_make_up_days()
         CHINA.working_days_before(date(2026, 12, 6), -1)
 
 
+def test_working_days_after_step_over_weekends_and_holidays_onto_make_up_days() -> None:
+    assert CHINA.working_days_after(date(2026, 11, 27), 2) == date(2026, 12, 1)  # Fri -> Tue
+    # Tue 29 Sep: Thu 1, Fri 2 and Mon 5 Oct are holidays; Sat 10 Oct is a make-up day
+    assert CHINA.working_days_after(date(2026, 9, 29), 2) == date(2026, 10, 6)
+    assert CHINA.working_days_after(date(2026, 10, 9), 1) == date(2026, 10, 10)  # a Saturday
+    assert CHINA.working_days_after(date(2026, 12, 6), 0) == date(2026, 12, 6)
+    with pytest.raises(ValueError, match="negative"):
+        CHINA.working_days_after(date(2026, 12, 6), -1)
+
+
 def test_working_hours_run_from_nine_to_six_on_working_days() -> None:
     friday_4pm = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)  # 16:00 in Shanghai
     assert CHINA.add_working_hours(friday_4pm, Decimal(4)) == datetime(
