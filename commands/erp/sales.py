@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import structlog
@@ -30,6 +31,7 @@ from commands.erp.lines import (
     tax_rate_of,
     warehouse_of,
 )
+from commands.erp.promises import promise_lines
 from commands.erp.sales_cards import document_card, documents_card
 from commands.erp.sales_news import tell_customer
 from domain.crm.access import customer_in_scope
@@ -62,6 +64,7 @@ NAMES: dict[str, tuple[str, ...]] = {
     "note": ("备注",),
     "order": ("订单", "订单号", "单号"),
     "tracking": ("运单号", "快递单号", "物流单号", "tracking number"),
+    "by": ("交期", "交货日期", "要货日期"),
 }
 VERBS: dict[str, tuple[str, ...]] = {
     "show": ("show", "查看"),
@@ -87,6 +90,7 @@ NEW_FIELDS = (
     *LINE_FIELDS,
     _field("warehouse", Kind.RECORD),
     _field("note"),
+    _field("by", Kind.DATE),
 )
 ONE_FIELDS = (_field("order", Kind.RECORD, positional=True),)
 SHIP_FIELDS = (
@@ -150,7 +154,11 @@ def _new(ctx: CommandContext, kind: str, text: str) -> Message:
     note = values.get("note", "")
     document = sales.create_document(ctx.session, kind, party, place, lines, ctx.now, note)
     made = _("Quotation {number} drafted.") if kind == "quote" else _("Order {number} drafted.")
-    return document_card(ctx, document, ctx.t(made, number=document.number))
+    said = [ctx.t(made, number=document.number)]
+    if kind == "quote":
+        by = date.fromisoformat(values["by"]) if "by" in values else None
+        said += promise_lines(ctx, lines, by)
+    return document_card(ctx, document, "\n".join(said))
 
 
 def confirm(ctx: CommandContext, document: SalesDocument) -> Message:

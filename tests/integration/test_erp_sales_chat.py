@@ -171,3 +171,20 @@ async def test_orders_stay_in_the_crm_scope_and_only_the_warehouse_ships(shop: O
     assert asked.startswith("qty?")
     answered = text_of(await shop.say("sue", "3"))
     assert "Order SO2026-00002 drafted." in answered and "× 3 pcs" in answered
+
+
+async def test_a_quote_promises_a_date_and_warns_when_it_misses_the_one_asked_for(
+    shop: Office,
+) -> None:
+    quoted = card_of(await shop.say("sue", "/quote Acme BOLT-M6 50 by=2026-12-01"))
+    assert "BOLT-M6: 60 available now; all 50 can ship on 2026-11-30, from stock." in quoted.body
+    assert "⚠" not in quoted.body
+    later = card_of(await shop.say("sue", "/quote Acme BOLT-M6 100 by=2026-12-01"))
+    # bought in: no lead time set, so the same day; a product's lead time moves it
+    assert "all 100 can ship on 2026-11-30, bought in." in later.body
+    await shop.say("will", "/product edit BOLT-M6 lead=5")
+    late = card_of(await shop.say("sue", "/quote Acme BOLT-M6 100 by=2026-12-01"))
+    assert "all 100 can ship on 2026-12-07, bought in." in late.body  # five working days
+    assert "⚠ That is after 2026-12-01, the date asked for." in late.body
+    chinese = text_of(await shop.say("bob", "/报价 华东机械 BOLT-M6 10 交期=2026-12-01"))
+    assert "BOLT-M6：现有可用 60；全部 10 可于 2026-11-30 发货，来自库存。" in chinese
