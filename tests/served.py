@@ -25,6 +25,7 @@ from tests.telegram_harness import SECRET as TELEGRAM_SECRET
 from tests.wecom_messages import AES_KEY, CORP_ID, TOKEN
 
 WAIT = 30.0  # a generous bound on one wait, not a timing assertion
+Prepare = Callable[[dict[str, str], Path], None]  # fills the database before the server starts
 
 
 @dataclass

@@ -18,10 +18,8 @@ from tests.fakes import wecom
 from tests.fakes.slack import FakeSlack
 from tests.processes import describe, run_cli
 from tests.rigs import CN_ORG_YAML
-from tests.served import Platforms, Served, bizbot_serve, serve_env
+from tests.served import Platforms, Prepare, Served, bizbot_serve, serve_env
 from tests.wecom_messages import CORP_ID
-
-Prepare = Callable[[dict[str, str], Path], None]
 
 
 @pytest.fixture
