@@ -70,7 +70,10 @@ WAREHOUSE_SHIPS = [
 # 6. The alert's button, and the approver's.
 DRAFT = "Draft purchase request"
 PR2_CARD = "Purchase request #2 · Will Stock"
-PR2_SHOW = "/pr show PR2026-00002"  # the buyer sees the drafted request approved
+BUYER_LOOKS = [  # the drafted request, approved; the supplier's scorecard after the receipt
+    "/pr show PR2026-00002",
+    "/supplier show Acme Metals",
+]
 APPROVE = "Approve"
 SAFETY_TITLE = "Below safety stock: BOLT-M6 Hex bolt M6"
 COSTS = ("0.3", "0.58", "0.6", "CNY", "¥", "价", "成本")  # prices and costs: not for the guest
@@ -140,10 +143,14 @@ def check_alert(card: str) -> None:
         assert said in card, card
 
 
-def check_reordered(shown: str) -> None:
-    """Step 6: the request the alert drafted is approved, for the reorder quantity."""
-    shown = flat(shown)
-    assert "PR2026-00002" in shown and "approved" in shown and "500" in shown, shown
+def check_reordered(answers: list[str]) -> None:
+    """Step 6: the request the alert drafted is approved, for the reorder quantity; the
+    supplier's scorecard counts the day's receipt (on time, 1 of 200 rejected)."""
+    shown, supplier = map(flat, answers)
+    assert "PR2026-00002" in shown and "Status: approved" in shown, shown
+    assert "BOLT-M6 Hex bolt M6 × 500 pcs" in shown, shown
+    assert "Receipts: 1" in supplier and "On time: 100%" in supplier, supplier
+    assert "Accepted: 99.5%" in supplier, supplier
 
 
 def check_guest_told(told: list[str]) -> None:
