@@ -1,100 +1,127 @@
-"""Talking to started ``bizbot serve`` processes through the web chat's HTTP API, as a browser
-signed in with the local login does, and waiting until the shared database has nothing left to
-handle."""
+"""One ``python -m bot serve`` with Slack, Telegram, DingTalk and WeCom all configured, each
+pointed at a fake platform on 127.0.0.1, and the web chat with local sign-in: what the e2e tests
+of tests/e2e/conftest.py's ``served`` fixture talk to."""
 
 from __future__ import annotations
 
 import asyncio
-import re
+import signal
+import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from adapters.webchat.guard import CSRF_COOKIE, CSRF_FIELD
-from adapters.webchat.signin import COOKIE
-from bot.pipeline.tables import InboxRow, OutboxRow
-from domain.shared.db import open_database
-from tests.webchat import form_token
+from tests.fake_telegram import USERNAME, FakeBotApi
+from tests.fakes import dingtalk as ding
+from tests.fakes import slack_requests as slack
+from tests.fakes import wecom
+from tests.fakes.slack import FakeSlack
+from tests.processes import ROOT, bot_env, free_port, tail
+from tests.telegram_harness import SECRET as TELEGRAM_SECRET
+from tests.wecom_messages import AES_KEY, CORP_ID, TOKEN
 
-SEND_ATTEMPTS = 20
+WAIT = 30.0  # a generous bound on one wait, not a timing assertion
+Prepare = Callable[[dict[str, str], Path], None]  # fills the database before the server starts
 
 
 @dataclass
-class Server:
-    """A started server: its URL, its log, and a session cookie per signed-in member."""
+class Platforms:
+    """The four fake platforms, and where they listen."""
 
-    base: str
-    log: Path
-    cookies: dict[str, str] = field(default_factory=dict)
-    unavailable: int = 0  # 503 answers: not stored, send again
+    slack: FakeSlack
+    telegram: FakeBotApi
+    ding: ding.FakeDingTalk
+    wecom: wecom.FakeWeCom
+    wecom_url: str
 
-
-async def sign_in(http: aiohttp.ClientSession, base: str, handle: str) -> str:
-    """Local sign-in as a browser does it: open the form, post it with its CSRF token."""
-    async with http.get(f"{base}/login") as page:
-        assert page.status == 200, await page.text()
-        token = form_token(await page.text())
-    async with http.post(
-        f"{base}/login",
-        data={"handle": handle, CSRF_FIELD: token},
-        headers={"Cookie": f"{CSRF_COOKIE}={token}"},
-        allow_redirects=False,
-    ) as r:
-        assert r.status == 302, await r.text()
-        return r.cookies[COOKIE].value
-
-
-async def post(
-    http: aiohttp.ClientSession, server: Server, handle: str, event_id: str, text: str
-) -> bool:
-    """Send one message until it is stored (a 503 means: not stored, try again); True if new."""
-    headers = {"Cookie": f"{COOKIE}={server.cookies[handle]}"}
-    for attempt in range(SEND_ATTEMPTS):
-        async with http.post(
-            f"{server.base}/api/messages", json={"id": event_id, "text": text}, headers=headers
-        ) as response:
-            answer = await response.json()
-            if response.status == 200:
-                assert answer["id"] == event_id
-                return not answer["duplicate"]
-            assert response.status == 503, answer
-            server.unavailable += 1
-        await asyncio.sleep(0.05 * (attempt + 1))
-    raise AssertionError(f"{event_id} was never stored by {server.base}")
+    def settings(self) -> dict[str, str]:
+        """Every platform's BIZBOT_ settings, pointed at the fakes."""
+        return {
+            "slack_bot_token": slack.BOT_TOKEN,
+            "slack_signing_secret": slack.SECRET,
+            "slack_api_url": self.slack.api_url,
+            "telegram_bot_token": self.telegram.token,
+            "telegram_bot_username": USERNAME,
+            "telegram_secret_token": TELEGRAM_SECRET,
+            "telegram_api_url": self.telegram.url,
+            "dingtalk_app_key": self.ding.app_key,
+            "dingtalk_app_secret": self.ding.app_secret,
+            "dingtalk_api_url": self.ding.base_url,
+            "dingtalk_stream": "0",  # HTTP callbacks, opt-in, are what the tests post
+            "dingtalk_corp_id": "dingcorp01",
+            "wecom_corp_id": CORP_ID,
+            "wecom_agent_id": "1000002",
+            "wecom_secret": self.wecom.secret,
+            "wecom_token": TOKEN,
+            "wecom_encoding_aes_key": AES_KEY,
+            "wecom_api_url": self.wecom_url,
+        }
 
 
-async def metric(http: aiohttp.ClientSession, server: Server, series: str) -> float:
-    """One series' value on the server's ``/metrics`` (0 when it is not there)."""
-    async with http.get(f"{server.base}/metrics") as response:
-        text = await response.text()
-    found = re.search(rf"^{re.escape(series)} (\S+)$", text, re.MULTILINE)
-    return float(found.group(1)) if found else 0.0
+@dataclass
+class Served:
+    """A running ``bizbot serve``, its database, and a client session to talk to it."""
+
+    url: str
+    http: aiohttp.ClientSession
+    fakes: Platforms
+    db_url: str
 
 
-def unfinished(session: Session) -> int:
-    """Events not handled yet, and replies not delivered yet."""
-    inbox = select(func.count()).select_from(InboxRow).where(InboxRow.status == "pending")
-    outbox = (
-        select(func.count())
-        .select_from(OutboxRow)
-        .where(OutboxRow.status.in_(("pending", "sending")))
-    )
-    return int(session.scalar(inbox) or 0) + int(session.scalar(outbox) or 0)
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (bounded) until ``condition`` holds."""
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
 
 
-async def drain(url: str, seconds: float) -> float:
-    """Wait (at most ``seconds``) until no event or reply is left to handle; returns how long
-    that took."""
-    db = open_database(url)
-    started = time.monotonic()
+def serve_env(db_url: str, fakes: Platforms) -> dict[str, str]:
+    """The environment of a server on a free port, every platform configured, the web chat's
+    local sign-in on, and no proxy between it and the fakes."""
+    env = bot_env(db_url, port=str(free_port()), poll_interval="0.1", local_login="1")
+    env |= {f"BIZBOT_{name.upper()}": value for name, value in fakes.settings().items()}
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        env.pop(proxy, None)
+    return env
+
+
+@asynccontextmanager
+async def bizbot_serve(env: dict[str, str], log: Path) -> AsyncIterator[str]:
+    """``python -m bot serve`` until the block ends (SIGTERM, then a bounded wait); yields its
+    URL."""
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "serve", cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+    url = f"http://127.0.0.1:{env['BIZBOT_PORT']}"
     try:
-        while (left := await db.run(unfinished)) > 0:
-            assert time.monotonic() - started < seconds, f"{left} rows still unfinished"
-            await asyncio.sleep(0.25)
+        await _ready(url, process, log)
+        yield url
     finally:
-        await db.dispose()
-    return time.monotonic() - started
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            code = await asyncio.wait_for(process.wait(), 60)
+        except TimeoutError:
+            process.kill()
+            code = await process.wait()
+        assert code == 0, tail(log)
+
+
+async def _ready(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            assert process.returncode is None, tail(log)
+            try:
+                async with http.get(f"{url}/readyz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("bizbot serve did not become ready")

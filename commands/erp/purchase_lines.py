@@ -24,6 +24,7 @@ from domain.erp.purchasing import order_by_number, request_by_number
 from domain.erp.suppliers import find_suppliers, supplier_named
 from domain.erp.warehouses import warehouse_named
 from domain.shared.errors import DomainError, Forbidden, NotFound
+from domain.shared.quantity import plain
 
 log = structlog.get_logger(__name__)
 NAMES: dict[str, tuple[str, ...]] = {
@@ -131,7 +132,13 @@ def rate_text(ctx: CommandContext, rate: Decimal | None) -> str:
     """``95%``, or ``no receipts yet`` (in the reader's language)."""
     if rate is None:
         return ctx.t(_("no receipts yet"))
-    return f"{(rate * 100).quantize(Decimal(1))}%"
+    return percent(rate)
+
+
+def percent(rate: Decimal) -> str:
+    """``99.5%`` for 0.995: the tenth a rate has is kept (rounded to a whole percent, one
+    rejected unit of 200 would read as 100% accepted)."""
+    return f"{plain(rate * 100)}%"
 
 
 def _known(ctx: CommandContext) -> Known:

@@ -2,8 +2,9 @@
 
 A quotation (``QT…``) becomes a sales order (``SO…``); confirming the order reserves what its
 warehouse has free and backorders the rest (``backorders.fill_backorders`` reserves it when
-goods arrive); a delivery releases part of the reservation and posts ``delivery`` moves through
-the ledger, keyed by the delivery, so shipping the same request twice ships once; cancelling
+goods arrive); a delivery takes reserved goods out (``stock.issue_reserved``: the reservation and
+the stock fall together) with ``delivery`` moves through the ledger, keyed by the delivery, so
+shipping the same request twice ships once; cancelling
 releases what is still reserved; a return brings goods back with a ``return`` move.
 
 Lock order, the same everywhere: the document, then each balance (by product), then its line.
@@ -23,7 +24,14 @@ from domain.erp.models import COST_DIGITS, RATE_DIGITS, Product, StockMove
 from domain.erp.numbering import next_number
 from domain.erp.sales_events import confirmed_payload, delivered_payload
 from domain.erp.sales_models import Delivery, DeliveryLine, SalesDocument, SalesLine
-from domain.erp.stock import MoveRequest, locked_balance, post_move, release, reserve
+from domain.erp.stock import (
+    MoveRequest,
+    issue_reserved,
+    locked_balance,
+    post_move,
+    release,
+    reserve,
+)
 from domain.shared.domain_events import record_event
 from domain.shared.errors import Conflict, DomainError, NotFound
 from domain.shared.quantity import is_exact, plain
@@ -270,14 +278,13 @@ def _ship_line(
             "Only {qty} of {sku} is reserved for {number}.",
             qty=plain(fresh.reserved), sku=sku, number=order.number,
         )  # fmt: skip
-    release(session, fresh.product_id, order.location_id, quantity, now)
     fresh.reserved -= quantity
     fresh.delivered += quantity
     request = MoveRequest(
         "delivery", fresh.product_id, quantity, f"sales-delivery:{delivery.key}:{fresh.id}",
         from_location=order.location_id, source=order.number, note=delivery.tracking,
     )  # fmt: skip
-    posted = post_move(session, request, delivery.actor_id, now)
+    posted = issue_reserved(session, request, delivery.actor_id, now)
     value = _move_value(session, posted.move_id)
     shipped = DeliveryLine(
         delivery_id=delivery.id, line_id=fresh.id, quantity=quantity, move_id=posted.move_id,

@@ -122,6 +122,27 @@ def release(
     return balance
 
 
+def issue_reserved(
+    session: Session, request: MoveRequest, actor_id: int | None, now: datetime
+) -> Posted:
+    """Post goods set aside at ``request.from_location`` leaving it: its reservation and its
+    stock fall together, so what is available does not change and the safety watch looks once,
+    at the end (releasing first would re-arm it, and the move would report the same shortfall
+    as a new breach). The same key twice releases and moves once."""
+    _check_shape(request)
+    if request.from_location is None:
+        raise DomainError("A {kind} move needs its locations and a key.", kind=request.kind)
+    balance = locked_balance(session, request.product_id, request.from_location)
+    earlier = session.scalar(select(StockMove.id).where(StockMove.idempotency_key == request.key))
+    if earlier is not None:
+        return Posted(earlier, new=False)
+    if request.quantity > balance.reserved:
+        raise Conflict("Only {reserved} is reserved there.", reserved=plain(balance.reserved))
+    balance.reserved -= request.quantity
+    session.flush()
+    return post_move(session, request, actor_id, now)
+
+
 def locked_balance(session: Session, product_id: int, location_id: int) -> StockBalance:
     """The balance row of a product at a location, created if new, locked until commit."""
     if session.get(Location, location_id) is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from domain.shared.errors import Conflict, DomainError, NotFound
 
 SupplierValue = str | int | bool
 SUPPLIER_KEYS = ("contacts", "payment_terms", "lead_days", "currency", "active", "name")
-RATE_PLACES = Decimal("0.001")
+RATE_PLACES = Decimal("0.001")  # rates are cut, never rounded up: 1 means every one
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ class Scorecard:
         """Receipts on or before the expected day, of all receipts (None: no receipts yet)."""
         if not self.receipts:
             return None
-        return (Decimal(self.on_time) / self.receipts).quantize(RATE_PLACES)
+        return (Decimal(self.on_time) / self.receipts).quantize(RATE_PLACES, ROUND_DOWN)
 
     @property
     def acceptance_rate(self) -> Decimal | None:
@@ -48,7 +48,7 @@ class Scorecard:
         inspected = self.accepted + self.rejected
         if not inspected:
             return None
-        return (self.accepted / inspected).quantize(RATE_PLACES)
+        return (self.accepted / inspected).quantize(RATE_PLACES, ROUND_DOWN)
 
 
 def add_supplier(

@@ -1,5 +1,5 @@
 """One ``python -m bot serve`` with Slack, Telegram, DingTalk and WeCom all configured, each
-pointed at a fake platform on 127.0.0.1.
+pointed at a fake platform on 127.0.0.1 (the ``served`` fixture, tests/e2e/conftest.py).
 
 On every platform a bound member's ``/whoami`` is answered with their card, and ``/help`` sends
 a card whose button, tapped, updates that same card in place (in the other language).
@@ -11,30 +11,23 @@ import asyncio
 import html
 import json
 import re
-import signal
-import sys
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
 from adapters.wecom.signing import WeComCrypto
-from tests.fake_telegram import FakeBotApi, Stored
+from tests.fake_telegram import Stored
 from tests.fakes import dingtalk as ding
 from tests.fakes import slack_requests as slack
 from tests.fakes import wecom
 from tests.fakes.dingtalk import ding_sign
-from tests.fakes.slack import FakeSlack, Posted
-from tests.processes import ROOT, bot_env, free_port, run_bot, tail
-from tests.rigs import CN_ORG_YAML
+from tests.fakes.slack import Posted
+from tests.processes import bot_env, run_bot
 from tests.sales_day import ORG_TZ, check_sales_day, close_date, sales_day
+from tests.served import Platforms, Served, until
 from tests.telegram_harness import ALICE
 from tests.telegram_harness import SECRET as TELEGRAM_SECRET
 from tests.telegram_updates import callback_update, message_update
@@ -49,131 +42,6 @@ from tests.wecom_messages import (
 )
 
 pytestmark = pytest.mark.slow
-WAIT = 30.0
-
-
-@dataclass
-class Platforms:
-    """The four fake platforms, and where they listen."""
-
-    slack: FakeSlack
-    telegram: FakeBotApi
-    ding: ding.FakeDingTalk
-    wecom: wecom.FakeWeCom
-    wecom_url: str
-
-    def settings(self) -> dict[str, str]:
-        """Every platform's BIZBOT_ settings, pointed at the fakes."""
-        return {
-            "slack_bot_token": slack.BOT_TOKEN,
-            "slack_signing_secret": slack.SECRET,
-            "slack_api_url": self.slack.api_url,
-            "telegram_bot_token": self.telegram.token,
-            "telegram_secret_token": TELEGRAM_SECRET,
-            "telegram_api_url": self.telegram.url,
-            "dingtalk_app_key": self.ding.app_key,
-            "dingtalk_app_secret": self.ding.app_secret,
-            "dingtalk_api_url": self.ding.base_url,
-            "dingtalk_stream": "0",  # HTTP callbacks, opt-in, are what this test posts
-            "dingtalk_corp_id": "dingcorp01",
-            "wecom_corp_id": CORP_ID,
-            "wecom_agent_id": "1000002",
-            "wecom_secret": self.wecom.secret,
-            "wecom_token": TOKEN,
-            "wecom_encoding_aes_key": AES_KEY,
-            "wecom_api_url": self.wecom_url,
-        }
-
-
-@dataclass
-class Served:
-    """A running ``bizbot serve`` and a client session to talk to it."""
-
-    url: str
-    http: aiohttp.ClientSession
-    fakes: Platforms
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    """Wait (bounded) until ``condition`` holds."""
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-async def fakes(aiohttp_server: Callable[..., Any]) -> AsyncIterator[Platforms]:
-    """All four fake platforms, started."""
-    fake_slack, fake_telegram = await FakeSlack().start(), FakeBotApi()
-    await fake_telegram.start()
-    fake_ding, fake_wecom = ding.FakeDingTalk(), wecom.FakeWeCom(CORP_ID)
-    ding_server: TestServer = await aiohttp_server(fake_ding.app)
-    wecom_server: TestServer = await aiohttp_server(fake_wecom.app)
-    fake_ding.base_url = str(ding_server.make_url("")).rstrip("/")
-    wecom_url = str(wecom_server.make_url("/cgi-bin"))
-    try:
-        yield Platforms(fake_slack, fake_telegram, fake_ding, fake_wecom, wecom_url)
-    finally:
-        await fake_slack.stop()
-        await fake_telegram.close()
-
-
-@asynccontextmanager
-async def bizbot_serve(env: dict[str, str], port: int, log: Path) -> AsyncIterator[str]:
-    """``python -m bot serve`` until the block ends (SIGTERM, then a bounded wait)."""
-    with log.open("wb") as out:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "serve", cwd=ROOT, env=env, stdout=out, stderr=out
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await _ready(url, process, log)
-        yield url
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            code = await asyncio.wait_for(process.wait(), 60)
-        except TimeoutError:
-            process.kill()
-            code = await process.wait()
-        assert code == 0, tail(log)
-
-
-async def _ready(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(600):
-            assert process.returncode is None, tail(log)
-            try:
-                async with http.get(f"{url}/readyz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("bizbot serve did not become ready")
-
-
-@pytest.fixture
-async def served(tmp_path: Path, fakes: Platforms) -> AsyncIterator[Served]:
-    """One server with every platform configured, on the test org (members bound everywhere)."""
-    port = free_port()
-    env = bot_env(f"sqlite:///{tmp_path}/bizbot.db", port=str(port), poll_interval="0.1")
-    env |= {f"BIZBOT_{name.upper()}": value for name, value in fakes.settings().items()}
-    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
-        env.pop(proxy, None)
-    org = tmp_path / "org.yaml"
-    org.write_text(CN_ORG_YAML, encoding="utf-8")
-    importing = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "org", "import", str(org), cwd=ROOT, env=env
-    )
-    assert await asyncio.wait_for(importing.wait(), 120) == 0
-    async with (
-        bizbot_serve(env, port, tmp_path / "serve.log") as url,
-        aiohttp.ClientSession() as http,
-    ):
-        yield Served(url, http, fakes)
 
 
 async def test_one_server_serves_all_four_platforms(served: Served) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from domain.erp.levels import availability
 from domain.erp.models import StockMove
 from domain.erp.numbering import last_number, next_number
+from domain.erp.safety import BELOW_SAFETY
 from domain.erp.sales import (
     LineRequest,
     Party,
@@ -184,3 +185,25 @@ def test_cancelling_releases_the_reservation_and_returns_come_back(sqlite_url: s
         kinds = s.scalars(select(StockMove.kind).order_by(StockMove.id)).all()
         assert kinds == ["receipt", "delivery", "return"]
         assert availability(s, product.id).on_hand == Decimal(9)
+
+
+def test_shipping_reserved_goods_below_safety_stock_is_no_new_breach(sqlite_url: str) -> None:
+    """The order's reservation takes available below safety stock (one breach); shipping what
+    it reserved leaves available as it is, so the two shipments report no breach again (each
+    used to release first, which re-armed the watch, and the delivery then breached anew)."""
+    with erp_session(sqlite_url) as s:
+        product, sh, _bj = seeded(s, safety_stock=Decimal(100))
+        post_move(s, receipt(product, sh, "299", "in-1"), None, NOW)
+        order = order_of(s, product.id, sh, "250")
+        confirm_order(s, order.id, NOW)
+        assert [e.payload["available"] for e in events_named(s, BELOW_SAFETY)] == ["49"]
+        (line,) = lines_of(s, order.id)
+        ship_order(s, order.id, {line.id: Decimal(150)}, "SF1", "d1", None, NOW)
+        ship_order(s, order.id, None, "SF2", "d2", None, NOW)
+        assert order.status == "delivered"
+        assert len(events_named(s, BELOW_SAFETY)) == 1
+        stock = availability(s, product.id)
+        left = (Decimal(49), Decimal(0), Decimal(49))
+        assert (stock.on_hand, stock.reserved, stock.available) == left
+        ship_order(s, order.id, None, "SF2", "d2", None, NOW)  # the same shipment again
+        assert availability(s, product.id).reserved == 0

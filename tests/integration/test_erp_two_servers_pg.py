@@ -44,8 +44,8 @@ from tests.processes import (
     tails,
     wait_ready,
 )
-from tests.served import Server, drain, metric, post, sign_in
 from tests.support import create_pg_database, drop_pg_database
+from tests.webchat_servers import Server, drain, metric, post, sign_in
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
 
