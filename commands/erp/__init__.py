@@ -11,6 +11,7 @@ from commands.erp import (
     planning,
     prices,
     production,
+    production_tasks,
     products,
     purchase_orders,
     purchase_requests,
@@ -39,4 +40,5 @@ def register(router: Router) -> None:
     sales_buttons.register(router)
     safety_alerts.register(router)
     production.register(router)
+    production_tasks.register(router)
     planning.register(router)

@@ -34,6 +34,7 @@ from commands.erp.lines import (
     tax_rate_of,
     warehouse_of,
 )
+from commands.erp.production_tasks import announce, task_line
 from domain.directory.roles import Permission
 from domain.erp import production
 from domain.erp.boms import BomNode, ComponentRequest, explode, set_bom
@@ -41,6 +42,7 @@ from domain.erp.catalog import find_products, product_by_sku
 from domain.erp.models import Product, Warehouse
 from domain.erp.production_models import ProductionOrder
 from domain.erp.production_views import OPEN, open_orders, order_numbered
+from domain.erp.tasks import tasks_of_order
 from domain.erp.warehouses import all_warehouses, main_location
 from domain.shared.errors import DomainError, Forbidden, NotFound
 from domain.shared.quantity import plain
@@ -173,11 +175,13 @@ def produce(ctx: CommandContext, _args: ProductionArgs) -> Message:
 
 
 def release(ctx: CommandContext, order: ProductionOrder) -> Message:
-    """Release an order: reserve its components, saying what is short."""
-    shortages = production.release_production(ctx.session, order.id, ctx.now)
-    if not shortages:
+    """Release an order: reserve its components, saying what is short; its tasks' cards go to
+    the members who run them."""
+    released = production.release_production(ctx.session, order.id, ctx.now)
+    announce(ctx, released.tasks)
+    if not released.shortages:
         return order_card(ctx, order, ctx.t(_("Released; every component is reserved.")))
-    missing = "、".join(f"{s.sku} {plain(s.missing)}" for s in shortages)
+    missing = "、".join(f"{s.sku} {plain(s.missing)}" for s in released.shortages)
     return order_card(ctx, order, ctx.t(_("Released; still short: {missing}."), missing=missing))
 
 
@@ -203,6 +207,7 @@ def order_card(ctx: CommandContext, order: ProductionOrder, headline: str = "") 
         for component in production.components_of(ctx.session, order.id)
         if (item := _product(ctx, component.product_id))
     ]
+    lines += [task_line(ctx, task) for task in tasks_of_order(ctx.session, order.id)]
     fields = (
         CardField(ctx.t(_("Made")), f"{plain(order.produced)} / {plain(order.quantity)}"),
         CardField(ctx.t(_("Scrapped")), plain(order.scrapped)),

@@ -26,10 +26,12 @@ from domain.erp.production_models import (
     ProductionComponent,
     ProductionOrder,
     ProductionReport,
+    ProductionTask,
 )
 from domain.erp.production_views import OPEN
 from domain.erp.routings import labour_value, routing_of
 from domain.erp.stock import MoveRequest, locked_balance, post_move, release, reserve
+from domain.erp.tasks import close_tasks, open_tasks
 from domain.shared.domain_events import record_event
 from domain.shared.errors import Conflict, DomainError, NotFound
 from domain.shared.money import quantize
@@ -102,20 +104,31 @@ def create_production(
     return order
 
 
-def release_production(session: Session, order_id: int, now: datetime) -> list[Shortage]:
+@dataclass(frozen=True, slots=True)
+class Released:
+    """What releasing did: what could not be reserved, and the tasks it opened (the first
+    release only)."""
+
+    shortages: list[Shortage]
+    tasks: list[ProductionTask]
+
+
+def release_production(session: Session, order_id: int, now: datetime) -> Released:
     """Reserve what is free of each component still needed (again after goods arrived: it
-    tops up); the order is then released. The shortages are what could not be reserved."""
+    tops up); the order is then released, and its operations become tasks."""
     order = locked_order(session, order_id)
     if order.status not in OPEN:
         raise Conflict("{number} is done or cancelled.", number=order.number)
     components = components_of(session, order.id)
     _lock_balances(session, order, components)
     shortages = [_reserve_component(session, order, c, now) for c in components]
+    tasks = []
     if order.status == "planned":
         order.status = "released"
+        tasks = open_tasks(session, order, order.quantity)
     order.updated_at = now
     session.flush()
-    return [s for s in shortages if s is not None]
+    return Released([s for s in shortages if s is not None], tasks)
 
 
 def report_production(
@@ -161,6 +174,7 @@ def cancel_production(session: Session, order_id: int, now: datetime) -> bool:
     components = components_of(session, order.id)
     _lock_balances(session, order, components)
     _release_all(session, order, components, now)
+    close_tasks(session, order.id)
     order.status, order.updated_at = "cancelled", now
     session.flush()
     return True

@@ -38,6 +38,7 @@ class WorkCentre(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     hours_per_day: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal(8))
     rate: Mapped[Decimal] = mapped_column(Money(COST_DIGITS), default=Decimal(0))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -148,3 +149,25 @@ class ProductionReport(Base):
     scrap_value: Mapped[Decimal] = mapped_column(Money(VALUE_DIGITS))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProductionTask(Base):
+    """One operation of a released production order, as a task for the member who runs it
+    (the work centre's operator, else the order's owner): pending → started → done."""
+
+    __tablename__ = "erp_production_tasks"
+    __table_args__ = (
+        UniqueConstraint("order_id", "position"),
+        Index("ix_erp_production_tasks_assignee", "assignee_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("erp_production_orders.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    work_centre_id: Mapped[int] = mapped_column(ForeignKey("erp_work_centres.id"))
+    hours: Mapped[Decimal] = mapped_column(Quantity())
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -42,9 +42,14 @@ class Step:
 
 
 def add_work_centre(
-    session: Session, code: str, name: str, hours_per_day: Decimal, rate: Decimal
+    session: Session,
+    code: str,
+    name: str,
+    hours_per_day: Decimal,
+    rate: Decimal,
+    operator_id: int | None = None,
 ) -> WorkCentre:
-    """A new work centre; its code is unique."""
+    """A new work centre (its code is unique), and the member who runs its tasks."""
     code = code.strip().upper()
     if not code or len(code) > 32 or " " in code:
         raise DomainError("A work centre's code is one word of up to 32 characters.")
@@ -54,7 +59,9 @@ def add_work_centre(
         raise DomainError("A work centre works more than 0 and at most 24 hours a day.")
     if rate < 0 or not is_exact(rate, COST_DIGITS):
         raise DomainError("An hourly rate is a number of at most 4 decimals, not below 0.")
-    centre = WorkCentre(code=code, name=name[:200], hours_per_day=hours_per_day, rate=rate)
+    centre = WorkCentre(
+        code=code, name=name[:200], hours_per_day=hours_per_day, rate=rate, operator_id=operator_id
+    )
     session.add(centre)
     session.flush()
     return centre

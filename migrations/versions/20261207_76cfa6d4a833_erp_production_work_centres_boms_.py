@@ -2,7 +2,7 @@
 
 Revision ID: 76cfa6d4a833
 Revises: b40936de599e
-Create Date: 2026-12-07 16:55:41.557884
+Create Date: 2026-12-07 17:51:27.919341
 """
 
 from collections.abc import Sequence
@@ -18,22 +18,6 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Apply this revision."""
-    op.create_table(
-        "erp_work_centres",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("code", sa.String(length=32), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("hours_per_day", sa.BigInteger(), nullable=False),
-        sa.Column("rate", sa.BigInteger(), nullable=False),
-        sa.Column("active", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_erp_work_centres")),
-        sa.UniqueConstraint("code", name=op.f("uq_erp_work_centres_code")),
-    )
     op.create_table(
         "erp_boms",
         sa.Column(
@@ -61,39 +45,6 @@ def upgrade() -> None:
             "ix_erp_boms_in_force", ["product_id", "effective_from"], unique=False
         )
 
-    op.create_table(
-        "erp_operations",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column(
-            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column(
-            "work_centre_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column("hours_per_unit", sa.BigInteger(), nullable=False),
-        sa.Column("setup_hours", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["product_id"],
-            ["erp_products.id"],
-            name=op.f("fk_erp_operations_product_id_erp_products"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["work_centre_id"],
-            ["erp_work_centres.id"],
-            name=op.f("fk_erp_operations_work_centre_id_erp_work_centres"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_erp_operations")),
-        sa.UniqueConstraint(
-            "product_id", "position", name=op.f("uq_erp_operations_product_id_position")
-        ),
-    )
     op.create_table(
         "erp_bom_lines",
         sa.Column(
@@ -176,6 +127,59 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "erp_work_centres",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("hours_per_day", sa.BigInteger(), nullable=False),
+        sa.Column("rate", sa.BigInteger(), nullable=False),
+        sa.Column("operator_id", sa.Integer(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["operator_id"], ["members.id"], name=op.f("fk_erp_work_centres_operator_id_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_erp_work_centres")),
+        sa.UniqueConstraint("code", name=op.f("uq_erp_work_centres_code")),
+    )
+    op.create_table(
+        "erp_operations",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column(
+            "work_centre_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("hours_per_unit", sa.BigInteger(), nullable=False),
+        sa.Column("setup_hours", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["erp_products.id"],
+            name=op.f("fk_erp_operations_product_id_erp_products"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["work_centre_id"],
+            ["erp_work_centres.id"],
+            name=op.f("fk_erp_operations_work_centre_id_erp_work_centres"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_erp_operations")),
+        sa.UniqueConstraint(
+            "product_id", "position", name=op.f("uq_erp_operations_product_id_position")
+        ),
+    )
+    op.create_table(
         "erp_production_components",
         sa.Column(
             "id",
@@ -235,6 +239,50 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_erp_production_reports")),
         sa.UniqueConstraint("key", name=op.f("uq_erp_production_reports_key")),
     )
+    op.create_table(
+        "erp_production_tasks",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column(
+            "work_centre_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("hours", sa.BigInteger(), nullable=False),
+        sa.Column("assignee_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["assignee_id"],
+            ["members.id"],
+            name=op.f("fk_erp_production_tasks_assignee_id_members"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["erp_production_orders.id"],
+            name=op.f("fk_erp_production_tasks_order_id_erp_production_orders"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["work_centre_id"],
+            ["erp_work_centres.id"],
+            name=op.f("fk_erp_production_tasks_work_centre_id_erp_work_centres"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_erp_production_tasks")),
+        sa.UniqueConstraint(
+            "order_id", "position", name=op.f("uq_erp_production_tasks_order_id_position")
+        ),
+    )
+    with op.batch_alter_table("erp_production_tasks", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_erp_production_tasks_assignee", ["assignee_id", "status"], unique=False
+        )
+
     with op.batch_alter_table("erp_products", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("lead_calendar_days", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -256,16 +304,20 @@ def downgrade() -> None:
         batch_op.drop_column("lot_rule")
         batch_op.drop_column("lead_calendar_days")
 
+    with op.batch_alter_table("erp_production_tasks", schema=None) as batch_op:
+        batch_op.drop_index("ix_erp_production_tasks_assignee")
+
+    op.drop_table("erp_production_tasks")
     op.drop_table("erp_production_reports")
     op.drop_table("erp_production_components")
+    op.drop_table("erp_operations")
+    op.drop_table("erp_work_centres")
     with op.batch_alter_table("erp_production_orders", schema=None) as batch_op:
         batch_op.drop_index("ix_erp_production_orders_product")
 
     op.drop_table("erp_production_orders")
     op.drop_table("erp_bom_lines")
-    op.drop_table("erp_operations")
     with op.batch_alter_table("erp_boms", schema=None) as batch_op:
         batch_op.drop_index("ix_erp_boms_in_force")
 
     op.drop_table("erp_boms")
-    op.drop_table("erp_work_centres")

@@ -130,7 +130,7 @@ def test_a_production_order_reserves_backflushes_and_costs_its_output(sqlite_url
         order = create_production(s, stool.id, Decimal(10), sh, NOW, source="SO2026-00001")
         assert order.number == "MO2026-00001" and order.status == "planned"
         assert availability(s, stool.id).incoming == 10
-        assert release_production(s, order.id, NOW) == []
+        assert release_production(s, order.id, NOW).shortages == []
         assert availability(s, legs.id).reserved == 40 and availability(s, seat.id).reserved == 10
 
         first = report_production(s, order.id, Decimal(4), Decimal(1), "chat:r1", None, NOW)
@@ -182,10 +182,10 @@ def test_release_reports_shortages_tops_up_later_and_cancel_gives_back(sqlite_ur
     with erp_session(sqlite_url) as s:
         stool, legs, seat, sh = stool_factory(s)
         order = create_production(s, stool.id, Decimal(25), sh, NOW)  # 25 seats needed, 20 here
-        (short,) = release_production(s, order.id, NOW)
+        (short,) = release_production(s, order.id, NOW).shortages
         assert (short.sku, short.missing) == ("SEAT", Decimal(5))
         post_move(s, receipt(seat, sh, "15", "more-seats", cost="3"), None, NOW)
-        assert release_production(s, order.id, NOW) == []
+        assert release_production(s, order.id, NOW).shortages == []
         assert availability(s, seat.id).reserved == 25
         assert cancel_production(s, order.id, NOW)
         assert not cancel_production(s, order.id, NOW)

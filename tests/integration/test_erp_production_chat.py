@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.replies import Card
+from domain.directory.models import Member
 from domain.erp.catalog import add_product, product_by_sku
 from domain.erp.levels import availability
 from domain.erp.models import StockMove
@@ -22,7 +23,7 @@ from domain.erp.routings import OperationRequest, add_work_centre, set_routing
 from domain.erp.sales import LineRequest, Party, confirm_order, create_document
 from domain.erp.stock import post_move
 from domain.erp.warehouses import add_warehouse, main_location, warehouse_by_code
-from tests.integration.approvals_rig import Office, running_office
+from tests.integration.approvals_rig import Office, button, running_office
 from tests.integration.erp_rig import NOW, receipt
 from tests.integration.test_erp_chat import text_of
 
@@ -51,7 +52,8 @@ def workshop(s: Session) -> dict[str, int]:
         made[sku] = add_product(s, sku, fields, "CNY", NOW)  # type: ignore[arg-type]
     post_move(s, receipt(made["LEG"], place, "100", "legs", cost="2"), None, NOW)
     post_move(s, receipt(made["SEAT"], place, "12", "seats", cost="3"), None, NOW)
-    bench = add_work_centre(s, "ASM", "Assembly", Decimal(8), Decimal(50))
+    pat = s.scalar(select(Member.id).where(Member.handle == "pat"))
+    bench = add_work_centre(s, "ASM", "Assembly", Decimal(8), Decimal(50), operator_id=pat)
     set_routing(s, made["STOOL"].id, [OperationRequest("Assemble", bench.id, Decimal("0.5"))])
     return {sku: p.id for sku, p in made.items()}
 
@@ -136,7 +138,7 @@ async def test_a_chinese_planner_reads_chinese_only(works: Office) -> None:
     assert "凳面 × 20" in tree and "缺 13" in tree  # 12 seats less the 5 used
     for text in (planned, released, reported, tree):
         rest = text
-        for word in ("MO2026-00001", "STOOL", "LEG", "SEAT", "SH", "pcs"):
+        for word in ("MO2026-00001", "STOOL", "LEG", "SEAT", "SH", "pcs", "Assemble", "ASM"):
             rest = rest.replace(word, "")
         assert not any(ch.isascii() and ch.isalpha() for ch in rest), rest
 
@@ -179,3 +181,33 @@ async def test_mrp_plans_and_a_tap_makes_the_order_once(works: Office) -> None:
     assert "make STOOL" not in replanned  # the production order covers the sale now
     assert "buy SEAT Seat × 18" in replanned  # its seats are still short
     assert await works.count(select(func.count()).select_from(ProductionOrder)) == 1
+
+
+async def test_releasing_sends_the_operator_a_task_card_that_starts_and_finishes_once(
+    works: Office,
+) -> None:
+    await works.say("alice", "/bom set STOOL LEG 4; SEAT 1")
+    await works.say("pat", "/mo new STOOL 10 SH")
+    await works.say("pat", "/mo release MO2026-00001")
+    card = next(
+        p.message
+        for p in works.posted("pat")
+        if isinstance(p.message, Card) and p.message.title.startswith("Task:")
+    )
+    assert card.title == "Task: Assemble for MO2026-00001"
+    assert card.body == "STOOL × 10 at ASM, about 5 hours · to do"
+    start = button(card, "Start").token
+    await works.tap("pat", start)
+    assert text_of(await works.tap("pat", start)) == "That was already done."
+    listed = await works.say("pat", "/tasks")
+    assert "about 5 hours · started" in text_of(listed)
+    assert isinstance(listed.message, Card)
+    done = button(listed.message, "Done").token
+    refused = text_of(await works.tap("zhang", done))  # not zhang's task: nothing moves
+    assert refused == "这个按钮不是给你的。"
+    assert "about 5 hours · started" in text_of(await works.say("pat", "/tasks"))
+    await works.tap("pat", done)
+    shown = text_of(await works.say("pat", "/mo show MO2026-00001"))
+    assert "1. Assemble · ASM · 5 h · done" in shown
+    assert text_of(await works.say("pat", "/tasks")).endswith("Nothing found.\n")
+    assert text_of(await works.say("zhang", "/任务")) == "你的生产任务\n没有找到。\n"
