@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot import migrate
 from bot.config import Settings
 from bot.terminal import out
+from domain.erp.mrp_records import Bucket, bucket_label, bucket_start
 from domain.erp.planning import plan_as_json, run_mrp
 from domain.shared.clock import SystemClock
 from domain.shared.db import open_database
@@ -30,10 +31,17 @@ def mrp_run(
     horizon: Annotated[
         int, typer.Option("--horizon", min=1, max=520, help="Plan this many weeks ahead.")
     ] = 12,
+    bucket: Annotated[
+        Bucket, typer.Option("--bucket", help="Group the planned orders by day or ISO week.")
+    ] = Bucket.DAY,
 ) -> None:
     """Plan every product: the planned production and purchase orders with their release and
     due dates, and the exceptions (expedite, short, postpone, cancel). Nothing is written."""
     planned = asyncio.run(_plan(Settings(), horizon))
+    for order in planned["orders"]:
+        order["bucket"] = bucket_label(
+            bucket_start(date.fromisoformat(order["release"]), bucket), bucket
+        )
     if as_json:
         out().print(json.dumps(planned, ensure_ascii=False, indent=2), markup=False, soft_wrap=True)
         return
@@ -60,11 +68,12 @@ async def _plan(settings: Settings, weeks: int) -> dict[str, Any]:
 
 
 def _orders_table(planned: dict[str, Any]) -> Table:
-    table = Table("SKU", "kind", "quantity", "release", "due", "for", title="Planned orders")
+    table = Table("released in", "SKU", "kind", "quantity", "release", "due", "for",
+                  title="Planned orders")  # fmt: skip
     for order in planned["orders"]:
         table.add_row(
-            order["sku"], order["kind"], order["quantity"], order["release"], order["due"],
-            ", ".join(order["for"]),
+            order["bucket"], order["sku"], order["kind"], order["quantity"], order["release"],
+            order["due"], ", ".join(order["for"]),
         )  # fmt: skip
     return table
 

@@ -130,6 +130,10 @@ def test_bizbot_mrp_run_prints_the_plan_as_json_and_as_tables(sqlite_url: str) -
         ("STOOL", "make", "30", ["SO2026-00001"]),
     ]
     assert {e["kind"] for e in planned["exceptions"]} <= {"expedite", "short"}
-    tables = run_cli("mrp", "run", env=env)
+    tables = run_cli("mrp", "run", "--bucket", "week", env=env)
     assert tables.returncode == 0 and "Planned orders" in tables.stdout
     assert "STOOL" in tables.stdout and "SO2026-00001" in tables.stdout
+    release = next(o["release"] for o in planned["orders"] if o["sku"] == "STOOL")
+    year, week, _ = date.fromisoformat(release).isocalendar()
+    assert f"{year}-W{week:02d}" in tables.stdout
+    assert all(o["bucket"] == o["release"] for o in planned["orders"])  # by day by default
