@@ -10,13 +10,29 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from domain.erp.models import StockBalance
 from domain.erp.sales_models import SalesDocument, SalesLine
 
 OPEN_ORDER = ("confirmed", "partial")
+
+# Built once, as the stock ledger's statements are (domain/erp/stock.py).
+_WAITING_LINES = (
+    select(SalesLine)
+    .join(SalesDocument, SalesDocument.id == SalesLine.document_id)
+    .where(
+        SalesDocument.kind == "order",
+        SalesDocument.status.in_(OPEN_ORDER),
+        SalesDocument.location_id == bindparam("location_id"),
+        SalesLine.product_id == bindparam("product_id"),
+        SalesLine.quantity > SalesLine.reserved + SalesLine.delivered,
+    )
+    .order_by(SalesDocument.confirmed_at, SalesDocument.id, SalesLine.position)
+    .with_for_update(of=SalesLine)
+    .execution_options(populate_existing=True)
+)
 
 
 def fill_backorders(session: Session, balance: StockBalance, now: datetime) -> Decimal:
@@ -35,26 +51,14 @@ def fill_backorders(session: Session, balance: StockBalance, now: datetime) -> D
         taken += take
         if taken == free:
             break
-    balance.reserved += taken
-    session.flush()
+    if taken:
+        balance.reserved += taken
+        session.flush()
     return taken
 
 
 def _waiting_lines(session: Session, product_id: int, location_id: int) -> list[SalesLine]:
     """Lines of open orders at the location that still wait for this product, oldest first,
     locked and read afresh (their reserved quantity changes only under the balance lock)."""
-    query = (
-        select(SalesLine)
-        .join(SalesDocument, SalesDocument.id == SalesLine.document_id)
-        .where(
-            SalesDocument.kind == "order",
-            SalesDocument.status.in_(OPEN_ORDER),
-            SalesDocument.location_id == location_id,
-            SalesLine.product_id == product_id,
-            SalesLine.quantity > SalesLine.reserved + SalesLine.delivered,
-        )
-        .order_by(SalesDocument.confirmed_at, SalesDocument.id, SalesLine.position)
-        .with_for_update(of=SalesLine)
-        .execution_options(populate_existing=True)
-    )
-    return list(session.scalars(query))
+    keys = {"product_id": product_id, "location_id": location_id}
+    return list(session.scalars(_WAITING_LINES, keys))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,17 @@ from domain.shared.quantity import plain
 
 BELOW_SAFETY = "stock.below_safety"
 
+# Built once, as the stock ledger's statements are (domain/erp/stock.py).
+_LOCKED_WATCH = (
+    select(SafetyWatch)
+    .where(SafetyWatch.product_id == bindparam("product_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_BALANCES_OF_PRODUCT = select(StockBalance.on_hand, StockBalance.reserved).where(
+    StockBalance.product_id == bindparam("product_id")
+)
+
 
 def watch_safety(session: Session, product: Product, now: datetime) -> bool:
     """Record the alert if this change took the product below its safety stock (True)."""
@@ -23,7 +34,8 @@ def watch_safety(session: Session, product: Product, now: datetime) -> bool:
     available = available_everywhere(session, product.id)
     below = available < product.safety_stock
     if not below:
-        watch.alerted = False
+        if watch.alerted:
+            watch.alerted = False  # back at the level: re-armed
         return False
     if watch.alerted:
         return False
@@ -45,15 +57,16 @@ def watch_safety(session: Session, product: Product, now: datetime) -> bool:
 
 def available_everywhere(session: Session, product_id: int) -> Decimal:
     """On hand less reserved, across every location (a product is kept in a few places)."""
-    rows = session.execute(
-        select(StockBalance.on_hand, StockBalance.reserved).where(
-            StockBalance.product_id == product_id
-        )
-    )
+    rows = session.execute(_BALANCES_OF_PRODUCT, {"product_id": product_id})
     return sum((on_hand - reserved for on_hand, reserved in rows), Decimal(0))
 
 
 def _locked_watch(session: Session, product_id: int) -> SafetyWatch:
+    """The product's watch, created if new, locked until commit."""
+    keys = {"product_id": product_id}
+    watch = session.scalars(_LOCKED_WATCH, keys).one_or_none()
+    if watch is not None:
+        return watch
     dialect = session.get_bind().dialect.name
     insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
@@ -61,10 +74,4 @@ def _locked_watch(session: Session, product_id: int) -> SafetyWatch:
         .values(product_id=product_id, alerted=False, breaches=0)
         .on_conflict_do_nothing()
     )
-    query = (
-        select(SafetyWatch)
-        .where(SafetyWatch.product_id == product_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.scalars(query).one()
+    return session.scalars(_LOCKED_WATCH, keys).one()

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,20 @@ from domain.shared.quantity import is_exact, plain
 INBOUND = frozenset({"receipt", "production_output", "return"})
 OUTBOUND = frozenset({"delivery", "production_consumption", "scrap"})
 MOVE_KINDS = INBOUND | OUTBOUND | {"transfer", "adjustment"}
+
+# Built once: a statement built per call costs more than running it (docs/PERFORMANCE.md).
+_LOCKED_BALANCE = (
+    select(StockBalance)
+    .where(
+        StockBalance.product_id == bindparam("product_id"),
+        StockBalance.location_id == bindparam("location_id"),
+    )
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_MOVES = cast(Table, StockMove.__table__)
+_NEW_MOVE = insert(_MOVES).returning(_MOVES.c.id)
+_MOVE_OF_KEY = select(StockMove.id).where(StockMove.idempotency_key == bindparam("key"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +83,7 @@ def post_move(
     product = _stocked_product(session, request.product_id)
     places = sorted(p for p in (request.from_location, request.to_location) if p is not None)
     balances = {p: locked_balance(session, product.id, p) for p in places}  # fixed lock order
-    earlier = session.scalar(select(StockMove.id).where(StockMove.idempotency_key == request.key))
+    earlier = session.scalar(_MOVE_OF_KEY, {"key": request.key})
     if earlier is not None:
         return Posted(earlier, new=False)
     if request.from_location is not None:
@@ -78,13 +93,12 @@ def post_move(
     if request.to_location is not None:
         balances[request.to_location].on_hand += request.quantity
         balances[request.to_location].value += value
-    move = _ledger_row(request, value, product, actor_id, now)
-    session.add(move)
-    session.flush()
+    row = _ledger_row(request, value, product, actor_id, now)
+    move_id: int = session.connection().execute(_NEW_MOVE, row).scalar_one()
     if request.to_location is not None:
         fill_backorders(session, balances[request.to_location], now)
-    watch_safety(session, product, now)
-    return Posted(move.id, new=True)
+    watch_safety(session, product, now)  # its lock query flushes the balances first
+    return Posted(move_id, new=True)
 
 
 def reserve(
@@ -124,6 +138,10 @@ def release(
 
 def locked_balance(session: Session, product_id: int, location_id: int) -> StockBalance:
     """The balance row of a product at a location, created if new, locked until commit."""
+    keys = {"product_id": product_id, "location_id": location_id}
+    balance = session.scalars(_LOCKED_BALANCE, keys).one_or_none()
+    if balance is not None:
+        return balance
     if session.get(Location, location_id) is None:
         raise NotFound("There is no location #{id}.", id=location_id)
     dialect = session.get_bind().dialect.name
@@ -139,13 +157,7 @@ def locked_balance(session: Session, product_id: int, location_id: int) -> Stock
         )
         .on_conflict_do_nothing()
     )
-    query = (
-        select(StockBalance)
-        .where(StockBalance.product_id == product_id, StockBalance.location_id == location_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.scalars(query).one()
+    return session.scalars(_LOCKED_BALANCE, keys).one()
 
 
 def _take_out(product: Product, request: MoveRequest, balances: dict[int, StockBalance]) -> Decimal:
@@ -186,22 +198,22 @@ def _cost_in(product: Product, request: MoveRequest) -> Decimal:
 
 def _ledger_row(
     request: MoveRequest, value: Decimal, product: Product, actor_id: int | None, now: datetime
-) -> StockMove:
+) -> dict[str, object]:
     unit_cost = quantize(value / request.quantity, COST_DIGITS)
-    return StockMove(
-        kind=request.kind,
-        product_id=product.id,
-        from_location_id=request.from_location,
-        to_location_id=request.to_location,
-        quantity=request.quantity,
-        unit_cost=unit_cost,
-        value=value,
-        source=request.source[:200],
-        note=request.note[:500],
-        actor_id=actor_id,
-        idempotency_key=request.key,
-        created_at=now,
-    )
+    return {
+        "kind": request.kind,
+        "product_id": product.id,
+        "from_location_id": request.from_location,
+        "to_location_id": request.to_location,
+        "quantity": request.quantity,
+        "unit_cost": unit_cost,
+        "value": value,
+        "source": request.source[:200],
+        "note": request.note[:500],
+        "actor_id": actor_id,
+        "idempotency_key": request.key,
+        "created_at": now,
+    }
 
 
 def _stocked_product(session: Session, product_id: int) -> Product:
