@@ -15,9 +15,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from domain.erp.backorders import fill_backorders
 from domain.erp.models import (
@@ -47,9 +48,18 @@ _LOCKED_BALANCE = (
     .with_for_update()
     .execution_options(populate_existing=True)
 )
+_BALANCES = cast(Table, StockBalance.__table__)
+_SET_BALANCE = (
+    update(_BALANCES)
+    .where(
+        _BALANCES.c.product_id == bindparam("of_product"),
+        _BALANCES.c.location_id == bindparam("at_location"),
+    )
+    .values(on_hand=bindparam("new_on_hand"), value=bindparam("new_value"))
+)
 _MOVES = cast(Table, StockMove.__table__)
 _NEW_MOVE = insert(_MOVES).returning(_MOVES.c.id)
-_MOVE_OF_KEY = select(StockMove.id).where(StockMove.idempotency_key == bindparam("key"))
+_MOVE_OF_KEY = select(_MOVES.c.id).where(_MOVES.c.idempotency_key == bindparam("key"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,21 +93,21 @@ def post_move(
     product = _stocked_product(session, request.product_id)
     places = sorted(p for p in (request.from_location, request.to_location) if p is not None)
     balances = {p: locked_balance(session, product.id, p) for p in places}  # fixed lock order
-    earlier = session.scalar(_MOVE_OF_KEY, {"key": request.key})
+    earlier = session.connection().execute(_MOVE_OF_KEY, {"key": request.key}).scalar()
     if earlier is not None:
         return Posted(earlier, new=False)
     if request.from_location is not None:
-        value = _take_out(product, request, balances)
+        value = _take_out(session, product, request, balances[request.from_location])
     else:
         value = quantize(request.quantity * _cost_in(product, request), VALUE_DIGITS)
     if request.to_location is not None:
-        balances[request.to_location].on_hand += request.quantity
-        balances[request.to_location].value += value
+        target = balances[request.to_location]
+        _set_balance(session, target, target.on_hand + request.quantity, target.value + value)
     row = _ledger_row(request, value, product, actor_id, now)
     move_id: int = session.connection().execute(_NEW_MOVE, row).scalar_one()
     if request.to_location is not None:
         fill_backorders(session, balances[request.to_location], now)
-    watch_safety(session, product, now)  # its lock query flushes the balances first
+    watch_safety(session, product, now)
     return Posted(move_id, new=True)
 
 
@@ -160,10 +170,10 @@ def locked_balance(session: Session, product_id: int, location_id: int) -> Stock
     return session.scalars(_LOCKED_BALANCE, keys).one()
 
 
-def _take_out(product: Product, request: MoveRequest, balances: dict[int, StockBalance]) -> Decimal:
+def _take_out(
+    session: Session, product: Product, request: MoveRequest, balance: StockBalance
+) -> Decimal:
     """Take the goods out of the source balance and return the value they carry."""
-    assert request.from_location is not None
-    balance = balances[request.from_location]
     quantity = request.quantity
     if not product.allow_negative and quantity > balance.on_hand - balance.reserved:
         raise Conflict(
@@ -173,9 +183,22 @@ def _take_out(product: Product, request: MoveRequest, balances: dict[int, StockB
             sku=product.sku,
         )
     value = _issue_value(balance, quantity, product.cost)
-    balance.on_hand -= quantity
-    balance.value -= value
+    _set_balance(session, balance, balance.on_hand - quantity, balance.value - value)
     return value
+
+
+def _set_balance(session: Session, balance: StockBalance, on_hand: Decimal, value: Decimal) -> None:
+    """Write a locked balance's units and value with one Core UPDATE (no unit-of-work flush)
+    and keep the loaded row in step, as if the ORM had written it."""
+    params = {
+        "of_product": balance.product_id,
+        "at_location": balance.location_id,
+        "new_on_hand": on_hand,
+        "new_value": value,
+    }
+    session.connection().execute(_SET_BALANCE, params)
+    set_committed_value(balance, "on_hand", on_hand)
+    set_committed_value(balance, "value", value)
 
 
 def _issue_value(balance: StockBalance, quantity: Decimal, fallback_cost: Decimal) -> Decimal:
