@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from domain.erp.models import Product, SafetyWatch, StockBalance
+from domain.shared.db import insert_or_skip
 from domain.shared.domain_events import record_event
 from domain.shared.quantity import plain
 
@@ -71,13 +71,8 @@ def _locked_watch(session: Session, product_id: int) -> tuple[bool, int]:
     keys = {"product_id": product_id}
     row = session.connection().execute(_LOCKED_WATCH, keys).one_or_none()
     if row is None:
-        dialect = session.get_bind().dialect.name
-        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        session.execute(
-            insert_(SafetyWatch)
-            .values(product_id=product_id, alerted=False, breaches=0)
-            .on_conflict_do_nothing()
-        )
+        new_watch = insert_or_skip(session.get_bind().dialect.name, _WATCHES)
+        session.connection().execute(new_watch, {**keys, "alerted": False, "breaches": 0})
         row = session.connection().execute(_LOCKED_WATCH, keys).one()
     return bool(row.alerted), int(row.breaches)
 

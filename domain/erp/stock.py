@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,6 +29,7 @@ from domain.erp.models import (
     StockMove,
 )
 from domain.erp.safety import watch_safety
+from domain.shared.db import insert_or_skip
 from domain.shared.errors import Conflict, DomainError, NotFound
 from domain.shared.money import quantize
 from domain.shared.quantity import is_exact, plain
@@ -154,19 +154,9 @@ def locked_balance(session: Session, product_id: int, location_id: int) -> Stock
         return balance
     if session.get(Location, location_id) is None:
         raise NotFound("There is no location #{id}.", id=location_id)
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert_(StockBalance)
-        .values(
-            product_id=product_id,
-            location_id=location_id,
-            on_hand=Decimal(0),
-            reserved=Decimal(0),
-            value=Decimal(0),
-        )
-        .on_conflict_do_nothing()
-    )
+    empty = {"on_hand": Decimal(0), "reserved": Decimal(0), "value": Decimal(0)}
+    new_balance = insert_or_skip(session.get_bind().dialect.name, _BALANCES)
+    session.connection().execute(new_balance, {**keys, **empty})
     return session.scalars(_LOCKED_BALANCE, keys).one()
 
 
