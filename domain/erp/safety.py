@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import cast
+from typing import Protocol, cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from domain.erp.models import Product, SafetyWatch, StockBalance
+from domain.erp.models import SafetyWatch, StockBalance
 from domain.shared.db import insert_or_skip
 from domain.shared.domain_events import record_event
 from domain.shared.quantity import plain
@@ -35,7 +35,22 @@ _BALANCES_OF_PRODUCT = select(_BALANCES.c.on_hand, _BALANCES.c.reserved).where(
 )
 
 
-def watch_safety(session: Session, product: Product, now: datetime) -> bool:
+class Watched(Protocol):
+    """What the watch reads of a product."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def safety_stock(self) -> Decimal: ...
+    @property
+    def reorder_qty(self) -> Decimal: ...
+    @property
+    def default_supplier(self) -> str: ...
+
+
+def watch_safety(session: Session, product: Watched, now: datetime) -> bool:
     """Record the alert if this change took the product below its safety stock (True)."""
     session.flush()  # the Core reads below see this transaction's changes
     alerted, breaches = _locked_watch(session, product.id)

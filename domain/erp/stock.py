@@ -48,6 +48,18 @@ _LOCKED_BALANCE = (
     .with_for_update()
     .execution_options(populate_existing=True)
 )
+_PRODUCTS = cast(Table, Product.__table__)
+_PRODUCT = select(
+    _PRODUCTS.c.kind,
+    _PRODUCTS.c.id,
+    _PRODUCTS.c.sku,
+    _PRODUCTS.c.uom,
+    _PRODUCTS.c.cost,
+    _PRODUCTS.c.allow_negative,
+    _PRODUCTS.c.safety_stock,
+    _PRODUCTS.c.reorder_qty,
+    _PRODUCTS.c.default_supplier,
+).where(_PRODUCTS.c.id == bindparam("product_id"))
 _BALANCES = cast(Table, StockBalance.__table__)
 _SET_BALANCE = (
     update(_BALANCES)
@@ -78,6 +90,20 @@ class MoveRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class StockedProduct:
+    """What the ledger reads of a product (one Core query, no ORM entity to build)."""
+
+    id: int
+    sku: str
+    uom: str
+    cost: Decimal
+    allow_negative: bool
+    safety_stock: Decimal
+    reorder_qty: Decimal
+    default_supplier: str
+
+
+@dataclass(frozen=True, slots=True)
 class Posted:
     """The move a request became, and whether this call posted it (False: posted before)."""
 
@@ -103,7 +129,7 @@ def post_move(
     if request.to_location is not None:
         target = balances[request.to_location]
         _set_balance(session, target, target.on_hand + request.quantity, target.value + value)
-    row = _ledger_row(request, value, product, actor_id, now)
+    row = _ledger_row(request, value, actor_id, now)
     move_id: int = session.connection().execute(_NEW_MOVE, row).scalar_one()
     if request.to_location is not None:
         fill_backorders(session, balances[request.to_location], now)
@@ -161,7 +187,7 @@ def locked_balance(session: Session, product_id: int, location_id: int) -> Stock
 
 
 def _take_out(
-    session: Session, product: Product, request: MoveRequest, balance: StockBalance
+    session: Session, product: StockedProduct, request: MoveRequest, balance: StockBalance
 ) -> Decimal:
     """Take the goods out of the source balance and return the value they carry."""
     quantity = request.quantity
@@ -202,7 +228,7 @@ def _issue_value(balance: StockBalance, quantity: Decimal, fallback_cost: Decima
     return held + quantize(rest * fallback_cost, VALUE_DIGITS)
 
 
-def _cost_in(product: Product, request: MoveRequest) -> Decimal:
+def _cost_in(product: StockedProduct, request: MoveRequest) -> Decimal:
     cost = product.cost if request.unit_cost is None else request.unit_cost
     if cost < 0 or not is_exact(cost, COST_DIGITS):
         raise DomainError("A unit cost is a number of at most 4 decimals, not below 0.")
@@ -210,12 +236,12 @@ def _cost_in(product: Product, request: MoveRequest) -> Decimal:
 
 
 def _ledger_row(
-    request: MoveRequest, value: Decimal, product: Product, actor_id: int | None, now: datetime
+    request: MoveRequest, value: Decimal, actor_id: int | None, now: datetime
 ) -> dict[str, object]:
     unit_cost = quantize(value / request.quantity, COST_DIGITS)
     return {
         "kind": request.kind,
-        "product_id": product.id,
+        "product_id": request.product_id,
         "from_location_id": request.from_location,
         "to_location_id": request.to_location,
         "quantity": request.quantity,
@@ -229,13 +255,23 @@ def _ledger_row(
     }
 
 
-def _stocked_product(session: Session, product_id: int) -> Product:
-    product = session.get(Product, product_id)
-    if product is None:
+def _stocked_product(session: Session, product_id: int) -> StockedProduct:
+    session.flush()  # the Core read sees this transaction's changes to the product
+    row = session.connection().execute(_PRODUCT, {"product_id": product_id}).one_or_none()
+    if row is None:
         raise NotFound("There is no product #{id}.", id=product_id)
-    if product.kind == "service":
-        raise DomainError("{sku} is a service; services are not stocked.", sku=product.sku)
-    return product
+    if row.kind == "service":
+        raise DomainError("{sku} is a service; services are not stocked.", sku=row.sku)
+    return StockedProduct(
+        id=row.id,
+        sku=row.sku,
+        uom=row.uom,
+        cost=row.cost,
+        allow_negative=row.allow_negative,
+        safety_stock=row.safety_stock,
+        reorder_qty=row.reorder_qty,
+        default_supplier=row.default_supplier,
+    )
 
 
 def _check_shape(request: MoveRequest) -> None:
