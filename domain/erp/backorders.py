@@ -9,14 +9,39 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from domain.erp.models import StockBalance
 from domain.erp.sales_models import SalesDocument, SalesLine
 
 OPEN_ORDER = ("confirmed", "partial")
+
+_LINES = cast(Table, SalesLine.__table__)
+_DOCUMENTS = cast(Table, SalesDocument.__table__)
+# Built once, as the stock ledger's statements are (domain/erp/stock.py). Most goods arrive
+# where nothing waits: one Core query finds (and locks) the waiting lines, and the ORM loads
+# them only when there are some.
+_WAITING_LINE_IDS = (
+    select(_LINES.c.id)
+    .join(_DOCUMENTS, _DOCUMENTS.c.id == _LINES.c.document_id)
+    .where(
+        _DOCUMENTS.c.kind == "order",
+        _DOCUMENTS.c.status.in_(OPEN_ORDER),
+        _DOCUMENTS.c.location_id == bindparam("location_id"),
+        _LINES.c.product_id == bindparam("product_id"),
+        _LINES.c.quantity > _LINES.c.reserved + _LINES.c.delivered,
+    )
+    .order_by(_DOCUMENTS.c.confirmed_at, _DOCUMENTS.c.id, _LINES.c.position)
+    .with_for_update(of=_LINES)
+)
+_LINES_BY_ID = (
+    select(SalesLine)
+    .where(SalesLine.id.in_(bindparam("ids", expanding=True)))
+    .execution_options(populate_existing=True)
+)
 
 
 def fill_backorders(session: Session, balance: StockBalance, now: datetime) -> Decimal:
@@ -35,26 +60,19 @@ def fill_backorders(session: Session, balance: StockBalance, now: datetime) -> D
         taken += take
         if taken == free:
             break
-    balance.reserved += taken
-    session.flush()
+    if taken:
+        balance.reserved += taken
+        session.flush()
     return taken
 
 
 def _waiting_lines(session: Session, product_id: int, location_id: int) -> list[SalesLine]:
     """Lines of open orders at the location that still wait for this product, oldest first,
     locked and read afresh (their reserved quantity changes only under the balance lock)."""
-    query = (
-        select(SalesLine)
-        .join(SalesDocument, SalesDocument.id == SalesLine.document_id)
-        .where(
-            SalesDocument.kind == "order",
-            SalesDocument.status.in_(OPEN_ORDER),
-            SalesDocument.location_id == location_id,
-            SalesLine.product_id == product_id,
-            SalesLine.quantity > SalesLine.reserved + SalesLine.delivered,
-        )
-        .order_by(SalesDocument.confirmed_at, SalesDocument.id, SalesLine.position)
-        .with_for_update(of=SalesLine)
-        .execution_options(populate_existing=True)
-    )
-    return list(session.scalars(query))
+    session.flush()  # the Core query sees this transaction's changes
+    keys = {"product_id": product_id, "location_id": location_id}
+    ids = list(session.connection().execute(_WAITING_LINE_IDS, keys).scalars())
+    if not ids:
+        return []
+    loaded = {line.id: line for line in session.scalars(_LINES_BY_ID, {"ids": ids})}
+    return [loaded[line_id] for line_id in ids]

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from domain.erp.backorders import fill_backorders
 from domain.erp.models import (
@@ -28,6 +29,7 @@ from domain.erp.models import (
     StockMove,
 )
 from domain.erp.safety import watch_safety
+from domain.shared.db import insert_or_skip
 from domain.shared.errors import Conflict, DomainError, NotFound
 from domain.shared.money import quantize
 from domain.shared.quantity import is_exact, plain
@@ -35,6 +37,41 @@ from domain.shared.quantity import is_exact, plain
 INBOUND = frozenset({"receipt", "production_output", "return"})
 OUTBOUND = frozenset({"delivery", "production_consumption", "scrap"})
 MOVE_KINDS = INBOUND | OUTBOUND | {"transfer", "adjustment"}
+
+# Built once: a statement built per call costs more than running it (docs/PERFORMANCE.md).
+_LOCKED_BALANCE = (
+    select(StockBalance)
+    .where(
+        StockBalance.product_id == bindparam("product_id"),
+        StockBalance.location_id == bindparam("location_id"),
+    )
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_PRODUCTS = cast(Table, Product.__table__)
+_PRODUCT = select(
+    _PRODUCTS.c.kind,
+    _PRODUCTS.c.id,
+    _PRODUCTS.c.sku,
+    _PRODUCTS.c.uom,
+    _PRODUCTS.c.cost,
+    _PRODUCTS.c.allow_negative,
+    _PRODUCTS.c.safety_stock,
+    _PRODUCTS.c.reorder_qty,
+    _PRODUCTS.c.default_supplier,
+).where(_PRODUCTS.c.id == bindparam("product_id"))
+_BALANCES = cast(Table, StockBalance.__table__)
+_SET_BALANCE = (
+    update(_BALANCES)
+    .where(
+        _BALANCES.c.product_id == bindparam("of_product"),
+        _BALANCES.c.location_id == bindparam("at_location"),
+    )
+    .values(on_hand=bindparam("new_on_hand"), value=bindparam("new_value"))
+)
+_MOVES = cast(Table, StockMove.__table__)
+_NEW_MOVE = insert(_MOVES).returning(_MOVES.c.id)
+_MOVE_OF_KEY = select(_MOVES.c.id).where(_MOVES.c.idempotency_key == bindparam("key"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +90,20 @@ class MoveRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class StockedProduct:
+    """What the ledger reads of a product (one Core query, no ORM entity to build)."""
+
+    id: int
+    sku: str
+    uom: str
+    cost: Decimal
+    allow_negative: bool
+    safety_stock: Decimal
+    reorder_qty: Decimal
+    default_supplier: str
+
+
+@dataclass(frozen=True, slots=True)
 class Posted:
     """The move a request became, and whether this call posted it (False: posted before)."""
 
@@ -68,23 +119,22 @@ def post_move(
     product = _stocked_product(session, request.product_id)
     places = sorted(p for p in (request.from_location, request.to_location) if p is not None)
     balances = {p: locked_balance(session, product.id, p) for p in places}  # fixed lock order
-    earlier = session.scalar(select(StockMove.id).where(StockMove.idempotency_key == request.key))
+    earlier = session.connection().execute(_MOVE_OF_KEY, {"key": request.key}).scalar()
     if earlier is not None:
         return Posted(earlier, new=False)
     if request.from_location is not None:
-        value = _take_out(product, request, balances)
+        value = _take_out(session, product, request, balances[request.from_location])
     else:
         value = quantize(request.quantity * _cost_in(product, request), VALUE_DIGITS)
     if request.to_location is not None:
-        balances[request.to_location].on_hand += request.quantity
-        balances[request.to_location].value += value
-    move = _ledger_row(request, value, product, actor_id, now)
-    session.add(move)
-    session.flush()
+        target = balances[request.to_location]
+        _set_balance(session, target, target.on_hand + request.quantity, target.value + value)
+    row = _ledger_row(request, value, actor_id, now)
+    move_id: int = session.connection().execute(_NEW_MOVE, row).scalar_one()
     if request.to_location is not None:
         fill_backorders(session, balances[request.to_location], now)
     watch_safety(session, product, now)
-    return Posted(move.id, new=True)
+    return Posted(move_id, new=True)
 
 
 def reserve(
@@ -145,34 +195,22 @@ def issue_reserved(
 
 def locked_balance(session: Session, product_id: int, location_id: int) -> StockBalance:
     """The balance row of a product at a location, created if new, locked until commit."""
+    keys = {"product_id": product_id, "location_id": location_id}
+    balance = session.scalars(_LOCKED_BALANCE, keys).one_or_none()
+    if balance is not None:
+        return balance
     if session.get(Location, location_id) is None:
         raise NotFound("There is no location #{id}.", id=location_id)
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert_(StockBalance)
-        .values(
-            product_id=product_id,
-            location_id=location_id,
-            on_hand=Decimal(0),
-            reserved=Decimal(0),
-            value=Decimal(0),
-        )
-        .on_conflict_do_nothing()
-    )
-    query = (
-        select(StockBalance)
-        .where(StockBalance.product_id == product_id, StockBalance.location_id == location_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.scalars(query).one()
+    empty = {"on_hand": Decimal(0), "reserved": Decimal(0), "value": Decimal(0)}
+    new_balance = insert_or_skip(session.get_bind().dialect.name, _BALANCES)
+    session.connection().execute(new_balance, {**keys, **empty})
+    return session.scalars(_LOCKED_BALANCE, keys).one()
 
 
-def _take_out(product: Product, request: MoveRequest, balances: dict[int, StockBalance]) -> Decimal:
+def _take_out(
+    session: Session, product: StockedProduct, request: MoveRequest, balance: StockBalance
+) -> Decimal:
     """Take the goods out of the source balance and return the value they carry."""
-    assert request.from_location is not None
-    balance = balances[request.from_location]
     quantity = request.quantity
     if not product.allow_negative and quantity > balance.on_hand - balance.reserved:
         raise Conflict(
@@ -182,9 +220,22 @@ def _take_out(product: Product, request: MoveRequest, balances: dict[int, StockB
             sku=product.sku,
         )
     value = _issue_value(balance, quantity, product.cost)
-    balance.on_hand -= quantity
-    balance.value -= value
+    _set_balance(session, balance, balance.on_hand - quantity, balance.value - value)
     return value
+
+
+def _set_balance(session: Session, balance: StockBalance, on_hand: Decimal, value: Decimal) -> None:
+    """Write a locked balance's units and value with one Core UPDATE (no unit-of-work flush)
+    and keep the loaded row in step, as if the ORM had written it."""
+    params = {
+        "of_product": balance.product_id,
+        "at_location": balance.location_id,
+        "new_on_hand": on_hand,
+        "new_value": value,
+    }
+    session.connection().execute(_SET_BALANCE, params)
+    set_committed_value(balance, "on_hand", on_hand)
+    set_committed_value(balance, "value", value)
 
 
 def _issue_value(balance: StockBalance, quantity: Decimal, fallback_cost: Decimal) -> Decimal:
@@ -198,7 +249,7 @@ def _issue_value(balance: StockBalance, quantity: Decimal, fallback_cost: Decima
     return held + quantize(rest * fallback_cost, VALUE_DIGITS)
 
 
-def _cost_in(product: Product, request: MoveRequest) -> Decimal:
+def _cost_in(product: StockedProduct, request: MoveRequest) -> Decimal:
     cost = product.cost if request.unit_cost is None else request.unit_cost
     if cost < 0 or not is_exact(cost, COST_DIGITS):
         raise DomainError("A unit cost is a number of at most 4 decimals, not below 0.")
@@ -206,32 +257,42 @@ def _cost_in(product: Product, request: MoveRequest) -> Decimal:
 
 
 def _ledger_row(
-    request: MoveRequest, value: Decimal, product: Product, actor_id: int | None, now: datetime
-) -> StockMove:
+    request: MoveRequest, value: Decimal, actor_id: int | None, now: datetime
+) -> dict[str, object]:
     unit_cost = quantize(value / request.quantity, COST_DIGITS)
-    return StockMove(
-        kind=request.kind,
-        product_id=product.id,
-        from_location_id=request.from_location,
-        to_location_id=request.to_location,
-        quantity=request.quantity,
-        unit_cost=unit_cost,
-        value=value,
-        source=request.source[:200],
-        note=request.note[:500],
-        actor_id=actor_id,
-        idempotency_key=request.key,
-        created_at=now,
-    )
+    return {
+        "kind": request.kind,
+        "product_id": request.product_id,
+        "from_location_id": request.from_location,
+        "to_location_id": request.to_location,
+        "quantity": request.quantity,
+        "unit_cost": unit_cost,
+        "value": value,
+        "source": request.source[:200],
+        "note": request.note[:500],
+        "actor_id": actor_id,
+        "idempotency_key": request.key,
+        "created_at": now,
+    }
 
 
-def _stocked_product(session: Session, product_id: int) -> Product:
-    product = session.get(Product, product_id)
-    if product is None:
+def _stocked_product(session: Session, product_id: int) -> StockedProduct:
+    session.flush()  # the Core read sees this transaction's changes to the product
+    row = session.connection().execute(_PRODUCT, {"product_id": product_id}).one_or_none()
+    if row is None:
         raise NotFound("There is no product #{id}.", id=product_id)
-    if product.kind == "service":
-        raise DomainError("{sku} is a service; services are not stocked.", sku=product.sku)
-    return product
+    if row.kind == "service":
+        raise DomainError("{sku} is a service; services are not stocked.", sku=row.sku)
+    return StockedProduct(
+        id=row.id,
+        sku=row.sku,
+        uom=row.uom,
+        cost=row.cost,
+        allow_negative=row.allow_negative,
+        safety_stock=row.safety_stock,
+        reorder_qty=row.reorder_qty,
+        default_supplier=row.default_supplier,
+    )
 
 
 def _check_shape(request: MoveRequest) -> None:

@@ -10,10 +10,12 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Dialect, Insert, MetaData, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -59,6 +61,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@cache
+def insert_or_skip(dialect: str, table: Table) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` into ``table`` for the dialect (PostgreSQL, else
+    SQLite), built once: execute it with the row's values as parameters."""
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_(table).on_conflict_do_nothing()
 
 
 def utcnow() -> datetime:

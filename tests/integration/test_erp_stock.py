@@ -13,7 +13,7 @@ from domain.erp.catalog import edit_product, find_products, product_by_sku
 from domain.erp.levels import availability, moves_of
 from domain.erp.models import StockMove
 from domain.erp.safety import BELOW_SAFETY
-from domain.erp.stock import MoveRequest, post_move, release, reserve
+from domain.erp.stock import MoveRequest, locked_balance, post_move, release, reserve
 from domain.shared.domain_events import events_named
 from domain.shared.errors import Conflict, DomainError
 from tests.integration.erp_rig import (
@@ -81,6 +81,19 @@ def test_moves_take_the_moving_average_and_a_transfer_carries_it(sqlite_url: str
             place: (b.on_hand, b.value) for place, b in balances(s, product.id).items()
         }
         assert [m.kind for m in moves_of(s, product.id)][:2] == ["delivery", "transfer"]
+
+
+def test_a_balance_loaded_earlier_in_the_transaction_shows_the_moves_posted_after_it(
+    sqlite_url: str,
+) -> None:
+    with erp_session(sqlite_url) as s:
+        product, sh, _bj = seeded(s)
+        held = locked_balance(s, product.id, sh)
+        post_move(s, receipt(product, sh, "10", "in-1", cost="2"), None, NOW)
+        post_move(s, delivery(product, sh, "4", "out-1"), None, NOW)
+        assert (held.on_hand, held.value) == (Decimal(6), Decimal("12.00"))
+        s.expire_all()  # and the row holds the same
+        assert (held.on_hand, held.value) == (Decimal(6), Decimal("12.00"))
 
 
 def test_a_move_of_the_wrong_shape_or_quantity_is_refused(sqlite_url: str) -> None:
