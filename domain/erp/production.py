@@ -5,8 +5,10 @@ reports, good and scrapped, and puts the good units into stock at their rolled-u
 components' moving-average value plus the work centres' hours at their rates (the set-up hours
 with the first report). The scrapped units' share of that cost is the scrap's value; it leaves
 stock as a loss. Consumption is cumulative, so partial reports add up to exactly what the whole
-order needs. Every balance a report touches is locked first, in product order, and each report
-is keyed by the chat event that asked for it: delivered twice, it consumes and produces once.
+order needs, and what was reserved leaves with the stock in one step (the safety watch does not
+see it freed and taken again). Every balance a report touches is locked first, in product
+order, and each report is keyed by the chat event that asked for it: delivered twice, it
+consumes and produces once.
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ from domain.erp.production_models import (
 )
 from domain.erp.production_views import OPEN
 from domain.erp.routings import labour_value, routing_of
-from domain.erp.stock import MoveRequest, locked_balance, post_move, release, reserve
+from domain.erp.stock import (
+    MoveRequest,
+    issue_reserved,
+    locked_balance,
+    post_move,
+    release,
+    reserve,
+)
 from domain.erp.tasks import close_tasks, open_tasks
 from domain.shared.domain_events import record_event
 from domain.shared.errors import Conflict, DomainError, NotFound
@@ -275,9 +284,6 @@ def _consume(
     if quantity == 0:
         return component, ZERO, ZERO
     from_reserved = min(component.reserved, quantity)
-    if from_reserved > 0:
-        release(session, component.product_id, order.location_id, from_reserved, now)
-        component.reserved -= from_reserved
     request = MoveRequest(
         "production_consumption",
         component.product_id,
@@ -286,7 +292,8 @@ def _consume(
         from_location=order.location_id,
         source=order.number,
     )
-    posted = post_move(session, request, actor_id, now)
+    posted = issue_reserved(session, request, actor_id, now, reserved=from_reserved)
+    component.reserved -= from_reserved
     component.consumed += quantity
     return component, quantity, _move_value(session, posted.move_id)
 

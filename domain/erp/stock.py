@@ -173,22 +173,29 @@ def release(
 
 
 def issue_reserved(
-    session: Session, request: MoveRequest, actor_id: int | None, now: datetime
+    session: Session,
+    request: MoveRequest,
+    actor_id: int | None,
+    now: datetime,
+    *,
+    reserved: Decimal | None = None,
 ) -> Posted:
-    """Post goods set aside at ``request.from_location`` leaving it: its reservation and its
-    stock fall together, so what is available does not change and the safety watch looks once,
-    at the end (releasing first would re-arm it, and the move would report the same shortfall
-    as a new breach). The same key twice releases and moves once."""
+    """Post goods set aside at ``request.from_location`` leaving it (``reserved`` of them, all
+    by default): the reservation and the stock fall together, so what is available does not
+    change and the safety watch looks once, at the end (releasing first would re-arm it, and
+    the move would report the same shortfall as a new breach). The same key twice releases and
+    moves once."""
     _check_shape(request)
     if request.from_location is None:
         raise DomainError("A {kind} move needs its locations and a key.", kind=request.kind)
+    taken = request.quantity if reserved is None else reserved
     balance = locked_balance(session, request.product_id, request.from_location)
     earlier = session.scalar(select(StockMove.id).where(StockMove.idempotency_key == request.key))
     if earlier is not None:
         return Posted(earlier, new=False)
-    if request.quantity > balance.reserved:
+    if taken > balance.reserved or taken > request.quantity:
         raise Conflict("Only {reserved} is reserved there.", reserved=plain(balance.reserved))
-    balance.reserved -= request.quantity
+    balance.reserved -= taken
     session.flush()
     return post_move(session, request, actor_id, now)
 

@@ -31,6 +31,7 @@ from domain.erp.routings import (
     routing_of,
     set_routing,
 )
+from domain.erp.safety import BELOW_SAFETY
 from domain.erp.stock import post_move
 from domain.shared.domain_events import events_named
 from domain.shared.errors import Conflict, DomainError
@@ -205,3 +206,18 @@ def test_an_order_needs_a_bill_of_materials_and_the_routing_gives_its_days(
         assert production_days(steps, Decimal(14)) == 1  # 1 + 7 hours: one 8-hour day
         assert production_days(steps, Decimal(15)) == 2
         assert production_days(routing_of(s, bare.id), Decimal(15)) == 0
+
+
+def test_consuming_reserved_components_below_safety_stock_is_no_new_breach(
+    sqlite_url: str,
+) -> None:
+    with erp_session(sqlite_url) as s:
+        stool, legs, _seat, sh = stool_factory(s)
+        legs.safety_stock = Decimal(70)
+        order = create_production(s, stool.id, Decimal(10), sh, NOW)
+        release_production(s, order.id, NOW)  # 40 legs reserved: 60 available, below 70
+        assert len(events_named(s, BELOW_SAFETY)) == 1
+        report_production(s, order.id, Decimal(5), Decimal(0), "k1", None, NOW)
+        report_production(s, order.id, Decimal(5), Decimal(0), "k2", None, NOW)
+        assert len(events_named(s, BELOW_SAFETY)) == 1
+        assert availability(s, legs.id).on_hand == 60
