@@ -24,6 +24,13 @@ WAYS = {
 }
 
 
+def ship_dates(ctx: CommandContext, lines: Sequence[LineRequest]) -> list[date]:
+    """The earliest date each line's whole quantity can ship."""
+    calendar = work_calendar(ctx.session)
+    today = ctx.now.astimezone(zone(calendar.timezone)).date()
+    return [promise(ctx.session, x.product_id, x.quantity, today, calendar).day for x in lines]
+
+
 def promise_lines(ctx: CommandContext, lines: Sequence[LineRequest], by: date | None) -> list[str]:
     """One line per product: available now, the earliest ship date and how; and a warning
     when that is later than ``by``."""

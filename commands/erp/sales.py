@@ -31,9 +31,9 @@ from commands.erp.lines import (
     tax_rate_of,
     warehouse_of,
 )
-from commands.erp.promises import promise_lines
+from commands.erp.promises import promise_lines, ship_dates
 from commands.erp.sales_cards import document_card, documents_card
-from commands.erp.sales_news import tell_customer
+from commands.erp.sales_news import tell_customer, tell_quote
 from domain.crm.access import customer_in_scope
 from domain.crm.customers import find_customers
 from domain.directory.roles import Permission
@@ -49,10 +49,12 @@ from domain.erp.sales_views import (
     orders_to_ship,
 )
 from domain.erp.warehouses import all_warehouses, main_location, warehouse_named
+from domain.shared.domain_events import record_event
 from domain.shared.errors import DomainError, NotFound
 from domain.shared.quantity import plain
 
 log = structlog.get_logger(__name__)
+QUOTE_SENT = "quote.sent"
 LISTED = 20
 NAMES: dict[str, tuple[str, ...]] = {
     "customer": ("客户",),
@@ -71,6 +73,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "confirm": ("confirm", "确认"),
     "cancel": ("cancel", "取消"),
     "order": ("order", "下单", "转订单"),
+    "send": ("send", "发送", "发给客户"),
 }
 SEGMENTS = re.compile(r"[;；]")
 
@@ -136,6 +139,8 @@ def _run(ctx: CommandContext, kind: str) -> Message:
         return confirm(ctx, document)
     if verb == "cancel":
         return cancel(ctx, document)
+    if verb == "send":
+        return send(ctx, document)
     return accept(ctx, document)
 
 
@@ -176,6 +181,25 @@ def cancel(ctx: CommandContext, document: SalesDocument) -> Message:
     changed = sales.cancel_document(ctx.session, document.id, ctx.now)
     said = _("Cancelled; what was reserved is free again.") if changed else _("Nothing changed.")
     return document_card(ctx, document, ctx.t(said))
+
+
+def send(ctx: CommandContext, document: SalesDocument) -> Message:
+    """Send an open quotation to the customer's contacts who chat with us, once."""
+    if document.kind != "quote" or document.status != "open":
+        raise DomainError("{number} is not an open quotation.", number=document.number)
+    if not record_event(
+        ctx.session, QUOTE_SENT, "erp_quote", document.number, {"by": ctx.actor.id}, ctx.now
+    ):
+        return document_card(ctx, document, ctx.t(_("It was sent already; nothing changed.")))
+    lines = [
+        LineRequest(x.product_id, x.quantity) for x in sales.lines_of(ctx.session, document.id)
+    ]
+    told = tell_quote(ctx, document, ship_dates(ctx, lines))
+    if told == 0:
+        raise DomainError(
+            "None of {name}'s contacts chats with us yet.", name=document.customer_name
+        )
+    return document_card(ctx, document, ctx.t(_("Sent to {count} contact(s)."), count=told))
 
 
 def accept(ctx: CommandContext, document: SalesDocument) -> Message:

@@ -11,7 +11,7 @@ from bot.context import CommandContext
 from bot.replies import Message
 from bot.router import ActionSpec, Router
 from commands.erp import sales as typed
-from commands.erp.sales_cards import ACCEPT_ACTION, CANCEL_ACTION, CONFIRM_ACTION
+from commands.erp.sales_cards import ACCEPT_ACTION, CANCEL_ACTION, CONFIRM_ACTION, SEND_ACTION
 from domain.directory.roles import Permission
 from domain.erp.sales import locked_document
 from domain.erp.sales_models import SalesDocument
@@ -34,6 +34,12 @@ def cancel_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Me
     return None
 
 
+def send_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
+    """Send the quotation on the card to the customer's contacts."""
+    ctx.edit_card(typed.send(ctx, _document(ctx, target)))
+    return None
+
+
 def accept_button(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | None:
     """Turn the quotation on the card into a draft order, shown as a new card."""
     return typed.accept(ctx, _document(ctx, target))
@@ -45,5 +51,6 @@ def register(router: Router) -> None:
         (CONFIRM_ACTION, confirm_button),
         (CANCEL_ACTION, cancel_button),
         (ACCEPT_ACTION, accept_button),
+        (SEND_ACTION, send_button),
     ):
         router.add_action(ActionSpec(name, handler, permission=Permission.CRM_USE))

@@ -19,6 +19,7 @@ from domain.shared.quantity import plain
 CONFIRM_ACTION = "erp.order.confirm"
 CANCEL_ACTION = "erp.order.cancel"
 ACCEPT_ACTION = "erp.quote.accept"
+SEND_ACTION = "erp.quote.send"
 STATUS_LABELS = {
     "open": _("awaiting the customer"),
     "accepted": _("accepted"),
@@ -99,6 +100,13 @@ def _buttons(ctx: CommandContext, document: SalesDocument) -> tuple[Button, ...]
     quote = "/报价" if zh else "/quote"
     buttons: list[Button] = []
     if document.status == "open":
+        buttons.append(
+            Button(
+                ctx.t(_("Send to customer")),
+                Action(SEND_ACTION, target),
+                command=f"{quote} {'发送' if zh else 'send'} {document.number}",
+            )
+        )
         buttons.append(
             Button(
                 ctx.t(_("Make it an order")),

@@ -1,8 +1,13 @@
-"""Telling a customer of a shipment: every contact of the order's customer who is a chat guest
-(``domain/crm/guests.py``) gets the order number, what was shipped and the tracking number, in
-their own language, through the chat they use (``commands/crm/reach.tell_contact``)."""
+"""Telling a customer: every contact of the document's customer who is a chat guest
+(``domain/crm/guests.py``) gets, in their own language through the chat they use
+(``commands/crm/reach.tell_contact``), a quotation (each product's quantity, price and the date
+it can ship, and the total: never costs or stock) or a shipment (what was shipped and the
+tracking number)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
 
 from bot.context import CommandContext
 from bot.i18n import _, t
@@ -11,9 +16,12 @@ from commands.crm.reach import tell_contact
 from domain.crm.customers import contacts_of
 from domain.erp.models import Product
 from domain.erp.sales_models import Delivery, SalesDocument
-from domain.erp.sales_views import shipped_products
+from domain.erp.sales_views import lines_with_products, shipped_products, totals
 from domain.shared.quantity import plain
 
+QUOTED = _("Quotation {number} from {company}:")
+QUOTED_LINE = _("{name} × {qty} {uom} at {price} {currency}, tax {rate}%: can ship on {day}")
+QUOTED_TOTAL = _("Total {total} {currency} including tax.")
 TRACKED = _("Your order {number} has shipped: {goods}. Tracking number: {tracking}.")
 UNTRACKED = _("Your order {number} has shipped: {goods}.")
 
@@ -32,6 +40,42 @@ def tell_customer(ctx: CommandContext, order: SalesDocument, delivery: Delivery)
     told = 0
     for contact in contacts_of(ctx.session, order.customer_id):
         subject = f"erp_delivery:{delivery.id}:{contact.id}"
+        if tell_contact(
+            ctx.session, ctx.outbox, contact.id, compose, fallback_locale=ctx.org.locale,
+            subject=subject,
+        ):  # fmt: skip
+            told += 1
+    return told
+
+
+def tell_quote(ctx: CommandContext, quote: SalesDocument, days: Sequence[date]) -> int:
+    """Send a quotation to the customer's guests (``days``: each line's ship date, in line
+    order); returns how many contacts were told."""
+    rows = lines_with_products(ctx.session, quote.id)
+    gross = totals([line for line, _product in rows]).gross
+
+    def compose(locale: str) -> Reply:
+        said = [t(locale, QUOTED, number=quote.number, company=ctx.org.name)]
+        said += [
+            t(
+                locale,
+                QUOTED_LINE,
+                name=_name(product, locale),
+                qty=plain(line.quantity),
+                uom=product.uom,
+                price=plain(line.unit_price),
+                currency=quote.currency,
+                rate=plain(line.tax_rate * 100),
+                day=day.isoformat(),
+            )
+            for (line, product), day in zip(rows, days, strict=True)
+        ]
+        said.append(t(locale, QUOTED_TOTAL, total=f"{gross:.2f}", currency=quote.currency))
+        return Reply("\n".join(said))
+
+    told = 0
+    for contact in contacts_of(ctx.session, quote.customer_id):
+        subject = f"erp_quote:{quote.id}:{contact.id}"
         if tell_contact(
             ctx.session, ctx.outbox, contact.id, compose, fallback_locale=ctx.org.locale,
             subject=subject,

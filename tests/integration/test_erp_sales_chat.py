@@ -188,3 +188,23 @@ async def test_a_quote_promises_a_date_and_warns_when_it_misses_the_one_asked_fo
     assert "⚠ That is after 2026-12-01, the date asked for." in late.body
     chinese = text_of(await shop.say("bob", "/报价 华东机械 BOLT-M6 10 交期=2026-12-01"))
     assert "BOLT-M6：现有可用 60；全部 10 可于 2026-11-30 发货，来自库存。" in chinese
+
+
+async def test_a_quote_sent_to_the_customers_guest_once_shows_price_quantity_and_date(
+    shop: Office,
+) -> None:
+    await chinese_guest_of_acme(shop)
+    quoted = card_of(await shop.say("sue", "/quote Acme BOLT-M6 10 price=0.45"))
+    send = button(quoted, "Send to customer").token
+    sent = card_of(await shop.tap("sue", send))
+    assert "Sent to 1 contact(s)." in sent.body
+    told = shop.chat.conversation(GUEST)[-1].text
+    assert told.startswith("报价单 QT2026-00001（来自 Test Trading）：")
+    assert "Hex bolt × 10 pcs，单价 0.45 CNY，税率 13%：可于 2026-11-30 发货" in told
+    assert "合计 5.09 CNY（含税）。" in told
+    assert (
+        "cost" not in told.lower() and "成本" not in told and "60" not in told
+    )  # no stock, no cost
+    again = text_of(await shop.say("sue", "/quote send QT2026-00001"))
+    assert "It was sent already; nothing changed." in again
+    assert len([m for m in shop.chat.conversation(GUEST) if "QT2026-00001" in m.text]) == 1
