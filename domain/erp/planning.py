@@ -18,7 +18,6 @@ and the run (the planning itself is ``domain.erp.mrp``, pure).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -85,7 +84,7 @@ def load_inputs(
     )
     boms = boms_in_force(session, today)
     usages = usages_of(session, boms)
-    routings = _routings(session, boms.keys())
+    routings = _routings(session)
     on_hand = _on_hand(session)
     parts = [
         _part(p, p.id in boms, _lead(p, p.id in boms, routings.get(p.id, [])), on_hand)
@@ -172,15 +171,13 @@ def _part(product: Product, made: bool, lead: int, on_hand: dict[int, Decimal]) 
     )
 
 
-def _routings(session: Session, made: Iterable[int]) -> dict[int, list[Step]]:
-    """The routing of every made product, in one query."""
+def _routings(session: Session) -> dict[int, list[Step]]:
+    """Every product's routing, in one query (only a made part's counts: ``_lead``)."""
     steps: dict[int, list[Step]] = defaultdict(list)
-    wanted = set(made)
     for operation, centre in session.execute(
         select(Operation, WorkCentre).join(WorkCentre, WorkCentre.id == Operation.work_centre_id)
     ):
-        if operation.product_id in wanted:
-            steps[operation.product_id].append(Step(operation, centre))
+        steps[operation.product_id].append(Step(operation, centre))
     return steps
 
 
