@@ -61,9 +61,12 @@ bench-stock: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.stock --db sqlite
 	$(BIN)/python -m bench.stock --db postgresql
 
-# The MRP engine on 10,000 parts, BOMs 5 levels deep, 50,000 needs, against a naive explosion.
+# MRP on 10,000 parts, BOMs 5 levels deep, 50,000 needs, against a naive explosion: the engine
+# alone, then the full run_mrp from SQLite and from PostgreSQL (docs/PERFORMANCE.md).
 bench-mrp: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.mrp
+	$(BIN)/python -m bench.mrp --db sqlite
+	$(BIN)/python -m bench.mrp --db postgresql
 
 # Re-extract translatable strings and merge them into the Chinese catalog.
 messages: $(VENV)/.dev-installed

@@ -18,6 +18,7 @@ and the run (the planning itself is ``domain.erp.mrp``, pure).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -53,31 +54,52 @@ OPEN_SALES = ("confirmed", "partial")
 WAITING_REQUESTS = ("pending", "approved")
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What MRP plans from, as loaded from the database."""
+
+    parts: list[Part]
+    usages: list[Usage]
+    needs: list[Need]
+    supplies: list[Supply]
+
+
 def run_mrp(
     session: Session, today: date, calendar: WorkCalendar, *, horizon: date | None = None
 ) -> Plan:
     """Plan every product from what the database holds now; with a ``horizon``, demand due
     after it is left out."""
+    inputs = load_inputs(session, today, calendar, horizon=horizon)
+    return plan(
+        inputs.parts, inputs.usages, inputs.needs, inputs.supplies, today=today, calendar=calendar
+    )
+
+
+def load_inputs(
+    session: Session, today: date, calendar: WorkCalendar, *, horizon: date | None = None
+) -> Inputs:
+    """MRP's inputs from the database, in a fixed number of queries."""
     products = list(
         session.scalars(select(Product).where(Product.active, Product.kind != "service"))
     )
     boms = boms_in_force(session, today)
     usages = usages_of(session, boms)
-    parts = [_part(p, p.id in boms, _lead(session, p, p.id in boms)) for p in products]
+    routings = _routings(session)
     on_hand = _on_hand(session)
-    parts = [_with_stock(part, on_hand.get(part.id, ZERO)) for part in parts]
+    parts = [
+        _part(p, p.id in boms, _lead(p, p.id in boms, routings.get(p.id, [])), on_hand)
+        for p in products
+    ]
     needs = [*_sales_needs(session, today), *_component_needs(session, today)]
     needs = [n for n in needs if horizon is None or n.due <= horizon]
     supplies = [*_purchase_supplies(session), *_production_supplies(session, today)]
     supplies += _request_supplies(session, today, calendar, {p.id: p for p in products})
     known = {p.id for p in products}
-    return plan(
+    return Inputs(
         parts,
         [u for u in usages if u.parent_id in known and u.component_id in known],
         [n for n in needs if n.part_id in known],
         [s for s in supplies if s.part_id in known],
-        today=today,
-        calendar=calendar,
     )
 
 
@@ -135,38 +157,33 @@ def usages_of(session: Session, boms: dict[int, Bom]) -> list[Usage]:
     ]
 
 
-def _part(product: Product, made: bool, lead: int) -> Part:
+def _part(product: Product, made: bool, lead: int, on_hand: dict[int, Decimal]) -> Part:
     return Part(
         id=product.id,
         sku=product.sku,
         make=made,
         lead_days=lead,
         calendar_days=product.lead_calendar_days,
-        on_hand=ZERO,
+        on_hand=on_hand.get(product.id, ZERO),
         safety=product.safety_stock,
         lot_rule=LotRule(product.lot_rule),
         lot_quantity=product.lot_quantity,
     )
 
 
-def _with_stock(part: Part, on_hand: Decimal) -> Part:
-    return Part(
-        part.id, part.sku, part.make, part.lead_days, part.calendar_days, on_hand,
-        part.safety, part.lot_rule, part.lot_quantity,
-    )  # fmt: skip
+def _routings(session: Session) -> dict[int, list[Step]]:
+    """Every product's routing, in one query (only a made part's counts: ``_lead``)."""
+    steps: dict[int, list[Step]] = defaultdict(list)
+    for operation, centre in session.execute(
+        select(Operation, WorkCentre).join(WorkCentre, WorkCentre.id == Operation.work_centre_id)
+    ):
+        steps[operation.product_id].append(Step(operation, centre))
+    return steps
 
 
-def _lead(session: Session, product: Product, made: bool) -> int:
+def _lead(product: Product, made: bool, steps: list[Step]) -> int:
     if not made:
         return product.lead_days
-    steps = [
-        Step(operation, centre)
-        for operation, centre in session.execute(
-            select(Operation, WorkCentre)
-            .join(WorkCentre, WorkCentre.id == Operation.work_centre_id)
-            .where(Operation.product_id == product.id)
-        )
-    ]
     lot = product.lot_quantity if product.lot_quantity > 0 else Decimal(1)
     return production_days(steps, lot) if steps else product.lead_days
 

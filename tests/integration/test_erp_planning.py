@@ -17,6 +17,7 @@ from domain.erp.models import Product
 from domain.erp.mrp import Plan
 from domain.erp.planning import plan_as_json, run_mrp
 from domain.erp.production import create_production
+from domain.erp.routings import OperationRequest, add_work_centre, set_routing
 from domain.erp.sales import LineRequest, Party, confirm_order, create_document
 from domain.erp.stock import post_move
 from domain.erp.warehouses import main_location, warehouse_by_code
@@ -106,6 +107,24 @@ def test_the_horizon_leaves_later_demand_out(sqlite_url: str) -> None:
     with erp_session(sqlite_url) as s:
         stools_sold(s)
         assert orders(run_mrp(s, TODAY, CALENDAR, horizon=date(2026, 12, 6))) == []
+
+
+def test_a_made_part_with_a_routing_takes_the_days_of_its_steps(sqlite_url: str) -> None:
+    with erp_session(sqlite_url) as s:
+        made = stools_sold(s)
+        saw = add_work_centre(s, "SAW", "Saw", Decimal(8), Decimal(0))
+        paint = add_work_centre(s, "PAINT", "Paint", Decimal(4), Decimal(0))
+        steps = [  # for one stool (its lot): (6 + 10) / 8 + 2 / 4 = 2.5 working days, so 3
+            OperationRequest("Cut", saw.id, Decimal(6), Decimal(10)),
+            OperationRequest("Paint", paint.id, Decimal(2)),
+        ]
+        set_routing(s, made["STOOL"].id, steps)
+        set_routing(s, made["LEG"].id, steps)  # bought: its purchase lead time still counts
+        assert orders(run_mrp(s, TODAY, CALENDAR)) == [
+            ("LEG", "buy", "20", "2026-11-25", "2026-12-02"),
+            ("SEAT", "buy", "20", "2026-11-27", "2026-12-02"),
+            ("STOOL", "make", "30", "2026-12-02", "2026-12-07"),  # three working days earlier
+        ]
 
 
 def seeded_location(s: Session) -> int:
