@@ -74,7 +74,7 @@ class WorkCentreLine(BaseModel):
 class ComponentLine(BaseModel):
     """One component of a product's bill of materials."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
     product: str = Field(min_length=1, max_length=64)
     component: str = Field(min_length=1, max_length=64)
     quantity: Decimal
@@ -147,9 +147,7 @@ def bom_problems(
                     said = "yield" if name == "yield_rate" else name
                     message = f"{said} differs from the product's first line"
                     problems.append(locate("boms", index, said, message))
-    if not problems:
-        problems += _cycle_problems(session, lines, today, locate)
-    return problems
+    return problems + _cycle_problems(session, lines, today, locate)
 
 
 def _kinds(session: Session, skus: set[str]) -> dict[str, str]:

@@ -161,6 +161,7 @@ def test_a_cycle_through_a_bom_already_in_bizbot_is_found(sqlite_url: str) -> No
         closing = "boms:\n  - {product: LEG, component: STOOL, quantity: 1}\n"
         problems, _ = imported(s, "c.yaml", closing)
         assert problems == [
+            "line 2, boms[0].component: that would make a cycle: LEG → STOOL → LEG",
             "line 2, boms[0].product: LEG is raw: only finished and semi are made",
         ]
         made = "products:\n  - {sku: LEG, name_en: Leg, kind: semi}\n" + closing
