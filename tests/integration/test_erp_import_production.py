@@ -146,11 +146,19 @@ def test_a_cycle_an_unknown_sku_and_work_centre_are_listed_and_nothing_is_writte
             "line 13, routings[1]: Hours are a number of at most 3 decimals, not below 0.",
             "line 13, routings[1].product: no product GHOST (in the file or in Bizbot)",
         ]
-        unknown = "boms:\n  - {product: STOOL, component: NOPE, quantity: 1, scrap: 100%}\n"
-        problems, _ = imported(s, "u.yaml", "products:\n  - {sku: STOOL, name_en: S}\n" + unknown)
+        unknown = """\
+products:
+  - {sku: STOOL, name_en: Stool}
+  - {sku: SEAT, name_en: Seat, kind: raw}
+boms:
+  - {product: STOOL, component: NOPE, quantity: 1, scrap: 100%}
+  - {product: STOOL, component: SEAT, quantity: 1, yield: 90%}
+"""
+        problems, _ = imported(s, "u.yaml", unknown)
         assert problems == [
-            "line 4, boms[0].component: no product NOPE (in the file or in Bizbot)",
-            "line 4, boms[0].scrap: from 0 to below 1 (or 100%), at most 4 decimals",
+            "line 5, boms[0].component: no product NOPE (in the file or in Bizbot)",
+            "line 5, boms[0].scrap: from 0 to below 1 (or 100%), at most 4 decimals",
+            "line 6, boms[1].yield: yield differs from the product's first line",
         ]
         assert production_counts(s) == (0, 0, 0, 0)
 
