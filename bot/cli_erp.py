@@ -4,6 +4,7 @@ operators (docs/ERP.md, "Import and export")."""
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -31,8 +32,8 @@ from domain.shared.db import open_database
 from domain.shared.yamlfile import DefinitionInvalid
 
 erp_cli = typer.Typer(
-    help="The ERP: import and export warehouses, suppliers, products, opening stock and price"
-    " lists.",
+    help="The ERP: import and export warehouses, suppliers, products, opening stock, price"
+    " lists, work centres, bills of materials and routings.",
     no_args_is_help=True,
 )
 
@@ -42,8 +43,9 @@ def erp_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
 ) -> None:
     """Import a .yaml file (warehouses, suppliers, products, opening_stock, price_lists,
-    prices) or a .csv file of one of them: every line is checked first, one problem means
-    nothing is imported, and importing the same file again changes nothing."""
+    prices, work_centres, boms, routings) or a .csv file of one of them: every line is
+    checked first, one problem means nothing is imported, and importing the same file again
+    changes nothing."""
     try:
         read = read_erp_file(file.name, file.read_bytes())
         problems, tally = asyncio.run(_import(Settings(), read))
@@ -65,9 +67,9 @@ def erp_export(
         Path | None, typer.Option("--out", "-o", help="Write here instead of to stdout.")
     ] = None,
 ) -> None:
-    """Write warehouses, suppliers, products, the stock each warehouse holds and the price
-    lists, as a file ``bizbot erp import`` reads (the stock as opening stock at its
-    moving-average cost)."""
+    """Write warehouses, suppliers, products, the stock each warehouse holds, the price
+    lists, work centres, the bills of materials in force today and routings, as a file
+    ``bizbot erp import`` reads (the stock as opening stock at its moving-average cost)."""
     text = asyncio.run(_export(Settings()))
     if output is None:
         out().print(text, markup=False, end="", soft_wrap=True)
@@ -90,7 +92,7 @@ async def _import(settings: Settings, file: ImportFile) -> tuple[list[Problem], 
 
             def work(session: Session) -> tuple[list[Problem], Tally]:
                 progress.reset(task)  # a retried transaction starts again
-                problems = problems_in(session, file, existing_customer_ids)
+                problems = problems_in(session, file, existing_customer_ids, now.date())
                 if problems:
                     return problems, Tally()
                 return [], save_erp_file(session, file, now, lambda: progress.advance(task))
@@ -104,7 +106,7 @@ async def _export(settings: Settings) -> str:
     url = settings.database_url.get_secret_value()
     db = open_database(url)
     try:
-        return await db.run(export_erp_file)
+        return await db.run(partial(export_erp_file, today=SystemClock().now().date()))
     finally:
         await db.dispose()
 

@@ -216,7 +216,7 @@ def load_catalog(session: Session, now: datetime) -> None:
     """The catalog and stock of ``catalog.yaml``, checked and written as ``bizbot erp import``
     does."""
     file = read_erp_file(CATALOG.name, CATALOG.read_bytes())
-    problems = problems_in(session, file, existing_customer_ids)
+    problems = problems_in(session, file, existing_customer_ids, now.date())
     if problems:
         raise ValueError(f"the demo catalog has problems: {problems}")
     save_erp_file(session, file, now, lambda: None)

@@ -132,7 +132,7 @@ def cycle_path(
 ) -> list[str]:
     """The SKUs of a cycle the product would close by using ``component_ids`` (empty: none),
     through every version in force on ``day`` or later."""
-    uses = _uses_from(session, day)
+    uses = uses_from(session, day)
     uses[product_id] = set(component_ids)
     came_from: dict[int, int] = {}
     frontier = [product_id]
@@ -161,8 +161,8 @@ def _node(session: Session, product: Product, needed: Decimal, day: date, depth:
     return BomNode(product, needed, available, tuple(children))
 
 
-def _uses_from(session: Session, day: date) -> dict[int, set[int]]:
-    """Which products each product's versions in force on ``day`` or later use."""
+def uses_from(session: Session, day: date) -> dict[int, set[int]]:
+    """Which products (by id) each product's versions in force on ``day`` or later use."""
     versions = session.execute(select(Bom.id, Bom.product_id, Bom.effective_from))
     by_product: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for bom_id, product_id, starts in versions:

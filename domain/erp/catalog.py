@@ -11,13 +11,20 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from domain.erp.models import COST_DIGITS, RATE_DIGITS, Product
+from domain.erp.mrp_lots import LotRule
 from domain.shared.errors import Conflict, DomainError
 from domain.shared.quantity import is_exact
 
 PRODUCT_KINDS = ("raw", "semi", "finished", "consumable", "service")
 SKU_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 TEXT_KEYS = ("name_zh", "name_en", "uom", "purchase_uom", "default_supplier")
-QUANTITY_KEYS = ("purchase_factor", "safety_stock", "reorder_point", "reorder_qty")
+QUANTITY_KEYS = (
+    "purchase_factor",
+    "safety_stock",
+    "reorder_point",
+    "reorder_qty",
+    "lot_quantity",
+)
 MONEY_KEYS = ("cost", "list_price")
 PRODUCT_KEYS = (
     *TEXT_KEYS,
@@ -26,6 +33,8 @@ PRODUCT_KEYS = (
     "kind",
     "tax_rate",
     "lead_days",
+    "lead_calendar_days",
+    "lot_rule",
     "allow_negative",
     "active",
 )
@@ -101,6 +110,9 @@ def check_product_values(values: Mapping[str, Value]) -> None:
         if key not in PRODUCT_KEYS:
             raise DomainError("There is no field {key} here.", key=key)
         _check(key, value)
+    rule, size = values.get("lot_rule"), values.get("lot_quantity")
+    if rule not in (None, LotRule.LOT_FOR_LOT) and size is not None and size == 0:
+        raise DomainError("A fixed, minimum or multiple lot rule needs a lot quantity above 0.")
 
 
 def _apply(product: Product, values: Mapping[str, Value]) -> None:
@@ -113,6 +125,10 @@ def _apply(product: Product, values: Mapping[str, Value]) -> None:
 def _check(key: str, value: Value) -> None:
     if key == "kind" and value not in PRODUCT_KINDS:
         raise DomainError("{value} is not a product type.", value=value)
+    if key == "lot_rule" and value not in tuple(LotRule):
+        raise DomainError(
+            "{value} is not a lot rule: lot_for_lot, fixed, minimum or multiple.", value=value
+        )
     if key in QUANTITY_KEYS + MONEY_KEYS + ("tax_rate",):
         _check_number(key, value)
     if key == "lead_days" and (not isinstance(value, int) or not 0 <= value <= 3650):

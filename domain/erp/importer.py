@@ -2,12 +2,14 @@
 (``bizbot erp export``).
 
 A YAML file has the sections ``warehouses``, ``suppliers``, ``products``, ``opening_stock``,
-``price_lists`` and ``prices`` (docs/ERP.md, "Import and export"); a CSV file holds one of them,
-named by its header. Every line is checked before anything is written, and one problem means
-nothing is written. Importing a file again changes nothing: warehouses are matched by code,
-suppliers and price lists by name, products by SKU, prices by list, product and quantity break,
-and a product's opening stock in a warehouse is posted once (afterwards stock changes through
-moves, never through the file). Suppliers and price lists are ``import_terms.py``.
+``price_lists``, ``prices``, ``work_centres``, ``boms`` and ``routings`` (docs/ERP.md, "Import and
+export"); a CSV file holds one of them, named by its header. Every line is checked before
+anything is written, and one problem means nothing is written. Importing a file again changes
+nothing: warehouses are matched by code, suppliers and price lists by name, products by SKU,
+prices by list, product and quantity break, and a product's opening stock in a warehouse is
+posted once (afterwards stock changes through moves, never through the file). Suppliers and
+price lists are ``import_terms.py``; work centres (by code), bills of materials and routings (by
+product) are ``import_production.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -32,6 +34,21 @@ from domain.erp.catalog import (
     checked_sku,
     edit_product,
     product_by_sku,
+)
+from domain.erp.import_production import (
+    ComponentLine,
+    OperationLine,
+    WorkCentreLine,
+    bom_problems,
+    by_product,
+    exported_boms,
+    exported_routings,
+    exported_work_centres,
+    routing_problems,
+    save_bom,
+    save_routing,
+    save_work_centre,
+    work_centre_problems,
 )
 from domain.erp.import_terms import (
     ExistingCustomers,
@@ -87,6 +104,9 @@ class ProductLine(BaseModel):
     reorder_point: Decimal = Decimal(0)
     reorder_qty: Decimal = Decimal(0)
     lead_days: int = 0
+    lead_calendar_days: bool = False
+    lot_rule: str = "lot_for_lot"
+    lot_quantity: Decimal = Decimal(0)
     default_supplier: str = Field(default="", max_length=200)
     allow_negative: bool = False
     active: bool = True
@@ -116,6 +136,9 @@ class ErpFile(BaseModel):
     opening_stock: list[OpeningLine] = []
     price_lists: list[PriceListLine] = []
     prices: list[PriceBreakLine] = []
+    work_centres: list[WorkCentreLine] = []
+    boms: list[ComponentLine] = []
+    routings: list[OperationLine] = []
 
 
 LINE_MODELS: dict[str, type[BaseModel]] = {
@@ -125,12 +148,20 @@ LINE_MODELS: dict[str, type[BaseModel]] = {
     "opening_stock": OpeningLine,
     "price_lists": PriceListLine,
     "prices": PriceBreakLine,
+    "work_centres": WorkCentreLine,
+    "boms": ComponentLine,
+    "routings": OperationLine,
 }
 SECTIONS = tuple(LINE_MODELS)  # the order they are written in
+BY_PRODUCT = ("boms", "routings")  # saved a product's lines at a time
 CSV_SECTIONS = (  # a CSV file holds the first section whose columns its header has
     ("opening_stock", {"sku", "warehouse"}),
     ("prices", {"price_list", "sku"}),
     ("products", {"sku"}),
+    ("boms", {"product", "component"}),
+    ("routings", {"product", "work_centre"}),
+    ("work_centres", {"code", "hours_per_day"}),
+    ("work_centres", {"code", "rate"}),
     ("warehouses", {"code"}),
     ("price_lists", {"name", "tier"}),
     ("price_lists", {"name", "customer"}),
@@ -195,7 +226,8 @@ def _read_yaml(data: bytes) -> ImportFile:
 def _read_csv(data: bytes) -> ImportFile:
     header, rows = read_csv(data)
     section = _section_of(header)
-    unknown = [c for c in header if c not in LINE_MODELS[section].model_fields]
+    fields = LINE_MODELS[section].model_fields
+    unknown = [c for c in header if c not in {f.alias or n for n, f in fields.items()}]
     if unknown:
         raise ImportRefused(f"line 1 ({section}): unknown column(s): {', '.join(unknown)}")
     lines, problems = [], []
@@ -221,8 +253,9 @@ def _section_of(header: list[str]) -> str:
     if found is None:
         raise ImportRefused(
             "line 1: a header with sku (products), code (warehouses), name (suppliers), sku and"
-            " warehouse (opening stock), name and tier or customer (price lists), or price_list"
-            " and sku (prices)"
+            " warehouse (opening stock), name and tier or customer (price lists), price_list"
+            " and sku (prices), code and hours_per_day or rate (work centres), product and"
+            " component (boms), or product and work_centre (routings)"
         )
     return found
 
@@ -238,10 +271,11 @@ def _dotted(loc: tuple[Any, ...]) -> str:
 
 
 def problems_in(
-    session: Session, file: ImportFile, existing_customers: ExistingCustomers
+    session: Session, file: ImportFile, existing_customers: ExistingCustomers, today: date
 ) -> list[Problem]:
     """Every problem the file has against itself and the database (none: it may be saved);
-    ``existing_customers`` says which of the price lists' customer numbers the CRM has."""
+    ``existing_customers`` says which of the price lists' customer numbers the CRM has, and a
+    bill of materials without a date is in force from ``today``."""
     content, locate = file.content, file.locate
     problems = _duplicates(file)
     for index, line in enumerate(content.products):
@@ -259,7 +293,20 @@ def problems_in(
     known = ({p.key for p in content.price_lists}, set(known_skus))
     for index, price in enumerate(content.prices):
         problems += price_problems(session, price, known, partial(locate, "prices", index))
+    problems += _production_problems(session, file, known_skus, today)
     return sorted(problems, key=lambda p: (p.line or 0, p.path))
+
+
+def _production_problems(
+    session: Session, file: ImportFile, known_skus: dict[str, str], today: date
+) -> list[Problem]:
+    content, locate = file.content, file.locate
+    problems = []
+    for index, centre in enumerate(content.work_centres):
+        problems += work_centre_problems(centre, partial(locate, "work_centres", index))
+    problems += bom_problems(session, content.boms, known_skus, today, locate)
+    known = (set(known_skus), {w.code.strip().upper() for w in content.work_centres})
+    return problems + routing_problems(session, content.routings, known, locate)
 
 
 def _duplicates(file: ImportFile) -> list[Problem]:
@@ -273,6 +320,9 @@ def _duplicates(file: ImportFile) -> list[Problem]:
         ],
         "price_lists": [(p.key, p.name) for p in content.price_lists],
         "prices": [(p.key, p.key_as_typed) for p in content.prices],
+        "work_centres": [(w.code.upper(),) * 2 for w in content.work_centres],
+        "boms": [(b.key,) * 2 for b in content.boms],
+        "routings": [(r.key,) * 2 for r in content.routings],
     }
     problems = []
     for section, keys in keyed.items():
@@ -339,8 +389,8 @@ def save_erp_file(
     session: Session, file: ImportFile, now: datetime, advance: Callable[[], None]
 ) -> Tally:
     """Write a checked file (see ``problems_in``), section by section in the order of
-    ``SECTIONS`` (what a line refers to is written before it); ``advance`` is called after each
-    line."""
+    ``SECTIONS`` (what a line refers to is written before it), a bill of materials or routing a
+    product at a time; ``advance`` is called after each line."""
     savers: dict[str, Callable[[Any], str]] = {
         "warehouses": partial(_save_warehouse, session),
         "suppliers": partial(save_supplier, session, now=now),
@@ -348,13 +398,25 @@ def save_erp_file(
         "opening_stock": partial(_post_opening, session, now=now),
         "price_lists": partial(save_price_list, session, now=now),
         "prices": partial(save_price, session),
+        "work_centres": partial(save_work_centre, session),
+        "boms": partial(save_bom, session, today=now.date(), now=now),
+        "routings": partial(save_routing, session),
     }
     tally = Tally()
     for section in SECTIONS:
-        for line in getattr(file.content, section):
-            tally.count(section, savers[section](line))
-            advance()
+        for lines in _units(getattr(file.content, section), section):
+            tally.count(section, savers[section](lines if section in BY_PRODUCT else lines[0]))
+            for _ in lines:
+                advance()
     return tally
+
+
+def _units(lines: list[Any], section: str) -> list[list[Any]]:
+    """What is saved at once: one line, or a product's lines of a bill of materials or
+    routing."""
+    if section not in BY_PRODUCT:
+        return [[line] for line in lines]
+    return [[lines[i] for i in indexes] for indexes in by_product(lines).values()]
 
 
 def _save_warehouse(session: Session, line: WarehouseLine) -> str:
@@ -402,9 +464,10 @@ def _opening_key(sku: str, code: str) -> str:
     return f"opening:{sku}:{code}"
 
 
-def export_erp_file(session: Session) -> str:
+def export_erp_file(session: Session, today: date) -> str:
     """Warehouses, suppliers, products, what each warehouse holds now, price lists and their
-    prices, as an import file (the stock as opening stock at its moving-average cost)."""
+    prices, work centres, the bills of materials in force ``today`` and routings, as an import
+    file (the stock as opening stock at its moving-average cost)."""
     warehouses = list(session.scalars(select(Warehouse).order_by(Warehouse.code)))
     products = list(session.scalars(select(Product).order_by(Product.sku)))
     content = {
@@ -414,6 +477,9 @@ def export_erp_file(session: Session) -> str:
         "opening_stock": [line for p in products for line in _exported_stock(session, p)],
         "price_lists": exported_price_lists(session),
         "prices": exported_prices(session),
+        "work_centres": exported_work_centres(session),
+        "boms": exported_boms(session, today),
+        "routings": exported_routings(session),
     }
     return yaml.dump(content, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
 
@@ -434,7 +500,11 @@ def _exported_stock(session: Session, product: Product) -> list[dict[str, Any]]:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Decimals written as plain numbers (``12.5``, not ``!!python/object``)."""
+    """Decimals written as plain numbers (``12.5``, not ``!!python/object``), and a value that
+    several lines share written on each (no ``&id001`` anchors)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:

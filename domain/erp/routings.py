@@ -51,20 +51,26 @@ def add_work_centre(
 ) -> WorkCentre:
     """A new work centre (its code is unique), and the member who runs its tasks."""
     code = code.strip().upper()
-    if not code or len(code) > 32 or " " in code:
-        raise DomainError("A work centre's code is one word of up to 32 characters.")
+    check_work_centre(code, hours_per_day, rate)
     if session.scalar(select(WorkCentre.id).where(WorkCentre.code == code)) is not None:
         raise Conflict("There is already a work centre {code}.", code=code)
-    if not (0 < hours_per_day <= 24) or not is_exact(hours_per_day):
-        raise DomainError("A work centre works more than 0 and at most 24 hours a day.")
-    if rate < 0 or not is_exact(rate, COST_DIGITS):
-        raise DomainError("An hourly rate is a number of at most 4 decimals, not below 0.")
     centre = WorkCentre(
         code=code, name=name[:200], hours_per_day=hours_per_day, rate=rate, operator_id=operator_id
     )
     session.add(centre)
     session.flush()
     return centre
+
+
+def check_work_centre(code: str, hours_per_day: Decimal, rate: Decimal) -> None:
+    """Refuse (``DomainError``) a code that is not one word, hours a day outside (0, 24] or a
+    rate below 0 or finer than 4 decimals."""
+    if not code.strip() or len(code.strip()) > 32 or " " in code.strip():
+        raise DomainError("A work centre's code is one word of up to 32 characters.")
+    if not (0 < hours_per_day <= 24) or not is_exact(hours_per_day):
+        raise DomainError("A work centre works more than 0 and at most 24 hours a day.")
+    if rate < 0 or not is_exact(rate, COST_DIGITS):
+        raise DomainError("An hourly rate is a number of at most 4 decimals, not below 0.")
 
 
 def work_centre_by_code(session: Session, code: str) -> WorkCentre:
@@ -82,7 +88,9 @@ def set_routing(
     if session.get(Product, product_id) is None:
         raise NotFound("There is no product #{id}.", id=product_id)
     for request in operations:
-        _check_operation(session, request)
+        if session.get(WorkCentre, request.work_centre_id) is None:
+            raise NotFound("There is no work centre #{id}.", id=request.work_centre_id)
+        check_operation(request.name, request.hours_per_unit, request.setup_hours)
     session.execute(delete(Operation).where(Operation.product_id == product_id))
     rows = [
         Operation(
@@ -126,11 +134,11 @@ def production_days(steps: Sequence[Step], units: Decimal) -> int:
     return int(days.to_integral_value(rounding=ROUND_CEILING))
 
 
-def _check_operation(session: Session, request: OperationRequest) -> None:
-    if not request.name.strip():
+def check_operation(name: str, hours_per_unit: Decimal, setup_hours: Decimal) -> None:
+    """Refuse (``DomainError``) an operation without a name, or hours below 0 or finer than 3
+    decimals."""
+    if not name.strip():
         raise DomainError("An operation needs a name.")
-    if session.get(WorkCentre, request.work_centre_id) is None:
-        raise NotFound("There is no work centre #{id}.", id=request.work_centre_id)
-    for hours in (request.hours_per_unit, request.setup_hours):
+    for hours in (hours_per_unit, setup_hours):
         if hours < 0 or not is_exact(hours):
             raise DomainError("Hours are a number of at most 3 decimals, not below 0.")
