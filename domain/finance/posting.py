@@ -67,7 +67,7 @@ class EntryRequest:
 
 
 @dataclass(frozen=True)
-class Problem:
+class EntryProblem:
     """One reason an entry is refused: an English msgid and what fills it."""
 
     message: str
@@ -81,7 +81,7 @@ class Problem:
 class EntryRefused(DomainError):
     """An entry was not posted; ``problems`` lists every reason. Nothing was written."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[EntryProblem]) -> None:
         super().__init__(
             "The entry cannot be posted: {problems}",
             problems="; ".join(p.text() for p in problems),
@@ -181,7 +181,7 @@ def _problems(
     journal: Journal | None,
     accounts: dict[str, tuple[Account, bool]],
     period: Period,
-) -> list[Problem]:
+) -> list[EntryProblem]:
     problems = _header_problems(request, journal, period)
     for number, line in enumerate(request.lines, start=1):
         problems += _line_problems(number, line, accounts)
@@ -189,7 +189,7 @@ def _problems(
     credits = sum((line.credit for line in request.lines), ZERO)
     if debits != credits:
         problems.append(
-            Problem(
+            EntryProblem(
                 "debits {debits} and credits {credits} differ",
                 {"debits": debits, "credits": credits},
             )
@@ -199,48 +199,52 @@ def _problems(
 
 def _header_problems(
     request: EntryRequest, journal: Journal | None, period: Period
-) -> list[Problem]:
+) -> list[EntryProblem]:
     problems = []
     if journal is None:
-        problems.append(Problem("there is no journal {journal}", {"journal": request.journal}))
+        problems.append(EntryProblem("there is no journal {journal}", {"journal": request.journal}))
     if period.closed:
         problems.append(
-            Problem(
+            EntryProblem(
                 "the period {period} is closed", {"period": f"{period.year}-{period.month:02d}"}
             )
         )
     if len(request.lines) < 2:
-        problems.append(Problem("an entry needs at least two lines"))
+        problems.append(EntryProblem("an entry needs at least two lines"))
     if (request.source is None) != (request.source_id is None):
-        problems.append(Problem("a source needs its id, and an id its source"))
+        problems.append(EntryProblem("a source needs its id, and an id its source"))
     if not (
         len(request.currency) == 3 and request.currency.isascii() and request.currency.isupper()
     ):
-        problems.append(Problem("{currency} is not a currency", {"currency": request.currency}))
+        problems.append(
+            EntryProblem("{currency} is not a currency", {"currency": request.currency})
+        )
     if not is_exact(request.rate, RATE_DIGITS) or request.rate <= 0:
-        problems.append(Problem("{rate} is not an exchange rate", {"rate": request.rate}))
+        problems.append(EntryProblem("{rate} is not an exchange rate", {"rate": request.rate}))
     return problems
 
 
 def _line_problems(
     number: int, line: LineRequest, accounts: dict[str, tuple[Account, bool]]
-) -> list[Problem]:
+) -> list[EntryProblem]:
     where = {"line": number, "account": line.account}
     problems = [
-        Problem("line {line}: {amount} is not an amount", where | {"amount": amount})
+        EntryProblem("line {line}: {amount} is not an amount", where | {"amount": amount})
         for amount in (line.debit, line.credit)
         if not is_exact(amount, AMOUNT_DIGITS) or amount < 0
     ]
     if not problems and (line.debit > 0) == (line.credit > 0):
-        problems.append(Problem("line {line} needs a debit or a credit, not both", where))
+        problems.append(EntryProblem("line {line} needs a debit or a credit, not both", where))
     account, has_children = accounts.get(line.account, (None, False))
     if account is None:
-        problems.append(Problem("line {line}: there is no account {account}", where))
+        problems.append(EntryProblem("line {line}: there is no account {account}", where))
     elif not account.active:
-        problems.append(Problem("line {line}: account {account} is inactive", where))
+        problems.append(EntryProblem("line {line}: account {account} is inactive", where))
     elif has_children:
         problems.append(
-            Problem("line {line}: account {account} has sub-accounts; post to one of them", where)
+            EntryProblem(
+                "line {line}: account {account} has sub-accounts; post to one of them", where
+            )
         )
     return problems
 
