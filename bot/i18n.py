@@ -27,6 +27,7 @@ KEYWORDS = {
     "Forbidden": None,
     "ArgumentError": None,
     "FrameError": None,
+    "EntryProblem": None,
 }
 SOURCE_PACKAGES = ("bot", "adapters", "commands", "domain", "scheduler")
 

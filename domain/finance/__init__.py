@@ -1,0 +1,1 @@
+"""Finance: the double-entry ledger (chart of accounts, journals, entries, fiscal periods)."""
