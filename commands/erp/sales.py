@@ -157,11 +157,11 @@ def _new(ctx: CommandContext, kind: str, text: str) -> Message:
     party = Party(customer.id, customer.name, ctx.actor.id)
     place = main_location(ctx.session, _warehouse(ctx, values.get("warehouse")))
     note = values.get("note", "")
-    document = sales.create_document(ctx.session, kind, party, place, lines, ctx.now, note)
+    by = date.fromisoformat(values["by"]) if "by" in values else None
+    document = sales.create_document(ctx.session, kind, party, place, lines, ctx.now, note, by)
     made = _("Quotation {number} drafted.") if kind == "quote" else _("Order {number} drafted.")
     said = [ctx.t(made, number=document.number)]
     if kind == "quote":
-        by = date.fromisoformat(values["by"]) if "by" in values else None
         said += promise_lines(ctx, lines, by)
     return document_card(ctx, document, "\n".join(said))
 

@@ -48,6 +48,8 @@ def document_card(ctx: CommandContext, document: SalesDocument, headline: str = 
         Field(ctx.t(_("Tax")), f"{sums.tax:.2f} {document.currency}"),
         Field(ctx.t(_("Total")), f"{sums.gross:.2f} {document.currency}"),
     ]
+    if document.wanted_on is not None:
+        fields.append(Field(ctx.t(_("Wanted by")), document.wanted_on.isoformat()))
     return Card(
         title=document_title(ctx, document),
         body="\n".join(x for x in (headline, body) if x),

@@ -198,14 +198,22 @@ def _on_hand(session: Session) -> dict[int, Decimal]:
 
 
 def _sales_needs(session: Session, today: date) -> list[Need]:
+    """What confirmed orders have not delivered yet, due on the date the customer asked for
+    (today when none was given, or when it has passed)."""
     rows = session.execute(
-        select(SalesDocument.number, SalesLine.product_id, SalesLine.quantity, SalesLine.delivered)
+        select(
+            SalesDocument.number,
+            SalesDocument.wanted_on,
+            SalesLine.product_id,
+            SalesLine.quantity,
+            SalesLine.delivered,
+        )
         .join(SalesDocument, SalesDocument.id == SalesLine.document_id)
         .where(SalesDocument.kind == "order", SalesDocument.status.in_(OPEN_SALES))
     )
     return [
-        Need(product_id, today, quantity - delivered, number)
-        for number, product_id, quantity, delivered in rows
+        Need(product_id, max(wanted or today, today), quantity - delivered, number)
+        for number, wanted, product_id, quantity, delivered in rows
         if quantity > delivered
     ]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -79,8 +79,10 @@ def create_document(
     lines: Sequence[LineRequest],
     now: datetime,
     note: str = "",
+    wanted_on: date | None = None,
 ) -> SalesDocument:
-    """A new quotation (``quote``) or draft sales order (``order``) with its number and lines."""
+    """A new quotation (``quote``) or draft sales order (``order``) with its number and lines,
+    and the delivery date the customer asked for (MRP plans for it)."""
     if kind not in PREFIXES:
         raise DomainError("{kind} is not a kind of sales document.", kind=kind)
     if not lines:
@@ -96,6 +98,7 @@ def create_document(
         location_id=location_id,
         currency=priced[0][0].currency,
         note=note[:500],
+        wanted_on=wanted_on,
         created_at=now,
         updated_at=now,
     )
@@ -120,7 +123,9 @@ def order_from_quote(
         LineRequest(line.product_id, line.quantity, line.unit_price, line.tax_rate)
         for line in lines_of(session, quote.id)
     ]
-    order = create_document(session, "order", party, quote.location_id, requests, now, quote.note)
+    order = create_document(
+        session, "order", party, quote.location_id, requests, now, quote.note, quote.wanted_on
+    )
     order.quote_id = quote.id
     quote.status, quote.updated_at = "accepted", now
     session.flush()

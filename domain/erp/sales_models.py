@@ -8,10 +8,10 @@ order is its backorder. The customer is the CRM's, by id (the ERP does not impor
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.erp.models import COST_DIGITS, RATE_DIGITS, VALUE_DIGITS, RowId
@@ -48,6 +48,7 @@ class SalesDocument(Base):
     quote_id: Mapped[int | None] = mapped_column(ForeignKey("erp_sales_documents.id"))
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     note: Mapped[str] = mapped_column(String(500), default="")
+    wanted_on: Mapped[date | None] = mapped_column(Date)  # the delivery date the customer asked
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

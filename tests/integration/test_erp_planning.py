@@ -156,3 +156,24 @@ def test_bizbot_mrp_run_prints_the_plan_as_json_and_as_tables(sqlite_url: str) -
     year, week, _ = date.fromisoformat(release).isocalendar()
     assert f"{year}-W{week:02d}" in tables.stdout
     assert all(o["bucket"] == o["release"] for o in planned["orders"])  # by day by default
+
+
+def test_an_order_wanted_later_is_planned_for_its_date_without_exceptions(
+    sqlite_url: str,
+) -> None:
+    with erp_session(sqlite_url) as s:
+        made = stools_sold(s)
+        sh = seeded_location(s)
+        line = [LineRequest(made["STOOL"].id, Decimal(10))]
+        wanted = date(2027, 1, 8)  # a Friday, four weeks out
+        party = Party(7, "Acme", None)
+        later = create_document(s, "order", party, sh, line, NOW, wanted_on=wanted)
+        confirm_order(s, later.id, NOW)
+        plan = run_mrp(s, TODAY, CALENDAR)
+        stools = [o for o in orders(plan) if o[0] == "STOOL"]
+        assert stools == [
+            ("STOOL", "make", "30", "2026-12-03", "2026-12-07"),  # the first order: due today
+            ("STOOL", "make", "10", "2027-01-06", "2027-01-08"),  # two working days before
+        ]
+        late = {(e.kind, e.part_id, e.day) for e in plan.exceptions}
+        assert all(day < wanted for _kind, _part, day in late)  # none for the later order

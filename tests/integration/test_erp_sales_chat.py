@@ -8,6 +8,7 @@ warehouse may ship but not sell."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -21,7 +22,7 @@ from bot.replies import Card
 from domain.crm.models import Contact, Customer
 from domain.erp.levels import availability
 from domain.erp.models import Product, StockMove
-from domain.erp.sales_models import Delivery
+from domain.erp.sales_models import Delivery, SalesDocument
 from domain.erp.warehouses import add_warehouse
 from tests.integration.approvals_rig import Office, button, running_office
 from tests.integration.erp_rig import NOW
@@ -208,3 +209,13 @@ async def test_a_quote_sent_to_the_customers_guest_once_shows_price_quantity_and
     again = text_of(await shop.say("sue", "/quote send QT2026-00001"))
     assert "It was sent already; nothing changed." in again
     assert len([m for m in shop.chat.conversation(GUEST) if "QT2026-00001" in m.text]) == 1
+
+
+async def test_an_order_keeps_the_delivery_date_asked_for(shop: Office) -> None:
+    ordered = card_of(await shop.say("sue", "/order Acme BOLT-M6 5 by=2026-12-20"))
+    assert "Wanted by: 2026-12-20" in text_of(await shop.say("sue", "/order show SO2026-00001"))
+    assert ordered.title.startswith("Order SO2026-00001")
+    wanted = await shop.run(lambda s: s.scalar(select(SalesDocument.wanted_on)))
+    assert wanted == date(2026, 12, 20)
+    chinese = text_of(await shop.say("bob", "/订单 华东机械 BOLT-M6 2 交期=2026-12-21"))
+    assert "要货日期: 2026-12-21" in chinese
