@@ -89,7 +89,7 @@ Known = Callable[[Field, str], bool]  # whether a word names a record of a field
 
 def read_line(ctx: CommandContext, fields: Sequence[Field], text: str) -> Reading:
     """Read a stock command's ``text`` against ``fields`` (``+120`` is a gain of 120)."""
-    return read_fields(ctx, fields, text, _known(ctx), gains=True)
+    return read_fields(ctx, fields, text, known_records(ctx), gains=True)
 
 
 def read_fields(
@@ -105,6 +105,23 @@ def read_fields(
     if problems:
         raise DomainError("{problems}", problems=problems)
     return reading
+
+
+def read_required(
+    ctx: CommandContext,
+    fields: Sequence[Field],
+    text: str,
+    needed: Sequence[str],
+    known: Known | None = None,
+) -> dict[str, str]:
+    """Read ``text`` (a stock command's way, or with ``known``), asking for the first of
+    ``needed`` it did not give; the values read."""
+    if known is None:
+        reading = read_line(ctx, fields, text)
+    else:
+        reading = read_fields(ctx, fields, text, known)
+    require(ctx, fields, reading, needed)
+    return reading.values
 
 
 def tax_rate_of(text: str) -> Decimal:
@@ -221,9 +238,12 @@ def _spellings(unit: str) -> set[str]:
     return {word} | english | (_spellings("pcs") if word in PIECES else set())
 
 
-def _known(ctx: CommandContext) -> Known:
+def known_records(ctx: CommandContext, also: Known | None = None) -> Known:
+    """Products (and components) by SKU or name, warehouses by code or name; any other kind of
+    record through ``also``."""
+
     def known(item: Field, text: str) -> bool:
-        if item.key == "product":
+        if item.key in ("product", "component"):
             return product_by_sku(ctx.session, text) is not None or (
                 len(text) >= 2 and bool(find_products(ctx.session, text, limit=1))
             )
@@ -233,6 +253,6 @@ def _known(ctx: CommandContext) -> Known:
             except NotFound:
                 return False
             return True
-        return False
+        return also is not None and also(item, text)
 
     return known

@@ -19,18 +19,17 @@ from pydantic import BaseModel, Field
 from bot.context import CommandContext
 from bot.i18n import _
 from bot.reader import Field as ReaderField
-from bot.reader import Kind, Reading
+from bot.reader import Kind
 from bot.replies import Action, Button, Card, CardStatus, Message
 from bot.replies import Field as CardField
 from bot.router import ActionSpec, CommandSpec, Router
 from commands.erp.cards import product_name
 from commands.erp.lines import (
-    Known,
     in_stock_units,
+    known_records,
     product_of,
     quantity_of,
-    read_fields,
-    require,
+    read_required,
     tax_rate_of,
     warehouse_of,
 )
@@ -38,7 +37,6 @@ from commands.erp.production_tasks import announce, task_line
 from domain.directory.roles import Permission
 from domain.erp import production
 from domain.erp.boms import BomNode, ComponentRequest, explode, set_bom
-from domain.erp.catalog import find_products, product_by_sku
 from domain.erp.models import Product, Warehouse
 from domain.erp.production_models import ProductionOrder
 from domain.erp.production_views import OPEN, open_orders, order_numbered
@@ -157,8 +155,8 @@ def produce(ctx: CommandContext, _args: ProductionArgs) -> Message:
     """/produce MO… QTY [scrap=N]: report what was made (and spoiled)."""
     values = _read(ctx, REPORT_FIELDS, ctx.typed, ("order", "qty"))
     order = _by_number(ctx, values["order"])
-    good = _count(values["qty"], allow_zero=True)
-    scrap = _count(values["scrap"], allow_zero=True) if "scrap" in values else Decimal(0)
+    good = _count(values["qty"])
+    scrap = _count(values["scrap"]) if "scrap" in values else Decimal(0)
     key = f"chat:{ctx.event.address.channel}:{ctx.event.event_id}"
     reported = production.report_production(
         ctx.session, order.id, good, scrap, key, ctx.actor.id, ctx.now
@@ -377,8 +375,9 @@ def _product(ctx: CommandContext, product_id: int) -> Product:
     return product
 
 
-def _count(text: str, *, allow_zero: bool) -> Decimal:
-    if allow_zero and text.strip() in ("0", "0.0"):
+def _count(text: str) -> Decimal:
+    """A reported count: 0 is allowed (nothing made, or nothing scrapped)."""
+    if text.strip() in ("0", "0.0"):
         return Decimal(0)
     return quantity_of(text)
 
@@ -386,27 +385,12 @@ def _count(text: str, *, allow_zero: bool) -> Decimal:
 def _read(
     ctx: CommandContext, fields: tuple[ReaderField, ...], text: str, needed: tuple[str, ...]
 ) -> dict[str, str]:
-    reading: Reading = read_fields(ctx, fields, text, _known(ctx))
-    require(ctx, fields, reading, needed)
-    return reading.values
+    """Read a production command: the ERP's records, and production orders by number."""
 
+    def order(item: ReaderField, word: str) -> bool:
+        return item.key == "order" and order_numbered(ctx.session, word) is not None
 
-def _known(ctx: CommandContext) -> Known:
-    """Products (and components) by SKU or name, warehouses by code or name, orders by number."""
-
-    def known(item: ReaderField, text: str) -> bool:
-        if item.key in ("product", "component"):
-            return product_by_sku(ctx.session, text) is not None or (
-                len(text) >= 2 and bool(find_products(ctx.session, text, limit=1))
-            )
-        if item.key == "warehouse":
-            return any(text.casefold() in (w.code.casefold(), w.name.casefold())
-                       for w in all_warehouses(ctx.session))  # fmt: skip
-        if item.key == "order":
-            return order_numbered(ctx.session, text) is not None
-        return False
-
-    return known
+    return read_required(ctx, fields, text, needed, known_records(ctx, order))
 
 
 def _release_button(ctx: CommandContext, target: str, _args: dict[str, object]) -> Message | None:

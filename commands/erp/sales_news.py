@@ -6,7 +6,7 @@ tracking number)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from bot.context import CommandContext
@@ -37,15 +37,7 @@ def tell_customer(ctx: CommandContext, order: SalesDocument, delivery: Delivery)
         text = t(locale, said, number=order.number, goods=goods, tracking=delivery.tracking)
         return Reply(text)
 
-    told = 0
-    for contact in contacts_of(ctx.session, order.customer_id):
-        subject = f"erp_delivery:{delivery.id}:{contact.id}"
-        if tell_contact(
-            ctx.session, ctx.outbox, contact.id, compose, fallback_locale=ctx.org.locale,
-            subject=subject,
-        ):  # fmt: skip
-            told += 1
-    return told
+    return _tell_guests(ctx, order.customer_id, compose, f"erp_delivery:{delivery.id}")
 
 
 def tell_quote(ctx: CommandContext, quote: SalesDocument, days: Sequence[date]) -> int:
@@ -73,12 +65,19 @@ def tell_quote(ctx: CommandContext, quote: SalesDocument, days: Sequence[date]) 
         said.append(t(locale, QUOTED_TOTAL, total=f"{gross:.2f}", currency=quote.currency))
         return Reply("\n".join(said))
 
+    return _tell_guests(ctx, quote.customer_id, compose, f"erp_quote:{quote.id}")
+
+
+def _tell_guests(
+    ctx: CommandContext, customer_id: int, compose: Callable[[str], Reply], about: str
+) -> int:
+    """Send ``compose(locale)`` to each contact of a customer who chats with us (a subject per
+    contact: ``about:CONTACT``); how many were told."""
     told = 0
-    for contact in contacts_of(ctx.session, quote.customer_id):
-        subject = f"erp_quote:{quote.id}:{contact.id}"
+    for contact in contacts_of(ctx.session, customer_id):
         if tell_contact(
             ctx.session, ctx.outbox, contact.id, compose, fallback_locale=ctx.org.locale,
-            subject=subject,
+            subject=f"{about}:{contact.id}",
         ):  # fmt: skip
             told += 1
     return told

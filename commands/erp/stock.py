@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from bot.context import CommandContext
 from bot.i18n import _
-from bot.reader import Field as ReaderField
 from bot.reader import Kind
 from bot.replies import Message, Reply
 from bot.router import CommandSpec, Router
@@ -20,8 +19,7 @@ from commands.erp.lines import (
     in_stock_units,
     product_of,
     quantity_of,
-    read_line,
-    require,
+    read_required,
     warehouse_of,
 )
 from commands.erp.paging import page_buttons, page_of
@@ -61,7 +59,7 @@ class StockArgs(BaseModel):
 
 def stock(ctx: CommandContext, _args: StockArgs) -> Message:
     """/stock SKU [WAREHOUSE]: on hand, reserved, available, incoming and projected."""
-    values = _read(ctx, STOCK_FIELDS, ("product",))
+    values = read_required(ctx, STOCK_FIELDS, ctx.typed, ("product",))
     product = product_of(ctx, values["product"])
     places = stock_by_warehouse(ctx.session, product.id)
     if "warehouse" in values:
@@ -73,7 +71,7 @@ def stock(ctx: CommandContext, _args: StockArgs) -> Message:
 
 def moves(ctx: CommandContext, _args: StockArgs) -> Message:
     """/moves SKU [page]: the product's moves, newest first, a page at a time."""
-    values = _read(ctx, MOVES_FIELDS, ("product",))
+    values = read_required(ctx, MOVES_FIELDS, ctx.typed, ("product",))
     product = product_of(ctx, values["product"])
     page = page_of(values.get("page", "1"))
     found = moves_of(ctx.session, product.id, MOVES_SHOWN + 1, (page - 1) * MOVES_SHOWN)
@@ -89,7 +87,7 @@ def moves(ctx: CommandContext, _args: StockArgs) -> Message:
 
 def transfer(ctx: CommandContext, _args: StockArgs) -> Message:
     """/transfer-stock SKU QTY FROM TO: move stock from one warehouse to another."""
-    values = _read(ctx, TRANSFER_FIELDS, ("product", "qty", "from", "to"))
+    values = read_required(ctx, TRANSFER_FIELDS, ctx.typed, ("product", "qty", "from", "to"))
     product = product_of(ctx, values["product"])
     quantity = in_stock_units(product, ctx.typed, quantity_of(values["qty"]))
     source, target = warehouse_of(ctx, values["from"]), warehouse_of(ctx, values["to"])
@@ -119,7 +117,7 @@ def transfer(ctx: CommandContext, _args: StockArgs) -> Message:
 
 def adjust(ctx: CommandContext, _args: StockArgs) -> Message:
     """/adjust SKU QTY WAREHOUSE [reason]: book what a count found more (+) or missing (-)."""
-    values = _read(ctx, ADJUST_FIELDS, ("product", "qty", "warehouse"))
+    values = read_required(ctx, ADJUST_FIELDS, ctx.typed, ("product", "qty", "warehouse"))
     product = product_of(ctx, values["product"])
     change = in_stock_units(product, ctx.typed, quantity_of(values["qty"], signed=True))
     if values.get("direction") == "loss":
@@ -147,14 +145,6 @@ def adjust(ctx: CommandContext, _args: StockArgs) -> Message:
             on_hand=plain(left),
         )
     )
-
-
-def _read(
-    ctx: CommandContext, fields: tuple[ReaderField, ...], needed: tuple[str, ...]
-) -> dict[str, str]:
-    reading = read_line(ctx, fields, ctx.typed)
-    require(ctx, fields, reading, needed)
-    return reading.values
 
 
 def _key(ctx: CommandContext) -> str:
