@@ -38,6 +38,9 @@ class Permission(StrEnum):
     STOCK_MOVE = "erp.stock.move"
     PURCHASE = "erp.purchase"
     PRODUCE = "erp.produce"
+    FINANCE_POST = "finance.post"
+    FINANCE_READ = "finance.read"
+    FINANCE_DEPARTMENT = "finance.department"
 
 
 ALL_ROLES = frozenset(Role)
@@ -57,6 +60,9 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.STOCK_MOVE: frozenset({Role.WAREHOUSE}),
     Permission.PURCHASE: frozenset({Role.ADMIN, Role.PURCHASING}),
     Permission.PRODUCE: frozenset({Role.ADMIN, Role.PRODUCTION}),
+    Permission.FINANCE_POST: frozenset({Role.FINANCE}),
+    Permission.FINANCE_READ: frozenset({Role.ADMIN, Role.FINANCE}),
+    Permission.FINANCE_DEPARTMENT: frozenset({Role.MANAGER}),
 }
 
 PERMISSION_PURPOSE: dict[Permission, str] = {
@@ -74,6 +80,9 @@ PERMISSION_PURPOSE: dict[Permission, str] = {
     Permission.STOCK_MOVE: "Move stock: /transfer-stock between warehouses, /adjust after a count",
     Permission.PURCHASE: "Buy: suppliers, quotes and purchase orders (/supplier, /rfq, /po)",
     Permission.PRODUCE: "Plan, release and report production orders (/mo, /produce)",
+    Permission.FINANCE_POST: "Keep the books: post entries, record payments, close periods",
+    Permission.FINANCE_READ: "See all of the books: statements, ledgers, receivables and payables",
+    Permission.FINANCE_DEPARTMENT: "See the figures of their own department (statements, budgets)",
 }
 
 
