@@ -31,6 +31,8 @@ from domain.shared.money import minor_digits
 from domain.worktime.services import work_calendar
 
 MAX_ATTEMPTS = 8  # lost compare-and-sets in a row before giving up (only under heavy contention)
+# recorded for every request when it is decided, whatever its template names (subscriptions)
+DECIDED_EVENTS = {"approved": "approval.approved", "rejected": "approval.rejected"}
 EVENT_KEYS = {
     Status.PENDING: "submitted",
     Status.APPROVED: "approved",
@@ -333,16 +335,20 @@ def _react(session: Session, outcome: Outcome, now: datetime) -> None:
     _react_leave(session, outcome, now)
     old_status = before.status if before else None
     key = EVENT_KEYS.get(Status(after.status)) if after.status != old_status else None
-    name = outcome.template.spec.events.get(key) if key else None  # type: ignore[call-overload]
+    if key is None:
+        return
+    payload = {
+        "request": after.id,
+        "template": after.template_key,
+        "template_version": after.template_version,
+        "initiator": after.initiator,
+        "fields": after.fields,
+    }
+    name = outcome.template.spec.events.get(key)  # type: ignore[call-overload]
     if name:
-        payload = {
-            "request": after.id,
-            "template": after.template_key,
-            "template_version": after.template_version,
-            "initiator": after.initiator,
-            "fields": after.fields,
-        }
         record_event(session, name, "approval", str(after.id), payload, now)
+    if key in DECIDED_EVENTS:
+        record_event(session, DECIDED_EVENTS[key], "approval", str(after.id), payload, now)
 
 
 def _react_leave(session: Session, outcome: Outcome, now: datetime) -> None:

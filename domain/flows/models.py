@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.shared.db import Base, UTCDateTime
@@ -57,4 +57,24 @@ class SafetyAlert(Base):
     event_id: Mapped[int] = mapped_column(RowId, ForeignKey("domain_events.id"), primary_key=True)
     product_id: Mapped[int] = mapped_column(RowId, ForeignKey("erp_products.id"))
     request_id: Mapped[int | None] = mapped_column(RowId, ForeignKey("erp_purchase_requests.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Subscription(Base):
+    """A conversation that hears of one kind of business event, when its condition holds
+    (``/subscribe deal.won amount > 100000``); the card speaks ``locale``."""
+
+    __tablename__ = "flow_subscriptions"
+    __table_args__ = (Index("ix_flow_subscriptions_topic", "topic", "active"),)
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    condition: Mapped[str] = mapped_column(String(500), default="")  # as evaluated
+    wording: Mapped[str] = mapped_column(String(500), default="")  # as the subscriber wrote it
+    channel: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(128), default="")
+    conversation: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

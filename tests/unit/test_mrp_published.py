@@ -73,8 +73,8 @@ def test_the_seat_subassembly_record_gives_the_books_planned_order_releases() ->
     assert [r.planned_releases for r in rows] == [0, 230, 0, 0, 230, 0, 0, 0]
     seat_orders = [o for o in result.orders if o.part_id == SEAT]
     assert [(o.release, o.due, o.quantity) for o in seat_orders] == [
-        (week(2), week(4), 230),
-        (week(5), week(7), 230),
+        (week(2), week(4), D(230)),
+        (week(5), week(7), D(230)),
     ]
     assert result.low_level_codes[SEAT] == 1
     assert result.exceptions == []
