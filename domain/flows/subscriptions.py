@@ -201,17 +201,27 @@ def topic_named(word: str) -> Topic:
 
 
 _LONE_EQUALS = re.compile(r"(?<![=!<>])=(?!=)")
+_QUOTED = re.compile(r"(\"[^\"]*\"|'[^']*')")
+_FIELD_WORD = re.compile("|".join(sorted(FIELD_WORDS, key=len, reverse=True)))
+
+
+def _outside_quotes(text: str) -> str:
+    """Full-width signs as ASCII, Chinese field names as the fields', ``=`` as ``==``."""
+    for full, ascii_ in (("＞", ">"), ("＜", "<"), ("＝", "="), ("！", "!")):
+        text = text.replace(full, ascii_)
+    text = _FIELD_WORD.sub(lambda m: FIELD_WORDS[m.group(0)], text)
+    return _LONE_EQUALS.sub("==", text)
 
 
 def normalised(condition: str, topic: Topic) -> str:
     """The condition as the evaluator reads it: Chinese field names in English, ``=`` as
     ``==``, full-width signs and quotes as ASCII; refused with its problems if unreadable."""
     text = condition.strip()
-    for full, ascii_ in (("＞", ">"), ("＜", "<"), ("＝", "="), ("“", '"'), ("”", '"')):
+    for full, ascii_ in (("“", '"'), ("”", '"'), ("‘", "'"), ("’", "'")):
         text = text.replace(full, ascii_)
-    for word in sorted(FIELD_WORDS, key=len, reverse=True):
-        text = text.replace(word, FIELD_WORDS[word])
-    text = _LONE_EQUALS.sub("==", text)
+    text = "".join(
+        part if part[:1] in ("'", '"') else _outside_quotes(part) for part in _QUOTED.split(text)
+    )
     if not text:
         return ""
     problems = problems_in(text, set(topic.fields))
