@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -203,6 +203,32 @@ def address_of(session: Session, policies: Policies, member_id: int) -> Address:
         session, member_id, policies.notify_channels, policies.built_in_channel
     )
     return Address(account.channel, account.user, account.workspace)
+
+
+class Speaking(Protocol):
+    """What renders a card for one reader: the transaction, and the reader's language."""
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def locale(self) -> str: ...
+
+    def t(self, msgid: str, **params: Any) -> str:
+        """Translate into the reader's language."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakingTo:
+    """A reader who is not the one acting: a card rendered for a member a flow tells."""
+
+    session: Session
+    locale: str
+
+    def t(self, msgid: str, **params: Any) -> str:
+        """Translate into the reader's language."""
+        return t(self.locale, msgid, **params)
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from bot.context import CommandContext
+from bot.context import CommandContext, Speaking
 from bot.i18n import _
 from bot.replies import Button, Card, CardStatus, Field
 from domain.erp.levels import Availability, MoveView
@@ -33,7 +33,7 @@ MOVE_LABELS = {
 }
 
 
-def product_name(ctx: CommandContext, product: Product) -> str:
+def product_name(ctx: Speaking, product: Product) -> str:
     """The product's name in the reader's language, else in the other one."""
     chinese = ctx.locale.startswith("zh")
     first, second = (

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.context import CommandContext
+from bot.context import CommandContext, Speaking
 from bot.i18n import _
 from bot.replies import Action, Button, Card, CardStatus, Message, Reply
 from bot.router import ActionSpec, CommandSpec, Router
@@ -59,7 +59,7 @@ def mrp(ctx: CommandContext, _args: PlanningArgs) -> Message:
     return plan_card(ctx, _plan(ctx), bucket)
 
 
-def plan_card(ctx: CommandContext, plan: Plan, bucket: Bucket, headline: str = "") -> Card:
+def plan_card(ctx: Speaking, plan: Plan, bucket: Bucket, headline: str = "") -> Card:
     """The planned orders by bucket, the exceptions, and the buttons."""
     lines = [headline] if headline else []
     for start, orders in orders_by_bucket(plan, bucket).items():
@@ -133,7 +133,7 @@ def _location(ctx: CommandContext) -> int:
     return main_location(ctx.session, warehouses[0])
 
 
-def _order_line(ctx: CommandContext, order: PlannedOrder) -> str:
+def _order_line(ctx: Speaking, order: PlannedOrder) -> str:
     product = ctx.session.get(Product, order.part_id)
     assert product is not None
     kind = _("make") if order.kind == "make" else _("buy")
@@ -149,7 +149,7 @@ def _order_line(ctx: CommandContext, order: PlannedOrder) -> str:
 
 
 def _exception_line(
-    ctx: CommandContext, plan: Plan, kind: str, part_id: int, day: date, quantity: Decimal
+    ctx: Speaking, plan: Plan, kind: str, part_id: int, day: date, quantity: Decimal
 ) -> str:
     return ctx.t(
         _("⚠ {sku} {qty} on {day}: {what}"),
@@ -160,7 +160,7 @@ def _exception_line(
     )
 
 
-def _buttons(ctx: CommandContext, plan: Plan) -> tuple[Button, ...]:
+def _buttons(ctx: Speaking, plan: Plan) -> tuple[Button, ...]:
     buttons = [
         Button(
             ctx.t(_("Confirm {sku} × {qty}"), sku=plan.parts[o.part_id].sku, qty=plain(o.quantity)),

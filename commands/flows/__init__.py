@@ -1,12 +1,13 @@
-"""Flows in chat: subscriptions of conversations to business events."""
+"""Flows in chat: the sales flow from won deal to confirmed order, and subscriptions of
+conversations to business events."""
 
 from __future__ import annotations
 
 from bot.pipeline.flows import FlowConsumer
 from bot.router import Router
-from commands.flows import subscriptions
+from commands.flows import sales_flow, subscriptions
 
-FLOW_CONSUMERS: list[FlowConsumer] = [*subscriptions.FLOW_CONSUMERS]
+FLOW_CONSUMERS: list[FlowConsumer] = [*sales_flow.FLOW_CONSUMERS, *subscriptions.FLOW_CONSUMERS]
 
 
 def register(router: Router) -> None:

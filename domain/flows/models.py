@@ -78,3 +78,21 @@ class Subscription(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SalesRun(Base):
+    """One won deal's way to a sales order: the contract approval submitted for it, the
+    quotation it carries, the order the approved contract became; ``stage`` is where it stands
+    (``contract``, ``ordered``, ``no_quote``, ``stopped``)."""
+
+    __tablename__ = "flow_sales_runs"
+
+    deal_id: Mapped[int] = mapped_column(RowId, ForeignKey("crm_deals.id"), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    quote_id: Mapped[int | None] = mapped_column(RowId, ForeignKey("erp_sales_documents.id"))
+    request_id: Mapped[int | None] = mapped_column(RowId, unique=True)
+    order_id: Mapped[int | None] = mapped_column(RowId, ForeignKey("erp_sales_documents.id"))
+    stage: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,8 +1,8 @@
-"""flow subscriptions: conversations told of business events
+"""flows: subscriptions and the sales runs
 
 Revision ID: 92ada6e3ce39
 Revises: 54e5423d08a7
-Create Date: 2026-12-07 19:36:11.811560
+Create Date: 2026-12-07 19:48:03.063988
 """
 
 from collections.abc import Sequence
@@ -44,9 +44,43 @@ def upgrade() -> None:
     with op.batch_alter_table("flow_subscriptions", schema=None) as batch_op:
         batch_op.create_index("ix_flow_subscriptions_topic", ["topic", "active"], unique=False)
 
+    op.create_table(
+        "flow_sales_runs",
+        sa.Column("deal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("owner_id", sa.Integer(), nullable=False),
+        sa.Column("quote_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "request_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["deal_id"], ["crm_deals.id"], name=op.f("fk_flow_sales_runs_deal_id_crm_deals")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["erp_sales_documents.id"],
+            name=op.f("fk_flow_sales_runs_order_id_erp_sales_documents"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["members.id"], name=op.f("fk_flow_sales_runs_owner_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["quote_id"],
+            ["erp_sales_documents.id"],
+            name=op.f("fk_flow_sales_runs_quote_id_erp_sales_documents"),
+        ),
+        sa.PrimaryKeyConstraint("deal_id", name=op.f("pk_flow_sales_runs")),
+        sa.UniqueConstraint("request_id", name=op.f("uq_flow_sales_runs_request_id")),
+    )
+
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table("flow_sales_runs")
     with op.batch_alter_table("flow_subscriptions", schema=None) as batch_op:
         batch_op.drop_index("ix_flow_subscriptions_topic")
 
