@@ -6,9 +6,10 @@ and the run (the planning itself is ``domain.erp.mrp``, pure).
   routing for one lot (its lot quantity, else 1), else its own lead time. On hand: what every
   warehouse holds.
 - **Usages**: the lines of each bill of materials in force today, per good unit.
-- **Needs**: what confirmed sales orders have not delivered yet (due today: orders carry no
-  delivery date yet), and what open production orders still have to consume of their
-  components (due on the order's due date, else today).
+- **Needs**: what confirmed sales orders have not delivered yet (due on the date the customer
+  asked for, else today), what open production orders still have to consume of their
+  components (due on the order's due date, else today), and what is left of each demand
+  forecast once the sales orders of its period have consumed it (``mrp_forecasts.consume``).
 - **Scheduled receipts**: what open purchase orders still await (on their expected date), what
   open production orders still have to make (on their due date, else today), and purchase
   requests not yet ordered (on their needed-by date, else after the product's lead time), so a
@@ -19,16 +20,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from domain.erp.boms import need_per_unit
+from domain.erp.forecasts import LONGEST, all_forecasts
 from domain.erp.models import Product, StockBalance
 from domain.erp.mrp import LotRule, Need, Part, Plan, Supply, Usage, plan
+from domain.erp.mrp_forecasts import consume
 from domain.erp.production_models import (
     Bom,
     BomLine,
@@ -51,6 +54,7 @@ from domain.worktime.calendar import WorkCalendar
 
 ZERO = Decimal(0)
 OPEN_SALES = ("confirmed", "partial")
+SOLD = (*OPEN_SALES, "delivered")  # what consumes a forecast
 WAITING_REQUESTS = ("pending", "approved")
 
 
@@ -68,7 +72,7 @@ def run_mrp(
     session: Session, today: date, calendar: WorkCalendar, *, horizon: date | None = None
 ) -> Plan:
     """Plan every product from what the database holds now; with a ``horizon``, demand due
-    after it is left out."""
+    after it (a forecast's included) is left out."""
     inputs = load_inputs(session, today, calendar, horizon=horizon)
     return plan(
         inputs.parts, inputs.usages, inputs.needs, inputs.supplies, today=today, calendar=calendar
@@ -90,7 +94,11 @@ def load_inputs(
         _part(p, p.id in boms, _lead(p, p.id in boms, routings.get(p.id, [])), on_hand)
         for p in products
     ]
-    needs = [*_sales_needs(session, today), *_component_needs(session, today)]
+    sales, sold = _sales(session, today)
+    needs = [*sales, *_component_needs(session, today)]
+    forecasts = all_forecasts(session, today)
+    if forecasts:
+        needs += consume(forecasts, sold, today)
     needs = [n for n in needs if horizon is None or n.due <= horizon]
     supplies = [*_purchase_supplies(session), *_production_supplies(session, today)]
     supplies += _request_supplies(session, today, calendar, {p.id: p for p in products})
@@ -197,25 +205,49 @@ def _on_hand(session: Session) -> dict[int, Decimal]:
     return totals
 
 
-def _sales_needs(session: Session, today: date) -> list[Need]:
+def _sales(session: Session, today: date) -> tuple[list[Need], list[Need]]:
     """What confirmed orders have not delivered yet, due on the date the customer asked for
-    (today when none was given, or when it has passed)."""
+    (today when none was given, or when it has passed); and what consumes forecasts: each
+    line's whole quantity on that date, and lines delivered in full on the date asked for (else
+    the day the order was confirmed), when that is recent enough to be in a forecast period
+    not yet over."""
+    since = today - LONGEST
     rows = session.execute(
         select(
             SalesDocument.number,
+            SalesDocument.status,
             SalesDocument.wanted_on,
+            SalesDocument.confirmed_at,
             SalesLine.product_id,
             SalesLine.quantity,
             SalesLine.delivered,
         )
         .join(SalesDocument, SalesDocument.id == SalesLine.document_id)
-        .where(SalesDocument.kind == "order", SalesDocument.status.in_(OPEN_SALES))
+        .where(
+            SalesDocument.kind == "order",
+            SalesDocument.status.in_(OPEN_SALES)
+            | ((SalesDocument.status == "delivered") & _recent(since)),
+        )
     )
-    return [
-        Need(product_id, max(wanted or today, today), quantity - delivered, number)
-        for number, wanted, product_id, quantity, delivered in rows
-        if quantity > delivered
-    ]
+    needs, sold = [], []
+    for number, status, wanted, confirmed, product_id, quantity, delivered in rows:
+        if status in OPEN_SALES and quantity > delivered:
+            due = max(wanted or today, today)
+            needs.append(Need(product_id, due, quantity - delivered, number))
+        else:
+            due = wanted or (confirmed.date() if confirmed else today)
+        if quantity > 0:
+            sold.append(Need(product_id, due, quantity, number))
+    return needs, sold
+
+
+def _recent(since: date) -> ColumnElement[bool]:
+    """An order asked for on or after ``since``, or confirmed then when no date was asked."""
+    return or_(
+        SalesDocument.wanted_on >= since,
+        SalesDocument.wanted_on.is_(None)
+        & (SalesDocument.confirmed_at >= datetime.combine(since, time(), UTC)),
+    )
 
 
 def _component_needs(session: Session, today: date) -> list[Need]:
