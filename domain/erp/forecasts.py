@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -119,7 +120,7 @@ def _current(session: Session, today: date, product_id: int | None) -> list[Fore
     ]  # fmt: skip
 
 
-def exported_forecasts(session: Session) -> list[dict[str, object]]:
+def exported_forecasts(session: Session) -> list[dict[str, Any]]:
     """Every forecast, by SKU and period, as import lines (past periods too: a backup)."""
     rows = session.execute(
         select(Product.sku, ForecastRow)
