@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -23,9 +24,12 @@ from domain.erp.planning import plan_as_json, run_mrp
 from domain.erp.production_models import Forecast as ForecastRow
 from domain.erp.sales import LineRequest, Party, confirm_order, create_document, ship_order
 from domain.erp.stock import post_move
+from domain.shared.db import open_database
 from domain.shared.errors import DomainError
 from domain.worktime.calendar import WorkCalendar
 from tests.integration.erp_rig import NOW, erp_session, receipt, seeded
+from tests.processes import bot_env, describe, run_cli
+from tests.support import copy_sqlite_template
 
 TODAY = NOW.date()  # Monday 7 December 2026, in 2026-W50
 CALENDAR = WorkCalendar()
@@ -54,38 +58,46 @@ def planned(s: Session, horizon: date | None = None) -> list[tuple[str, str, str
     return [(o["quantity"], o["release"], o["due"], o["for"]) for o in found]
 
 
-def test_mrp_plans_the_larger_of_forecast_and_orders_in_each_month(sqlite_url: str) -> None:
+async def test_mrp_plans_the_larger_of_forecast_and_orders_in_each_month(db_url: str) -> None:
     """December: forecast 100; 10 shipped (asked for the 7th) and 30 open (the 15th) consume 40,
     so 60 is due today. January: forecast 50, orders of 70 on the 11th: the orders win, nothing
     from the forecast. November's forecast is over. Stock: 10, shipped, so 0 on hand.
 
     Needs: 60 today (forecast), 30 on 15 Dec, 70 on 11 Jan; nothing on hand, lot-for-lot,
-    released 3 calendar days earlier (today's: 4 Dec, already past: expedite)."""
-    with erp_session(sqlite_url) as s:
-        product, sh = pump(s)
-        shipped = sell(s, product, sh, 10, TODAY)
-        ship_order(s, shipped, None, "", "ship-1", None, NOW)
-        sell(s, product, sh, 30, date(2026, 12, 15))
-        sell(s, product, sh, 70, date(2027, 1, 11))
-        for period, quantity in (
-            (Period(date(2026, 11, 1), PeriodKind.MONTH), 500),
-            (DECEMBER, 100),
-            (JANUARY, 50),
-        ):
-            set_forecast(s, product, period, Decimal(quantity), NOW)
-        assert planned(s) == [
-            ("60", "2026-12-04", "2026-12-07", ["forecast 2026-12"]),
-            ("30", "2026-12-12", "2026-12-15", ["SO2026-00002"]),
-            ("70", "2027-01-08", "2027-01-11", ["SO2026-00003"]),
-        ]
-        plan = run_mrp(s, TODAY, CALENDAR)
-        assert [str(e.kind) for e in plan.exceptions] == ["expedite"]
-        # the horizon cuts the forecast's demand like the orders'
-        assert [p[0] for p in planned(s, horizon=date(2026, 12, 31))] == ["60", "30"]
-        assert planned(s, horizon=TODAY - timedelta(days=1)) == []
-        # a larger order this month takes the forecast's place; it is never added on top
-        sell(s, product, sh, 80, date(2026, 12, 20))
-        assert [p[0] for p in planned(s, horizon=date(2026, 12, 31))] == ["30", "80"]
+    released 3 calendar days earlier (today's: 4 Dec, already past: expedite). On SQLite and
+    PostgreSQL: which delivered orders are recent enough to consume is a query."""
+    database = open_database(db_url)
+    try:
+        await database.run(_months_planned)
+    finally:
+        await database.dispose()
+
+
+def _months_planned(s: Session) -> None:
+    product, sh = pump(s)
+    shipped = sell(s, product, sh, 10, TODAY)
+    ship_order(s, shipped, None, "", "ship-1", None, NOW)
+    sell(s, product, sh, 30, date(2026, 12, 15))
+    sell(s, product, sh, 70, date(2027, 1, 11))
+    for period, quantity in (
+        (Period(date(2026, 11, 1), PeriodKind.MONTH), 500),
+        (DECEMBER, 100),
+        (JANUARY, 50),
+    ):
+        set_forecast(s, product, period, Decimal(quantity), NOW)
+    assert planned(s) == [
+        ("60", "2026-12-04", "2026-12-07", ["forecast 2026-12"]),
+        ("30", "2026-12-12", "2026-12-15", ["SO2026-00002"]),
+        ("70", "2027-01-08", "2027-01-11", ["SO2026-00003"]),
+    ]
+    plan = run_mrp(s, TODAY, CALENDAR)
+    assert [str(e.kind) for e in plan.exceptions] == ["expedite"]
+    # the horizon cuts the forecast's demand like the orders'
+    assert [p[0] for p in planned(s, horizon=date(2026, 12, 31))] == ["60", "30"]
+    assert planned(s, horizon=TODAY - timedelta(days=1)) == []
+    # a larger order this month takes the forecast's place; it is never added on top
+    sell(s, product, sh, 80, date(2026, 12, 20))
+    assert [p[0] for p in planned(s, horizon=date(2026, 12, 31))] == ["30", "80"]
 
 
 def test_a_forecast_is_set_changed_removed_and_kept_to_one_kind_of_period(
@@ -204,3 +216,28 @@ def _pump(s: Session) -> Product:
     found = product_by_sku(s, "PUMP-100")
     assert found is not None
     return found
+
+
+def test_bizbot_erp_import_and_export_forecasts_csv(tmp_path: Path, sqlite_template: Path) -> None:
+    (tmp_path / "db").mkdir()
+    env = bot_env(copy_sqlite_template(sqlite_template, tmp_path / "db"))
+    products = tmp_path / "products.csv"
+    products.write_text("sku,name_en,kind\nPUMP-100,Pump,finished\nVALVE,Valve,raw\n", "utf-8")
+    assert run_cli("erp", "import", products, env=env).returncode == 0
+    forecasts = tmp_path / "forecasts.csv"
+    forecasts.write_text(FORECASTS_CSV, encoding="utf-8")
+    first = run_cli("erp", "import", forecasts, env=env)
+    assert first.returncode == 0, describe(first)
+    assert "forecasts: 3 created" in first.stdout
+    second = run_cli("erp", "import", forecasts, env=env)
+    assert "forecasts: 3 unchanged" in second.stdout, describe(second)
+    broken = tmp_path / "broken.csv"
+    broken.write_text("sku,period,quantity\nPUMP-100,2026-13,5\nGHOST,2026-12,1\n", "utf-8")
+    refused = run_cli("erp", "import", broken, env=env)
+    assert refused.returncode == 1
+    assert "2 problem(s), nothing was imported" in refused.stderr
+    assert "line 2, period: a month like 2026-12 or an ISO week like 2026-W50" in refused.stderr
+    exported = tmp_path / "out.csv"
+    written = run_cli("erp", "export", "--forecasts", "--out", exported, env=env)
+    assert written.returncode == 0, describe(written)
+    assert exported.read_text(encoding="utf-8") == FORECASTS_CSV.replace("pump-100", "PUMP-100")
