@@ -11,6 +11,7 @@ past is ignored. docs/ERP.md, "Demand forecasts"."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -87,21 +88,49 @@ def consume(forecasts: Iterable[Forecast], orders: Iterable[Need], today: date) 
     """What is left of each forecast once the sales orders due in its period have consumed it,
     as needs (source ``forecast 2026-12``): due on the period's first day, or ``today`` for the
     period holding today; nothing for a period already past or a forecast fully consumed.
-    ``orders`` are what consumes: confirmed sales orders' quantities on their due dates."""
-    ordered: dict[int, list[Need]] = defaultdict(list)
-    for order in orders:
-        ordered[order.part_id].append(order)
+    ``orders`` are what consumes: confirmed sales orders' quantities on their due dates. In
+    O((forecasts + orders) log orders): each part's orders are summed once, by date."""
+    sold = _running_totals(orders)
     needs = []
     for forecast in sorted(forecasts, key=lambda f: (f.part_id, f.period)):
         period = forecast.period
         if period.end <= today:
             continue
-        sold = sum((o.quantity for o in ordered[forecast.part_id] if period.holds(o.due)), ZERO)
-        left = forecast.quantity - sold
+        left = forecast.quantity - _sold_within(sold.get(forecast.part_id), period)
         if left > 0:
             due = max(period.start, today)
             needs.append(Need(forecast.part_id, due, left, f"forecast {period.label}"))
     return needs
+
+
+_Totals = tuple[list[date], list[Decimal]]  # due dates in order; the quantity due up to each
+
+
+def _running_totals(orders: Iterable[Need]) -> dict[int, _Totals]:
+    """Per part, the orders' due dates in order and the running total up to each."""
+    by_part: dict[int, list[Need]] = defaultdict(list)
+    for order in orders:
+        by_part[order.part_id].append(order)
+    totals: dict[int, _Totals] = {}
+    for part_id, found in by_part.items():
+        found.sort(key=lambda o: o.due)
+        days, sums, total = [], [], ZERO
+        for order in found:
+            total += order.quantity
+            days.append(order.due)
+            sums.append(total)
+        totals[part_id] = (days, sums)
+    return totals
+
+
+def _sold_within(totals: _Totals | None, period: Period) -> Decimal:
+    """The quantity of orders due in the period."""
+    if totals is None:
+        return ZERO
+    days, sums = totals
+    first, last = bisect_left(days, period.start), bisect_left(days, period.end)
+    before = sums[first - 1] if first else ZERO
+    return (sums[last - 1] if last else ZERO) - before
 
 
 CANONICAL_MONTH = re.compile(r"(?P<year>\d{4})[-/.](?P<month>\d{1,2})")

@@ -1,12 +1,15 @@
 """Demand forecasts in the pure MRP engine (domain/erp/mrp_forecasts.py): periods, forecast
-consumption by sales orders, and the plan it gives, with numbers worked by hand."""
+consumption by sales orders, and the plan it gives, with numbers worked by hand; a property:
+each week not over needs exactly the larger of forecast and orders."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.erp.mrp import ExceptionKind, Need, Part, PlannedOrder, plan
 from domain.erp.mrp_forecasts import Forecast, Period, PeriodKind, consume, period_of, read_period
@@ -151,3 +154,39 @@ def test_a_period_starts_where_its_kind_starts_and_knows_its_end() -> None:
         Period(date(2026, 12, 2), PeriodKind.MONTH)
     assert Period(date(2026, 12, 1), PeriodKind.MONTH).end == date(2027, 1, 1)
     assert Period(date(2026, 12, 28), PeriodKind.WEEK).label == "2026-W53"
+
+
+MONDAYS = [date(2027, 1, 4) + timedelta(days=7 * n) for n in range(-2, 8)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    weeks=st.dictionaries(
+        st.tuples(st.sampled_from([1, 2]), st.sampled_from(MONDAYS)),
+        st.integers(0, 60),
+        max_size=12,
+    ),
+    orders=st.lists(
+        st.tuples(st.sampled_from([1, 2]), st.integers(-14, 70), st.integers(1, 40)), max_size=25
+    ),
+)
+def test_each_week_not_over_needs_the_larger_of_forecast_and_orders(
+    weeks: dict[tuple[int, date], int], orders: list[tuple[int, int, int]]
+) -> None:
+    """Whatever the forecasts and orders: in every week not yet over, the orders plus what the
+    forecast adds come to exactly max(forecast, orders); the forecast's part is due in the week
+    and not before today; a week over adds nothing."""
+    forecasts = [Forecast(p, Period(m, PeriodKind.WEEK), D(q)) for (p, m), q in weeks.items()]
+    sold = [Need(p, WEDNESDAY + timedelta(days=d), D(q), f"SO-{i}") for i, (p, d, q) in
+            enumerate(orders)]  # fmt: skip
+    added = consume(forecasts, sold, WEDNESDAY)
+    for forecast in forecasts:
+        period, part = forecast.period, forecast.part_id
+        mine = [n for n in added if n.part_id == part and n.source.endswith(period.label)]
+        ordered = sum((o.quantity for o in sold if o.part_id == part and period.holds(o.due)), D(0))
+        if period.end <= WEDNESDAY:
+            assert mine == []
+            continue
+        assert ordered + sum((n.quantity for n in mine), D(0)) == max(forecast.quantity, ordered)
+        assert all(period.holds(n.due) and n.due >= WEDNESDAY for n in mine)
+    assert len(added) <= len(forecasts)
