@@ -40,6 +40,9 @@ from domain.erp.production_models import (
     ProductionOrder,
     WorkCentre,
 )
+from domain.erp.production_models import (
+    Forecast as ForecastRow,
+)
 from domain.erp.production_views import OPEN
 from domain.erp.purchase_models import (
     PurchaseOrder,
@@ -94,11 +97,8 @@ def load_inputs(
         _part(p, p.id in boms, _lead(p, p.id in boms, routings.get(p.id, [])), on_hand)
         for p in products
     ]
-    sales, sold = _sales(session, today)
-    needs = [*sales, *_component_needs(session, today)]
-    forecasts = all_forecasts(session, today)
-    if forecasts:
-        needs += consume(forecasts, sold, today)
+    needs = [*_sales_needs(session, today), *_component_needs(session, today)]
+    needs += _forecast_needs(session, today)
     needs = [n for n in needs if horizon is None or n.due <= horizon]
     supplies = [*_purchase_supplies(session), *_production_supplies(session, today)]
     supplies += _request_supplies(session, today, calendar, {p.id: p for p in products})
@@ -205,12 +205,41 @@ def _on_hand(session: Session) -> dict[int, Decimal]:
     return totals
 
 
-def _sales(session: Session, today: date) -> tuple[list[Need], list[Need]]:
+def _sales_needs(session: Session, today: date) -> list[Need]:
     """What confirmed orders have not delivered yet, due on the date the customer asked for
-    (today when none was given, or when it has passed); and what consumes forecasts: each
-    line's whole quantity on that date, and lines delivered in full on the date asked for (else
-    the day the order was confirmed), when that is recent enough to be in a forecast period
-    not yet over."""
+    (today when none was given, or when it has passed)."""
+    rows = session.execute(
+        select(
+            SalesDocument.number,
+            SalesDocument.wanted_on,
+            SalesLine.product_id,
+            SalesLine.quantity,
+            SalesLine.delivered,
+        )
+        .join(SalesDocument, SalesDocument.id == SalesLine.document_id)
+        .where(SalesDocument.kind == "order", SalesDocument.status.in_(OPEN_SALES))
+    )
+    return [
+        Need(product_id, max(wanted or today, today), quantity - delivered, number)
+        for number, wanted, product_id, quantity, delivered in rows
+        if quantity > delivered
+    ]
+
+
+def _forecast_needs(session: Session, today: date) -> list[Need]:
+    """What is left of the forecasts once the sales orders of their periods consumed them
+    (nothing read when there are none)."""
+    forecasts = all_forecasts(session, today)
+    if not forecasts:
+        return []
+    return consume(forecasts, _sold(session, today), today)
+
+
+def _sold(session: Session, today: date) -> list[Need]:
+    """What consumes the forecasts of products that have some: each line of a confirmed, partly or
+    fully delivered order, for its whole quantity; an open line on the date its need is due
+    (``_sales_needs``), a delivered one on the date asked for (else the day the order was
+    confirmed), when that is recent enough to be in a period not yet over."""
     since = today - LONGEST
     rows = session.execute(
         select(
@@ -225,20 +254,20 @@ def _sales(session: Session, today: date) -> tuple[list[Need], list[Need]]:
         .join(SalesDocument, SalesDocument.id == SalesLine.document_id)
         .where(
             SalesDocument.kind == "order",
+            SalesLine.product_id.in_(select(ForecastRow.product_id).distinct()),
             SalesDocument.status.in_(OPEN_SALES)
             | ((SalesDocument.status == "delivered") & _recent(since)),
         )
     )
-    needs, sold = [], []
+    sold = []
     for number, status, wanted, confirmed, product_id, quantity, delivered in rows:
         if status in OPEN_SALES and quantity > delivered:
             due = max(wanted or today, today)
-            needs.append(Need(product_id, due, quantity - delivered, number))
         else:
             due = wanted or (confirmed.date() if confirmed else today)
         if quantity > 0:
             sold.append(Need(product_id, due, quantity, number))
-    return needs, sold
+    return sold
 
 
 def _recent(since: date) -> ColumnElement[bool]:
