@@ -40,9 +40,7 @@ from domain.erp.production_models import (
     ProductionOrder,
     WorkCentre,
 )
-from domain.erp.production_models import (
-    Forecast as ForecastRow,
-)
+from domain.erp.production_models import Forecast as ForecastRow
 from domain.erp.production_views import OPEN
 from domain.erp.purchase_models import (
     PurchaseOrder,
@@ -57,7 +55,6 @@ from domain.worktime.calendar import WorkCalendar
 
 ZERO = Decimal(0)
 OPEN_SALES = ("confirmed", "partial")
-SOLD = (*OPEN_SALES, "delivered")  # what consumes a forecast
 WAITING_REQUESTS = ("pending", "approved")
 
 
