@@ -1,7 +1,8 @@
 """/demand (/预测) in chat, on SQLite (the words are what is tested): a planner sets, changes
 and removes forecasts in natural English and Chinese, a redelivered message writes once,
 anyone reads them, others may not set them, a missing period is asked for, a Chinese reader
-reads Chinese only, and /mrp plans from them with orders consuming the forecast."""
+reads Chinese only, and /mrp plans from them with orders consuming the forecast (a purchase it
+proposes for a forecast says so in the planner's language)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.replies import Card
 from domain.erp.catalog import product_by_sku
 from domain.erp.forecasts import forecasts_of
 from domain.erp.production_models import Forecast as ForecastRow
+from domain.erp.purchase_models import PurchaseRequest
 from tests.integration.approvals_rig import Office, running_office
 from tests.integration.erp_rig import NOW
 from tests.integration.test_erp_chat import text_of
@@ -85,5 +88,13 @@ async def test_a_chinese_planner_reads_chinese_only_and_mrp_plans_from_the_forec
             rest = rest.replace(word, "")
         assert not any(ch.isascii() and ch.isalpha() for ch in rest), rest
     await sold(works, 30)  # due today: consumes 30 of December's 50
-    plan = text_of(await works.say("pat", "/mrp"))
-    assert "make STOOL Stool × 50" in plan  # 30 ordered + 20 forecast, never 80
+    planned = await works.say("pat", "/mrp")
+    assert "make STOOL Stool × 50" in text_of(planned)  # 30 ordered + 20 forecast, never 80
+    chinese = await works.say("zhang", "/物料需求")
+    assert isinstance(chinese.message, Card)
+    await works.tap("zhang", chinese.message.buttons[-1].token)  # confirm all
+
+    def reasons(s: Session) -> list[str]:
+        return list(s.scalars(select(PurchaseRequest.reason).order_by(PurchaseRequest.id)))
+
+    assert "物料需求计划为 预测 2026年第51周 生成" in await works.run(reasons)
