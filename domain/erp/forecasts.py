@@ -112,12 +112,15 @@ def _current(session: Session, today: date, product_id: int | None) -> list[Fore
     )
     if product_id is not None:
         query = query.where(ForecastRow.product_id == product_id)
-    return [
-        Forecast(row.product_id, Period(row.period_start, PeriodKind(row.period_kind)),
-                 row.quantity)
-        for row in session.scalars(query)
-        if Period(row.period_start, PeriodKind(row.period_kind)).end > today
-    ]  # fmt: skip
+    found = [
+        Forecast(row.product_id, period_of_row(row), row.quantity) for row in session.scalars(query)
+    ]
+    return [forecast for forecast in found if forecast.period.end > today]
+
+
+def period_of_row(row: ForecastRow) -> Period:
+    """The period a stored forecast is for."""
+    return Period(row.period_start, PeriodKind(row.period_kind))
 
 
 def exported_forecasts(session: Session) -> list[dict[str, Any]]:
@@ -128,7 +131,6 @@ def exported_forecasts(session: Session) -> list[dict[str, Any]]:
         .order_by(Product.sku, ForecastRow.period_kind, ForecastRow.period_start)
     )
     return [
-        {"sku": sku, "period": Period(row.period_start, PeriodKind(row.period_kind)).label,
-         "quantity": row.quantity}
+        {"sku": sku, "period": period_of_row(row).label, "quantity": row.quantity}
         for sku, row in rows
-    ]  # fmt: skip
+    ]

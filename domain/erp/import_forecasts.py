@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -22,13 +23,14 @@ from sqlalchemy.orm import Session
 
 from domain.directory.orgfile import Problem
 from domain.erp.catalog import product_by_sku
-from domain.erp.forecasts import exported_forecasts, set_forecast
+from domain.erp.forecasts import exported_forecasts, period_of_row, set_forecast
 from domain.erp.models import Product
-from domain.erp.mrp_forecasts import Period, PeriodKind, period_of
+from domain.erp.mrp_forecasts import Period, period_of
 from domain.erp.production_models import Forecast as ForecastRow
 from domain.shared.quantity import is_exact, plain
 
 Locate = Callable[[str, int, str, str], Problem]  # section, index, field, message
+Where = Callable[[str, str], Problem]  # field, message: the problem at a line's field
 PERIOD_HELP = "a month like 2026-12 or an ISO week like 2026-W50"
 
 
@@ -54,26 +56,26 @@ def forecast_problems(
     Bizbot or is a service, a period that is not one, a quantity below 0 or too fine, and a
     product forecast by weeks and months at once (counting what Bizbot holds and the file does
     not set to 0). ``known_skus`` is the type of each product in the file."""
-    problems = []
     kinds = _kinds(session, {line.sku for line in lines}) | known_skus
+    problems = []
     for index, line in enumerate(lines):
-        sku = line.sku.strip().upper()
-        kind = kinds.get(sku)
-        if kind is None:
-            problems.append(
-                locate("forecasts", index, "sku", f"no product {sku} (in the file or in Bizbot)")
-            )
-        elif kind == "service":
-            problems.append(
-                locate("forecasts", index, "sku", f"{sku} is a service; services are not forecast")
-            )
-        if period_of(line.period) is None:
-            problems.append(locate("forecasts", index, "period", PERIOD_HELP))
-        if line.quantity < 0 or not is_exact(line.quantity):
-            problems.append(
-                locate("forecasts", index, "quantity", "from 0, with at most 3 decimals")
-            )
+        problems += _line_problems(line, kinds, partial(locate, "forecasts", index))
     return problems + _mixed_problems(session, lines, locate)
+
+
+def _line_problems(line: ForecastLine, kinds: dict[str, str], where: Where) -> list[Problem]:
+    problems = []
+    sku = line.sku.strip().upper()
+    kind = kinds.get(sku)
+    if kind is None:
+        problems.append(where("sku", f"no product {sku} (in the file or in Bizbot)"))
+    elif kind == "service":
+        problems.append(where("sku", f"{sku} is a service; services are not forecast"))
+    if period_of(line.period) is None:
+        problems.append(where("period", PERIOD_HELP))
+    if line.quantity < 0 or not is_exact(line.quantity):
+        problems.append(where("quantity", "from 0, with at most 3 decimals"))
+    return problems
 
 
 def _kinds(session: Session, skus: set[str]) -> dict[str, str]:
@@ -116,7 +118,7 @@ def _held(session: Session, skus: set[str]) -> dict[str, dict[Period, Decimal]]:
         .where(Product.sku.in_(skus))
     )
     for sku, row in rows:
-        held[sku][Period(row.period_start, PeriodKind(row.period_kind))] = row.quantity
+        held[sku][period_of_row(row)] = row.quantity
     return held
 
 
