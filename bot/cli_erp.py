@@ -4,6 +4,7 @@ operators (docs/ERP.md, "Import and export")."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,7 @@ from bot.config import Settings
 from bot.terminal import err, out
 from domain.crm.customers import existing_customer_ids
 from domain.directory.orgfile import Problem
+from domain.erp.import_forecasts import forecasts_csv
 from domain.erp.importer import (
     SECTIONS,
     ImportFile,
@@ -33,7 +35,7 @@ from domain.shared.yamlfile import DefinitionInvalid
 
 erp_cli = typer.Typer(
     help="The ERP: import and export warehouses, suppliers, products, opening stock, price"
-    " lists, work centres, bills of materials and routings.",
+    " lists, work centres, bills of materials, routings and demand forecasts.",
     no_args_is_help=True,
 )
 
@@ -43,7 +45,7 @@ def erp_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
 ) -> None:
     """Import a .yaml file (warehouses, suppliers, products, opening_stock, price_lists,
-    prices, work_centres, boms, routings) or a .csv file of one of them: every line is
+    prices, work_centres, boms, routings, forecasts) or a .csv file of one of them: every line is
     checked first, one problem means nothing is imported, and importing the same file again
     changes nothing."""
     try:
@@ -66,11 +68,15 @@ def erp_export(
     output: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write here instead of to stdout.")
     ] = None,
+    forecasts: Annotated[
+        bool, typer.Option("--forecasts", help="Only the demand forecasts, as forecasts.csv.")
+    ] = False,
 ) -> None:
     """Write warehouses, suppliers, products, the stock each warehouse holds, the price
-    lists, work centres, the bills of materials in force today and routings, as a file
-    ``bizbot erp import`` reads (the stock as opening stock at its moving-average cost)."""
-    text = asyncio.run(_export(Settings()))
+    lists, work centres, the bills of materials in force today, routings and demand forecasts,
+    as a file ``bizbot erp import`` reads (the stock as opening stock at its moving-average
+    cost); with ``--forecasts``, only the forecasts, as CSV (sku, period, quantity)."""
+    text = asyncio.run(_export(Settings(), forecasts_csv if forecasts else None))
     if output is None:
         out().print(text, markup=False, end="", soft_wrap=True)
     else:
@@ -102,11 +108,11 @@ async def _import(settings: Settings, file: ImportFile) -> tuple[list[Problem], 
         await db.dispose()
 
 
-async def _export(settings: Settings) -> str:
+async def _export(settings: Settings, only: Callable[[Session], str] | None) -> str:
     url = settings.database_url.get_secret_value()
     db = open_database(url)
     try:
-        return await db.run(partial(export_erp_file, today=SystemClock().now().date()))
+        return await db.run(only or partial(export_erp_file, today=SystemClock().now().date()))
     finally:
         await db.dispose()
 

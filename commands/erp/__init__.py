@@ -8,6 +8,7 @@ from bot.pipeline.flows import FlowConsumer
 from bot.router import Router
 from commands.erp import (
     counting,
+    forecasts,
     planning,
     prices,
     production,
@@ -42,3 +43,4 @@ def register(router: Router) -> None:
     production.register(router)
     production_tasks.register(router)
     planning.register(router)
+    forecasts.register(router)

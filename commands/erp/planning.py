@@ -20,10 +20,12 @@ from bot.i18n import _
 from bot.replies import Action, Button, Card, CardStatus, Message, Reply
 from bot.router import ActionSpec, CommandSpec, Router
 from commands.erp.cards import product_name
+from commands.erp.forecasts import period_label
 from commands.erp.purchase_requests import submit_for_approval
 from domain.directory.roles import Permission
 from domain.erp.models import Product
 from domain.erp.mrp import Plan, PlannedOrder
+from domain.erp.mrp_forecasts import period_of
 from domain.erp.mrp_records import Bucket, bucket_label, orders_by_bucket
 from domain.erp.planning import run_mrp
 from domain.erp.production import create_production
@@ -111,12 +113,23 @@ def _confirm(ctx: CommandContext, order: PlannedOrder) -> str:
             due=order.due, owner_id=ctx.actor.id, source="MRP",
         )  # fmt: skip
         return made.number
-    reason = ctx.t(_("Planned by MRP for {sources}"), sources=", ".join(order.sources)[:200])
+    sources = ", ".join(_source(ctx, source) for source in order.sources)
+    reason = ctx.t(_("Planned by MRP for {sources}"), sources=sources[:200])
     request = raise_request(
         ctx.session, ctx.actor.id, [Wanted(product.id, order.quantity)], order.due, reason, ctx.now
     )
     submit_for_approval(ctx, request, product, order.quantity)
     return request.number
+
+
+def _source(ctx: CommandContext, source: str) -> str:
+    """What a planned order is for, in the reader's words: ``forecast 2026-12`` is a forecast's
+    (``mrp_forecasts.consume``); an order number or SKU stays as it is."""
+    kind, _space, label = source.partition(" ")
+    period = period_of(label) if kind == "forecast" else None
+    if period is None:
+        return source
+    return ctx.t(_("forecast {period}"), period=period_label(ctx, period))
 
 
 def _plan(ctx: CommandContext) -> Plan:

@@ -2,14 +2,16 @@
 (``bizbot erp export``).
 
 A YAML file has the sections ``warehouses``, ``suppliers``, ``products``, ``opening_stock``,
-``price_lists``, ``prices``, ``work_centres``, ``boms`` and ``routings`` (docs/ERP.md, "Import and
+``price_lists``, ``prices``, ``work_centres``, ``boms``, ``routings`` and ``forecasts``
+(docs/ERP.md, "Import and
 export"); a CSV file holds one of them, named by its header. Every line is checked before
 anything is written, and one problem means nothing is written. Importing a file again changes
 nothing: warehouses are matched by code, suppliers and price lists by name, products by SKU,
 prices by list, product and quantity break, and a product's opening stock in a warehouse is
 posted once (afterwards stock changes through moves, never through the file). Suppliers and
 price lists are ``import_terms.py``; work centres (by code), bills of materials and routings (by
-product) are ``import_production.py``.
+product) are ``import_production.py``; demand forecasts (by product and period)
+``import_forecasts.py``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from domain.erp.catalog import (
     edit_product,
     product_by_sku,
 )
+from domain.erp.forecasts import exported_forecasts
+from domain.erp.import_forecasts import ForecastLine, forecast_problems, save_forecasts
 from domain.erp.import_production import (
     ComponentLine,
     OperationLine,
@@ -139,6 +143,7 @@ class ErpFile(BaseModel):
     work_centres: list[WorkCentreLine] = []
     boms: list[ComponentLine] = []
     routings: list[OperationLine] = []
+    forecasts: list[ForecastLine] = []
 
 
 LINE_MODELS: dict[str, type[BaseModel]] = {
@@ -151,10 +156,12 @@ LINE_MODELS: dict[str, type[BaseModel]] = {
     "work_centres": WorkCentreLine,
     "boms": ComponentLine,
     "routings": OperationLine,
+    "forecasts": ForecastLine,
 }
 SECTIONS = tuple(LINE_MODELS)  # the order they are written in
 BY_PRODUCT = ("boms", "routings")  # saved a product's lines at a time
 CSV_SECTIONS = (  # a CSV file holds the first section whose columns its header has
+    ("forecasts", {"sku", "period"}),
     ("opening_stock", {"sku", "warehouse"}),
     ("prices", {"price_list", "sku"}),
     ("products", {"sku"}),
@@ -255,7 +262,8 @@ def _section_of(header: list[str]) -> str:
             "line 1: a header with sku (products), code (warehouses), name (suppliers), sku and"
             " warehouse (opening stock), name and tier or customer (price lists), price_list"
             " and sku (prices), code and hours_per_day or rate (work centres), product and"
-            " component (boms), or product and work_centre (routings)"
+            " component (boms), product and work_centre (routings), or sku and period"
+            " (forecasts)"
         )
     return found
 
@@ -294,6 +302,7 @@ def problems_in(
     for index, price in enumerate(content.prices):
         problems += price_problems(session, price, known, partial(locate, "prices", index))
     problems += _production_problems(session, file, known_skus, today)
+    problems += forecast_problems(session, content.forecasts, known_skus, locate)
     return sorted(problems, key=lambda p: (p.line or 0, p.path))
 
 
@@ -323,6 +332,7 @@ def _duplicates(file: ImportFile) -> list[Problem]:
         "work_centres": [(w.code.upper(),) * 2 for w in content.work_centres],
         "boms": [(b.key,) * 2 for b in content.boms],
         "routings": [(r.key,) * 2 for r in content.routings],
+        "forecasts": [(f.key,) * 2 for f in content.forecasts],
     }
     problems = []
     for section, keys in keyed.items():
@@ -401,13 +411,15 @@ def save_erp_file(
         "work_centres": partial(save_work_centre, session),
         "boms": partial(save_bom, session, today=now.date(), now=now),
         "routings": partial(save_routing, session),
-    }
+    }  # forecasts last, a product's zeros first: ``save_forecasts``
     tally = Tally()
-    for section in SECTIONS:
+    for section in savers:
         for lines in _units(getattr(file.content, section), section):
             tally.count(section, savers[section](lines if section in BY_PRODUCT else lines[0]))
             for _ in lines:
                 advance()
+    for outcome in save_forecasts(session, file.content.forecasts, now, advance):
+        tally.count("forecasts", outcome)
     return tally
 
 
@@ -466,8 +478,8 @@ def _opening_key(sku: str, code: str) -> str:
 
 def export_erp_file(session: Session, today: date) -> str:
     """Warehouses, suppliers, products, what each warehouse holds now, price lists and their
-    prices, work centres, the bills of materials in force ``today`` and routings, as an import
-    file (the stock as opening stock at its moving-average cost)."""
+    prices, work centres, the bills of materials in force ``today``, routings and demand
+    forecasts, as an import file (the stock as opening stock at its moving-average cost)."""
     warehouses = list(session.scalars(select(Warehouse).order_by(Warehouse.code)))
     products = list(session.scalars(select(Product).order_by(Product.sku)))
     content = {
@@ -480,6 +492,7 @@ def export_erp_file(session: Session, today: date) -> str:
         "work_centres": exported_work_centres(session),
         "boms": exported_boms(session, today),
         "routings": exported_routings(session),
+        "forecasts": exported_forecasts(session),
     }
     return yaml.dump(content, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
 

@@ -6,9 +6,10 @@ and the run (the planning itself is ``domain.erp.mrp``, pure).
   routing for one lot (its lot quantity, else 1), else its own lead time. On hand: what every
   warehouse holds.
 - **Usages**: the lines of each bill of materials in force today, per good unit.
-- **Needs**: what confirmed sales orders have not delivered yet (due today: orders carry no
-  delivery date yet), and what open production orders still have to consume of their
-  components (due on the order's due date, else today).
+- **Needs**: what confirmed sales orders have not delivered yet (due on the date the customer
+  asked for, else today), what open production orders still have to consume of their
+  components (due on the order's due date, else today), and what is left of each demand
+  forecast once the sales orders of its period have consumed it (``mrp_forecasts.consume``).
 - **Scheduled receipts**: what open purchase orders still await (on their expected date), what
   open production orders still have to make (on their due date, else today), and purchase
   requests not yet ordered (on their needed-by date, else after the product's lead time), so a
@@ -19,16 +20,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from domain.erp.boms import need_per_unit
+from domain.erp.forecasts import LONGEST, all_forecasts
 from domain.erp.models import Product, StockBalance
 from domain.erp.mrp import LotRule, Need, Part, Plan, Supply, Usage, plan
+from domain.erp.mrp_forecasts import consume
 from domain.erp.production_models import (
     Bom,
     BomLine,
@@ -37,6 +40,7 @@ from domain.erp.production_models import (
     ProductionOrder,
     WorkCentre,
 )
+from domain.erp.production_models import Forecast as ForecastRow
 from domain.erp.production_views import OPEN
 from domain.erp.purchase_models import (
     PurchaseOrder,
@@ -68,7 +72,7 @@ def run_mrp(
     session: Session, today: date, calendar: WorkCalendar, *, horizon: date | None = None
 ) -> Plan:
     """Plan every product from what the database holds now; with a ``horizon``, demand due
-    after it is left out."""
+    after it (a forecast's included) is left out."""
     inputs = load_inputs(session, today, calendar, horizon=horizon)
     return plan(
         inputs.parts, inputs.usages, inputs.needs, inputs.supplies, today=today, calendar=calendar
@@ -91,6 +95,7 @@ def load_inputs(
         for p in products
     ]
     needs = [*_sales_needs(session, today), *_component_needs(session, today)]
+    needs += _forecast_needs(session, today)
     needs = [n for n in needs if horizon is None or n.due <= horizon]
     supplies = [*_purchase_supplies(session), *_production_supplies(session, today)]
     supplies += _request_supplies(session, today, calendar, {p.id: p for p in products})
@@ -216,6 +221,59 @@ def _sales_needs(session: Session, today: date) -> list[Need]:
         for number, wanted, product_id, quantity, delivered in rows
         if quantity > delivered
     ]
+
+
+def _forecast_needs(session: Session, today: date) -> list[Need]:
+    """What is left of the forecasts once the sales orders of their periods consumed them
+    (nothing read when there are none)."""
+    forecasts = all_forecasts(session, today)
+    if not forecasts:
+        return []
+    return consume(forecasts, _sold(session, today), today)
+
+
+def _sold(session: Session, today: date) -> list[Need]:
+    """What consumes the forecasts of products that have some: each line of a confirmed, partly or
+    fully delivered order, for its whole quantity; an open line on the date its need is due
+    (``_sales_needs``), a delivered one on the date asked for (else the day the order was
+    confirmed), when that is recent enough to be in a period not yet over."""
+    since = today - LONGEST
+    rows = session.execute(
+        select(
+            SalesDocument.number,
+            SalesDocument.status,
+            SalesDocument.wanted_on,
+            SalesDocument.confirmed_at,
+            SalesLine.product_id,
+            SalesLine.quantity,
+            SalesLine.delivered,
+        )
+        .join(SalesDocument, SalesDocument.id == SalesLine.document_id)
+        .where(
+            SalesDocument.kind == "order",
+            SalesLine.product_id.in_(select(ForecastRow.product_id).distinct()),
+            SalesDocument.status.in_(OPEN_SALES)
+            | ((SalesDocument.status == "delivered") & _recent(since)),
+        )
+    )
+    sold = []
+    for number, status, wanted, confirmed, product_id, quantity, delivered in rows:
+        if status in OPEN_SALES and quantity > delivered:
+            due = max(wanted or today, today)
+        else:
+            due = wanted or (confirmed.date() if confirmed else today)
+        if quantity > 0:
+            sold.append(Need(product_id, due, quantity, number))
+    return sold
+
+
+def _recent(since: date) -> ColumnElement[bool]:
+    """An order asked for on or after ``since``, or confirmed then when no date was asked."""
+    return or_(
+        SalesDocument.wanted_on >= since,
+        SalesDocument.wanted_on.is_(None)
+        & (SalesDocument.confirmed_at >= datetime.combine(since, time(), UTC)),
+    )
 
 
 def _component_needs(session: Session, today: date) -> list[Need]:

@@ -171,3 +171,19 @@ class ProductionTask(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Forecast(Base):
+    """A demand forecast: how many of a product are expected to sell in one week (starting on
+    its Monday) or one month (starting on its 1st). MRP plans the part of it that confirmed
+    sales orders in the same period have not already consumed (``domain/erp/mrp_forecasts.py``)."""
+
+    __tablename__ = "erp_forecasts"
+    __table_args__ = (UniqueConstraint("product_id", "period_kind", "period_start"),)
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("erp_products.id"))
+    period_kind: Mapped[str] = mapped_column(String(8))  # week | month
+    period_start: Mapped[date] = mapped_column(Date)
+    quantity: Mapped[Decimal] = mapped_column(Quantity())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,7 +1,8 @@
 """MRP on the database (issue 14): the inputs loaded from sales, stock, bills of materials,
 purchase and production orders, planned by the pure engine; a confirmed production order is not
-proposed again, a bill of materials change between two runs changes the plan, and two runs
-without changes give the same plan."""
+proposed again, a bill of materials change between two runs changes the plan (and nothing
+else), two runs without changes give the same plan, and a confirmed plan run again proposes
+nothing new."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from domain.directory.models import Member
 from domain.erp.boms import ComponentRequest, set_bom
 from domain.erp.catalog import add_product
+from domain.erp.forecasts import set_forecast
 from domain.erp.models import Product
 from domain.erp.mrp import Plan
+from domain.erp.mrp_forecasts import Period, PeriodKind
 from domain.erp.planning import plan_as_json, run_mrp
 from domain.erp.production import create_production
+from domain.erp.purchasing import Wanted, raise_request
 from domain.erp.routings import OperationRequest, add_work_centre, set_routing
 from domain.erp.sales import LineRequest, Party, confirm_order, create_document
 from domain.erp.stock import post_move
@@ -177,3 +182,51 @@ def test_an_order_wanted_later_is_planned_for_its_date_without_exceptions(
         ]
         late = {(e.kind, e.part_id, e.day) for e in plan.exceptions}
         assert all(day < wanted for _kind, _part, day in late)  # none for the later order
+
+
+def test_a_bom_change_alone_between_two_runs_changes_exactly_what_it_should(
+    sqlite_url: str,
+) -> None:
+    """Issue 14, "must show": a stool now takes 5 legs instead of 4 (in force today). The 30
+    stools and their seats are planned as before; the legs needed become 150, so 50 are bought
+    instead of 20 (100 on hand), on the same dates. A version dated later changes nothing
+    today."""
+    with erp_session(sqlite_url) as s:
+        made = stools_sold(s)
+        before = orders(run_mrp(s, TODAY, CALENDAR))
+        legs, seat = made["LEG"], made["SEAT"]
+        later = [ComponentRequest(legs.id, Decimal(6)), ComponentRequest(seat.id, Decimal(1))]
+        set_bom(s, made["STOOL"].id, later, date(2027, 1, 4), NOW)
+        assert orders(run_mrp(s, TODAY, CALENDAR)) == before
+        heavier = [ComponentRequest(legs.id, Decimal(5)), ComponentRequest(seat.id, Decimal(1))]
+        set_bom(s, made["STOOL"].id, heavier, TODAY, NOW)
+        after = orders(run_mrp(s, TODAY, CALENDAR))
+        assert after == [
+            ("LEG", "buy", "50", "2026-11-26", "2026-12-03"),
+            *before[1:],
+        ]
+        assert before[0] == ("LEG", "buy", "20", "2026-11-26", "2026-12-03")
+
+
+def test_a_confirmed_plan_run_again_proposes_nothing_new(sqlite_url: str) -> None:
+    """Issue 14, "must show": every planned order confirmed as the /mrp card does (a
+    production order for what is made, a purchase request for what is bought), with a forecast
+    among the demand; the next run proposes nothing, and a third changes nothing either."""
+    with erp_session(sqlite_url) as s:
+        made = stools_sold(s)
+        january = Period(date(2027, 1, 1), PeriodKind.MONTH)
+        set_forecast(s, made["STOOL"], january, Decimal(15), NOW)
+        plan = run_mrp(s, TODAY, CALENDAR)
+        assert {(o[0], o[2]) for o in orders(plan)} >= {("STOOL", "30"), ("STOOL", "15")}
+        planner = Member(handle="pat", name="Pat", created_at=NOW, updated_at=NOW)
+        s.add(planner)
+        s.flush()
+        sh = seeded_location(s)
+        for order in plan.orders:
+            if order.kind == "make":
+                create_production(s, order.part_id, order.quantity, sh, NOW, due=order.due)
+            else:
+                wanted = [Wanted(order.part_id, order.quantity)]
+                raise_request(s, planner.id, wanted, order.due, "MRP", NOW)
+        assert orders(run_mrp(s, TODAY, CALENDAR)) == []
+        assert orders(run_mrp(s, TODAY, CALENDAR)) == []
