@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from bot.context import CommandContext
+from bot.context import CommandContext, Speaking
 from bot.i18n import _
 from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Field
 from commands.erp.cards import product_name
@@ -58,7 +58,7 @@ def supplier_card(
     )
 
 
-def request_card(ctx: CommandContext, request: PurchaseRequest, approval_status: str = "") -> Card:
+def request_card(ctx: Speaking, request: PurchaseRequest, approval_status: str = "") -> Card:
     """A purchase request: its lines, estimate, status (its approval's, while that is rejected,
     withdrawn or returned) and, once ordered, its order."""
     session = ctx.session
@@ -154,6 +154,6 @@ def _offer_text(ctx: CommandContext, offer: Offer) -> str:
     )
 
 
-def _line_text(ctx: CommandContext, session: Session, product_id: int, quantity: Decimal) -> str:
+def _line_text(ctx: Speaking, session: Session, product_id: int, quantity: Decimal) -> str:
     product = session.get_one(Product, product_id)
     return f"{product.sku} {product_name(ctx, product)} × {plain(quantity)} {product.uom}"

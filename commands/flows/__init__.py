@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from bot.pipeline.flows import FlowConsumer
 from bot.router import Router
-from commands.flows import sales_flow, subscriptions
+from commands.flows import purchase_flow, sales_flow, subscriptions
 
-FLOW_CONSUMERS: list[FlowConsumer] = [*sales_flow.FLOW_CONSUMERS, *subscriptions.FLOW_CONSUMERS]
+FLOW_CONSUMERS: list[FlowConsumer] = [
+    *sales_flow.FLOW_CONSUMERS,
+    *purchase_flow.FLOW_CONSUMERS,
+    *subscriptions.FLOW_CONSUMERS,
+]
 
 
 def register(router: Router) -> None:
