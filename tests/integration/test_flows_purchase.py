@@ -39,8 +39,9 @@ async def works(sqlite_settings: Settings) -> AsyncIterator[Office]:
         def catalog(s: Session) -> None:
             now = office.clock.now()
             main_location(s, add_warehouse(s, "SH", "上海仓"))
-            seat = {"name_en": "Seat", "name_zh": "座板", "cost": Decimal(3)}
-            add_product(s, "SEAT-1", seat | {"default_supplier": "Seat Co"}, "CNY", now)
+            seat: dict[str, str | Decimal | int | bool] = {"name_en": "Seat", "name_zh": "座板"}
+            seat |= {"cost": Decimal(3), "default_supplier": "Seat Co"}
+            add_product(s, "SEAT-1", seat, "CNY", now)
             add_product(s, "GLUE-1", {"name_en": "Glue", "name_zh": "胶水"}, "CNY", now)
 
         await office.run(catalog)
