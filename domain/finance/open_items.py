@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, func, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from domain.finance.account_roles import code_for, installed_chart
@@ -238,7 +238,7 @@ def ageing(session: Session, kind: str, as_of: date) -> list[PartyAgeing]:
     """Per party with an open item or a credit, its open amounts by days past due on
     ``as_of`` (current, 1–30, 31–60, 61–90, over 90), in name order."""
     kinds = (CUSTOMER,) if kind == RECEIVABLE else ("supplier", EMPLOYEE)
-    items = session.scalars(select(OpenItem).where(OpenItem.kind == kind, OpenItem.open_amount > 0))
+    items = session.scalars(select(OpenItem).where(OpenItem.kind == kind, OpenItem.open_amount > ZERO))
     found: dict[tuple[str, int], tuple[Party, dict[str, Decimal]]] = {}
     for item in items:
         party = Party(item.party_kind, item.party_id, item.party_name)
@@ -246,7 +246,7 @@ def ageing(session: Session, kind: str, as_of: date) -> list[PartyAgeing]:
         buckets[bucket_of((as_of - item.due_on).days)] += item.open_amount
     credits = session.execute(
         select(Payment.party_kind, Payment.party_id, Payment.party_name, Payment.unapplied).where(
-            Payment.party_kind.in_(kinds), Payment.unapplied > 0
+            Payment.party_kind.in_(kinds), Payment.unapplied > ZERO
         )
     )
     credit: dict[tuple[str, int], Decimal] = {}
@@ -304,14 +304,14 @@ def _check_amount(amount: Decimal) -> None:
         raise DomainError("{amount} is not an amount to pay; say 1200 or 1200.50.", amount=amount)
 
 
-def _of_party(model: type[OpenItem] | type[Payment], party: Party) -> list[object]:
+def _of_party(model: type[OpenItem] | type[Payment], party: Party) -> list[ColumnElement[bool]]:
     return [model.party_kind == party.kind, model.party_id == party.id]
 
 
 def _open_items(session: Session, party: Party, *, locked: bool) -> list[OpenItem]:
     query = (
         select(OpenItem)
-        .where(*_of_party(OpenItem, party), OpenItem.open_amount > 0)  # type: ignore[arg-type]
+        .where(*_of_party(OpenItem, party), OpenItem.open_amount > ZERO)
         .order_by(OpenItem.due_on, OpenItem.issued_on, OpenItem.id)
         .execution_options(populate_existing=True)
     )
@@ -357,10 +357,10 @@ def _post_payment(
     party = request.party
     applied = request.amount - unapplied
     incoming = party.kind == CUSTOMER
-    bank = LineRequest(code_for(chart, "bank"), **_side(incoming, request.amount))
+    bank = _line(code_for(chart, "bank"), incoming, request.amount)
     other = [
-        LineRequest(code_for(chart, ITEM_ROLE[party.kind]), **_side(not incoming, applied)),
-        LineRequest(code_for(chart, CREDIT_ROLE[party.kind]), **_side(not incoming, unapplied)),
+        _line(code_for(chart, ITEM_ROLE[party.kind]), not incoming, applied),
+        _line(code_for(chart, CREDIT_ROLE[party.kind]), not incoming, unapplied),
     ]
     lines = [bank, *(line for line in other if line.debit or line.credit)]
     names = ", ".join(item.document for item, _m in matched)
@@ -381,8 +381,8 @@ def _post_payment(
     return posted.entry.id
 
 
-def _side(debit: bool, amount: Decimal) -> dict[str, Decimal]:
-    return {"debit": amount} if debit else {"credit": amount}
+def _line(code: str, debit: bool, amount: Decimal) -> LineRequest:
+    return LineRequest(code, debit=amount) if debit else LineRequest(code, credit=amount)
 
 
 def _use_credit(session: Session, item: OpenItem, now: datetime) -> None:
@@ -390,7 +390,7 @@ def _use_credit(session: Session, item: OpenItem, now: datetime) -> None:
     party = Party(item.party_kind, item.party_id, item.party_name)
     credits = session.scalars(
         select(Payment)
-        .where(*_of_party(Payment, party), Payment.unapplied > 0)  # type: ignore[arg-type]
+        .where(*_of_party(Payment, party), Payment.unapplied > ZERO)
         .order_by(Payment.paid_on, Payment.id)
         .with_for_update()
     )
@@ -417,8 +417,8 @@ def _post_credit_use(
     credit_account = code_for(chart, CREDIT_ROLE[item.party_kind])
     customer = item.party_kind == CUSTOMER
     lines = [
-        LineRequest(credit_account, **_side(customer, amount)),
-        LineRequest(item_account, **_side(not customer, amount)),
+        _line(credit_account, customer, amount),
+        _line(item_account, not customer, amount),
     ]
     post_entry(
         session,
