@@ -238,7 +238,9 @@ def ageing(session: Session, kind: str, as_of: date) -> list[PartyAgeing]:
     """Per party with an open item or a credit, its open amounts by days past due on
     ``as_of`` (current, 1–30, 31–60, 61–90, over 90), in name order."""
     kinds = (CUSTOMER,) if kind == RECEIVABLE else ("supplier", EMPLOYEE)
-    items = session.scalars(select(OpenItem).where(OpenItem.kind == kind, OpenItem.open_amount > ZERO))
+    items = session.scalars(
+        select(OpenItem).where(OpenItem.kind == kind, OpenItem.open_amount > ZERO)
+    )
     found: dict[tuple[str, int], tuple[Party, dict[str, Decimal]]] = {}
     for item in items:
         party = Party(item.party_kind, item.party_id, item.party_name)

@@ -23,8 +23,14 @@ from domain.erp.counting import approve, finish_counting, record_count, start_st
 from domain.erp.models import Product, Warehouse
 from domain.erp.production import REPORTED
 from domain.erp.purchase_models import Supplier
-from domain.erp.purchasing import link_approval, place_order, raise_request, record_quote
-from domain.erp.purchasing import APPROVED_EVENT, Wanted
+from domain.erp.purchasing import (
+    APPROVED_EVENT,
+    Wanted,
+    link_approval,
+    place_order,
+    raise_request,
+    record_quote,
+)
 from domain.erp.receiving import Inspected, receive
 from domain.erp.sales import LineRequest as SalesLine
 from domain.erp.sales import Party as Buyer
