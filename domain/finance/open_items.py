@@ -33,7 +33,7 @@ from domain.finance.items_models import (
     OpenItem,
     Payment,
 )
-from domain.finance.posting import EntryRequest, LineRequest, post_entry
+from domain.finance.posting import EntryRequest, LineRequest, Posted, post_entry
 from domain.shared.errors import Conflict, DomainError, NotFound
 from domain.shared.money import Money
 from domain.shared.quantity import is_exact
@@ -181,7 +181,13 @@ def record_payment(session: Session, request: PaymentRequest, now: datetime) -> 
     chosen = _chosen(items, request.documents, party)
     matched = _spread(chosen, request.amount)
     unapplied = request.amount - sum((m for _i, m in matched), ZERO)
-    entry = _post_payment(session, request, matched, unapplied, now)
+    posted = _post_payment(session, request, matched, unapplied, now)
+    if not posted.new:  # the same key recorded by a transaction that committed meanwhile
+        earlier = session.scalar(select(Payment).where(Payment.key == request.key))
+        if earlier is None:
+            raise Conflict("That payment is being recorded already.")
+        return Recorded(earlier, _matches(session, earlier.id), new=False)
+    entry = posted.entry.id
     payment = Payment(
         key=request.key[:128],
         direction="in" if party.kind == CUSTOMER else "out",
@@ -354,7 +360,7 @@ def _post_payment(
     matched: list[tuple[OpenItem, Decimal]],
     unapplied: Decimal,
     now: datetime,
-) -> int:
+) -> Posted:
     chart = installed_chart(session)
     party = request.party
     applied = request.amount - unapplied
@@ -378,9 +384,7 @@ def _post_payment(
         ),
         now,
     )
-    if not posted.new:
-        raise Conflict("That payment is being recorded already.")
-    return posted.entry.id
+    return posted
 
 
 def _line(code: str, debit: bool, amount: Decimal) -> LineRequest:

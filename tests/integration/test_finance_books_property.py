@@ -145,7 +145,9 @@ def assert_items_match_accounts(s: Session) -> None:
         rows = s.scalars(select(Payment.unapplied).where(Payment.party_kind == party_kind))
         return sum(rows, Decimal(0))
 
-    balance = lambda role: account_balance(s, code_for(CHART, role), end)  # noqa: E731
+    def balance(role: str) -> Decimal:
+        return account_balance(s, code_for(CHART, role), end)
+
     assert balance("receivable") == open_of("customer")
     assert balance("payable") == open_of("supplier")
     assert balance("employee_payable") == open_of("employee")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from functools import partial
 from decimal import Decimal
 from typing import Any
 
@@ -140,7 +141,7 @@ def test_a_delivery_is_an_invoice_and_its_cost_booked_once(session: Session, cha
     delivered(session)
     assert book_all(session) == 1
     assert book_all(session) == 0  # offered again: nothing more
-    code = lambda role: code_for(chart, role)  # noqa: E731
+    code = partial(code_for, chart)
     assert lines_of(session, "order.delivered:invoice") == [
         (code("receivable"), Decimal("42.94"), Decimal(0), ""),
         (code("revenue"), Decimal(0), Decimal("38.00"), ""),
@@ -216,7 +217,7 @@ def test_a_receipt_is_a_supplier_bill_due_by_the_suppliers_terms(
     install_chart(session, chart)
     ordered_from(session, "月结60天")
     assert book_all(session) == 1
-    code = lambda role: code_for(chart, role)  # noqa: E731
+    code = partial(code_for, chart)
     assert lines_of(session, "goods.received:bill") == [
         (code("materials"), Decimal("13.50"), Decimal(0), ""),
         (code("input_vat"), Decimal("1.76"), Decimal(0), ""),
@@ -265,7 +266,7 @@ def test_production_moves_value_through_work_in_progress(session: Session, chart
     }  # fmt: skip
     record_event(session, REPORTED, "erp_production_report", "1", payload, NOW)
     assert book_all(session) == 1
-    code = lambda role: code_for(chart, role)  # noqa: E731
+    code = partial(code_for, chart)
     assert sorted(lines_of(session, REPORTED)) == sorted([
         (code("work_in_progress"), Decimal("100.00"), Decimal(0), ""),
         (code("materials"), Decimal(0), Decimal("80.00"), ""),
