@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
-from functools import partial
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
