@@ -29,6 +29,7 @@ from domain.finance.models import EntryLine
 from domain.finance.open_items import Party, PaymentRequest, record_payment
 from domain.finance.reading import account_balance, trial_balance
 from domain.flows import finance_postings
+from domain.flows.admin import failed_events
 from domain.flows.consumers import Consumer, consume
 from domain.shared.domain_events import DomainEvent, record_event
 from tests.integration.erp_rig import NOW
@@ -156,7 +157,7 @@ def assert_items_match_accounts(s: Session) -> None:
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(docs=documents, repeats=st.lists(st.integers(0, 24), max_size=8), data=st.data())
 def test_books_fed_by_random_documents_always_balance(
@@ -181,6 +182,7 @@ def test_books_fed_by_random_documents_always_balance(
                 if data.draw(st.booleans()):
                     book(s)
             book(s)
+            assert failed_events(s) == []  # every event booked, none failing
             assert_balanced_books(s)
             assert_items_match_accounts(s)
         finally:
