@@ -17,9 +17,10 @@ from bot.config import Settings
 from bot.replies import Card
 from domain.finance.charts import install_chart
 from domain.finance.items_models import OpenItem, Payment
+from domain.finance.models import Account, EntryLine
 from domain.finance.reading import account_balance
 from domain.shared.domain_events import record_event
-from tests.integration.approvals_rig import Office, running_office
+from tests.integration.approvals_rig import Office, button, running_office
 from tests.integration.test_erp_chat import text_of
 
 ORG = """
@@ -133,3 +134,29 @@ async def test_bad_input_is_refused_clearly_and_nothing_is_written(books: Office
     asked = text_of(await books.say("fred", "/receipt Acme"))
     assert asked.startswith("amount?")
     assert await books.count(select(func.count()).select_from(Payment)) == 0
+
+
+async def test_an_expense_approved_in_chat_is_owed_to_the_claimant_with_their_department(
+    sqlite_settings: Settings,
+) -> None:
+    async with running_office(sqlite_settings) as office:
+        await office.run(lambda s: install_chart(s, "prc_small"))
+        n = await office.submit("bob", '/expense amount=300 category=meals reason="client lunch"')
+        await office.tap("carol", button(office.card("carol", n), "Approve").token)
+        await office.runtime.settle()
+
+        def booked(s: Session) -> tuple[list[tuple[str, Decimal, Decimal, str]], list[str]]:
+            rows = s.execute(
+                select(Account.code, EntryLine.debit, EntryLine.credit, EntryLine.department)
+                .join(Account, Account.id == EntryLine.account_id)
+                .order_by(EntryLine.id)
+            )
+            owed = s.scalars(select(OpenItem.party_name))
+            return [tuple(r) for r in rows], list(owed)  # type: ignore[misc]
+
+        lines, owed = await office.run(booked)
+        assert lines == [
+            ("5602", Decimal("300.00"), Decimal(0), "Sales"),
+            ("2241", Decimal(0), Decimal("300.00"), ""),
+        ]
+        assert len(owed) == 1
