@@ -1,4 +1,5 @@
-"""Business events become entries and open items once, on both shipped charts: a delivery is a
+"""Business events become entries and open items once, on both shipped charts (SQLite and
+PostgreSQL): a delivery is a
 customer invoice and its cost of goods sold, a receipt a supplier bill due by the supplier's
 terms, an approved expense claim a payable to the employee, a production report moves value
 through work in progress, an approved count adjusts inventory against the count-difference
@@ -9,14 +10,14 @@ puts each open amount in its bucket."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.directory.models import Department, Member
@@ -55,6 +56,7 @@ from domain.flows import finance_postings
 from domain.flows.admin import failed_events, retry_events
 from domain.flows.consumers import Backoff, Consumer, consume
 from domain.flows.finance_postings import Attention
+from domain.shared.db import Database, open_database
 from domain.shared.domain_events import DomainEvent, record_event
 from domain.shared.errors import NotFound
 from tests.integration.erp_rig import NOW, receipt, seeded
@@ -65,13 +67,13 @@ ACME = Buyer(customer_id=7, customer_name="Acme", owner_id=None)
 
 
 @pytest.fixture
-def session(sqlite_url: str) -> Iterator[Session]:
-    engine = create_engine(sqlite_url)
+async def books(db_url: str) -> AsyncIterator[Database]:
+    """An empty migrated database, SQLite and PostgreSQL; each test runs in one transaction."""
+    database = open_database(db_url)
     try:
-        with Session(engine) as s, s.begin():
-            yield s
+        yield database
     finally:
-        engine.dispose()
+        await database.dispose()
 
 
 def book_all(s: Session, told: list[Attention] | None = None) -> int:
@@ -121,7 +123,13 @@ def delivered(s: Session, price: str = "9.5", qty: str = "4") -> Product:
 
 
 @pytest.mark.parametrize("chart", CHARTS)
-def test_every_role_is_a_postable_account_of_both_charts(session: Session, chart: str) -> None:
+async def test_every_role_is_a_postable_account_of_both_charts(books: Database, chart: str) -> None:
+    await books.run(
+        lambda session: _every_role_is_a_postable_account_of_both_charts(session, chart)
+    )
+
+
+def _every_role_is_a_postable_account_of_both_charts(session: Session, chart: str) -> None:
     install_chart(session, chart)
     parents = set(session.scalars(select(Account.parent_code)))
     for role in ROLES:
@@ -136,7 +144,15 @@ def test_every_role_is_a_postable_account_of_both_charts(session: Session, chart
 
 
 @pytest.mark.parametrize("chart", CHARTS)
-def test_a_delivery_is_an_invoice_and_its_cost_booked_once(session: Session, chart: str) -> None:
+async def test_a_delivery_is_an_invoice_and_its_cost_booked_once(
+    books: Database, chart: str
+) -> None:
+    await books.run(
+        lambda session: _a_delivery_is_an_invoice_and_its_cost_booked_once(session, chart)
+    )
+
+
+def _a_delivery_is_an_invoice_and_its_cost_booked_once(session: Session, chart: str) -> None:
     install_chart(session, chart)
     delivered(session)
     assert book_all(session) == 1
@@ -159,7 +175,13 @@ def test_a_delivery_is_an_invoice_and_its_cost_booked_once(session: Session, cha
     assert trial_balance(session, TODAY, TODAY).net == 0
 
 
-def test_without_a_chart_the_event_is_parked_with_the_reason_and_booked_after_set_up(
+async def test_without_a_chart_the_event_is_parked_with_the_reason_and_booked_after_set_up(
+    books: Database,
+) -> None:
+    await books.run(_without_a_chart_the_event_is_parked_with_the_reason_and_booked_after_set_up)
+
+
+def _without_a_chart_the_event_is_parked_with_the_reason_and_booked_after_set_up(
     session: Session,
 ) -> None:
     delivered(session)
@@ -183,9 +205,13 @@ def book_all_later(s: Session) -> int:
     return consume(s, consumer, None, NOW + timedelta(hours=1), backoff=Backoff(2)).applied
 
 
-def test_a_zero_price_is_not_guessed_finance_is_told_and_the_cost_is_booked(
-    session: Session,
+async def test_a_zero_price_is_not_guessed_finance_is_told_and_the_cost_is_booked(
+    books: Database,
 ) -> None:
+    await books.run(_a_zero_price_is_not_guessed_finance_is_told_and_the_cost_is_booked)
+
+
+def _a_zero_price_is_not_guessed_finance_is_told_and_the_cost_is_booked(session: Session) -> None:
     install_chart(session, "prc_small")
     delivered(session, price="0")
     told: list[Attention] = []
@@ -211,9 +237,15 @@ def ordered_from(s: Session, terms: str, tax: str = "0.13") -> tuple[Product, Su
 
 
 @pytest.mark.parametrize("chart", CHARTS)
-def test_a_receipt_is_a_supplier_bill_due_by_the_suppliers_terms(
-    session: Session, chart: str
+async def test_a_receipt_is_a_supplier_bill_due_by_the_suppliers_terms(
+    books: Database, chart: str
 ) -> None:
+    await books.run(
+        lambda session: _a_receipt_is_a_supplier_bill_due_by_the_suppliers_terms(session, chart)
+    )
+
+
+def _a_receipt_is_a_supplier_bill_due_by_the_suppliers_terms(session: Session, chart: str) -> None:
     install_chart(session, chart)
     ordered_from(session, "月结60天")
     assert book_all(session) == 1
@@ -230,7 +262,17 @@ def test_a_receipt_is_a_supplier_bill_due_by_the_suppliers_terms(
 
 
 @pytest.mark.parametrize("chart", CHARTS)
-def test_an_approved_expense_claim_is_owed_to_the_employee_with_their_department(
+async def test_an_approved_expense_claim_is_owed_to_the_employee_with_their_department(
+    books: Database, chart: str
+) -> None:
+    await books.run(
+        lambda session: _an_approved_expense_claim_is_owed_to_the_employee_with_their_department(
+            session, chart
+        )
+    )
+
+
+def _an_approved_expense_claim_is_owed_to_the_employee_with_their_department(
     session: Session, chart: str
 ) -> None:
     install_chart(session, chart)
@@ -253,7 +295,13 @@ def test_an_approved_expense_claim_is_owed_to_the_employee_with_their_department
 
 
 @pytest.mark.parametrize("chart", CHARTS)
-def test_production_moves_value_through_work_in_progress(session: Session, chart: str) -> None:
+async def test_production_moves_value_through_work_in_progress(books: Database, chart: str) -> None:
+    await books.run(
+        lambda session: _production_moves_value_through_work_in_progress(session, chart)
+    )
+
+
+def _production_moves_value_through_work_in_progress(session: Session, chart: str) -> None:
     install_chart(session, chart)
     stool, _sh, _bj = seeded(session, sku="STOOL", kind="finished")
     leg, _sh2, _bj2 = seeded(session, sku="LEG", kind="raw")
@@ -279,7 +327,17 @@ def test_production_moves_value_through_work_in_progress(session: Session, chart
 
 
 @pytest.mark.parametrize("chart", CHARTS)
-def test_an_approved_count_adjusts_inventory_against_the_count_difference(
+async def test_an_approved_count_adjusts_inventory_against_the_count_difference(
+    books: Database, chart: str
+) -> None:
+    await books.run(
+        lambda session: _an_approved_count_adjusts_inventory_against_the_count_difference(
+            session, chart
+        )
+    )
+
+
+def _an_approved_count_adjusts_inventory_against_the_count_difference(
     session: Session, chart: str
 ) -> None:
     install_chart(session, chart)
@@ -324,7 +382,13 @@ def open_amounts(s: Session) -> list[Decimal]:
     return list(s.scalars(select(OpenItem.open_amount).order_by(OpenItem.id)))
 
 
-def test_payments_match_named_documents_else_the_oldest_and_keep_the_rest_as_credit(
+async def test_payments_match_named_documents_else_the_oldest_and_keep_the_rest_as_credit(
+    books: Database,
+) -> None:
+    await books.run(_payments_match_named_documents_else_the_oldest_and_keep_the_rest_as_credit)
+
+
+def _payments_match_named_documents_else_the_oldest_and_keep_the_rest_as_credit(
     session: Session,
 ) -> None:
     install_chart(session, "prc_small")
@@ -347,7 +411,11 @@ def test_payments_match_named_documents_else_the_oldest_and_keep_the_rest_as_cre
     assert found.balance == Decimal(15) and [i.document for i in found.open_items] == [third]
 
 
-def test_ageing_puts_each_open_amount_in_its_bucket(session: Session) -> None:
+async def test_ageing_puts_each_open_amount_in_its_bucket(books: Database) -> None:
+    await books.run(_ageing_puts_each_open_amount_in_its_bucket)
+
+
+def _ageing_puts_each_open_amount_in_its_bucket(session: Session) -> None:
     install_chart(session, "prc_small")
     invoices(session, "100", "50")  # due 30 days after today
     due = TODAY + timedelta(days=30)
