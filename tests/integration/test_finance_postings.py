@@ -1,12 +1,11 @@
 """Business events become entries and open items once, on both shipped charts (SQLite and
-PostgreSQL): a delivery is a
-customer invoice and its cost of goods sold, a receipt a supplier bill due by the supplier's
-terms, an approved expense claim a payable to the employee, a production report moves value
-through work in progress, an approved count adjusts inventory against the count-difference
-account. No chart: the event is retried, parked with the reason, and booked after set-up. A zero
-price is not guessed: finance is told. Payments match documents (named, else oldest first),
-over-payments stay a credit used by the next document, a key records one payment, and ageing
-puts each open amount in its bucket."""
+PostgreSQL): a delivery is a customer invoice and its cost of goods sold, a receipt a supplier
+bill due by the supplier's terms, an approved expense claim a payable to the employee, a
+production report moves value through work in progress, an approved count adjusts inventory
+against the count-difference account. No chart: the event is retried, parked with the reason,
+and booked after set-up. A zero price is not guessed: finance is told. Payments match documents
+(named, else oldest first), over-payments stay a credit used by the next document, a key
+records one payment, and ageing puts each open amount in its bucket."""
 
 from __future__ import annotations
 
