@@ -173,9 +173,9 @@ def record_payment(session: Session, request: PaymentRequest, now: datetime) -> 
     """Post a receipt or a payment and match it to the named documents, else to the party's
     oldest open items; the rest stays a credit on the party. Once per key."""
     _check_amount(request.amount)
-    party = request.party
+    party, key = request.party, request.key[:128]
     items = _open_items(session, party, locked=True)  # serialises payments of one party
-    earlier = session.scalar(select(Payment).where(Payment.key == request.key))
+    earlier = session.scalar(select(Payment).where(Payment.key == key))
     if earlier is not None:
         return Recorded(earlier, _matches(session, earlier.id), new=False)
     chosen = _chosen(items, request.documents, party)
@@ -183,13 +183,13 @@ def record_payment(session: Session, request: PaymentRequest, now: datetime) -> 
     unapplied = request.amount - sum((m for _i, m in matched), ZERO)
     posted = _post_payment(session, request, matched, unapplied, now)
     if not posted.new:  # the same key recorded by a transaction that committed meanwhile
-        earlier = session.scalar(select(Payment).where(Payment.key == request.key))
+        earlier = session.scalar(select(Payment).where(Payment.key == key))
         if earlier is None:
             raise Conflict("That payment is being recorded already.")
         return Recorded(earlier, _matches(session, earlier.id), new=False)
     entry = posted.entry.id
     payment = Payment(
-        key=request.key[:128],
+        key=key,
         direction="in" if party.kind == CUSTOMER else "out",
         party_kind=party.kind,
         party_id=party.id,
@@ -380,7 +380,7 @@ def _post_payment(
             lines=lines,
             memo=f"{party.name}: {names or 'on account'}"[:500],
             source=PAYMENT_SOURCE,
-            source_id=hashlib.sha1(request.key.encode()).hexdigest(),  # noqa: S324 - a key
+            source_id=hashlib.sha1(request.key[:128].encode()).hexdigest(),  # noqa: S324 - a key
         ),
         now,
     )
