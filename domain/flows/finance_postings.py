@@ -52,6 +52,7 @@ CONSUMER = "finance.postings"
 EXPENSE_APPROVED = "ExpenseApproved"  # the bundled expense template's approved event
 EVENTS = frozenset({DELIVERED, GOODS_RECEIVED, EXPENSE_APPROVED, REPORTED, ADJUSTED})
 ZERO = Decimal(0)
+DEFAULT_VAT_RATE = Decimal("0.13")  # the org default when an event carries no rate (older events)
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def book_receipt(
     bill = _Lines(chart)
     for line in payload["lines"]:
         net = Decimal(line["value"])
-        vat = quantize(net * Decimal(line.get("tax_rate", "0")), 2)
+        vat = quantize(net * Decimal(line.get("tax_rate", DEFAULT_VAT_RATE)), 2)
         bill.debit(inventory_role(line.get("product_type", "")), net)
         bill.debit("input_vat", vat)
         bill.credit("payable", net + vat)

@@ -425,3 +425,24 @@ def _ageing_puts_each_open_amount_in_its_bucket(session: Session) -> None:
     for as_of, bucket in buckets.items():
         (row,) = ageing(session, RECEIVABLE, as_of)
         assert row.buckets[bucket] == Decimal(150) and row.total == Decimal(150)
+
+
+async def test_a_receipt_event_without_a_tax_rate_is_booked_at_the_org_default(
+    books: Database,
+) -> None:
+    await books.run(_receipt_event_without_a_tax_rate)
+
+
+def _receipt_event_without_a_tax_rate(session: Session) -> None:
+    install_chart(session, "prc_small")
+    line = {"product_id": 0, "sku": "X", "accepted": "10", "rejected": "0",
+            "unit_price": "10.0000", "value": "100.00"}  # fmt: skip
+    payload = {"order": "PO2026-00009", "supplier_id": 3, "supplier": "Old Co", "currency": "CNY",
+               "received_on": TODAY.isoformat(), "lines": [line]}  # fmt: skip
+    record_event(session, "goods.received", "erp_receipt", "9", payload, NOW)
+    assert book_all(session) == 1
+    assert lines_of(session, "goods.received:bill") == [
+        ("1405", Decimal("100.00"), Decimal(0), ""),
+        ("22210101", Decimal("13.00"), Decimal(0), ""),
+        ("2202", Decimal(0), Decimal("113.00"), ""),
+    ]
