@@ -116,7 +116,7 @@ def book_delivery(
     for line in payload["lines"]:
         value = Decimal(line["cost"])
         cost.debit("cost_of_sales", value)
-        cost.credit(inventory_role(kinds.get(line["product_id"], "")), value)
+        cost.credit(inventory_role(_kind(line, kinds)), value)
     memo = f"{payload['order']} {payload['customer']}"
     _post(session, "GJ", on, cost, memo, f"{DELIVERED}:cogs", event.source_id, now)
     problem = _invoice_problem(session, payload, "order")
@@ -198,12 +198,12 @@ def book_production(
     for component in payload["components"]:
         value = Decimal(component["value"])
         lines.debit("work_in_progress", value)
-        lines.credit(inventory_role(kinds.get(component["product_id"], "")), value)
+        lines.credit(inventory_role(_kind(component, kinds)), value)
     labour = Decimal(payload["labour_value"])
     lines.debit("work_in_progress", labour)
     lines.credit("labour", labour)
     output, scrap = Decimal(payload["output_value"]), Decimal(payload["scrap_value"])
-    lines.debit(inventory_role(kinds.get(payload["product_id"], "")), output)
+    lines.debit(inventory_role(_kind(payload, kinds)), output)
     lines.debit("scrap_loss", scrap)
     lines.credit("work_in_progress", output + scrap)
     on = local_day(session, event.occurred_at)
@@ -311,6 +311,12 @@ def _item_amount(session: Session, entry_id: int, party: Party) -> Decimal:
         .where(EntryLine.entry_id == entry_id, Account.code == code)
     )
     return sum((debit + credit for debit, credit in rows), ZERO)
+
+
+def _kind(record: dict[str, Any], kinds: dict[int, str]) -> str:
+    """A product's kind as the event recorded it (the moment of the move), else as it is now
+    (events recorded before the ERP carried it)."""
+    return str(record.get("product_type") or kinds.get(record["product_id"], ""))
 
 
 def _product_kinds(session: Session, ids: Iterable[int]) -> dict[int, str]:
