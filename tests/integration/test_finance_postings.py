@@ -22,7 +22,12 @@ from sqlalchemy.orm import Session
 from domain.directory.models import Department, Member
 from domain.erp.counting import approve, finish_counting, record_count, start_stock_take
 from domain.erp.models import Product, Warehouse
-from domain.erp.production import REPORTED
+from domain.erp.production import (
+    REPORTED,
+    create_production,
+    release_production,
+    report_production,
+)
 from domain.erp.purchase_models import Supplier
 from domain.erp.purchasing import (
     APPROVED_EVENT,
@@ -59,6 +64,7 @@ from domain.shared.db import Database, open_database
 from domain.shared.domain_events import DomainEvent, record_event
 from domain.shared.errors import NotFound
 from tests.integration.erp_rig import NOW, receipt, seeded
+from tests.integration.test_erp_production import stool_factory
 
 TODAY = NOW.date()
 CHARTS = ("prc_small", "ifrs_basic")
@@ -446,3 +452,25 @@ def _receipt_event_without_a_tax_rate(session: Session) -> None:
         ("22210101", Decimal("13.00"), Decimal(0), ""),
         ("2202", Decimal(0), Decimal("113.00"), ""),
     ]
+
+
+async def test_a_real_production_report_is_booked_from_the_erps_event(books: Database) -> None:
+    await books.run(_real_production_report)
+
+
+def _real_production_report(session: Session) -> None:
+    install_chart(session, "prc_small")
+    stool, _legs, _seat, sh = stool_factory(session)
+    order = create_production(session, stool.id, Decimal(10), sh, NOW)
+    release_production(session, order.id, NOW)
+    report_production(session, order.id, Decimal(4), Decimal(1), "chat:r1", None, NOW)
+    assert book_all(session) == 1
+    # 20 legs at 2 and 5 seats at 3 (raw materials) = 55, labour 175; 184 out, 46 scrapped
+    assert sorted(lines_of(session, REPORTED)) == sorted([
+        ("4001", Decimal("230.00"), Decimal(0), ""),
+        ("1403", Decimal(0), Decimal("55.00"), ""),
+        ("2211", Decimal(0), Decimal("175.00"), ""),
+        ("1405", Decimal("184.00"), Decimal(0), ""),
+        ("5711", Decimal("46.00"), Decimal(0), ""),
+        ("4001", Decimal(0), Decimal("230.00"), ""),
+    ])  # fmt: skip
