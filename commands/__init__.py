@@ -80,6 +80,7 @@ def timer_handlers() -> dict[str, TimerHandler]:
         **calendar.TIMER_HANDLERS,
         **approvals.TIMER_HANDLERS,
         **crm.TIMER_HANDLERS,
+        **finance.TIMER_HANDLERS,
         digest.KIND: digest.digest_handler(digest_sections()),
     }
 

@@ -41,10 +41,11 @@ from domain.erp.purchase_models import Supplier
 from domain.erp.receiving import GOODS_RECEIVED
 from domain.erp.sales import DELIVERED
 from domain.finance.account_roles import code_for, installed_chart, inventory_role
-from domain.finance.items_models import CUSTOMER, EMPLOYEE, SUPPLIER
+from domain.finance.items_models import CUSTOMER, EMPLOYEE, SUPPLIER, OpenItem
 from domain.finance.models import Account, Entry, EntryLine
 from domain.finance.open_items import ITEM_ROLE, ItemRequest, Party, due_date, open_item
 from domain.finance.posting import EntryRequest, LineRequest, post_entry
+from domain.flows.payment_reminders import first_reminder
 from domain.shared.domain_events import DomainEvent
 from domain.shared.money import quantize
 
@@ -130,7 +131,9 @@ def book_delivery(
         invoice.debit("receivable", net + quantize(net * Decimal(line["tax_rate"]), 2))
     entry = _post(session, "SJ", on, invoice, memo, f"{DELIVERED}:invoice", event.source_id, now)
     party = Party(CUSTOMER, int(payload["customer_id"]), str(payload["customer"]))
-    _open(session, party, entry, payload["order"], on, due_date(on), payload, now)
+    item = _open(session, party, entry, payload["order"], on, due_date(on), payload, now)
+    if item is not None:
+        first_reminder(session, item, now)
     return []
 
 
@@ -291,15 +294,15 @@ def _open(
     due_on: date,
     payload: dict[str, Any],
     now: datetime,
-) -> None:
+) -> OpenItem | None:
     """Keep the document the entry booked open against the party."""
     if entry_id is None:
-        return
+        return None
     entry = session.get_one(Entry, entry_id)
     amount = _item_amount(session, entry_id, party)
     currency = payload.get("currency") or get_org(session).currency
     request = ItemRequest(party, entry.number, reference, on, due_on, currency, amount, entry_id)
-    open_item(session, request, now)
+    return open_item(session, request, now)
 
 
 def _item_amount(session: Session, entry_id: int, party: Party) -> Decimal:
