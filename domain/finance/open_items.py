@@ -81,6 +81,14 @@ class ItemRequest:
 
 
 @dataclass(frozen=True)
+class Opened:
+    """The open item a document became, and whether this call opened it."""
+
+    item: OpenItem
+    new: bool
+
+
+@dataclass(frozen=True)
 class PaymentRequest:
     """A payment to record: from a customer (``in``) or to a supplier or employee (``out``)."""
 
@@ -142,11 +150,11 @@ def due_date(issued_on: date, terms: str = "") -> date:
     return issued_on + timedelta(days=days)
 
 
-def open_item(session: Session, request: ItemRequest, now: datetime) -> OpenItem:
+def open_item(session: Session, request: ItemRequest, now: datetime) -> Opened:
     """Keep a document open (once per document) and match the party's credit to it."""
     earlier = session.scalar(select(OpenItem).where(OpenItem.document == request.document))
     if earlier is not None:
-        return earlier
+        return Opened(earlier, new=False)
     party = request.party
     item = OpenItem(
         kind=party.item_kind,
@@ -166,7 +174,7 @@ def open_item(session: Session, request: ItemRequest, now: datetime) -> OpenItem
     session.add(item)
     session.flush()
     _use_credit(session, item, now)
-    return item
+    return Opened(item, new=True)
 
 
 def record_payment(session: Session, request: PaymentRequest, now: datetime) -> Recorded:

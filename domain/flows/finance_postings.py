@@ -41,9 +41,16 @@ from domain.erp.purchase_models import Supplier
 from domain.erp.receiving import GOODS_RECEIVED
 from domain.erp.sales import DELIVERED
 from domain.finance.account_roles import code_for, installed_chart, inventory_role
-from domain.finance.items_models import CUSTOMER, EMPLOYEE, SUPPLIER, OpenItem
+from domain.finance.items_models import CUSTOMER, EMPLOYEE, SUPPLIER
 from domain.finance.models import Account, Entry, EntryLine
-from domain.finance.open_items import ITEM_ROLE, ItemRequest, Party, due_date, open_item
+from domain.finance.open_items import (
+    ITEM_ROLE,
+    ItemRequest,
+    Opened,
+    Party,
+    due_date,
+    open_item,
+)
 from domain.finance.posting import EntryRequest, LineRequest, post_entry
 from domain.flows.payment_reminders import first_reminder
 from domain.shared.domain_events import DomainEvent
@@ -131,9 +138,9 @@ def book_delivery(
         invoice.debit("receivable", net + quantize(net * Decimal(line["tax_rate"]), 2))
     entry = _post(session, "SJ", on, invoice, memo, f"{DELIVERED}:invoice", event.source_id, now)
     party = Party(CUSTOMER, int(payload["customer_id"]), str(payload["customer"]))
-    item = _open(session, party, entry, payload["order"], on, due_date(on), payload, now)
-    if item is not None:
-        first_reminder(session, item, now)
+    opened = _open(session, party, entry, payload["order"], on, due_date(on), payload, now)
+    if opened is not None and opened.new:  # once, even when two transactions book it
+        first_reminder(session, opened.item, now)
     return []
 
 
@@ -294,7 +301,7 @@ def _open(
     due_on: date,
     payload: dict[str, Any],
     now: datetime,
-) -> OpenItem | None:
+) -> Opened | None:
     """Keep the document the entry booked open against the party."""
     if entry_id is None:
         return None

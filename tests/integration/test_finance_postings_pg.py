@@ -1,7 +1,7 @@
 """Finance postings under concurrency, on PostgreSQL: the finance consumer run by five
-transactions at once over one delivery books one invoice, one cost entry and one open item
-(with and without SKIP LOCKED, and when the handler itself runs five times at once); and one
-receipt message handled five times at once records one payment."""
+transactions at once over one delivery books one invoice, one cost entry, one open item and one
+payment reminder (with and without SKIP LOCKED, and when the handler itself runs five times at
+once); and one receipt message handled five times at once records one payment."""
 
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ from domain.finance.open_items import Party, PaymentRequest, Recorded, record_pa
 from domain.finance.reading import account_balance
 from domain.flows import finance_postings
 from domain.flows.consumers import Consumer, consume
+from domain.flows.payment_reminders import KIND
 from domain.shared.db import AsyncDatabase
 from domain.shared.domain_events import DomainEvent, events_named, record_event
+from domain.timers.models import Timer
 from tests.integration.erp_rig import NOW, racing_database
 
 pytestmark = pytest.mark.pg
@@ -54,12 +56,13 @@ CONSUMER = Consumer(finance_postings.CONSUMER, finance_postings.EVENTS, handle)
 
 
 async def booked_once(db: AsyncDatabase) -> None:
-    def read(s: Session) -> tuple[int, int, Decimal]:
+    def read(s: Session) -> tuple[int, int, Decimal, int]:
         entries = s.scalar(select(func.count()).select_from(Entry)) or 0
         items = s.scalar(select(func.count()).select_from(OpenItem)) or 0
-        return entries, items, account_balance(s, "1122", DAY)
+        reminders = select(func.count()).select_from(Timer).where(Timer.kind == KIND)
+        return entries, items, account_balance(s, "1122", DAY), s.scalar(reminders) or 0
 
-    assert await db.run(read) == (2, 1, Decimal("113.00"))
+    assert await db.run(read) == (2, 1, Decimal("113.00"), 1)  # one reminder set
 
 
 @pytest.mark.parametrize("skip_locked", [True, False])
