@@ -5,7 +5,19 @@ from __future__ import annotations
 from bot.context import CommandContext, TimerHandler
 from bot.pipeline.flows import FlowConsumer
 from bot.router import Router
-from commands import approvals, calendar, crm, digest, ding, erp, flows, help, identity, reminders
+from commands import (
+    approvals,
+    calendar,
+    crm,
+    digest,
+    ding,
+    erp,
+    finance,
+    flows,
+    help,
+    identity,
+    reminders,
+)
 from commands.approvals.digest import approvals_waiting
 from commands.calendar.agenda import meetings_today
 from commands.crm import guest_relay
@@ -26,6 +38,7 @@ def register_all(router: Router) -> None:
     calendar.register(router)
     crm.register(router)
     erp.register(router)
+    finance.register(router)
     flows.register(router)
 
 
@@ -69,13 +82,14 @@ def timer_handlers() -> dict[str, TimerHandler]:
         **calendar.TIMER_HANDLERS,
         **approvals.TIMER_HANDLERS,
         **crm.TIMER_HANDLERS,
+        **finance.TIMER_HANDLERS,
         digest.KIND: digest.digest_handler(digest_sections()),
     }
 
 
 def flow_consumers() -> list[FlowConsumer]:
     """The durable consumers of domain events (docs/FLOWS.md), run by every serving process."""
-    return [*erp.FLOW_CONSUMERS, *flows.FLOW_CONSUMERS]
+    return [*erp.FLOW_CONSUMERS, *finance.FLOW_CONSUMERS, *flows.FLOW_CONSUMERS]
 
 
 def digest_sections() -> list[digest.DigestSection]:

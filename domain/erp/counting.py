@@ -18,15 +18,24 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from domain.erp.count_models import StockCount, StockTake, StockTakeBook
-from domain.erp.models import COST_DIGITS, VALUE_DIGITS, Product, StockBalance, Warehouse
+from domain.erp.models import (
+    COST_DIGITS,
+    VALUE_DIGITS,
+    Product,
+    StockBalance,
+    StockMove,
+    Warehouse,
+)
 from domain.erp.stock import MoveRequest, locked_balance, post_move
 from domain.erp.warehouses import main_location
+from domain.shared.domain_events import record_event
 from domain.shared.errors import Conflict, DomainError, NotFound
 from domain.shared.money import quantize
 from domain.shared.quantity import is_exact, plain
 
 COUNTING, REVIEW, APPROVED, CANCELLED = "counting", "review", "approved", "cancelled"
 OPEN = (COUNTING, REVIEW)
+ADJUSTED = "stock.adjusted"  # an approved take's adjustments, for finance (once per take)
 ZERO = Decimal(0)
 
 
@@ -234,11 +243,30 @@ def approve(session: Session, take_id: int, actor_id: int | None, now: datetime)
         return Decided(take, 0, new=False)
     session.refresh(take)
     posted = 0
+    adjusted: list[dict[str, str | int]] = []
     for line, _value in variance(session, take).lines:
         if line.difference:
             request = _adjustment(session, take, line)
-            posted += post_move(session, request, actor_id, now).new
+            move = post_move(session, request, actor_id, now)
+            posted += move.new
+            adjusted.append(_adjusted(session, line, move.move_id))
+    payload = {"take_id": take.id, "location_id": take.location_id, "lines": adjusted}
+    record_event(session, ADJUSTED, "erp_stock_take", str(take.id), payload, now)
     return Decided(take, posted, new=True)
+
+
+def _adjusted(session: Session, line: VarianceLine, move_id: int) -> dict[str, str | int]:
+    """A line of ``stock.adjusted``: the difference and its value (+ found, − missing) as the
+    move booked it, at the moving average of the moment."""
+    move = session.get_one(StockMove, move_id)
+    value = move.value if line.difference > 0 else -move.value
+    return {
+        "product_id": line.product.id,
+        "sku": line.product.sku,
+        "product_type": line.product.kind,
+        "difference": plain(line.difference),
+        "value": str(value),
+    }
 
 
 def cancel(session: Session, take_id: int, actor_id: int | None, now: datetime) -> StockTake:

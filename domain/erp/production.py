@@ -367,24 +367,27 @@ def _reported_payload(
     """What finance needs: components into work in progress, finished goods out of it, scrap."""
     product = session.get(Product, order.product_id)
     assert product is not None  # a foreign key
-    skus = dict(
-        session.execute(
-            select(Product.id, Product.sku).where(
+    known = {
+        product_id: (sku, kind)
+        for product_id, sku, kind in session.execute(
+            select(Product.id, Product.sku, Product.kind).where(
                 Product.id.in_([c.product_id for c, q, _ in consumed if q > 0])
             )
-        ).all()
-    )
+        )
+    }
     return {
         "order": order.number,
         "product_id": product.id,
         "sku": product.sku,
+        "product_type": product.kind,
         "location_id": order.location_id,
         "good": str(report.good),
         "scrap": str(report.scrap),
         "components": [
             {
                 "product_id": c.product_id,
-                "sku": skus[c.product_id],
+                "sku": known[c.product_id][0],
+                "product_type": known[c.product_id][1],
                 "quantity": str(q),
                 "value": str(v),
             }

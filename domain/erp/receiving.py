@@ -191,6 +191,8 @@ def _record(
                 "rejected": plain(row.rejected),
                 "unit_price": str(line.unit_price),
                 "value": str(quantize(row.accepted * line.unit_price, VALUE_DIGITS)),
+                "tax_rate": str(product.tax_rate),
+                "product_type": product.kind,
             }
         )
     payload = {
@@ -200,6 +202,7 @@ def _record(
         "request_id": order.request_id,
         "supplier_id": supplier.id,
         "supplier": supplier.name,
+        "payment_terms": supplier.payment_terms,
         "currency": order.currency,
         "warehouse_id": order.warehouse_id,
         "on_time": receipt.on_time,

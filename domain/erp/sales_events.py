@@ -1,7 +1,7 @@
 """What the sales' domain events carry: ``order.confirmed`` (the order, its customer, and per
 line the product, quantity, price, tax rate, reserved and backordered) and ``order.delivered``
-(per delivery: the tracking number and per line the quantity, price, tax rate and cost, the
-value of the move that took the goods out)."""
+(per delivery: the tracking number and per line the product's kind, the quantity, price, tax
+rate and cost, the value of the move that took the goods out)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ def delivered_payload(
             "line_id": d.line_id,
             "product_id": prices[d.line_id].product_id,
             "sku": _product(session, prices[d.line_id].product_id).sku,
+            "product_type": _product(session, prices[d.line_id].product_id).kind,
             "quantity": plain(d.quantity),
             "unit_price": str(prices[d.line_id].unit_price),
             "tax_rate": str(prices[d.line_id].tax_rate),

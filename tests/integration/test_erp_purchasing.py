@@ -127,6 +127,8 @@ def test_a_receipt_with_one_unit_rejected_stocks_only_the_accepted_units_once(
                 "rejected": "1",
                 "unit_price": "1.5000",
                 "value": "13.50",
+                "tax_rate": "0",
+                "product_type": "finished",
             }
         ]
         with pytest.raises(Conflict, match="received in full"):

@@ -1,0 +1,19 @@
+"""Finance in chat: payments and receipts matched to open items, receivables and payables
+ageing with statements of account, the consumer that books business events, and payment
+reminders."""
+
+from __future__ import annotations
+
+from bot.context import TimerHandler
+from bot.pipeline.flows import FlowConsumer
+from bot.router import Router
+from commands.finance import ageing, payments, postings, reminders
+
+FLOW_CONSUMERS: list[FlowConsumer] = [*postings.FLOW_CONSUMERS]
+TIMER_HANDLERS: dict[str, TimerHandler] = {**reminders.TIMER_HANDLERS}
+
+
+def register(router: Router) -> None:
+    """Register every finance command."""
+    payments.register(router)
+    ageing.register(router)
