@@ -40,6 +40,7 @@ from bot.context import Policies
 from bot.demo.company import load_company
 from bot.dispatch import Dispatcher
 from bot.events import Address, InboundEvent
+from bot.filestore import DatabaseFiles
 from bot.logging import configure_logging, get_logger
 from bot.metrics import Metrics
 from bot.pipeline.admin import backlog, outbox_counts, prune
@@ -362,6 +363,7 @@ def build_web(runtime: Runtime, hub: Hub) -> web.Application:
         auth=DirectoryWebAuth(runtime.db, runtime.clock, timedelta(days=settings.web_session_days)),
         history=PipelineHistory(runtime.db),
         hub=hub,
+        files=DatabaseFiles(runtime.db, runtime.clock),
         local_login=settings.local_login,
         public_url=settings.public_url,
         secure_cookies=settings.base_url().startswith("https://"),
@@ -532,7 +534,7 @@ async def console(
     settings: Settings, handle: str, stdin: TextIO, interactive: bool, out: Console
 ) -> int:
     """``bizbot console --as HANDLE``: the pipeline in this process, printing to ``out``."""
-    client = ConsoleClient(out)
+    client = ConsoleClient(out, Path(settings.console_files_dir))
     handle = handle.lstrip("@").lower()
     mine = frozenset({console_address(handle).key})  # other consoles' replies are theirs
     runtime = build_runtime(settings, [client], deliver_only=mine)

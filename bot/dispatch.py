@@ -266,6 +266,8 @@ class Dispatcher:
         if event.kind is EventKind.ACTION:
             trace.command = TAP_COMMAND
             return self._tap(ctx, event.action_token)
+        if event.files and not _files_usable(ctx):
+            return "refused"
         line = split_command(event.text)
         if line is None:
             return self._message(ctx, trace)
@@ -647,6 +649,32 @@ def _stale(ctx: CommandContext, row: ActionTokenRow, spec: ActionSpec) -> str:
         return _answer(ctx, spec.on_stale(ctx, row.target, dict(row.args)))
     ctx.reply(Reply(ctx.t(_("That was already done."))))
     return "stale"
+
+
+FILE_REFUSALS = {
+    "too_big": _("{name} was not kept: files can be at most 10 MB."),
+    "executable": _("{name} was not kept: programs and scripts are never accepted."),
+    "type": _("{name} was not kept: send a photo (PNG, JPEG, GIF, WebP) or a PDF."),
+    "unavailable": _("{name} could not be fetched from the chat app. Please send it again."),
+}
+
+
+def _files_usable(ctx: CommandContext) -> bool:
+    """Tell the member about each file that was refused; True when the event still has
+    something to do (a kept file, or text)."""
+    for file in ctx.event.files:
+        if file.refused:
+            msgid = FILE_REFUSALS.get(file.refused, FILE_REFUSALS["type"])
+            ctx.reply(Reply(ctx.t(msgid).format(name=file.name)))
+            log.warning("refused.file", reason=file.refused, size=file.size)
+    kept = any(f.file_id is not None for f in ctx.event.files)
+    if kept and not ctx.event.text.strip():
+        ctx.reply(Reply(ctx.t(FILE_KEPT)))
+        return False
+    return kept or bool(ctx.event.text.strip())
+
+
+FILE_KEPT = _("I have your file. Send it again with a command to use it, e.g. with /expense.")
 
 
 def _guest_view(guest: GuestView, org: OrgView) -> MemberView:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from bot.events import Address, InboundEvent
+from bot.events import Address, InboundEvent, InboundFile
 from bot.replies import Message
 
 GUEST_LINK_PREFIX = "guest-"  # a deep-link payload carrying a guest invitation, not a bind code
@@ -198,4 +198,26 @@ class SeenSignatures(Protocol):
 
     async def forget(self, channel: str, signature: str) -> None:
         """Let a signature be used again (its request could not be stored; it may be resent)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A file kept in a conversation, as a download serves it."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+class Files(Protocol):
+    """The files kept with conversations: what a member sends, what Bizbot sends them."""
+
+    async def download(self, file_id: int, conversation_key: str) -> StoredFile | None:
+        """A file of that conversation (None for one that is not, or no longer, there)."""
+        ...
+
+    async def keep(self, address: Address, name: str, data: bytes) -> InboundFile:
+        """Check a file a member sent (size, type by its bytes) and keep it if it is allowed;
+        either way, the description the inbound event carries."""
         ...

@@ -143,7 +143,7 @@ class Reply:
     attachments: tuple[Attachment, ...] = ()
 
     def with_file(self, name: str, content_type: str, data: bytes) -> Reply:
-        """The same text with a file attached: ``Reply(t).with_file("a.pdf", "application/pdf", b)``."""
+        """The same text with a file: ``Reply(text).with_file("a.pdf", "application/pdf", b)``."""
         return replace(self, attachments=(*self.attachments, attachment(name, content_type, data)))
 
 

@@ -11,23 +11,27 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Insert, Select, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from bot.events import Address, InboundFile, Unreadable
 from bot.pipeline.tables import FILES, FileRow
+from bot.ports import StoredFile
 from bot.replies import Attachment, Message
 
 MAX_INBOUND_BYTES = 10 * 1024 * 1024  # a phone photo or a scanned receipt fits easily
 MAX_OUTBOUND_BYTES = 20 * 1024 * 1024  # below every platform's upload limit (DingTalk: 20 MB)
 
 
-def store_attachments(session: Session, address: Address, message: Message, now: datetime) -> Message:
+def store_attachments(
+    session: Session, address: Address, message: Message, now: datetime
+) -> Message:
     """The message with each new attachment's bytes stored for ``address``'s conversation."""
     stored = []
     for file in message.attachments:
@@ -36,7 +40,9 @@ def store_attachments(session: Session, address: Address, message: Message, now:
             continue
         if len(file.data) > MAX_OUTBOUND_BYTES:
             raise ValueError(f"{file.name} is larger than {MAX_OUTBOUND_BYTES} bytes")
-        row_id = _insert_file(session, address.key, "out", file.name, file.content_type, file.data, now)
+        row_id = _insert_file(
+            session, address.key, "out", file.name, file.content_type, file.data, now
+        )
         stored.append(file.stored(row_id))
     return replace(message, attachments=tuple(stored))
 
@@ -83,10 +89,8 @@ def load_bytes(session: Session, ids: set[int]) -> dict[int, bytes]:
 
 
 @cache
-def _bytes() -> Select[tuple[int, bytes]]:
-    return select(FILES.c.id, FILES.c.data).where(
-        FILES.c.id.in_(bindparam("ids", expanding=True))
-    )
+def _bytes() -> Select[Any]:
+    return select(FILES.c.id, FILES.c.data).where(FILES.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def with_bytes(message: Message, data: dict[int, bytes]) -> Message:
@@ -97,15 +101,6 @@ def with_bytes(message: Message, data: dict[int, bytes]) -> Message:
             raise Unreadable(f"file {file.file_id} ({file.name}) is no longer stored")
         files.append(replace(file, data=data[file.file_id]))
     return replace(message, attachments=tuple(files))
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFile:
-    """A file as a download serves it."""
-
-    name: str
-    content_type: str
-    data: bytes
 
 
 def file_for(session: Session, file_id: int, conversation_key: str) -> StoredFile | None:

@@ -184,7 +184,7 @@ async def test_text_only_messages_never_touch_the_files_table(settings: Settings
 
 @pytest.mark.parametrize("name", ["", "a/b.pdf", "..\\x.pdf"])
 def test_a_file_needs_a_plain_name_and_bytes(name: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="file name"):
         Reply("x").with_file(name, "application/pdf", PDF)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="some bytes"):
         Reply("x").with_file("ok.pdf", "application/pdf", b"")

@@ -52,11 +52,31 @@
     return card;
   }
 
+  // A message's files: pictures shown, every file a link to its download (members only).
+  function drawFiles(files) {
+    const box = el("div", "files");
+    for (const file of files) {
+      const href = "/files/" + encodeURIComponent(file.id) + "/" + encodeURIComponent(file.name);
+      if (String(file.type).startsWith("image/")) {
+        const img = el("img");
+        img.src = href;
+        img.alt = file.name;
+        box.appendChild(img);
+      }
+      const link = el("a", "file", "📎 " + file.name);
+      link.href = href;
+      link.download = file.name;
+      box.appendChild(link);
+    }
+    return box;
+  }
+
   function drawMessage(id, author, message) {
     const wrap = el("div", "msg " + author + (message.type === "text" ? " text" : ""));
     wrap.dataset.id = id;
     if (message.type === "text") wrap.textContent = message.text;
     else wrap.appendChild(drawCard(message));
+    if (message.files && message.files.length) wrap.appendChild(drawFiles(message.files));
     return wrap;
   }
 
