@@ -54,7 +54,9 @@ async def test_a_file_reaches_the_page_and_only_its_member_can_download_it(site:
     await site.login("alice")
     ws = await site.socket()
     await frames_until(ws, of_type("history"))
-    await send_file_to(site, "alice", Reply("Statement").with_file("月结单.pdf", "application/pdf", PDF))
+    await send_file_to(
+        site, "alice", Reply("Statement").with_file("月结单.pdf", "application/pdf", PDF)
+    )
     (frame,) = [f for f in await frames_until(ws, of_type("message"))][-1:]
     (file,) = frame["message"]["files"]
     assert (file["name"], file["type"], file["size"]) == ("月结单.pdf", "application/pdf", len(PDF))
