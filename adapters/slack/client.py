@@ -15,10 +15,11 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -28,7 +29,7 @@ from adapters.slack.translate import CHANNEL
 from bot.events import Address
 from bot.pacing import Limit, Pacer
 from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater
-from bot.replies import Message
+from bot.replies import Attachment, Card, Message
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_RETRY_AFTER = 1.0
@@ -127,7 +128,14 @@ class SlackClient:
         self._web: AsyncWebClient | None = None
 
     async def send(self, address: Address, message: Message, context: Mapping[str, str]) -> str:
-        """chat.postMessage; a slash command in a channel without the bot uses its response_url."""
+        """chat.postMessage; a slash command in a channel without the bot uses its response_url.
+
+        A message with files: a text goes with them as the upload's comment (one post, so a
+        retry after a failed upload posts nothing twice); a card is posted first, then its files
+        are uploaded to the same conversation.
+        """
+        if message.attachments:
+            return await self._send_with_files(address, message, context)
         arguments = message_arguments(message)
         thread = context.get("thread_ts") or None
         web = self._api()
@@ -156,6 +164,43 @@ class SlackClient:
         if not url:
             raise PermanentDeliveryError("slack: message has no ts and there is no response_url")
         await self._respond(url, {**arguments, "replace_original": True})
+
+    async def _send_with_files(
+        self, address: Address, message: Message, context: Mapping[str, str]
+    ) -> str:
+        thread = context.get("thread_ts") or None
+        if isinstance(message, Card):
+            card_id = await self.send(address, replace(message, attachments=()), context)
+            channel = card_id.partition(":")[0] or address.conversation
+            await self._upload(channel, message.attachments, "", thread)
+            return card_id
+        channel = await self._conversation(address.conversation)
+        await self._upload(channel, message.attachments, message.text, thread)
+        return message_id(channel, "")  # Slack answers with the files, not the message's ts
+
+    async def _conversation(self, conversation: str) -> str:
+        """A conversation id for an upload: a user id (a notification) becomes their DM's id."""
+        if not conversation.startswith(("U", "W")):
+            return conversation
+        opened = await self._call(self._api().conversations_open(users=conversation))
+        return str(opened["channel"]["id"])
+
+    async def _upload(
+        self, channel: str, files: tuple[Attachment, ...], comment: str, thread: str | None
+    ) -> None:
+        """files_upload_v2: getUploadURLExternal, the bytes, completeUploadExternal in one go."""
+        uploads = [{"filename": f.name, "content": f.data, "title": f.name} for f in files]
+        try:
+            await self._call(
+                self._api().files_upload_v2(
+                    file_uploads=uploads,
+                    channel=channel,
+                    initial_comment=comment or None,
+                    thread_ts=thread,
+                )
+            )
+        except SlackRequestError as exc:  # the bytes were refused by the upload URL
+            raise DeliveryError(f"slack: upload failed: {exc}") from exc
 
     def pace(self, address: Address) -> float:
         """Book a send slot: about one message a second per conversation, bursts of three."""
