@@ -13,11 +13,11 @@ import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from telegram import Bot, LinkPreviewOptions, Update, User
+from telegram import Bot, InputFile, LinkPreviewOptions, Update, User
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -35,7 +35,7 @@ from bot.events import Address
 from bot.logging import get_logger
 from bot.pacing import Limit, Pacer
 from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater
-from bot.replies import Message
+from bot.replies import Attachment, Message, Reply
 
 log = get_logger("bizbot.telegram")
 T = TypeVar("T")
@@ -45,6 +45,8 @@ NOT_MODIFIED = "message is not modified"
 EDIT_TARGET_GONE = ("message to edit not found", "message can't be edited")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 WEBHOOK_CONNECTIONS = 40
+MAX_CAPTION = 1024  # characters of a photo's or document's caption
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # sendPhoto's limit; larger pictures go as documents
 PER_CHAT, PER_GROUP, OVERALL = Limit(1, 1.0), Limit(20, 60.0), Limit(30, 1.0)
 
 
@@ -104,7 +106,14 @@ class TelegramClient:
         self._answers: set[asyncio.Task[bool]] = set()
 
     async def send(self, address: Address, message: Message, context: Mapping[str, str]) -> str:
-        """Post a message; its id is ``chat_id:message_id`` so that edits can find the chat."""
+        """Post a message; its id is ``chat_id:message_id`` so that edits can find the chat.
+
+        Files go as photos (pictures up to 10 MB) or documents. A text with one file is one
+        post, the text as its caption (so a failed upload leaves nothing to post twice); a
+        card, or several files, is the message and then each file.
+        """
+        if message.attachments:
+            return await self._send_with_files(address, message, context)
         out = render(message)
         sent = await self._call(
             self.bot.send_message,
@@ -113,6 +122,29 @@ class TelegramClient:
             parse_mode=out.parse_mode,
             reply_markup=out.keyboard,
             link_preview_options=NO_PREVIEW,
+        )
+        return message_ref(sent.chat_id, sent.message_id)
+
+    async def _send_with_files(
+        self, address: Address, message: Message, context: Mapping[str, str]
+    ) -> str:
+        files = message.attachments
+        if isinstance(message, Reply) and len(files) == 1 and len(message.text) <= MAX_CAPTION:
+            return await self._send_file(address, files[0], message.text)
+        first = await self.send(address, replace(message, attachments=()), context)
+        for file in files:
+            await self._send_file(address, file, "")
+        return first
+
+    async def _send_file(self, address: Address, file: Attachment, caption: str) -> str:
+        """sendPhoto or sendDocument, the bytes uploaded as multipart/form-data."""
+        as_photo = file.is_image and len(file.data) <= MAX_PHOTO_BYTES
+        method = self.bot.send_photo if as_photo else self.bot.send_document
+        sent = await self._call(
+            method,
+            chat_of(address),
+            InputFile(file.data, filename=file.name),
+            caption=caption or None,
         )
         return message_ref(sent.chat_id, sent.message_id)
 
