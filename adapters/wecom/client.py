@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -21,7 +22,7 @@ from bot.events import Address
 from bot.logging import get_logger
 from bot.pacing import Limit, Pacer
 from bot.ports import DeliveryError, ExternalProfile, PermanentDeliveryError, RetryLater
-from bot.replies import Card, Message
+from bot.replies import Attachment, Card, Message
 
 log = get_logger("bizbot.wecom")
 
@@ -31,6 +32,8 @@ RATE_LIMITED = frozenset({45009, 45033, 45047, 41048})
 BAD_RECIPIENT = frozenset({40003, 60111, 81013, 82001})
 FORBIDDEN = frozenset({48002, 60020, 301002})
 SYSTEM_BUSY = -1
+MAX_IMAGE_BYTES = 10 * 1024 * 1024  # media/upload: pictures up to 10 MB, other files 20 MB
+MAX_FILE_BYTES = 20 * 1024 * 1024
 KEEP_CODE = TOKEN_INVALID | {SYSTEM_BUSY}  # the card update failed, but its code is still good
 # Per app and member, from WeCom's message/send frequency rules.
 PER_MEMBER = (Limit(30, 60.0), Limit(1000, 3600.0))
@@ -76,7 +79,16 @@ class WeComClient:
         self._token = AccessToken(self._fetch_token, self._clock)
 
     async def send(self, address: Address, message: Message, context: Mapping[str, str]) -> str:
-        """Send an app message to the member; returns WeCom's ``msgid``."""
+        """Send an app message to the member; returns WeCom's ``msgid``.
+
+        Files follow the message: each uploaded as temporary media (``media/upload``) and sent
+        as an ``image`` or ``file`` app message.
+        """
+        if message.attachments:
+            first = await self.send(address, replace(message, attachments=()), context)
+            for file in message.attachments:
+                await self._send_file(address.conversation, file)
+            return first
         user = address.conversation
         body = {"touser": user, "agentid": self._agent_id, **render.message_body(message)}
         data = await self._call("message/send", body)
@@ -114,6 +126,45 @@ class WeComClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    async def _send_file(self, user: str, file: Attachment) -> None:
+        kind = "image" if file.is_image and len(file.data) <= MAX_IMAGE_BYTES else "file"
+        media_id = await self._upload(kind, file)
+        body = {
+            "touser": user,
+            "agentid": self._agent_id,
+            "msgtype": kind,
+            kind: {"media_id": media_id},
+        }
+        data = await self._call("message/send", body)
+        if user in str(data.get("invaliduser", "")).split("|"):
+            raise PermanentDeliveryError(f"WeCom does not know user {user}")
+
+    async def _upload(self, kind: str, file: Attachment) -> str:
+        """``media/upload`` (multipart, part ``media``): a media id valid for three days."""
+        if len(file.data) > MAX_FILE_BYTES:
+            raise PermanentDeliveryError(f"{file.name} is larger than WeCom's 20 MB")
+        for attempt in (1, 2):
+            token = await self._token.get()
+            form = aiohttp.FormData(quote_fields=False)  # a Chinese name stays readable
+            form.add_field("media", file.data, filename=file.name, content_type=file.content_type)
+            params = {"access_token": token, "type": kind}
+            try:
+                async with self._http().post(
+                    f"{self._api}/media/upload", data=form, params=params
+                ) as resp:
+                    if resp.status >= 400:
+                        raise DeliveryError(f"media/upload: HTTP {resp.status}")
+                    data = json.loads(await resp.text())
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                raise DeliveryError(f"WeCom media/upload: {type(exc).__name__}: {exc}") from exc
+            errcode = _errcode(data)
+            if errcode in TOKEN_INVALID and attempt == 1:
+                self._token.forget(token)
+                continue
+            _raise_for_errcode("media/upload", errcode, data)
+            return str(data["media_id"])
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _update_card(
         self, user: str, code: str, card: Card, context: Mapping[str, str]

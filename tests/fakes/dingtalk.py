@@ -28,6 +28,19 @@ CARD_SEND = "/v1.0/im/v1.0/robot/interactiveCards/send"
 CARD_UPDATE = "/v1.0/im/robots/interactiveCards"
 WEBHOOK = "/robot/sendBySession"
 OPEN_CONNECTION = "/v1.0/gateway/connections/open"
+MEDIA_UPLOAD = "/media/upload"  # on oapi.dingtalk.com; the fake serves both hosts
+MAX_MEDIA = 20 * 1024 * 1024
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp")
+
+
+@dataclass
+class Media:
+    """A file uploaded with /media/upload."""
+
+    media_id: str
+    kind: str
+    name: str
+    data: bytes
 
 
 @dataclass
@@ -56,8 +69,10 @@ class FakeDingTalk:
         self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.acks: list[dict[str, Any]] = []
         self.opened: list[dict[str, Any]] = []
+        self.media: dict[str, Media] = {}
         self.base_url = ""
-        self.app = web.Application()
+        self.app = web.Application(client_max_size=MAX_MEDIA + 1024 * 1024)
+        self.app.router.add_post(MEDIA_UPLOAD, self._media_upload)
         self.app.router.add_post(TOKEN_PATH, self._token)
         for path in (BATCH_SEND, GROUP_SEND, CARD_SEND):
             self.app.router.add_post(path, self._api)
@@ -116,6 +131,30 @@ class FakeDingTalk:
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
         self._record(request, body, "")
         return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _media_upload(self, request: web.Request) -> web.Response:
+        """The older API's checks: token in the query, a known type, one ``media`` part."""
+        token = request.query.get("access_token", "")
+        if token not in self.valid_tokens:
+            return web.json_response({"errcode": 40014, "errmsg": "不合法的access_token"})
+        kind = request.query.get("type", "")
+        if kind not in ("image", "voice", "video", "file"):
+            return web.json_response({"errcode": 40004, "errmsg": "不合法的媒体文件类型"})
+        form = await request.post()
+        media = form.get("media")
+        if not isinstance(media, web.FileField):
+            return web.json_response({"errcode": 41001, "errmsg": "缺少media参数"})
+        data = media.file.read()
+        self._record(request, {"type": kind, "name": media.filename, "size": len(data)}, token)
+        if not data or len(data) > MAX_MEDIA:
+            return web.json_response({"errcode": 40006, "errmsg": "不合法的文件大小"})
+        if kind == "image" and not media.filename.lower().endswith(IMAGE_SUFFIXES):
+            return web.json_response({"errcode": 40005, "errmsg": "不合法的文件类型"})
+        media_id = f"@media{len(self.media) + 1}"
+        self.media[media_id] = Media(media_id, kind, media.filename, data)
+        return web.json_response(
+            {"errcode": 0, "errmsg": "ok", "type": kind, "media_id": media_id, "created_at": 1}
+        )
 
     def _record(self, request: web.Request, body: dict[str, Any], token: str) -> None:
         self.calls.append(Call(request.method, request.path, body, token, time.monotonic()))
