@@ -103,7 +103,9 @@ def platform_channels(settings: Settings, db: Database) -> list[Channel]:
     """The configured chat platforms (constructing them does no I/O)."""
     builders: dict[str, Callable[[], Channel]] = {
         "slack": lambda: slack_channel(settings),
-        "telegram": lambda: TelegramChannel(TelegramConfig.from_settings(settings)),
+        "telegram": lambda: TelegramChannel(
+            TelegramConfig.from_settings(settings), files=DatabaseFiles(db, SystemClock())
+        ),
         "dingtalk": lambda: dingtalk_channel(settings, DatabaseSeenSignatures(db)),
         "wecom": lambda: wecom_channel(settings, DirectoryExternalContacts(db)),
     }

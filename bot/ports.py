@@ -14,6 +14,7 @@ from bot.replies import Message
 
 GUEST_LINK_PREFIX = "guest-"  # a deep-link payload carrying a guest invitation, not a bind code
 GUEST_JOIN_COMMAND = "join"  # what such a payload is sent to: ``/join guest-…``
+MAX_INBOUND_BYTES = 10 * 1024 * 1024  # a file a member sends: a phone photo or a scan fits
 
 
 class DeliveryError(Exception):

@@ -108,6 +108,7 @@ class Document:
 MAX_PHOTO = 10 * 1024 * 1024  # the Bot API's limits on uploads by the bot
 MAX_DOCUMENT = 50 * 1024 * 1024
 MAX_CAPTION = 1024
+MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile's limit for bots
 
 
 @dataclass
@@ -120,6 +121,7 @@ class FakeBotApi:
     counts: Counter[str] = field(default_factory=Counter)
     messages: dict[tuple[int, int], Stored] = field(default_factory=dict)
     documents: list[Document] = field(default_factory=list)
+    member_files: dict[str, bytes] = field(default_factory=dict)  # file_id -> what members sent
     webhook: dict[str, Any] = field(default_factory=dict)
     last_call_at: float = 0.0
     _faults: list[tuple[str, int | None, Fault]] = field(default_factory=list)
@@ -133,6 +135,7 @@ class FakeBotApi:
         """Serve on 127.0.0.1 (port 0: any free port); returns the base URL."""
         app = web.Application(client_max_size=MAX_DOCUMENT + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         app.router.add_get("/stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -199,6 +202,7 @@ class FakeBotApi:
         answer = {
             "getMe": lambda p: bot_user(),
             "sendMessage": self._send,
+            "getFile": self._get_file,
             "sendPhoto": lambda p: self._send_file("photo", p),
             "sendDocument": lambda p: self._send_file("document", p),
             "editMessageText": self._edit_text,
@@ -217,6 +221,25 @@ class FakeBotApi:
         stored = Stored(chat_id, next(self._ids), text, p.get("parse_mode"), markup)
         self.messages[(chat_id, stored.message_id)] = stored
         return message_json(stored)
+
+    def _get_file(self, p: dict[str, Any]) -> dict[str, Any]:
+        """getFile: a path to download from (files over 20 MB cannot be downloaded by bots)."""
+        file_id = str(p.get("file_id", ""))
+        data = self.member_files.get(file_id)
+        if data is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if len(data) > MAX_DOWNLOAD:
+            raise ApiError(400, "Bad Request: file is too big")
+        answer = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data)}
+        return answer | {"file_path": f"documents/{file_id}"}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """The download itself: the token in the path, as the Bot API does it."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        file_id = request.match_info["path"].removeprefix("documents/")
+        data = self.member_files.get(file_id)
+        return web.Response(body=data) if data is not None else web.Response(status=404)
 
     def _send_file(self, kind: str, p: dict[str, Any]) -> dict[str, Any]:
         """sendPhoto / sendDocument with the bytes uploaded in the multipart body."""

@@ -97,6 +97,7 @@ class TelegramClient:
         self.bot = Bot(
             token,
             base_url=api_url,
+            base_file_url=file_url(api_url),
             request=self._requests[1],
             get_updates_request=self._requests[0],
         )
@@ -202,6 +203,20 @@ class TelegramClient:
             return False
         return True
 
+    async def download(self, file_id: str, limit: int) -> bytes | None:
+        """A member's file: ``getFile``, then its bytes; None when Telegram will not give it
+        (gone, over the Bot API's 20 MB) or it is larger than ``limit``."""
+        try:
+            found = await self._call(self.bot.get_file, file_id)
+            if (found.file_size or 0) > limit:
+                return None
+            async with self._slots:
+                data = await found.download_as_bytearray()
+        except (DeliveryError, TelegramError) as exc:
+            log.info("telegram.download_failed", error=str(exc))
+            return None
+        return bytes(data) if len(data) <= limit else None
+
     async def fetch_updates(self, offset: int, wait: int, limit: int = 100) -> tuple[Update, ...]:
         """``getUpdates``: confirms every update before ``offset``, waits up to ``wait`` seconds."""
         return await self.bot.get_updates(
@@ -263,6 +278,11 @@ def retry_after_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def file_url(api_url: str) -> str:
+    """Where files are downloaded: ``…/bot`` becomes ``…/file/bot`` (Telegram's layout)."""
+    return api_url[: -len("bot")] + "file/bot" if api_url.endswith("/bot") else api_url
 
 
 def message_ref(chat_id: int, message_id: int) -> str:

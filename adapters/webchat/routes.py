@@ -17,12 +17,11 @@ from adapters.webchat.signin import COOKIE, STATIC, SignIn, html_lang, page
 from adapters.webchat.translate import FrameError, address_of, file_event, frame_to_event
 from bot.i18n import _, t
 from bot.logging import get_logger
-from bot.ports import Files, History, Ingest, WebAuth, WebUser
+from bot.ports import MAX_INBOUND_BYTES, Files, History, Ingest, WebAuth, WebUser
 from bot.replies import IMAGE_TYPES
 
 HISTORY_LIMIT = 100
 MAX_FRAME = 64 * 1024
-MAX_INBOUND_BYTES = 10 * 1024 * 1024  # the kernel's limit (bot.pipeline.files); read one past it
 MAX_UPLOAD_PARTS = 8
 UPLOAD_HEADER = "X-Bizbot-Upload"
 SIGNED_OUT = 4401  # WebSocket close code: the session is over, the page goes to /login

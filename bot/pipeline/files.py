@@ -22,10 +22,9 @@ from sqlalchemy.orm import Session
 
 from bot.events import Address, InboundFile, Unreadable
 from bot.pipeline.tables import FILES, FileRow
-from bot.ports import StoredFile
+from bot.ports import MAX_INBOUND_BYTES, StoredFile
 from bot.replies import Attachment, Message
 
-MAX_INBOUND_BYTES = 10 * 1024 * 1024  # a phone photo or a scanned receipt fits easily
 MAX_OUTBOUND_BYTES = 20 * 1024 * 1024  # below every platform's upload limit (DingTalk: 20 MB)
 
 

@@ -14,15 +14,17 @@ from adapters.telegram.client import TelegramClient, Timeouts
 from bot.config import Settings
 from bot.events import Address
 from bot.pipeline.outbox import OutboxWriter
-from bot.pipeline.tables import OutboxRow
+from bot.pipeline.tables import FileRow, InboxRow, OutboxRow
 from bot.ports import DeliveryError
 from bot.replies import Button, Card, Message, Reply
 from tests.fake_telegram import BAD_GATEWAY, FakeBotApi
 from tests.telegram_harness import ALICE, TelegramHarness, running_telegram
+from tests.telegram_updates import file_update
 
 TO_ALICE = Address("telegram", str(ALICE))
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 64
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x03" * 200
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x05" * 300
 
 
 @pytest.fixture
@@ -115,3 +117,36 @@ async def test_through_the_outbox_a_file_reaches_telegram_once_after_a_5xx(
         lambda s: s.execute(select(OutboxRow.status, OutboxRow.attempts)).one()
     )
     assert (status, attempts) == ("sent", 2)
+
+
+async def test_a_photo_a_member_sends_is_downloaded_checked_and_kept(tg: TelegramHarness) -> None:
+    tg.fake.member_files["ph1"] = JPEG
+    update = file_update(1, ALICE, file_id="ph1", photo=True, size=len(JPEG), caption="taxi")
+    assert await tg.post(update) == 200
+    await tg.settle()
+    row = await tg.runtime.db.run(lambda s: s.scalars(select(FileRow)).one())
+    assert (row.content_type, bytes(row.data), row.direction) == ("image/jpeg", JPEG, "in")
+    payload = await tg.runtime.db.run(lambda s: s.scalars(select(InboxRow.payload)).one())
+    assert payload["text"] == "taxi"
+    assert payload["files"][0]["id"] == row.id
+
+
+async def test_a_program_sent_as_a_document_is_refused_in_the_members_language(
+    tg: TelegramHarness,
+) -> None:
+    tg.fake.member_files["doc1"] = b"\x7fELF" + b"\x00" * 60
+    update = file_update(1, ALICE, file_id="doc1", name="收据.pdf", size=64, language="zh-hans")
+    await tg.post(update)
+    await tg.settle()
+    assert await tg.runtime.db.run(lambda s: s.scalars(select(FileRow)).all()) == []
+    (text,) = tg.fake.texts_to(ALICE)
+    assert "收据.pdf" in text
+
+
+async def test_a_file_over_the_limit_is_refused_without_downloading(tg: TelegramHarness) -> None:
+    update = file_update(1, ALICE, file_id="big", name="scan.pdf", size=11 * 1024 * 1024)
+    await tg.post(update)
+    await tg.settle()
+    assert tg.fake.calls_to("getFile") == []
+    (text,) = tg.fake.texts_to(ALICE)
+    assert "scan.pdf" in text and "10 MB" in text
