@@ -660,18 +660,20 @@ FILE_REFUSALS = {
 
 
 def _files_usable(ctx: CommandContext) -> bool:
-    """Tell the member about each file that was refused; True when the event still has
-    something to do (a kept file, or text)."""
-    for file in ctx.event.files:
-        if file.refused:
-            msgid = FILE_REFUSALS.get(file.refused, FILE_REFUSALS["type"])
-            ctx.reply(Reply(ctx.t(msgid).format(name=file.name)))
-            log.warning("refused.file", reason=file.refused, size=file.size)
-    kept = any(f.file_id is not None for f in ctx.event.files)
-    if kept and not ctx.event.text.strip():
+    """Whether the event's files let its command run. A refused file is bad input: the member
+    is told why, and the command does not run without the file they meant to send. A kept
+    file without a command is acknowledged."""
+    refused = [f for f in ctx.event.files if f.refused]
+    for file in refused:
+        msgid = FILE_REFUSALS.get(file.refused, FILE_REFUSALS["type"])
+        ctx.reply(Reply(ctx.t(msgid).format(name=file.name)))
+        log.warning("refused.file", reason=file.refused, size=file.size)
+    if refused:
+        return False
+    if not ctx.event.text.strip():
         ctx.reply(Reply(ctx.t(FILE_KEPT)))
         return False
-    return kept or bool(ctx.event.text.strip())
+    return True
 
 
 FILE_KEPT = _("I have your file. Send it again with a command to use it, e.g. with /expense.")

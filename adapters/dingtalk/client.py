@@ -147,7 +147,7 @@ class DingTalkClient:
             }
             await self._openapi("PUT", "/v1.0/im/robots/interactiveCards", body)
             return
-        await self.send(address, message, context)
+        await self.send(address, replace(message, attachments=()), context)  # files went before
 
     def pace(self, address: Address) -> float:
         """20 messages a minute per conversation, and an app-wide cap on OpenAPI calls."""

@@ -169,7 +169,7 @@ class TelegramClient:
             return
         except EditTargetGone:
             log.info("telegram.edit_target_gone", message_id=message_id)
-            await self.send(address, message, context)
+            await self.send(address, replace(message, attachments=()), context)
 
     def pace(self, address: Address) -> float:
         """Book a send slot: per chat, per group (negative chat ids), and for the whole bot."""

@@ -110,7 +110,7 @@ class WeComClient:
                 if exc.errcode in KEEP_CODE:
                     raise
                 log.info("wecom.response_code_unusable", errcode=exc.errcode)
-        await self.send(address, message, context)
+        await self.send(address, replace(message, attachments=()), context)  # files went before
 
     async def external_profile(self, external_user_id: str, staff_user_id: str) -> ExternalProfile:
         """Who an external contact is, and what the member who added them noted."""

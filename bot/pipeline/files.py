@@ -17,7 +17,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Select, bindparam, insert, select
+from sqlalchemy import Insert, Select, bindparam, insert, literal, select
 from sqlalchemy.orm import Session
 
 from bot.events import Address, InboundFile, Unreadable
@@ -34,8 +34,8 @@ def store_attachments(
     """The message with each new attachment's bytes stored for ``address``'s conversation."""
     stored = []
     for file in message.attachments:
-        if file.file_id is not None:
-            stored.append(file)  # an edit carrying a file sent before: kept once
+        if file.file_id is not None:  # a file kept before (a receipt on an approval card)
+            stored.append(share_file(session, file, file.file_id, address.key))
             continue
         if len(file.data) > MAX_OUTBOUND_BYTES:
             raise ValueError(f"{file.name} is larger than {MAX_OUTBOUND_BYTES} bytes")
@@ -69,6 +69,33 @@ def _insert_file(
         },
     )
     return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+
+
+def share_file(
+    session: Session, file: Attachment, file_id: int, conversation_key: str
+) -> Attachment:
+    """The file as a file of this conversation: itself if it is one already (or a copy made
+    before, for an earlier version of the card), else a copy made in the database, so that the
+    web chat serves it to this conversation's member. Only messages with kept files pay this."""
+    source = select(FILES.c.sha256).where(FILES.c.id == file_id).scalar_subquery()
+    here = session.scalar(
+        select(FILES.c.id)
+        .where(FILES.c.conversation_key == conversation_key, FILES.c.sha256 == source)
+        .where(FILES.c.name == file.name)
+        .order_by(FILES.c.id)
+        .limit(1)
+    )
+    if here is None:
+        columns = ("direction", "name", "content_type", "size", "sha256", "data", "created_at")
+        copy = select(
+            literal(conversation_key).label("conversation_key"), *(FILES.c[c] for c in columns)
+        ).where(FILES.c.id == file_id)
+        here = session.scalar(
+            insert(FILES).from_select(["conversation_key", *columns], copy).returning(FILES.c.id)
+        )
+    if here is None:
+        raise ValueError(f"file {file_id} ({file.name}) is no longer stored")
+    return replace(file, file_id=int(here))
 
 
 @cache
