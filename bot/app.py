@@ -50,7 +50,14 @@ from bot.pipeline.inbox import store_events
 from bot.pipeline.progress import Progress
 from bot.pipeline.relay import Relay
 from bot.pipeline.worker import Workers
-from bot.ports import Accepted, Channel, ChannelClient, ExternalContacts, SeenSignatures
+from bot.ports import (
+    Accepted,
+    Channel,
+    ChannelClient,
+    ExternalContacts,
+    Files,
+    SeenSignatures,
+)
 from bot.router import Router
 from bot.signatures import DatabaseSeenSignatures, forget_expired_signatures
 from bot.web import add_ops_routes, errors_middleware
@@ -102,7 +109,7 @@ def configured_platforms(settings: Settings) -> list[str]:
 def platform_channels(settings: Settings, db: Database) -> list[Channel]:
     """The configured chat platforms (constructing them does no I/O)."""
     builders: dict[str, Callable[[], Channel]] = {
-        "slack": lambda: slack_channel(settings),
+        "slack": lambda: slack_channel(settings, DatabaseFiles(db, SystemClock())),
         "telegram": lambda: TelegramChannel(
             TelegramConfig.from_settings(settings), files=DatabaseFiles(db, SystemClock())
         ),
@@ -139,15 +146,16 @@ def wecom_channel(settings: Settings, contacts: ExternalContacts | None) -> WeCo
     )
 
 
-def slack_channel(settings: Settings) -> SlackChannel:
-    """Slack, from the ``BIZBOT_SLACK_*`` settings."""
+def slack_channel(settings: Settings, files: Files | None = None) -> SlackChannel:
+    """Slack, from the ``BIZBOT_SLACK_*`` settings (``files``: where members' files are kept)."""
     return SlackChannel(
         SlackConfig(
             bot_token=_secret(settings.slack_bot_token),
             signing_secret=_secret(settings.slack_signing_secret),
             app_token=_secret(settings.slack_app_token),
             api_url=settings.slack_api_url,
-        )
+        ),
+        files,
     )
 
 

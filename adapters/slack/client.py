@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -27,11 +28,14 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack.render import message_arguments
 from adapters.slack.translate import CHANNEL
 from bot.events import Address
+from bot.logging import get_logger
 from bot.pacing import Limit, Pacer
 from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater
 from bot.replies import Attachment, Card, Message
 
+log = get_logger("bizbot.slack")
 DEFAULT_API_URL = "https://slack.com/api/"
+FILES_ORIGIN = "https://files.slack.com"
 DEFAULT_RETRY_AFTER = 1.0
 # chat.postMessage: about one message per second per channel, short bursts allowed.
 PER_CONVERSATION = (Limit(3, 3.0),)
@@ -202,6 +206,25 @@ class SlackClient:
         except SlackRequestError as exc:  # the bytes were refused by the upload URL
             raise DeliveryError(f"slack: upload failed: {exc}") from exc
 
+    async def download(self, url: str, limit: int) -> bytes | None:
+        """A member's file, with the bot token; None if it is not Slack's, too big or gone.
+
+        The token goes only to Slack's file host (or the configured API host, a test server):
+        a forged event cannot make us send it elsewhere.
+        """
+        if _origin(url) not in (FILES_ORIGIN, _origin(self._api_url)):
+            log.warning("refused.slack_file_url", origin=_origin(url))
+            return None
+        headers = {"Authorization": f"Bearer {self._token}"}
+        try:
+            async with self._http().get(url, headers=headers, allow_redirects=False) as resp:
+                if resp.status != 200 or (resp.content_length or 0) > limit:
+                    return None
+                data = await resp.content.read(limit + 1)
+        except (aiohttp.ClientError, TimeoutError):
+            return None
+        return data if len(data) <= limit else None
+
     def pace(self, address: Address) -> float:
         """Book a send slot: about one message a second per conversation, bursts of three."""
         key = f"{address.workspace}/{address.conversation}"
@@ -257,3 +280,8 @@ class SlackClient:
         if answer.status_code != 200:
             code = (answer.body or "").strip()[:100]
             raise delivery_error(answer.status_code, code, answer.headers.get("Retry-After"))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()

@@ -100,6 +100,8 @@ class FakeSlack:
         self._file_ids = itertools.count(1)
         self.pending_uploads: dict[str, dict[str, Any]] = {}  # file id -> name, length, bytes
         self.files: dict[str, SharedFile] = {}  # completed uploads, by file id
+        self.member_files: dict[str, bytes] = {}  # files members shared, by file id
+        self.downloads: list[str] = []  # Authorization headers of download requests
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -109,6 +111,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/respond/{hook}", self._respond)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{team_file}/download/{name}", self._download)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -219,6 +222,22 @@ class FakeSlack:
             return web.Response(status=400, text="length mismatch")
         pending["data"] = data
         return web.Response(text=f"OK - {len(data)}")
+
+    def member_file(self, file_id: str, name: str, data: bytes) -> dict[str, Any]:
+        """A file a member shares: its entry in a ``file_share`` message's ``files``."""
+        self.member_files[file_id] = data
+        url = f"{self.url}/files-pri/T0TEST-{file_id}/download/{name}"
+        return {"id": file_id, "name": name, "size": len(data), "url_private_download": url}
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """``url_private_download``: only with the bot token (files:read), as Slack does."""
+        authorization = request.headers.get("Authorization", "")
+        self.downloads.append(authorization)
+        if authorization != f"Bearer {BOT_TOKEN}":
+            return web.Response(status=302, headers={"Location": "/login"})  # Slack's sign-in
+        file_id = request.match_info["team_file"].split("-", 1)[-1]
+        data = self.member_files.get(file_id)
+        return web.Response(body=data) if data is not None else web.Response(status=404)
 
     def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
         """Step 3: share the uploaded files in a channel (a conversation id, not a user id)."""
