@@ -35,7 +35,9 @@ def store_attachments(
     stored = []
     for file in message.attachments:
         if file.file_id is not None:  # a file kept before (a receipt on an approval card)
-            stored.append(share_file(session, file, file.file_id, address.key))
+            shared = share_file(session, file, file.file_id, address.key)
+            if shared is not None:  # gone (pruned): the card still names it
+                stored.append(shared)
             continue
         if len(file.data) > MAX_OUTBOUND_BYTES:
             raise ValueError(f"{file.name} is larger than {MAX_OUTBOUND_BYTES} bytes")
@@ -73,10 +75,11 @@ def _insert_file(
 
 def share_file(
     session: Session, file: Attachment, file_id: int, conversation_key: str
-) -> Attachment:
+) -> Attachment | None:
     """The file as a file of this conversation: itself if it is one already (or a copy made
     before, for an earlier version of the card), else a copy made in the database, so that the
-    web chat serves it to this conversation's member. Only messages with kept files pay this."""
+    web chat serves it to this conversation's member; None once the file is no longer kept.
+    Only messages with kept files pay this."""
     source = select(FILES.c.sha256).where(FILES.c.id == file_id).scalar_subquery()
     here = session.scalar(
         select(FILES.c.id)
@@ -93,9 +96,7 @@ def share_file(
         here = session.scalar(
             insert(FILES).from_select(["conversation_key", *columns], copy).returning(FILES.c.id)
         )
-    if here is None:
-        raise ValueError(f"file {file_id} ({file.name}) is no longer stored")
-    return replace(file, file_id=int(here))
+    return replace(file, file_id=int(here)) if here is not None else None
 
 
 @cache

@@ -14,6 +14,7 @@ from adapters.memory.client import MemoryClient
 from bot.app import build_runtime
 from bot.config import Settings
 from bot.events import Address
+from bot.pipeline.admin import prune
 from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.tables import FileRow, OutboxRow
 from bot.replies import Card, Reply
@@ -188,3 +189,20 @@ def test_a_file_needs_a_plain_name_and_bytes(name: str) -> None:
         Reply("x").with_file(name, "application/pdf", PDF)
     with pytest.raises(ValueError, match="some bytes"):
         Reply("x").with_file("ok.pdf", "application/pdf", b"")
+
+
+async def test_old_files_are_pruned_with_the_history(settings: Settings) -> None:
+    memory = MemoryClient()
+    runtime = build_runtime(settings, [memory])
+    await runtime.start()
+    try:
+        await runtime.db.run(queue(Reply("x").with_file("a.pdf", "application/pdf", PDF)))
+        runtime.relay.wake()
+        await runtime.settle()
+        later = SystemClock().now() + timedelta(days=31)
+        cutoff = later - timedelta(days=30)
+        await runtime.db.run(lambda s: prune(s, cutoff, cutoff))
+        assert await runtime.db.run(lambda s: s.scalars(select(FileRow)).all()) == []
+    finally:
+        await runtime.stop()
+        await runtime.db.dispose()
