@@ -113,13 +113,17 @@ def platform_channels(settings: Settings, db: Database) -> list[Channel]:
         "telegram": lambda: TelegramChannel(
             TelegramConfig.from_settings(settings), files=DatabaseFiles(db, SystemClock())
         ),
-        "dingtalk": lambda: dingtalk_channel(settings, DatabaseSeenSignatures(db)),
+        "dingtalk": lambda: dingtalk_channel(
+            settings, DatabaseSeenSignatures(db), DatabaseFiles(db, SystemClock())
+        ),
         "wecom": lambda: wecom_channel(settings, DirectoryExternalContacts(db)),
     }
     return [builders[name]() for name in configured_platforms(settings)]
 
 
-def dingtalk_channel(settings: Settings, seen: SeenSignatures) -> DingTalkChannel:
+def dingtalk_channel(
+    settings: Settings, seen: SeenSignatures, files: Files | None = None
+) -> DingTalkChannel:
     """DingTalk, from ``BIZBOT_DINGTALK_*``: Stream mode unless ``BIZBOT_DINGTALK_STREAM=0``."""
     return DingTalkChannel(
         app_key=settings.dingtalk_app_key,
@@ -129,6 +133,7 @@ def dingtalk_channel(settings: Settings, seen: SeenSignatures) -> DingTalkChanne
         seen=seen,
         stream=settings.dingtalk_stream,
         corp_id=settings.dingtalk_corp_id,
+        files=files,
     )
 
 

@@ -149,6 +149,27 @@ class DingTalkClient:
             return
         await self.send(address, replace(message, attachments=()), context)  # files went before
 
+    async def download(self, code: str, limit: int) -> bytes | None:
+        """A member's picture or file: ``messageFiles/download`` gives a short-lived URL, which
+        is then read (at most ``limit`` bytes); None when DingTalk will not give it."""
+        try:
+            data = await self._openapi(
+                "POST",
+                "/v1.0/robot/messageFiles/download",
+                {"downloadCode": code, "robotCode": self._robot_code},
+            )
+            url = str(data.get("downloadUrl") or "")
+            if not url.startswith(("https://", "http://")):
+                return None
+            async with self._http().get(url, allow_redirects=False) as resp:
+                if resp.status != 200 or (resp.content_length or 0) > limit:
+                    return None
+                body = await resp.content.read(limit + 1)
+        except (DeliveryError, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("dingtalk.download_failed", error=str(exc))
+            return None
+        return body if len(body) <= limit else None
+
     def pace(self, address: Address) -> float:
         """20 messages a minute per conversation, and an app-wide cap on OpenAPI calls."""
         return self._pacer.reserve((f"conv:{address.key}", PER_CONVERSATION), ("app", PER_APP))

@@ -28,6 +28,7 @@ CARD_SEND = "/v1.0/im/v1.0/robot/interactiveCards/send"
 CARD_UPDATE = "/v1.0/im/robots/interactiveCards"
 WEBHOOK = "/robot/sendBySession"
 OPEN_CONNECTION = "/v1.0/gateway/connections/open"
+FILE_DOWNLOAD = "/v1.0/robot/messageFiles/download"
 MEDIA_UPLOAD = "/media/upload"  # on oapi.dingtalk.com; the fake serves both hosts
 MAX_MEDIA = 20 * 1024 * 1024
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp")
@@ -73,6 +74,9 @@ class FakeDingTalk:
         self.base_url = ""
         self.app = web.Application(client_max_size=MAX_MEDIA + 1024 * 1024)
         self.app.router.add_post(MEDIA_UPLOAD, self._media_upload)
+        self.app.router.add_post(FILE_DOWNLOAD, self._file_download)
+        self.app.router.add_get("/member-files/{code}", self._member_file)
+        self.member_files: dict[str, bytes] = {}  # downloadCode -> what a member sent
         self.app.router.add_post(TOKEN_PATH, self._token)
         for path in (BATCH_SEND, GROUP_SEND, CARD_SEND):
             self.app.router.add_post(path, self._api)
@@ -131,6 +135,23 @@ class FakeDingTalk:
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
         self._record(request, body, "")
         return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _file_download(self, request: web.Request) -> web.Response:
+        """A short-lived URL for a member's file, for the app token and its own robot."""
+        token = request.headers.get("x-acs-dingtalk-access-token", "")
+        if token not in self.valid_tokens:
+            body = {"code": "InvalidAuthentication", "message": "token is not authorized"}
+            return web.json_response(body, status=401)
+        body = await request.json()
+        self._record(request, body, token)
+        code = body.get("downloadCode", "")
+        if body.get("robotCode") != self.app_key or code not in self.member_files:
+            return web.json_response({"code": "invalidParameter", "message": "bad"}, status=400)
+        return web.json_response({"downloadUrl": f"{self.base_url}/member-files/{code}"})
+
+    async def _member_file(self, request: web.Request) -> web.Response:
+        data = self.member_files.get(request.match_info["code"])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
 
     async def _media_upload(self, request: web.Request) -> web.Response:
         """The older API's checks: token in the query, a known type, one ``media`` part."""
@@ -255,3 +276,14 @@ def ding_sign(timestamp: str, secret: str) -> str:
     """DingTalk's documented callback signature, computed here independently of the adapter."""
     mac = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256)
     return base64.b64encode(mac.digest()).decode()
+
+
+def file_message(
+    *, msg_id: str, staff_id: str, code: str, name: str = "", picture: bool = False
+) -> dict[str, Any]:
+    """A robot callback for a picture or a file a member sent in the single chat."""
+    body = robot_message("", msg_id=msg_id, staff_id=staff_id, webhook="", expires_ms=0)
+    del body["text"]
+    if picture:
+        return body | {"msgtype": "picture", "content": {"downloadCode": code}}
+    return body | {"msgtype": "file", "content": {"downloadCode": code, "fileName": name}}
