@@ -116,7 +116,9 @@ def platform_channels(settings: Settings, db: Database) -> list[Channel]:
         "dingtalk": lambda: dingtalk_channel(
             settings, DatabaseSeenSignatures(db), DatabaseFiles(db, SystemClock())
         ),
-        "wecom": lambda: wecom_channel(settings, DirectoryExternalContacts(db)),
+        "wecom": lambda: wecom_channel(
+            settings, DirectoryExternalContacts(db), DatabaseFiles(db, SystemClock())
+        ),
     }
     return [builders[name]() for name in configured_platforms(settings)]
 
@@ -137,7 +139,9 @@ def dingtalk_channel(
     )
 
 
-def wecom_channel(settings: Settings, contacts: ExternalContacts | None) -> WeComChannel:
+def wecom_channel(
+    settings: Settings, contacts: ExternalContacts | None, files: Files | None = None
+) -> WeComChannel:
     """WeCom, from ``BIZBOT_WECOM_*``."""
     return WeComChannel(
         corp_id=settings.wecom_corp_id,
@@ -148,6 +152,7 @@ def wecom_channel(settings: Settings, contacts: ExternalContacts | None) -> WeCo
         api_url=settings.wecom_api_url,
         link=settings.base_url(),
         contacts=contacts,
+        files=files,
     )
 
 

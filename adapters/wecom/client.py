@@ -117,6 +117,31 @@ class WeComClient:
         data = await self._call("externalcontact/get", None, {"external_userid": external_user_id})
         return profile_from(data, staff_user_id)
 
+    async def download(self, media_id: str, limit: int) -> bytes | None:
+        """A picture a member sent: ``media/get`` answers its bytes (or a JSON error); None when
+        WeCom will not give it or it is larger than ``limit``."""
+        for attempt in (1, 2):
+            try:
+                token = await self._token.get()
+                params = {"access_token": token, "media_id": media_id}
+                async with self._http().get(f"{self._api}/media/get", params=params) as resp:
+                    if resp.status != 200 or (resp.content_length or 0) > limit:
+                        return None
+                    body = await resp.content.read(limit + 1)
+                    is_json = resp.content_type in ("application/json", "text/plain")
+            except (DeliveryError, aiohttp.ClientError, TimeoutError) as exc:
+                log.info("wecom.download_failed", error=str(exc))
+                return None
+            if not is_json:
+                return body if len(body) <= limit else None
+            errcode = _errcode(json.loads(body or b"{}"))
+            if errcode in TOKEN_INVALID and attempt == 1:
+                self._token.forget(token)
+                continue
+            log.info("wecom.download_refused", errcode=errcode)
+            return None
+        return None
+
     def pace(self, address: Address) -> float:
         """30 messages a minute and 1,000 an hour per member."""
         return self._pacer.reserve((f"member:{address.key}", PER_MEMBER))

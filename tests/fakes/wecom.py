@@ -69,6 +69,8 @@ class FakeWeCom:
         self.media: dict[str, Media] = {}
         self.app = web.Application(client_max_size=MEDIA_LIMITS["file"] + 1024 * 1024)
         self.app.router.add_post(MEDIA_UPLOAD, self._media_upload)
+        self.app.router.add_get("/cgi-bin/media/get", self._media_get)
+        self.member_media: dict[str, bytes] = {}  # media id -> a picture a member sent
         self.app.router.add_get("/cgi-bin/gettoken", self._token)
         self.app.router.add_post(SEND, self._message)
         self.app.router.add_post(UPDATE, self._message)
@@ -147,6 +149,15 @@ class FakeWeCom:
         self.media[media_id] = Media(media_id, kind, media.filename, data)
         answer = {"errcode": 0, "errmsg": "ok", "type": kind, "media_id": media_id}
         return web.json_response(answer | {"created_at": "1380000000"})
+
+    async def _media_get(self, request: web.Request) -> web.Response:
+        """The bytes of a member's picture, or WeCom's JSON error."""
+        if request.query.get("access_token", "") not in self.valid_tokens:
+            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
+        data = self.member_media.get(request.query.get("media_id", ""))
+        if data is None:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        return web.Response(body=data, content_type="image/jpeg")
 
     def _send(self, body: dict[str, Any]) -> dict[str, Any]:
         user = body["touser"]
