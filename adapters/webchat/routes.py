@@ -34,6 +34,7 @@ UI_STRINGS = {
     "reconnecting": _("Reconnecting…"),
     "not_saved": _("Not saved yet, will retry"),
     "logout": _("Log out"),
+    "attach": _("Attach a photo or a PDF"),
 }
 
 
@@ -96,6 +97,7 @@ class _Handlers:
                 placeholder=html.escape(strings["placeholder"]),
                 send=html.escape(strings["send"]),
                 logout=html.escape(strings["logout"]),
+                attach=html.escape(strings["attach"]),
                 csrf=html.escape(token),
             ),
         )

@@ -108,6 +108,32 @@
     transmit(frame);
   }
 
+  // A file (a receipt) with the typed text as its caption: POST /api/files, the page's own header
+  // marking it as sent from this page. The bubble shows once the server has stored it.
+  async function sendFile(file) {
+    const caption = input.value.trim();
+    const form = new FormData();
+    const id = newId();
+    form.append("id", id);
+    form.append("text", caption);
+    form.append("file", file, file.name);
+    const answer = await fetch("/api/files", {
+      method: "POST",
+      body: form,
+      headers: { "X-Bizbot-Upload": "1" },
+      credentials: "same-origin",
+    }).catch(() => null);
+    const reply = answer ? await answer.json().catch(() => ({})) : {};
+    if (!answer || !answer.ok) {
+      statusLine.textContent = reply.error || strings.not_saved;
+      return;
+    }
+    input.value = "";
+    const bubble = drawMessage(id, "member", { type: "text", text: caption });
+    bubble.appendChild(el("div", "files", "📎 " + file.name));
+    append(bubble);
+  }
+
   function tap(token, button) {
     const frame = { type: "tap", id: newId(), token: token };
     button.disabled = true;
@@ -224,6 +250,11 @@
   }
 
   list.addEventListener("scroll", loadOlder);
+  const picker = document.getElementById("file");
+  picker.addEventListener("change", () => {
+    if (picker.files.length) sendFile(picker.files[0]);
+    picker.value = "";
+  });
   document.getElementById("composer").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
