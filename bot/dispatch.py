@@ -656,6 +656,7 @@ FILE_REFUSALS = {
     "executable": _("{name} was not kept: programs and scripts are never accepted."),
     "type": _("{name} was not kept: send a photo (PNG, JPEG, GIF, WebP) or a PDF."),
     "unavailable": _("{name} could not be fetched from the chat app. Please send it again."),
+    "stranger": _("{name} was not kept: only members can send files."),
 }
 
 

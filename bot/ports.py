@@ -218,7 +218,7 @@ class Files(Protocol):
         """A file of that conversation (None for one that is not, or no longer, there)."""
         ...
 
-    async def keep(self, address: Address, name: str, data: bytes) -> InboundFile:
-        """Check a file a member sent (size, type by its bytes) and keep it if it is allowed;
-        either way, the description the inbound event carries."""
+    async def keep(self, address: Address, sender_id: str, name: str, data: bytes) -> InboundFile:
+        """Check a file a member sent (size, type by its bytes) and keep it if it is allowed
+        and ``sender_id`` is an active member; either way, what the inbound event carries."""
         ...

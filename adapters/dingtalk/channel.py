@@ -93,7 +93,7 @@ class DingTalkChannel:
         data = await self._client.download(code, MAX_INBOUND_BYTES) if self._files else None
         if data is None or self._files is None:
             return InboundFile(name, "", 0, refused="unavailable")
-        return await self._files.keep(event.address, name, data)
+        return await self._files.keep(event.address, event.sender_id, name, data)
 
     async def close(self) -> None:
         """Close the HTTP session."""

@@ -115,7 +115,7 @@ class SlackChannel:
         data = await self._client.download(file.url, MAX_INBOUND_BYTES) if self._files else None
         if data is None or self._files is None:
             return InboundFile(file.name, "", file.size, refused="unavailable")
-        return await self._files.keep(event.address, file.name, data)
+        return await self._files.keep(event.address, event.sender_id, file.name, data)
 
     async def close(self) -> None:
         """Close the delivery client's connections."""

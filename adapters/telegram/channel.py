@@ -146,7 +146,7 @@ class TelegramChannel:
         data = await self.api.download(ref.file_id, MAX_INBOUND_BYTES) if self._files else None
         if data is None or self._files is None:
             return InboundFile(ref.name, "", ref.size, refused="unavailable")
-        return await self._files.keep(event.address, ref.name, data)
+        return await self._files.keep(event.address, event.sender_id, ref.name, data)
 
     async def _identify(self) -> bool:
         try:

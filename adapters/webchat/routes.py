@@ -235,7 +235,9 @@ class _Handlers:
             form = await _upload_form(request)
         except FrameError as exc:
             return web.json_response({"error": t(user.locale, exc.reason)}, status=400)
-        files = await self.chat.files.keep(address_of(user.handle), form.name, form.data)
+        files = await self.chat.files.keep(
+            address_of(user.handle), user.handle, form.name, form.data
+        )
         frame = {"type": "say", "id": form.client_id, "text": form.text}
         try:
             event = file_event(user.handle, user.locale, frame, files)

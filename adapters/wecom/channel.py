@@ -71,7 +71,7 @@ class WeComChannel:
             if data is None or self._files is None:
                 kept = InboundFile(name, "", 0, refused="unavailable")
             else:
-                kept = await self._files.keep(event.address, name, data)
+                kept = await self._files.keep(event.address, event.sender_id, name, data)
             return await ingest(replace(event, extra={}, files=(kept,)))
 
         return take

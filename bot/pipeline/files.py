@@ -145,6 +145,7 @@ class Refusal(StrEnum):
     EXECUTABLE = "executable"
     TYPE = "type"  # not one of the kinds we keep (images and PDF)
     UNAVAILABLE = "unavailable"  # the platform would not give us the bytes
+    STRANGER = "stranger"  # not from an active member
 
 
 # What a file's first bytes say it is. Only these kinds are kept: the photo or scan of a

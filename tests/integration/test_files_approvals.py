@@ -29,7 +29,7 @@ async def office(settings: Settings) -> AsyncIterator[Office]:
 async def send_with_file(office: Office, handle: str, text: str, name: str, data: bytes) -> None:
     """What an adapter does: keep the file, then hand in the event that carries it."""
     files = DatabaseFiles(office.runtime.db, office.runtime.clock)
-    kept = await files.keep(Address("memory", handle), name, data)
+    kept = await files.keep(Address("memory", handle), handle, name, data)
     event = replace(say(handle, text, event_id=uuid.uuid4().hex), files=(kept,))
     await office.send(event)
 

@@ -150,3 +150,12 @@ async def test_a_file_over_the_limit_is_refused_without_downloading(tg: Telegram
     assert tg.fake.calls_to("getFile") == []
     (text,) = tg.fake.texts_to(ALICE)
     assert "scan.pdf" in text and "10 MB" in text
+
+
+async def test_a_strangers_photo_is_never_kept(tg: TelegramHarness) -> None:
+    tg.fake.member_files["ph9"] = JPEG
+    await tg.post(file_update(1, 4242, file_id="ph9", photo=True, size=len(JPEG)))
+    await tg.settle()
+    assert await tg.runtime.db.run(lambda s: s.scalars(select(FileRow)).all()) == []
+    payload = await tg.runtime.db.run(lambda s: s.scalars(select(InboxRow.payload)).one())
+    assert payload["files"][0]["refused"] == "stranger"
