@@ -138,10 +138,16 @@ class InboundEvent:
                 wire_text(data["event_id"]),
                 wire_text(data["sender_id"]),
                 **{key: data[key] for key in _OPTIONAL if key in data},
-                files=tuple(InboundFile.from_wire(f) for f in data.get("files", ())),
+                files=_files(data),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise Unreadable.because(exc) from exc
+
+
+def _files(data: Mapping[str, Any]) -> tuple[InboundFile, ...]:
+    """The files an event carries; nothing to build for the usual event, which has none."""
+    files = data.get("files")
+    return tuple(InboundFile.from_wire(f) for f in files) if files else ()
 
 
 _OPTIONAL = ("text", "action_token", "sender_name", "locale_hint", "is_direct", "extra")
