@@ -34,6 +34,8 @@ FORBIDDEN = frozenset({48002, 60020, 301002})
 SYSTEM_BUSY = -1
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # media/upload: pictures up to 10 MB, other files 20 MB
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MEDIA_REMEMBERED = 256  # media ids kept for retries, newest first out last
+DUPLICATE_WINDOW = 1800  # seconds: message/send drops the same message sent again within it
 KEEP_CODE = TOKEN_INVALID | {SYSTEM_BUSY}  # the card update failed, but its code is still good
 # Per app and member, from WeCom's message/send frequency rules.
 PER_MEMBER = (Limit(30, 60.0), Limit(1000, 3600.0))
@@ -77,6 +79,7 @@ class WeComClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
         self._token = AccessToken(self._fetch_token, self._clock)
+        self._media: dict[int, str] = {}  # stored file id -> its uploaded media id
 
     async def send(self, address: Address, message: Message, context: Mapping[str, str]) -> str:
         """Send an app message to the member; returns WeCom's ``msgid``.
@@ -153,17 +156,31 @@ class WeComClient:
             self._session = None
 
     async def _send_file(self, user: str, file: Attachment) -> None:
+        """Upload (once per stored file: a retry reuses the media id) and send, with WeCom's
+        duplicate check on, so a retry after a send WeCom did take is not shown twice."""
         kind = "image" if file.is_image and len(file.data) <= MAX_IMAGE_BYTES else "file"
-        media_id = await self._upload(kind, file)
+        media_id = self._media.get(file.file_id or -1, "")
+        if not media_id:
+            media_id = await self._upload(kind, file)
+            if file.file_id is not None:
+                self._remember_media(file.file_id, media_id)
         body = {
             "touser": user,
             "agentid": self._agent_id,
             "msgtype": kind,
             kind: {"media_id": media_id},
+            "enable_duplicate_check": 1,
+            "duplicate_check_interval": DUPLICATE_WINDOW,
         }
         data = await self._call("message/send", body)
         if user in str(data.get("invaliduser", "")).split("|"):
             raise PermanentDeliveryError(f"WeCom does not know user {user}")
+
+    def _remember_media(self, file_id: int, media_id: str) -> None:
+        """Keep the newest media ids (WeCom keeps media three days; a retry comes far sooner)."""
+        self._media[file_id] = media_id
+        while len(self._media) > MEDIA_REMEMBERED:
+            self._media.pop(next(iter(self._media)))
 
     async def _upload(self, kind: str, file: Attachment) -> str:
         """``media/upload`` (multipart, part ``media``): a media id valid for three days."""

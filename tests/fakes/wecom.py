@@ -71,6 +71,7 @@ class FakeWeCom:
         self.app.router.add_post(MEDIA_UPLOAD, self._media_upload)
         self.app.router.add_get("/cgi-bin/media/get", self._media_get)
         self.member_media: dict[str, bytes] = {}  # media id -> a picture a member sent
+        self.shown_files: list[tuple[str, str, str]] = []  # (user, kind, media id) delivered
         self.app.router.add_get("/cgi-bin/gettoken", self._token)
         self.app.router.add_post(SEND, self._message)
         self.app.router.add_post(UPDATE, self._message)
@@ -164,6 +165,11 @@ class FakeWeCom:
         kind = body["msgtype"]
         if kind in ("image", "file") and body.get(kind, {}).get("media_id") not in self.media:
             return {"errcode": 40007, "errmsg": "invalid media_id"}
+        if kind in ("image", "file"):
+            shown = (user, kind, body[kind]["media_id"])
+            if body.get("enable_duplicate_check") == 1 and shown in self.shown_files:
+                return {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": "dup"}
+            self.shown_files.append(shown)
         if user in self.invalid_users:
             return {
                 "errcode": 81013,

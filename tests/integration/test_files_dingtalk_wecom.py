@@ -136,3 +136,17 @@ async def test_wecom_media_refusal_is_a_delivery_error(
     with pytest.raises(DeliveryError, match="40006"):
         await client.send(BOB_WECOM, stored(tiny), {})
     assert fake.media == {}
+
+
+async def test_wecom_retry_reuses_the_media_and_is_shown_once(
+    wecom: tuple[FakeWeCom, WeComClient],
+) -> None:
+    """WeCom took the file message but the answer was lost: the retry is dropped as a duplicate."""
+    fake, client = wecom
+    message = stored(Reply("x").with_file("statement.pdf", "application/pdf", PDF))
+    await client.send(BOB_WECOM, message, {})
+    await client.send(BOB_WECOM, message, {})  # the relay's retry of the same outbox row
+    assert len(fake.media) == 1  # uploaded once
+    assert fake.shown_files == [("bob.li", "file", "3m000001")]
+    sends = [c.body for c in fake.sent(SEND) if c.body["msgtype"] == "file"]
+    assert [b["enable_duplicate_check"] for b in sends] == [1, 1]
