@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -30,7 +29,7 @@ async def send_with_file(office: Office, handle: str, text: str, name: str, data
     """What an adapter does: keep the file, then hand in the event that carries it."""
     files = DatabaseFiles(office.runtime.db, office.runtime.clock)
     kept = await files.keep(Address("memory", handle), handle, name, data)
-    event = replace(say(handle, text, event_id=uuid.uuid4().hex), files=(kept,))
+    event = say(handle, text, event_id=uuid.uuid4().hex, files=(kept,))
     await office.send(event)
 
 
