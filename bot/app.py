@@ -40,6 +40,7 @@ from bot.context import Policies
 from bot.demo.company import load_company
 from bot.dispatch import Dispatcher
 from bot.events import Address, InboundEvent
+from bot.filestore import DatabaseFiles
 from bot.logging import configure_logging, get_logger
 from bot.metrics import Metrics
 from bot.pipeline.admin import backlog, outbox_counts, prune
@@ -49,7 +50,14 @@ from bot.pipeline.inbox import store_events
 from bot.pipeline.progress import Progress
 from bot.pipeline.relay import Relay
 from bot.pipeline.worker import Workers
-from bot.ports import Accepted, Channel, ChannelClient, ExternalContacts, SeenSignatures
+from bot.ports import (
+    Accepted,
+    Channel,
+    ChannelClient,
+    ExternalContacts,
+    Files,
+    SeenSignatures,
+)
 from bot.router import Router
 from bot.signatures import DatabaseSeenSignatures, forget_expired_signatures
 from bot.web import add_ops_routes, errors_middleware
@@ -101,15 +109,23 @@ def configured_platforms(settings: Settings) -> list[str]:
 def platform_channels(settings: Settings, db: Database) -> list[Channel]:
     """The configured chat platforms (constructing them does no I/O)."""
     builders: dict[str, Callable[[], Channel]] = {
-        "slack": lambda: slack_channel(settings),
-        "telegram": lambda: TelegramChannel(TelegramConfig.from_settings(settings)),
-        "dingtalk": lambda: dingtalk_channel(settings, DatabaseSeenSignatures(db)),
-        "wecom": lambda: wecom_channel(settings, DirectoryExternalContacts(db)),
+        "slack": lambda: slack_channel(settings, DatabaseFiles(db, SystemClock())),
+        "telegram": lambda: TelegramChannel(
+            TelegramConfig.from_settings(settings), files=DatabaseFiles(db, SystemClock())
+        ),
+        "dingtalk": lambda: dingtalk_channel(
+            settings, DatabaseSeenSignatures(db), DatabaseFiles(db, SystemClock())
+        ),
+        "wecom": lambda: wecom_channel(
+            settings, DirectoryExternalContacts(db), DatabaseFiles(db, SystemClock())
+        ),
     }
     return [builders[name]() for name in configured_platforms(settings)]
 
 
-def dingtalk_channel(settings: Settings, seen: SeenSignatures) -> DingTalkChannel:
+def dingtalk_channel(
+    settings: Settings, seen: SeenSignatures, files: Files | None = None
+) -> DingTalkChannel:
     """DingTalk, from ``BIZBOT_DINGTALK_*``: Stream mode unless ``BIZBOT_DINGTALK_STREAM=0``."""
     return DingTalkChannel(
         app_key=settings.dingtalk_app_key,
@@ -119,10 +135,13 @@ def dingtalk_channel(settings: Settings, seen: SeenSignatures) -> DingTalkChanne
         seen=seen,
         stream=settings.dingtalk_stream,
         corp_id=settings.dingtalk_corp_id,
+        files=files,
     )
 
 
-def wecom_channel(settings: Settings, contacts: ExternalContacts | None) -> WeComChannel:
+def wecom_channel(
+    settings: Settings, contacts: ExternalContacts | None, files: Files | None = None
+) -> WeComChannel:
     """WeCom, from ``BIZBOT_WECOM_*``."""
     return WeComChannel(
         corp_id=settings.wecom_corp_id,
@@ -133,18 +152,20 @@ def wecom_channel(settings: Settings, contacts: ExternalContacts | None) -> WeCo
         api_url=settings.wecom_api_url,
         link=settings.base_url(),
         contacts=contacts,
+        files=files,
     )
 
 
-def slack_channel(settings: Settings) -> SlackChannel:
-    """Slack, from the ``BIZBOT_SLACK_*`` settings."""
+def slack_channel(settings: Settings, files: Files | None = None) -> SlackChannel:
+    """Slack, from the ``BIZBOT_SLACK_*`` settings (``files``: where members' files are kept)."""
     return SlackChannel(
         SlackConfig(
             bot_token=_secret(settings.slack_bot_token),
             signing_secret=_secret(settings.slack_signing_secret),
             app_token=_secret(settings.slack_app_token),
             api_url=settings.slack_api_url,
-        )
+        ),
+        files,
     )
 
 
@@ -362,6 +383,7 @@ def build_web(runtime: Runtime, hub: Hub) -> web.Application:
         auth=DirectoryWebAuth(runtime.db, runtime.clock, timedelta(days=settings.web_session_days)),
         history=PipelineHistory(runtime.db),
         hub=hub,
+        files=DatabaseFiles(runtime.db, runtime.clock),
         local_login=settings.local_login,
         public_url=settings.public_url,
         secure_cookies=settings.base_url().startswith("https://"),
@@ -532,7 +554,7 @@ async def console(
     settings: Settings, handle: str, stdin: TextIO, interactive: bool, out: Console
 ) -> int:
     """``bizbot console --as HANDLE``: the pipeline in this process, printing to ``out``."""
-    client = ConsoleClient(out)
+    client = ConsoleClient(out, Path(settings.console_files_dir))
     handle = handle.lstrip("@").lower()
     mine = frozenset({console_address(handle).key})  # other consoles' replies are theirs
     runtime = build_runtime(settings, [client], deliver_only=mine)

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     guest_relay_after_hours: bool = False
     stranger_events_per_minute: int = Field(default=10, ge=1)
     crash_at: str = ""
+    console_files_dir: str = "bizbot-files"  # where `bizbot console` writes the files it receives
     # crm
     crm_stages: str = "lead:10,qualified:30,proposal:50,negotiation:70,won:100,lost:0"
     crm_deal_idle_days: int = Field(default=7, ge=1, le=365)

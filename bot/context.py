@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from bot.events import Address, InboundEvent
+from bot.events import Address, InboundEvent, InboundFile
 from bot.i18n import _, t
 from bot.parsing import split_command
 from bot.pipeline.outbox import OutboxWriter
@@ -101,6 +101,11 @@ class CommandContext:
         text = self.event.text.strip()
         line = split_command(text if text.startswith(("/", "／")) else "/" + text)
         return line.rest if line else ""
+
+    @property
+    def files(self) -> tuple[InboundFile, ...]:
+        """The files the member sent with this message that were checked and kept (a receipt)."""
+        return tuple(f for f in self.event.files if f.file_id is not None)
 
     @property
     def origin(self) -> Address:

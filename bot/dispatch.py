@@ -266,6 +266,8 @@ class Dispatcher:
         if event.kind is EventKind.ACTION:
             trace.command = TAP_COMMAND
             return self._tap(ctx, event.action_token)
+        if event.files and not _files_usable(ctx):
+            return "refused"
         line = split_command(event.text)
         if line is None:
             return self._message(ctx, trace)
@@ -647,6 +649,35 @@ def _stale(ctx: CommandContext, row: ActionTokenRow, spec: ActionSpec) -> str:
         return _answer(ctx, spec.on_stale(ctx, row.target, dict(row.args)))
     ctx.reply(Reply(ctx.t(_("That was already done."))))
     return "stale"
+
+
+FILE_REFUSALS = {
+    "too_big": _("{name} was not kept: files can be at most 10 MB."),
+    "executable": _("{name} was not kept: programs and scripts are never accepted."),
+    "type": _("{name} was not kept: send a photo (PNG, JPEG, GIF, WebP) or a PDF."),
+    "unavailable": _("{name} could not be fetched from the chat app. Please send it again."),
+    "stranger": _("{name} was not kept: only members can send files."),
+}
+
+
+def _files_usable(ctx: CommandContext) -> bool:
+    """Whether the event's files let its command run. A refused file is bad input: the member
+    is told why, and the command does not run without the file they meant to send. A kept
+    file without a command is acknowledged."""
+    refused = [f for f in ctx.event.files if f.refused]
+    for file in refused:
+        msgid = FILE_REFUSALS.get(file.refused, FILE_REFUSALS["type"])
+        ctx.reply(Reply(ctx.t(msgid).format(name=file.name)))
+        log.warning("refused.file", reason=file.refused, size=file.size)
+    if refused:
+        return False
+    if not ctx.event.text.strip():
+        ctx.reply(Reply(ctx.t(FILE_KEPT)))
+        return False
+    return True
+
+
+FILE_KEPT = _("I have your file. Send it again with a command to use it, e.g. with /expense.")
 
 
 def _guest_view(guest: GuestView, org: OrgView) -> MemberView:

@@ -41,6 +41,44 @@ class Address:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundFile:
+    """A file or photo a member sent with a message, as the event carries it.
+
+    Its bytes were checked (``bot.pipeline.files.keep_inbound``) and kept under ``file_id``, or
+    it was refused and ``refused`` says why (``too_big``, ``executable``, ``type``,
+    ``unavailable``), so that the command can tell the member.
+    """
+
+    name: str
+    content_type: str
+    size: int
+    file_id: int | None = None
+    refused: str = ""
+
+    def to_wire(self) -> dict[str, Any]:
+        """A JSON-safe dict for the inbox row."""
+        return {
+            "name": self.name,
+            "type": self.content_type,
+            "size": self.size,
+            "id": self.file_id,
+            "refused": self.refused,
+        }
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> InboundFile:
+        """Rebuild a file stored by ``to_wire``."""
+        file_id = data.get("id")
+        return cls(
+            wire_text(data["name"]),
+            wire_text(data.get("type", "")),
+            int(data.get("size", 0)),
+            int(file_id) if file_id is not None else None,
+            wire_text(data.get("refused", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class InboundEvent:
     """One verified platform event, in the shape every adapter produces.
 
@@ -59,11 +97,12 @@ class InboundEvent:
     locale_hint: str = ""
     is_direct: bool = True
     extra: dict[str, str] = field(default_factory=dict)
+    files: tuple[InboundFile, ...] = ()
 
     def to_wire(self) -> dict[str, Any]:
         """A JSON-safe dict for the inbox row: ``asdict(self)``, built by hand (it is hot)."""
         address = self.address
-        return {
+        wire: dict[str, Any] = {
             "kind": self.kind,
             "address": {
                 "channel": address.channel,
@@ -79,6 +118,9 @@ class InboundEvent:
             "is_direct": self.is_direct,
             "extra": dict(self.extra),
         }
+        if self.files:
+            wire["files"] = [f.to_wire() for f in self.files]
+        return wire
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> InboundEvent:
@@ -96,9 +138,16 @@ class InboundEvent:
                 wire_text(data["event_id"]),
                 wire_text(data["sender_id"]),
                 **{key: data[key] for key in _OPTIONAL if key in data},
+                files=_files(data),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise Unreadable.because(exc) from exc
+
+
+def _files(data: Mapping[str, Any]) -> tuple[InboundFile, ...]:
+    """The files an event carries; nothing to build for the usual event, which has none."""
+    files = data.get("files")
+    return tuple(InboundFile.from_wire(f) for f in files) if files else ()
 
 
 _OPTIONAL = ("text", "action_token", "sender_name", "locale_hint", "is_direct", "extra")

@@ -9,11 +9,12 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from bot.events import Address, InboundEvent
+from bot.events import Address, InboundEvent, InboundFile
 from bot.replies import Message
 
 GUEST_LINK_PREFIX = "guest-"  # a deep-link payload carrying a guest invitation, not a bind code
 GUEST_JOIN_COMMAND = "join"  # what such a payload is sent to: ``/join guest-…``
+MAX_INBOUND_BYTES = 10 * 1024 * 1024  # a file a member sends: a phone photo or a scan fits
 
 
 class DeliveryError(Exception):
@@ -198,4 +199,26 @@ class SeenSignatures(Protocol):
 
     async def forget(self, channel: str, signature: str) -> None:
         """Let a signature be used again (its request could not be stored; it may be resent)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A file kept in a conversation, as a download serves it."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+class Files(Protocol):
+    """The files kept with conversations: what a member sends, what Bizbot sends them."""
+
+    async def download(self, file_id: int, conversation_key: str) -> StoredFile | None:
+        """A file of that conversation (None for one that is not, or no longer, there)."""
+        ...
+
+    async def keep(self, address: Address, sender_id: str, name: str, data: bytes) -> InboundFile:
+        """Check a file a member sent (size, type by its bytes) and keep it if it is allowed
+        and ``sender_id`` is an active member; either way, what the inbound event carries."""
         ...

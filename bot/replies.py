@@ -71,6 +71,43 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file or an image sent with a message (a statement, an invoice PDF, a chart).
+
+    Commands give ``data``; the outbox stores the bytes in the ``files`` table in the same
+    transaction and keeps only ``file_id`` in the message, and the relay loads the bytes back
+    before handing the message to a channel, so every adapter sees ``data`` filled in.
+    """
+
+    name: str
+    content_type: str
+    data: bytes = field(default=b"", repr=False)
+    size: int = 0
+    file_id: int | None = None
+
+    @property
+    def is_image(self) -> bool:
+        """Whether platforms should show it as a picture rather than a file."""
+        return self.content_type in IMAGE_TYPES
+
+    def stored(self, file_id: int) -> Attachment:
+        """The same file once its bytes are kept under ``file_id``."""
+        return replace(self, file_id=file_id, size=len(self.data))
+
+
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def attachment(name: str, content_type: str, data: bytes) -> Attachment:
+    """A file to send, ``ValueError`` for an empty one or one without a name."""
+    if not data:
+        raise ValueError("an attachment needs some bytes")
+    if not name.strip() or "/" in name or "\\" in name:
+        raise ValueError(f"not a file name: {name!r}")
+    return Attachment(name.strip(), content_type, data, len(data))
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
     """A titled message with fields and buttons; its copies can later be edited in place."""
 
@@ -81,10 +118,15 @@ class Card:
     footer: str = ""
     status: CardStatus = CardStatus.INFO
     secrets: tuple[str, ...] = ()  # one-time secrets shown here (see ``Reply.secrets``)
+    attachments: tuple[Attachment, ...] = ()
 
     def with_buttons(self, buttons: tuple[Button, ...]) -> Card:
         """The same card with other buttons."""
         return replace(self, buttons=buttons)
+
+    def with_file(self, name: str, content_type: str, data: bytes) -> Card:
+        """The same card with a file attached (sent after it on platforms that need two posts)."""
+        return replace(self, attachments=(*self.attachments, attachment(name, content_type, data)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +140,11 @@ class Reply:
 
     text: str
     secrets: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+    def with_file(self, name: str, content_type: str, data: bytes) -> Reply:
+        """The same text with a file: ``Reply(text).with_file("a.pdf", "application/pdf", b)``."""
+        return replace(self, attachments=(*self.attachments, attachment(name, content_type, data)))
 
 
 Message = Reply | Card
@@ -116,7 +163,7 @@ def concealed(message: Message) -> Message:
         return text
 
     if isinstance(message, Reply):
-        return Reply(hide(message.text))
+        return Reply(hide(message.text), attachments=message.attachments)
     return replace(
         message,
         title=hide(message.title),
@@ -138,7 +185,29 @@ def to_wire(message: Message) -> dict[str, Any]:
         data = _card_wire(message)
     if message.secrets:
         data["secrets"] = list(message.secrets)
+    if message.attachments:
+        data["files"] = [_file_wire(a) for a in message.attachments]
     return data
+
+
+def _file_wire(file: Attachment) -> dict[str, Any]:
+    """A file as the outbox keeps it: its stored id and description, never its bytes."""
+    return {"id": file.file_id, "name": file.name, "type": file.content_type, "size": file.size}
+
+
+def _files(data: Mapping[str, Any]) -> tuple[Attachment, ...]:
+    """The files a stored message carries (bytes not loaded), empty when it carries none."""
+    files = data.get("files")
+    if not files:
+        return ()
+    if not isinstance(files, list):
+        raise TypeError("files is not a list")
+    return tuple(
+        Attachment(
+            wire_text(f["name"]), wire_text(f["type"]), size=int(f["size"]), file_id=int(f["id"])
+        )
+        for f in files
+    )
 
 
 def _card_wire(message: Card) -> dict[str, Any]:
@@ -163,7 +232,7 @@ def from_wire(data: Mapping[str, Any]) -> Message:
     try:
         secrets = tuple(wire_text(s) for s in data.get("secrets", ()))
         if data["type"] == "text":
-            return Reply(wire_text(data["text"]), secrets)
+            return Reply(wire_text(data["text"]), secrets, _files(data))
         if data["type"] != "card":
             raise ValueError(f"unknown message type {data['type']!r}")
         return Card(
@@ -174,6 +243,7 @@ def from_wire(data: Mapping[str, Any]) -> Message:
             footer=data.get("footer", ""),
             status=_known(CardStatus, data.get("status"), CardStatus.INFO),
             secrets=secrets,
+            attachments=_files(data),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise Unreadable.because(exc) from exc

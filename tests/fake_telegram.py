@@ -94,6 +94,24 @@ class Stored:
 
 
 @dataclass
+class Document:
+    """A photo or a document the bot sent."""
+
+    chat_id: int
+    message_id: int
+    kind: str  # "photo" or "document"
+    name: str
+    data: bytes
+    caption: str
+
+
+MAX_PHOTO = 10 * 1024 * 1024  # the Bot API's limits on uploads by the bot
+MAX_DOCUMENT = 50 * 1024 * 1024
+MAX_CAPTION = 1024
+MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile's limit for bots
+
+
+@dataclass
 class FakeBotApi:
     """The fake server. ``url`` is the base URL to give PTB (``.../bot``)."""
 
@@ -102,6 +120,8 @@ class FakeBotApi:
     calls: list[Call] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     messages: dict[tuple[int, int], Stored] = field(default_factory=dict)
+    documents: list[Document] = field(default_factory=list)
+    member_files: dict[str, bytes] = field(default_factory=dict)  # file_id -> what members sent
     webhook: dict[str, Any] = field(default_factory=dict)
     last_call_at: float = 0.0
     _faults: list[tuple[str, int | None, Fault]] = field(default_factory=list)
@@ -113,8 +133,9 @@ class FakeBotApi:
 
     async def start(self, port: int = 0) -> str:
         """Serve on 127.0.0.1 (port 0: any free port); returns the base URL."""
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_DOCUMENT + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         app.router.add_get("/stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -181,6 +202,9 @@ class FakeBotApi:
         answer = {
             "getMe": lambda p: bot_user(),
             "sendMessage": self._send,
+            "getFile": self._get_file,
+            "sendPhoto": lambda p: self._send_file("photo", p),
+            "sendDocument": lambda p: self._send_file("document", p),
             "editMessageText": self._edit_text,
             "editMessageReplyMarkup": self._edit_markup,
             "answerCallbackQuery": _answer_callback,
@@ -197,6 +221,60 @@ class FakeBotApi:
         stored = Stored(chat_id, next(self._ids), text, p.get("parse_mode"), markup)
         self.messages[(chat_id, stored.message_id)] = stored
         return message_json(stored)
+
+    def _get_file(self, p: dict[str, Any]) -> dict[str, Any]:
+        """getFile: a path to download from (files over 20 MB cannot be downloaded by bots)."""
+        file_id = str(p.get("file_id", ""))
+        data = self.member_files.get(file_id)
+        if data is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if len(data) > MAX_DOWNLOAD:
+            raise ApiError(400, "Bad Request: file is too big")
+        answer = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data)}
+        return answer | {"file_path": f"documents/{file_id}"}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """The download itself: the token in the path, as the Bot API does it."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        file_id = request.match_info["path"].removeprefix("documents/")
+        data = self.member_files.get(file_id)
+        return web.Response(body=data) if data is not None else web.Response(status=404)
+
+    def _send_file(self, kind: str, p: dict[str, Any]) -> dict[str, Any]:
+        """sendPhoto / sendDocument with the bytes uploaded in the multipart body."""
+        chat_id = _required(p, "chat_id")
+        upload = p.get(kind)
+        if not isinstance(upload, Upload):
+            raise ApiError(400, f"Bad Request: there is no {kind} in the request")
+        if not upload.data:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if len(upload.data) > (MAX_PHOTO if kind == "photo" else MAX_DOCUMENT):
+            raise ApiError(400, "Bad Request: file is too big")
+        caption = str(p.get("caption", ""))
+        if len(caption) > MAX_CAPTION:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        number = next(self._ids)
+        self.documents.append(Document(chat_id, number, kind, upload.name, upload.data, caption))
+        self.messages[(chat_id, number)] = Stored(chat_id, number, caption, None, None)
+        message = message_json(self.messages[(chat_id, number)])
+        message[kind] = (
+            [
+                {
+                    "file_id": f"{kind}{number}",
+                    "file_unique_id": f"u{number}",
+                    "width": 1,
+                    "height": 1,
+                }
+            ]
+            if kind == "photo"
+            else {
+                "file_id": f"doc{number}",
+                "file_unique_id": f"u{number}",
+                "file_name": upload.name,
+            }
+        )
+        return message
 
     def _edit_text(self, p: dict[str, Any]) -> dict[str, Any]:
         stored = self._stored(p)
@@ -275,12 +353,23 @@ def message_json(stored: Stored) -> dict[str, Any]:
     return message
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart request."""
+
+    name: str
+    data: bytes
+
+
 async def _params(request: web.Request) -> dict[str, Any]:
     if request.content_type == "application/json":
         raw: dict[str, Any] = await request.json()
-    else:
-        raw = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-        raw = {k: _decode(k, v) for k, v in raw.items()}
+        return raw
+    form = await request.post()
+    raw = {k: _decode(k, v) for k, v in form.items() if isinstance(v, str)}
+    for key, value in form.items():
+        if isinstance(value, web.FileField):
+            raw[key] = Upload(value.filename, value.file.read())
     return raw
 
 

@@ -18,6 +18,7 @@ from adapters.telegram.routes import SECRET_HEADER, WEBHOOK_PATH
 from adapters.webchat.client import Hub
 from bot.app import Runtime, build_runtime, build_web
 from bot.config import Settings
+from bot.filestore import DatabaseFiles
 from bot.pacing import Limit
 from bot.pipeline.tables import InboxRow, OutboxRow
 from bot.ports import Ingest
@@ -93,8 +94,10 @@ async def running_telegram(
     """Start the pipeline on the test org with Telegram in webhook or long-polling mode."""
     config = TelegramConfig(fake.token, SECRET, fake.url, polling=polling)
     client = TelegramClient(config.token, config.api_url, timeouts=timeouts, limits=limits)
-    channel = TelegramChannel(config, client=client, poll_wait=1)
-    runtime = build_runtime(settings, [channel.client], clock=clock)
+    runtime = build_runtime(settings, [client], clock=clock)
+    channel = TelegramChannel(
+        config, client=client, poll_wait=1, files=DatabaseFiles(runtime.db, runtime.clock)
+    )
     now = SystemClock().now()
     await runtime.db.run(lambda s: import_org(s, TELEGRAM_ORG, now))
     await runtime.start()

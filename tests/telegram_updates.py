@@ -64,3 +64,33 @@ def callback_update(
             "data": data,
         },
     }
+
+
+def file_update(
+    update_id: int,
+    user_id: int,
+    *,
+    file_id: str,
+    name: str = "",
+    size: int = 0,
+    photo: bool = False,
+    caption: str = "",
+    language: str = "en",
+) -> dict[str, Any]:
+    """An update with a document (or a photo, in two sizes) sent in the private chat."""
+    message: dict[str, Any] = {
+        "message_id": 100000 + update_id,
+        "date": int(time.time()),
+        "chat": {"id": user_id, "type": "private"},
+        "from": user_json(user_id, language=language),
+    }
+    if photo:
+        small = {"file_id": f"{file_id}-s", "file_unique_id": "us", "width": 90, "height": 60}
+        large = {"file_id": file_id, "file_unique_id": "ul", "width": 1280, "height": 853}
+        message["photo"] = [small, large | {"file_size": size}]
+    else:
+        document = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": name}
+        message["document"] = document | {"file_size": size}
+    if caption:
+        message["caption"] = caption
+    return {"update_id": update_id, "message": message}

@@ -33,6 +33,22 @@ def text_message(user: str, text: str, msg_id: str, created: int) -> str:
     )
 
 
+def image_message(user: str, media_id: str, msg_id: str, created: int) -> str:
+    """A picture a member sends the app."""
+    return inner_xml(
+        {
+            "ToUserName": CORP_ID,
+            "FromUserName": user,
+            "CreateTime": str(created),
+            "MsgType": "image",
+            "PicUrl": "https://wework.qpic.cn/x",
+            "MediaId": media_id,
+            "MsgId": msg_id,
+            "AgentID": AGENT_ID,
+        }
+    )
+
+
 def card_event(user: str, key: str, task_id: str, code: str, created: int) -> str:
     """A ``template_card_event``: a tap on a button of a card."""
     return inner_xml(

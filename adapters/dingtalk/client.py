@@ -13,7 +13,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,11 +33,15 @@ from bot.events import Address
 from bot.logging import get_logger
 from bot.pacing import Limit, Pacer
 from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater
-from bot.replies import Card, Message
+from bot.replies import Attachment, Card, Message
 
 log = get_logger("bizbot.dingtalk")
 
 DEFAULT_WEBHOOK_ORIGIN = "https://oapi.dingtalk.com"
+DEFAULT_API = "https://api.dingtalk.com"
+MAX_MEDIA_BYTES = 20 * 1024 * 1024  # /media/upload's limit for files and pictures
+OAPI_TOKEN_REJECTED = (40014, 42001)  # invalid or expired access_token
+OAPI_BUSY = -1  # "系统繁忙": try again later
 CARD_PREFIX, MESSAGE_PREFIX, HOOK_PREFIX = "card:", "msg:", "hook:"
 CALLBACK_ROUTE_KEY = "bizbot"
 WEBHOOK_MARGIN_MS = 60_000  # a session webhook this close to expiry is not used
@@ -53,6 +57,14 @@ class CardsUnavailable(Exception):
 
 class WebhookUnusable(Exception):
     """The session webhook refused the message (expired early); the OpenAPI is used instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class RobotMessage:
+    """A robot message given as its ``msgKey`` and ``msgParam`` (a file, a picture)."""
+
+    key: str
+    param: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +107,22 @@ class DingTalkClient:
         self._pacer = pacer or Pacer()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._webhook_origins = {DEFAULT_WEBHOOK_ORIGIN, _origin(api_url)}
+        # the older API (media uploads) lives on oapi; a test or gateway URL serves both
+        self._oapi = DEFAULT_WEBHOOK_ORIGIN if _origin(api_url) == DEFAULT_API else self._api
         self._session: aiohttp.ClientSession | None = None
         self._token = AccessToken(self._fetch_token, self._clock)
 
     async def send(self, address: Address, message: Message, context: Mapping[str, str]) -> str:
-        """Post a message; cards with buttons become interactive cards."""
+        """Post a message; cards with buttons become interactive cards.
+
+        Files follow the message, each uploaded (``/media/upload``) and sent as a robot file or
+        picture message through the OpenAPI (session webhooks cannot carry files).
+        """
+        if message.attachments:
+            first = await self.send(address, replace(message, attachments=()), context)
+            for file in message.attachments:
+                await self._send_file(target_of(address, context), file)
+            return first
         if isinstance(message, Card) and render.has_buttons(message):
             try:
                 return await self._send_card(address, message, context)
@@ -124,7 +147,28 @@ class DingTalkClient:
             }
             await self._openapi("PUT", "/v1.0/im/robots/interactiveCards", body)
             return
-        await self.send(address, message, context)
+        await self.send(address, replace(message, attachments=()), context)  # files went before
+
+    async def download(self, code: str, limit: int) -> bytes | None:
+        """A member's picture or file: ``messageFiles/download`` gives a short-lived URL, which
+        is then read (at most ``limit`` bytes); None when DingTalk will not give it."""
+        try:
+            data = await self._openapi(
+                "POST",
+                "/v1.0/robot/messageFiles/download",
+                {"downloadCode": code, "robotCode": self._robot_code},
+            )
+            url = str(data.get("downloadUrl") or "")
+            if not url.startswith(("https://", "http://")):
+                return None
+            async with self._http().get(url, allow_redirects=False) as resp:
+                if resp.status != 200 or (resp.content_length or 0) > limit:
+                    return None
+                body = await resp.content.read(limit + 1)
+        except (DeliveryError, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("dingtalk.download_failed", error=str(exc))
+            return None
+        return body if len(body) <= limit else None
 
     def pace(self, address: Address) -> float:
         """20 messages a minute per conversation, and an app-wide cap on OpenAPI calls."""
@@ -166,8 +210,12 @@ class DingTalkClient:
             raise WebhookUnusable(f"HTTP {status}, errcode {errcode}")
         return f"{HOOK_PREFIX}{uuid.uuid4().hex}"
 
-    async def _send_robot_message(self, target: Target, message: Message) -> str:
-        key, param = render.robot_message(message)
+    async def _send_robot_message(self, target: Target, message: Message | RobotMessage) -> str:
+        key, param = (
+            (message.key, message.param)
+            if isinstance(message, RobotMessage)
+            else render.robot_message(message)
+        )
         body: dict[str, Any] = {
             "robotCode": self._robot_code,
             "msgKey": key,
@@ -183,6 +231,41 @@ class DingTalkClient:
             )
             _check_recipients(data, target.id)
         return f"{MESSAGE_PREFIX}{data.get('processQueryKey', '')}"
+
+    async def _send_file(self, target: Target, file: Attachment) -> None:
+        media_id = await self._upload(file)
+        if file.is_image:
+            key, param = "sampleImageMsg", {"photoURL": media_id}
+        else:
+            key, param = "sampleFile", render.file_param(file, media_id)
+        await self._send_robot_message(target, RobotMessage(key, param))
+
+    async def _upload(self, file: Attachment) -> str:
+        """``POST /media/upload`` (multipart, part ``media``): a media id valid for three days."""
+        if len(file.data) > MAX_MEDIA_BYTES:
+            raise PermanentDeliveryError(f"{file.name} is larger than DingTalk's 20 MB")
+        kind = "image" if file.is_image else "file"
+        for attempt in (1, 2):
+            token = await self._token.get()
+            form = aiohttp.FormData(quote_fields=False)  # a Chinese name stays readable
+            form.add_field("media", file.data, filename=file.name, content_type=file.content_type)
+            url = f"{self._oapi}/media/upload"
+            params = {"access_token": token, "type": kind}
+            try:
+                async with self._http().post(url, data=form, params=params) as resp:
+                    status, data = resp.status, _parse_json(await resp.text())
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise DeliveryError(f"DingTalk unreachable: {type(exc).__name__}: {exc}") from exc
+            errcode = data.get("errcode", 0) if isinstance(data, dict) else 0
+            if attempt == 1 and errcode in OAPI_TOKEN_REJECTED:
+                self._token.forget(token)
+                continue
+            if status >= 500 or errcode == OAPI_BUSY:
+                raise DeliveryError(f"/media/upload: HTTP {status}, errcode {errcode}")
+            if status >= 400 or errcode or not data.get("media_id"):
+                raise DingTalkApiError(f"/media/upload: HTTP {status}, errcode {errcode}", status)
+            return str(data["media_id"])
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _send_card(self, address: Address, card: Card, context: Mapping[str, str]) -> str:
         target = target_of(address, context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.replies import ButtonStyle, Card, Message, Reply
+from bot.replies import Attachment, ButtonStyle, Card, Message, Reply
 
 TITLE_LIMIT = 64
 BUTTON_STATUS = {
@@ -72,3 +72,9 @@ def card_data(card: Card) -> dict[str, Any]:
         "header": {"title": {"type": "text", "text": card.title[:TITLE_LIMIT]}},
         "contents": contents,
     }
+
+
+def file_param(file: Attachment, media_id: str) -> dict[str, str]:
+    """``msgParam`` of a ``sampleFile`` robot message: the media id, its name and extension."""
+    extension = file.name.rsplit(".", 1)[-1].lower() if "." in file.name else "file"
+    return {"mediaId": media_id, "fileName": file.name, "fileType": extension}

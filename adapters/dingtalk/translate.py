@@ -22,6 +22,10 @@ SESSION_WEBHOOK_EXPIRES = "session_webhook_expires"  # ms since the epoch
 CONVERSATION_TYPE = "conversation_type"
 STAFF_ID = "staff_id"
 CARD_BIZ_ID = "card_biz_id"
+# A picture or file message's download code and name: taken out of ``extra`` by the channel,
+# which fetches the file before the event is stored (they are never kept).
+FILE_CODE = "file_download_code"
+FILE_NAME = "file_name"
 
 
 class PayloadError(ValueError):
@@ -31,7 +35,7 @@ class PayloadError(ValueError):
 def message_to_event(body: Any) -> InboundEvent | None:
     """A robot callback (HTTP or Stream) as an event; None for what Bizbot ignores.
 
-    Ignored: non-text messages, and messages sent by the robot itself.
+    Ignored: messages other than text, pictures and files, and those sent by the robot itself.
     """
     if not isinstance(body, dict):
         raise PayloadError("expected a JSON object")
@@ -41,7 +45,10 @@ def message_to_event(body: Any) -> InboundEvent | None:
         raise PayloadError("msgId, conversationId and a sender are required")
     if sender in {_text(body, "chatbotUserId"), _text(body, "robotCode")} - {""}:
         return None
-    if body.get("msgtype") != "text":
+    msgtype = body.get("msgtype")
+    if msgtype in ("picture", "file"):
+        return _file_event(body, msg_id, conversation, sender)
+    if msgtype != "text":
         return None
     text = _command_text(body)
     if not text:
@@ -56,6 +63,28 @@ def message_to_event(body: Any) -> InboundEvent | None:
         sender_name=_text(body, "senderNick"),
         is_direct=conversation_type == DIRECT,
         extra=_reply_context(body, conversation_type, sender),
+    )
+
+
+def _file_event(
+    body: dict[str, Any], msg_id: str, conversation: str, sender: str
+) -> InboundEvent | None:
+    """A picture or a file: its ``content`` has the ``downloadCode`` (and a file its name)."""
+    content = body.get("content")
+    if not isinstance(content, dict) or not isinstance(content.get("downloadCode"), str):
+        return None
+    name = content.get("fileName") if body.get("msgtype") == "file" else f"picture-{msg_id}.jpg"
+    conversation_type = _text(body, "conversationType") or DIRECT
+    extra = _reply_context(body, conversation_type, sender)
+    extra |= {FILE_CODE: content["downloadCode"], FILE_NAME: str(name or "file")}
+    return InboundEvent(
+        kind=EventKind.MESSAGE,
+        address=Address(CHANNEL, conversation, _text(body, "senderCorpId")),
+        event_id=msg_id,
+        sender_id=sender,
+        sender_name=_text(body, "senderNick"),
+        is_direct=conversation_type == DIRECT,
+        extra=extra,
     )
 
 

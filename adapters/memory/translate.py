@@ -5,13 +5,20 @@ from __future__ import annotations
 import uuid
 
 from adapters.memory.client import CHANNEL
-from bot.events import Address, EventKind, InboundEvent
+from bot.events import Address, EventKind, InboundEvent, InboundFile
 
 
 def say(
-    sender: str, text: str, *, event_id: str = "", conversation: str = "", channel: str = CHANNEL
+    sender: str,
+    text: str,
+    *,
+    event_id: str = "",
+    conversation: str = "",
+    channel: str = CHANNEL,
+    files: tuple[InboundFile, ...] = (),
 ) -> InboundEvent:
-    """A typed message (a command when it starts with /) from ``sender``."""
+    """A typed message (a command when it starts with /) from ``sender``, with the files it
+    carries (kept first, as an adapter does: ``Files.keep``)."""
     kind = EventKind.COMMAND if text.lstrip().startswith(("/", "／")) else EventKind.MESSAGE
     return InboundEvent(
         kind=kind,
@@ -19,6 +26,7 @@ def say(
         event_id=event_id or uuid.uuid4().hex,
         sender_id=sender,
         text=text,
+        files=files,
     )
 
 

@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from adapters.slack.client import DEFAULT_API_URL, SlackClient
 from adapters.slack.routes import EVENTS_PATH, SlackInbound
+from adapters.slack.translate import SlackFile, message_files
+from bot.events import InboundEvent, InboundFile
 from bot.logging import get_logger
-from bot.ports import ChannelClient, Ingest
+from bot.ports import MAX_INBOUND_BYTES, ChannelClient, Files, Ingest
 
 log = get_logger("bizbot.slack")
 
 # What the app manifest in docs/channels/slack.md must ask for (a test compares them).
 SLASH_COMMAND = "/biz"
 BOT_EVENTS = ("app_mention", "message.im")
-BOT_SCOPES = ("app_mentions:read", "chat:write", "commands", "im:history")
+BOT_SCOPES = (
+    "app_mentions:read",
+    "chat:write",
+    "commands",
+    "im:history",
+    "files:read",
+    "files:write",
+)
+MAX_FILES = 10  # files kept from one message (Slack allows up to 10 per message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +48,9 @@ class SlackConfig:
 class SlackChannel:
     """Slack's ``Channel``: routes, Socket Mode and delivery. Constructing it does no I/O."""
 
-    def __init__(self, config: SlackConfig) -> None:
+    def __init__(self, config: SlackConfig, files: Files | None = None) -> None:
         self.config = config
+        self._files = files
         self._client = SlackClient(config.bot_token, config.api_url, timeout=config.timeout)
         self.client: ChannelClient = self._client
         self._inbound: SlackInbound | None = None
@@ -57,6 +70,7 @@ class SlackChannel:
                 bot_token=self.config.bot_token,
                 api_url=self.config.api_url,
                 ingest=ingest,
+                attach=self._attach,
             )
         return self._inbound
 
@@ -86,6 +100,22 @@ class SlackChannel:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
+
+    async def _attach(self, event: InboundEvent, body: Mapping[str, Any]) -> InboundEvent:
+        """Download, check and keep the files of a member's message (before it is stored)."""
+        found = message_files(body)
+        if not found:
+            return event
+        kept = [await self._keep(event, file) for file in found[:MAX_FILES]]
+        return replace(event, files=tuple(kept))
+
+    async def _keep(self, event: InboundEvent, file: SlackFile) -> InboundFile:
+        if file.size > MAX_INBOUND_BYTES:
+            return InboundFile(file.name, "", file.size, refused="too_big")
+        data = await self._client.download(file.url, MAX_INBOUND_BYTES) if self._files else None
+        if data is None or self._files is None:
+            return InboundFile(file.name, "", file.size, refused="unavailable")
+        return await self._files.keep(event.address, event.sender_id, file.name, data)
 
     async def close(self) -> None:
         """Close the delivery client's connections."""

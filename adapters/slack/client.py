@@ -15,10 +15,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -26,11 +28,14 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack.render import message_arguments
 from adapters.slack.translate import CHANNEL
 from bot.events import Address
+from bot.logging import get_logger
 from bot.pacing import Limit, Pacer
 from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater
-from bot.replies import Message
+from bot.replies import Attachment, Card, Message
 
+log = get_logger("bizbot.slack")
 DEFAULT_API_URL = "https://slack.com/api/"
+FILES_ORIGIN = "https://files.slack.com"
 DEFAULT_RETRY_AFTER = 1.0
 # chat.postMessage: about one message per second per channel, short bursts allowed.
 PER_CONVERSATION = (Limit(3, 3.0),)
@@ -127,7 +132,14 @@ class SlackClient:
         self._web: AsyncWebClient | None = None
 
     async def send(self, address: Address, message: Message, context: Mapping[str, str]) -> str:
-        """chat.postMessage; a slash command in a channel without the bot uses its response_url."""
+        """chat.postMessage; a slash command in a channel without the bot uses its response_url.
+
+        A message with files: a text goes with them as the upload's comment (one post, so a
+        retry after a failed upload posts nothing twice); a card is posted first, then its files
+        are uploaded to the same conversation.
+        """
+        if message.attachments:
+            return await self._send_with_files(address, message, context)
         arguments = message_arguments(message)
         thread = context.get("thread_ts") or None
         web = self._api()
@@ -156,6 +168,62 @@ class SlackClient:
         if not url:
             raise PermanentDeliveryError("slack: message has no ts and there is no response_url")
         await self._respond(url, {**arguments, "replace_original": True})
+
+    async def _send_with_files(
+        self, address: Address, message: Message, context: Mapping[str, str]
+    ) -> str:
+        thread = context.get("thread_ts") or None
+        if isinstance(message, Card):
+            card_id = await self.send(address, replace(message, attachments=()), context)
+            channel = card_id.partition(":")[0] or address.conversation
+            await self._upload(channel, message.attachments, "", thread)
+            return card_id
+        channel = await self._conversation(address.conversation)
+        await self._upload(channel, message.attachments, message.text, thread)
+        return message_id(channel, "")  # Slack answers with the files, not the message's ts
+
+    async def _conversation(self, conversation: str) -> str:
+        """A conversation id for an upload: a user id (a notification) becomes their DM's id."""
+        if not conversation.startswith(("U", "W")):
+            return conversation
+        opened = await self._call(self._api().conversations_open(users=conversation))
+        return str(opened["channel"]["id"])
+
+    async def _upload(
+        self, channel: str, files: tuple[Attachment, ...], comment: str, thread: str | None
+    ) -> None:
+        """files_upload_v2: getUploadURLExternal, the bytes, completeUploadExternal in one go."""
+        uploads = [{"filename": f.name, "content": f.data, "title": f.name} for f in files]
+        try:
+            await self._call(
+                self._api().files_upload_v2(
+                    file_uploads=uploads,
+                    channel=channel,
+                    initial_comment=comment or None,
+                    thread_ts=thread,
+                )
+            )
+        except SlackRequestError as exc:  # the bytes were refused by the upload URL
+            raise DeliveryError(f"slack: upload failed: {exc}") from exc
+
+    async def download(self, url: str, limit: int) -> bytes | None:
+        """A member's file, with the bot token; None if it is not Slack's, too big or gone.
+
+        The token goes only to Slack's file host (or the configured API host, a test server):
+        a forged event cannot make us send it elsewhere.
+        """
+        if _origin(url) not in (FILES_ORIGIN, _origin(self._api_url)):
+            log.warning("refused.slack_file_url", origin=_origin(url))
+            return None
+        headers = {"Authorization": f"Bearer {self._token}"}
+        try:
+            async with self._http().get(url, headers=headers, allow_redirects=False) as resp:
+                if resp.status != 200 or (resp.content_length or 0) > limit:
+                    return None
+                data = await resp.content.read(limit + 1)
+        except (aiohttp.ClientError, TimeoutError):
+            return None
+        return data if len(data) <= limit else None
 
     def pace(self, address: Address) -> float:
         """Book a send slot: about one message a second per conversation, bursts of three."""
@@ -212,3 +280,8 @@ class SlackClient:
         if answer.status_code != 200:
             code = (answer.body or "").strip()[:100]
             raise delivery_error(answer.status_code, code, answer.headers.get("Retry-After"))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -27,6 +27,8 @@ from bot.events import InboundEvent
 from bot.logging import get_logger
 from bot.ports import Ingest
 
+# Keeps the files a message event carries and returns the event with them (see SlackChannel).
+Attach = Callable[[InboundEvent, Mapping[str, Any]], Awaitable[InboundEvent]]
 EVENTS_PATH = "/slack/events"
 SIGNATURE_WINDOW = 300  # seconds, as Bolt's SignatureVerifier
 ANYTHING = re.compile(r".*")
@@ -44,10 +46,11 @@ class SlackInbound:
         api_url: str,
         ingest: Ingest,
         clock: Callable[[], float] = time.time,
+        attach: Attach | None = None,
     ) -> None:
         self._clock = clock
         self._verifier = SignatureVerifier(signing_secret)
-        self.bolt = build_bolt(signing_secret, bot_token, api_url, ingest)
+        self.bolt = build_bolt(signing_secret, bot_token, api_url, ingest, attach)
 
     async def handle(self, request: web.Request) -> web.Response:
         """The aiohttp handler of ``POST /slack/events``."""
@@ -80,7 +83,9 @@ class SlackInbound:
         log.warning("refused.slack_request", reason=reason, remote=request.remote)
 
 
-def build_bolt(signing_secret: str, bot_token: str, api_url: str, ingest: Ingest) -> AsyncApp:
+def build_bolt(
+    signing_secret: str, bot_token: str, api_url: str, ingest: Ingest, attach: Attach | None = None
+) -> AsyncApp:
     """The Bolt app: signature check, url_verification, ssl_check, and our three listeners.
 
     Bolt passes listener arguments by parameter name, so the listeners are plain closures.
@@ -97,7 +102,7 @@ def build_bolt(signing_secret: str, bot_token: str, api_url: str, ingest: Ingest
         await take(ingest, ack, "action", lambda: action_events(body))
 
     async def on_event(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await take(ingest, ack, "event", lambda: _listed(message_event(body)))
+        await take(ingest, ack, "event", lambda: _listed(message_event(body)), attach, body)
 
     bolt = AsyncApp(
         signing_secret=signing_secret,
@@ -113,15 +118,23 @@ def build_bolt(signing_secret: str, bot_token: str, api_url: str, ingest: Ingest
 
 
 async def take(
-    ingest: Ingest, ack: AsyncAck, kind: str, translate: Callable[[], list[InboundEvent]]
+    ingest: Ingest,
+    ack: AsyncAck,
+    kind: str,
+    translate: Callable[[], list[InboundEvent]],
+    attach: Attach | None = None,
+    body: Mapping[str, Any] | None = None,
 ) -> None:
-    """Translate, ingest every event (each returns after its commit), then ack."""
+    """Translate, keep the files a message carries, ingest every event (each returns after its
+    commit), then ack."""
     try:
         events = translate()
     except PayloadError as exc:
         log.warning("refused.slack_payload", kind=kind, reason=str(exc))
         await ack()
         return
+    if attach is not None and body is not None:
+        events = [await attach(event, body) for event in events]
     for event in events:
         accepted = await ingest(event)
         if not accepted.new:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot.events import Address, EventKind, InboundEvent
@@ -101,9 +102,9 @@ def message_event(envelope: Mapping[str, Any]) -> InboundEvent | None:
         return None
     text = unescape(LEADING_MENTION.sub("", _text(event, "text"))).strip()[:MAX_TEXT]
     if not text:
-        if kind == "message":
+        if kind == "message" and not message_files(envelope):
             return None
-        text = "/help"
+        text = "" if kind == "message" else "/help"
     thread = _text(event, "thread_ts")
     return InboundEvent(
         kind=EventKind.COMMAND if text.startswith(("/", "／")) else EventKind.MESSAGE,
@@ -122,8 +123,35 @@ def unescape(text: str) -> str:
 
 
 def _from_a_bot(event: Mapping[str, Any]) -> bool:
-    """Our own and other bots' messages (``bot_id``); edits, joins and the like (``subtype``)."""
-    return bool(event.get("bot_id") or event.get("subtype") or event.get("bot_profile"))
+    """Our own and other bots' messages (``bot_id``); edits, joins and the like (``subtype``,
+    except ``file_share``: a member sending a file)."""
+    subtype = event.get("subtype")
+    return bool(
+        event.get("bot_id") or (subtype and subtype != "file_share") or event.get("bot_profile")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SlackFile:
+    """A file on a member's message: where to download it (with the bot token) and its size."""
+
+    name: str
+    size: int
+    url: str
+
+
+def message_files(envelope: Mapping[str, Any]) -> list[SlackFile]:
+    """The files a message event carries (``files`` of a ``file_share`` message)."""
+    files = _mapping(envelope, "event").get("files")
+    if not isinstance(files, list):
+        return []
+    return [
+        SlackFile(
+            _text(f, "name") or "file", int(f.get("size") or 0), _text(f, "url_private_download")
+        )
+        for f in files
+        if isinstance(f, Mapping) and _text(f, "url_private_download")
+    ]
 
 
 def _token(action: Any) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 from telegram import Update
@@ -19,10 +19,18 @@ from telegram.error import InvalidToken, TelegramError
 from adapters.telegram.client import TelegramClient
 from adapters.telegram.polling import POLL_WAIT, Poller
 from adapters.telegram.routes import add_webhook_route
-from adapters.telegram.translate import BotIdentity, bot_id_of, callback_query_id, to_event
+from adapters.telegram.translate import (
+    BotIdentity,
+    FileRef,
+    bot_id_of,
+    callback_query_id,
+    file_of,
+    to_event,
+)
 from bot.config import Settings
+from bot.events import InboundEvent, InboundFile
 from bot.logging import get_logger
-from bot.ports import Accepted, ChannelClient, Ingest
+from bot.ports import MAX_INBOUND_BYTES, Accepted, ChannelClient, Files, Ingest
 
 log = get_logger("bizbot.telegram")
 
@@ -78,8 +86,10 @@ class TelegramChannel:
         *,
         client: TelegramClient | None = None,
         poll_wait: int = POLL_WAIT,
+        files: Files | None = None,
     ) -> None:
         config.check()
+        self._files = files
         self.config = config
         self.api = client or TelegramClient(config.token, config.api_url)
         self.client: ChannelClient = self.api
@@ -119,11 +129,24 @@ class TelegramChannel:
     async def take(self, update: Update, ingest: Ingest) -> Accepted | None:
         """Store what an update asks for; a button tap is then answered, whatever it asked."""
         event = to_event(update, self.me)
+        ref = file_of(update)
+        if event is not None and ref is not None:
+            event = replace(event, files=(await self._keep(event, ref),))
         accepted = await ingest(event) if event is not None else None
         query = callback_query_id(update)
         if query is not None:
             self.api.answer_soon(query)
         return accepted
+
+    async def _keep(self, event: InboundEvent, ref: FileRef) -> InboundFile:
+        """Download a member's file and have it checked and kept (before the event is stored,
+        which then refers to it); too big or unavailable ones are refused without keeping."""
+        if ref.size > MAX_INBOUND_BYTES:
+            return InboundFile(ref.name, "", ref.size, refused="too_big")
+        data = await self.api.download(ref.file_id, MAX_INBOUND_BYTES) if self._files else None
+        if data is None or self._files is None:
+            return InboundFile(ref.name, "", ref.size, refused="unavailable")
+        return await self._files.keep(event.address, event.sender_id, ref.name, data)
 
     async def _identify(self) -> bool:
         try:

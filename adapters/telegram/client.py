@@ -13,11 +13,11 @@ import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from telegram import Bot, LinkPreviewOptions, Update, User
+from telegram import Bot, InputFile, LinkPreviewOptions, Update, User
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -35,7 +35,7 @@ from bot.events import Address
 from bot.logging import get_logger
 from bot.pacing import Limit, Pacer
 from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater
-from bot.replies import Message
+from bot.replies import Attachment, Message, Reply
 
 log = get_logger("bizbot.telegram")
 T = TypeVar("T")
@@ -45,6 +45,8 @@ NOT_MODIFIED = "message is not modified"
 EDIT_TARGET_GONE = ("message to edit not found", "message can't be edited")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 WEBHOOK_CONNECTIONS = 40
+MAX_CAPTION = 1024  # characters of a photo's or document's caption
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # sendPhoto's limit; larger pictures go as documents
 PER_CHAT, PER_GROUP, OVERALL = Limit(1, 1.0), Limit(20, 60.0), Limit(30, 1.0)
 
 
@@ -95,6 +97,7 @@ class TelegramClient:
         self.bot = Bot(
             token,
             base_url=api_url,
+            base_file_url=file_url(api_url),
             request=self._requests[1],
             get_updates_request=self._requests[0],
         )
@@ -104,7 +107,14 @@ class TelegramClient:
         self._answers: set[asyncio.Task[bool]] = set()
 
     async def send(self, address: Address, message: Message, context: Mapping[str, str]) -> str:
-        """Post a message; its id is ``chat_id:message_id`` so that edits can find the chat."""
+        """Post a message; its id is ``chat_id:message_id`` so that edits can find the chat.
+
+        Files go as photos (pictures up to 10 MB) or documents. A text with one file is one
+        post, the text as its caption (so a failed upload leaves nothing to post twice); a
+        card, or several files, is the message and then each file.
+        """
+        if message.attachments:
+            return await self._send_with_files(address, message, context)
         out = render(message)
         sent = await self._call(
             self.bot.send_message,
@@ -113,6 +123,29 @@ class TelegramClient:
             parse_mode=out.parse_mode,
             reply_markup=out.keyboard,
             link_preview_options=NO_PREVIEW,
+        )
+        return message_ref(sent.chat_id, sent.message_id)
+
+    async def _send_with_files(
+        self, address: Address, message: Message, context: Mapping[str, str]
+    ) -> str:
+        files = message.attachments
+        if isinstance(message, Reply) and len(files) == 1 and len(message.text) <= MAX_CAPTION:
+            return await self._send_file(address, files[0], message.text)
+        first = await self.send(address, replace(message, attachments=()), context)
+        for file in files:
+            await self._send_file(address, file, "")
+        return first
+
+    async def _send_file(self, address: Address, file: Attachment, caption: str) -> str:
+        """sendPhoto or sendDocument, the bytes uploaded as multipart/form-data."""
+        as_photo = file.is_image and len(file.data) <= MAX_PHOTO_BYTES
+        method = self.bot.send_photo if as_photo else self.bot.send_document
+        sent = await self._call(
+            method,
+            chat_of(address),
+            InputFile(file.data, filename=file.name),
+            caption=caption or None,
         )
         return message_ref(sent.chat_id, sent.message_id)
 
@@ -136,7 +169,7 @@ class TelegramClient:
             return
         except EditTargetGone:
             log.info("telegram.edit_target_gone", message_id=message_id)
-            await self.send(address, message, context)
+            await self.send(address, replace(message, attachments=()), context)
 
     def pace(self, address: Address) -> float:
         """Book a send slot: per chat, per group (negative chat ids), and for the whole bot."""
@@ -169,6 +202,20 @@ class TelegramClient:
             log.info("telegram.callback_answer_failed", error=str(exc))
             return False
         return True
+
+    async def download(self, file_id: str, limit: int) -> bytes | None:
+        """A member's file: ``getFile``, then its bytes; None when Telegram will not give it
+        (gone, over the Bot API's 20 MB) or it is larger than ``limit``."""
+        try:
+            found = await self._call(self.bot.get_file, file_id)
+            if (found.file_size or 0) > limit:
+                return None
+            async with self._slots:
+                data = await found.download_as_bytearray()
+        except (DeliveryError, TelegramError) as exc:
+            log.info("telegram.download_failed", error=str(exc))
+            return None
+        return bytes(data) if len(data) <= limit else None
 
     async def fetch_updates(self, offset: int, wait: int, limit: int = 100) -> tuple[Update, ...]:
         """``getUpdates``: confirms every update before ``offset``, waits up to ``wait`` seconds."""
@@ -231,6 +278,11 @@ def retry_after_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def file_url(api_url: str) -> str:
+    """Where files are downloaded: ``…/bot`` becomes ``…/file/bot`` (Telegram's layout)."""
+    return api_url[: -len("bot")] + "file/bot" if api_url.endswith("/bot") else api_url
 
 
 def message_ref(chat_id: int, message_id: int) -> str:

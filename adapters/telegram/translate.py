@@ -66,9 +66,34 @@ def callback_query_id(update: Update) -> str | None:
     return update.callback_query.id if update.callback_query is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class FileRef:
+    """A file or photo on a message: what ``getFile`` needs, and what Telegram says of it."""
+
+    file_id: str
+    name: str
+    size: int
+
+
+def file_of(update: Update) -> FileRef | None:
+    """The document or the largest photo size a message carries, if any."""
+    message = update.message
+    if message is None:
+        return None
+    if message.document is not None:
+        document = message.document
+        return FileRef(document.file_id, document.file_name or "file", document.file_size or 0)
+    if message.photo:
+        photo = max(message.photo, key=lambda size: size.width * size.height)
+        return FileRef(photo.file_id, f"photo-{message.message_id}.jpg", photo.file_size or 0)
+    return None
+
+
 def _say(update_id: int, message: Message, me: BotIdentity) -> InboundEvent | None:
-    sender, text = message.from_user, (message.text or "").strip()
-    if sender is None or sender.is_bot or not text:
+    sender = message.from_user
+    text = (message.text or message.caption or "").strip()
+    has_file = message.document is not None or bool(message.photo)
+    if sender is None or sender.is_bot or not (text or has_file):
         return None
     is_direct = message.chat.type == Chat.PRIVATE
     is_command = text.startswith(COMMAND_PREFIXES)

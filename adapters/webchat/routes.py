@@ -7,19 +7,23 @@ import html
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, unquote
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from adapters.webchat.client import Hub
 from adapters.webchat.guard import add_security_headers
 from adapters.webchat.signin import COOKIE, STATIC, SignIn, html_lang, page
-from adapters.webchat.translate import FrameError, address_of, frame_to_event
+from adapters.webchat.translate import FrameError, address_of, file_event, frame_to_event
 from bot.i18n import _, t
 from bot.logging import get_logger
-from bot.ports import History, Ingest, WebAuth, WebUser
+from bot.ports import MAX_INBOUND_BYTES, Files, History, Ingest, WebAuth, WebUser
+from bot.replies import IMAGE_TYPES
 
 HISTORY_LIMIT = 100
 MAX_FRAME = 64 * 1024
+MAX_UPLOAD_PARTS = 8
+UPLOAD_HEADER = "X-Bizbot-Upload"
 SIGNED_OUT = 4401  # WebSocket close code: the session is over, the page goes to /login
 log = get_logger("bizbot.webchat")
 
@@ -30,6 +34,7 @@ UI_STRINGS = {
     "reconnecting": _("Reconnecting…"),
     "not_saved": _("Not saved yet, will retry"),
     "logout": _("Log out"),
+    "attach": _("Attach a photo or a PDF"),
 }
 
 
@@ -44,6 +49,7 @@ class WebChat:
     local_login: bool  # BIZBOT_LOCAL_LOGIN: offered only when no public URL is set
     public_url: str
     secure_cookies: bool
+    files: Files | None = None  # downloads and uploads; None: messages show file names only
 
 
 def setup_routes(app: web.Application, chat: WebChat) -> None:
@@ -61,6 +67,8 @@ def setup_routes(app: web.Application, chat: WebChat) -> None:
     app.router.add_get("/ws", handlers.socket)
     app.router.add_post("/api/messages", handlers.api_message)
     app.router.add_get("/api/history", handlers.api_history)
+    app.router.add_get("/files/{file_id:[0-9]{1,18}}/{name}", handlers.download)
+    app.router.add_post("/api/files", handlers.upload)
     app.router.add_static("/static/", STATIC, name="webchat-static")
 
 
@@ -89,6 +97,7 @@ class _Handlers:
                 placeholder=html.escape(strings["placeholder"]),
                 send=html.escape(strings["send"]),
                 logout=html.escape(strings["logout"]),
+                attach=html.escape(strings["attach"]),
                 csrf=html.escape(token),
             ),
         )
@@ -176,6 +185,113 @@ class _Handlers:
         except ValueError:
             return web.json_response({"error": "no such line"}, status=400)
         return web.json_response({"lines": lines})
+
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        """A file of the member's own conversation (one they sent, or one sent to them).
+
+        Any other id answers 404, as if it did not exist: ids are counted, not secret. Only
+        pictures are shown in the page; any other file is a download, never rendered here.
+        """
+        user = await self._user(request)
+        if user is None:
+            raise web.HTTPUnauthorized(text="sign in first")
+        file_id = int(request.match_info["file_id"])
+        found = None
+        if self.chat.files is not None:
+            found = await self.chat.files.download(file_id, address_of(user.handle).key)
+        if found is None:
+            log.warning("refused.file", file_id=file_id)
+            raise web.HTTPNotFound(text="no such file")
+        inline = found.content_type in IMAGE_TYPES
+        disposition = "inline" if inline else "attachment"
+        return web.Response(
+            body=found.data,
+            content_type=found.content_type if inline else "application/octet-stream",
+            headers={
+                "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.name)}",
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """A file the member sends (multipart: ``id``, ``file``, optional ``text``).
+
+        It must come from this page: the ``X-Bizbot-Upload`` header makes a browser ask first
+        for any other site (and the Origin, when sent, must be ours), so no other site can make
+        a member send a file. The bytes are read up to the limit and checked by the kernel.
+        """
+        user = await self._user(request)
+        if user is None:
+            return web.json_response({"error": "sign in first"}, status=401)
+        origin = request.headers.get("Origin")
+        if request.headers.get(UPLOAD_HEADER) != "1" or (
+            origin is not None and origin != self.sign_in.site_origin(request)
+        ):
+            log.warning("refused.upload", origin=origin)
+            return web.json_response({"error": "upload from this page only"}, status=403)
+        if self.chat.files is None:
+            return web.json_response({"error": "files are not kept here"}, status=404)
+        try:
+            form = await _upload_form(request)
+        except FrameError as exc:
+            return web.json_response({"error": t(user.locale, exc.reason)}, status=400)
+        files = await self.chat.files.keep(
+            address_of(user.handle), user.handle, form.name, form.data
+        )
+        frame = {"type": "say", "id": form.client_id, "text": form.text}
+        try:
+            event = file_event(user.handle, user.locale, frame, files)
+            accepted = await self.chat.ingest(event)
+        except FrameError as exc:
+            return web.json_response({"error": t(user.locale, exc.reason)}, status=400)
+        return web.json_response(
+            {"type": "ack", "id": form.client_id, "duplicate": not accepted.new}
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Upload:
+    client_id: str
+    text: str
+    name: str
+    data: bytes
+
+
+async def _upload_form(request: web.Request) -> _Upload:
+    """The parts of an upload, each read with a bound (the file up to one byte past the limit,
+    which the kernel then refuses as too big without this process holding more)."""
+    if not request.content_type.startswith("multipart/"):
+        raise FrameError("Send the file as multipart/form-data.")
+    reader = await request.multipart()
+    fields: dict[str, str] = {}
+    name, data = "", b""
+    for _part_number in range(MAX_UPLOAD_PARTS):
+        part = await reader.next()
+        if part is None:
+            break
+        if not isinstance(part, BodyPartReader):
+            raise FrameError("Send the file as multipart/form-data.")
+        if part.name == "file":
+            name = unquote(part.filename or "file")  # aiohttp's client percent-encodes it
+            data = await _read_bounded(part, MAX_INBOUND_BYTES + 1)
+        elif part.name in ("id", "text"):
+            fields[part.name] = (await _read_bounded(part, MAX_FRAME)).decode("utf-8", "replace")
+    if not data:
+        raise FrameError("The file is empty.")
+    return _Upload(fields.get("id", ""), fields.get("text", ""), name, data)
+
+
+async def _read_bounded(part: BodyPartReader, limit: int) -> bytes:
+    """A part's bytes, at most ``limit`` of them."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await part.read_chunk(min(64 * 1024, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 async def _signed_out(ws: web.WebSocketResponse, locale: str) -> None:

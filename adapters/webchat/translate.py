@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.events import Address, EventKind, InboundEvent
+from bot.events import Address, EventKind, InboundEvent, InboundFile
 
 CHANNEL = "webchat"
 MAX_TEXT = 4000
@@ -76,4 +76,25 @@ def _tap(handle: str, locale: str, client_id: str, token: Any) -> InboundEvent:
         sender_id=handle,
         action_token=token,
         locale_hint=locale,
+    )
+
+
+def file_event(handle: str, locale: str, frame: dict[str, Any], file: InboundFile) -> InboundEvent:
+    """A file sent from the page, with an optional caption (a command such as ``/expense …``)."""
+    client_id = frame.get("id")
+    if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
+        raise FrameError("Each message needs an id of 8-64 letters, digits, - or _.")
+    text = frame.get("text")
+    stripped = UNTYPEABLE.sub("", text).strip() if isinstance(text, str) else ""
+    if len(stripped) > MAX_TEXT:
+        raise FrameError("The message is too long (at most 4000 characters).")
+    kind = EventKind.COMMAND if stripped.startswith(("/", "／")) else EventKind.MESSAGE
+    return InboundEvent(
+        kind=kind,
+        address=address_of(handle),
+        event_id=event_id_of(handle, client_id),
+        sender_id=handle,
+        text=stripped,
+        locale_hint=locale,
+        files=(file,),
     )

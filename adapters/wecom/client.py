@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -21,7 +22,7 @@ from bot.events import Address
 from bot.logging import get_logger
 from bot.pacing import Limit, Pacer
 from bot.ports import DeliveryError, ExternalProfile, PermanentDeliveryError, RetryLater
-from bot.replies import Card, Message
+from bot.replies import Attachment, Card, Message
 
 log = get_logger("bizbot.wecom")
 
@@ -31,6 +32,10 @@ RATE_LIMITED = frozenset({45009, 45033, 45047, 41048})
 BAD_RECIPIENT = frozenset({40003, 60111, 81013, 82001})
 FORBIDDEN = frozenset({48002, 60020, 301002})
 SYSTEM_BUSY = -1
+MAX_IMAGE_BYTES = 10 * 1024 * 1024  # media/upload: pictures up to 10 MB, other files 20 MB
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MEDIA_REMEMBERED = 256  # media ids kept for retries, newest first out last
+DUPLICATE_WINDOW = 1800  # seconds: message/send drops the same message sent again within it
 KEEP_CODE = TOKEN_INVALID | {SYSTEM_BUSY}  # the card update failed, but its code is still good
 # Per app and member, from WeCom's message/send frequency rules.
 PER_MEMBER = (Limit(30, 60.0), Limit(1000, 3600.0))
@@ -74,9 +79,19 @@ class WeComClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
         self._token = AccessToken(self._fetch_token, self._clock)
+        self._media: dict[int, str] = {}  # stored file id -> its uploaded media id
 
     async def send(self, address: Address, message: Message, context: Mapping[str, str]) -> str:
-        """Send an app message to the member; returns WeCom's ``msgid``."""
+        """Send an app message to the member; returns WeCom's ``msgid``.
+
+        Files follow the message: each uploaded as temporary media (``media/upload``) and sent
+        as an ``image`` or ``file`` app message.
+        """
+        if message.attachments:
+            first = await self.send(address, replace(message, attachments=()), context)
+            for file in message.attachments:
+                await self._send_file(address.conversation, file)
+            return first
         user = address.conversation
         body = {"touser": user, "agentid": self._agent_id, **render.message_body(message)}
         data = await self._call("message/send", body)
@@ -98,12 +113,37 @@ class WeComClient:
                 if exc.errcode in KEEP_CODE:
                     raise
                 log.info("wecom.response_code_unusable", errcode=exc.errcode)
-        await self.send(address, message, context)
+        await self.send(address, replace(message, attachments=()), context)  # files went before
 
     async def external_profile(self, external_user_id: str, staff_user_id: str) -> ExternalProfile:
         """Who an external contact is, and what the member who added them noted."""
         data = await self._call("externalcontact/get", None, {"external_userid": external_user_id})
         return profile_from(data, staff_user_id)
+
+    async def download(self, media_id: str, limit: int) -> bytes | None:
+        """A picture a member sent: ``media/get`` answers its bytes (or a JSON error); None when
+        WeCom will not give it or it is larger than ``limit``."""
+        for attempt in (1, 2):
+            try:
+                token = await self._token.get()
+                params = {"access_token": token, "media_id": media_id}
+                async with self._http().get(f"{self._api}/media/get", params=params) as resp:
+                    if resp.status != 200 or (resp.content_length or 0) > limit:
+                        return None
+                    body = await resp.content.read(limit + 1)
+                    is_json = resp.content_type in ("application/json", "text/plain")
+            except (DeliveryError, aiohttp.ClientError, TimeoutError) as exc:
+                log.info("wecom.download_failed", error=str(exc))
+                return None
+            if not is_json:
+                return body if len(body) <= limit else None
+            errcode = _errcode(json.loads(body or b"{}"))
+            if errcode in TOKEN_INVALID and attempt == 1:
+                self._token.forget(token)
+                continue
+            log.info("wecom.download_refused", errcode=errcode)
+            return None
+        return None
 
     def pace(self, address: Address) -> float:
         """30 messages a minute and 1,000 an hour per member."""
@@ -114,6 +154,59 @@ class WeComClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    async def _send_file(self, user: str, file: Attachment) -> None:
+        """Upload (once per stored file: a retry reuses the media id) and send, with WeCom's
+        duplicate check on, so a retry after a send WeCom did take is not shown twice."""
+        kind = "image" if file.is_image and len(file.data) <= MAX_IMAGE_BYTES else "file"
+        media_id = self._media.get(file.file_id or -1, "")
+        if not media_id:
+            media_id = await self._upload(kind, file)
+            if file.file_id is not None:
+                self._remember_media(file.file_id, media_id)
+        body = {
+            "touser": user,
+            "agentid": self._agent_id,
+            "msgtype": kind,
+            kind: {"media_id": media_id},
+            "enable_duplicate_check": 1,
+            "duplicate_check_interval": DUPLICATE_WINDOW,
+        }
+        data = await self._call("message/send", body)
+        if user in str(data.get("invaliduser", "")).split("|"):
+            raise PermanentDeliveryError(f"WeCom does not know user {user}")
+
+    def _remember_media(self, file_id: int, media_id: str) -> None:
+        """Keep the newest media ids (WeCom keeps media three days; a retry comes far sooner)."""
+        self._media[file_id] = media_id
+        while len(self._media) > MEDIA_REMEMBERED:
+            self._media.pop(next(iter(self._media)))
+
+    async def _upload(self, kind: str, file: Attachment) -> str:
+        """``media/upload`` (multipart, part ``media``): a media id valid for three days."""
+        if len(file.data) > MAX_FILE_BYTES:
+            raise PermanentDeliveryError(f"{file.name} is larger than WeCom's 20 MB")
+        for attempt in (1, 2):
+            token = await self._token.get()
+            form = aiohttp.FormData(quote_fields=False)  # a Chinese name stays readable
+            form.add_field("media", file.data, filename=file.name, content_type=file.content_type)
+            params = {"access_token": token, "type": kind}
+            try:
+                async with self._http().post(
+                    f"{self._api}/media/upload", data=form, params=params
+                ) as resp:
+                    if resp.status >= 400:
+                        raise DeliveryError(f"media/upload: HTTP {resp.status}")
+                    data = json.loads(await resp.text())
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                raise DeliveryError(f"WeCom media/upload: {type(exc).__name__}: {exc}") from exc
+            errcode = _errcode(data)
+            if errcode in TOKEN_INVALID and attempt == 1:
+                self._token.forget(token)
+                continue
+            _raise_for_errcode("media/upload", errcode, data)
+            return str(data["media_id"])
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _update_card(
         self, user: str, code: str, card: Card, context: Mapping[str, str]

@@ -29,6 +29,9 @@ CONTACT_CHANGES = {
 # Keys of ``InboundEvent.extra`` (handed back to the client as ``context`` when answering).
 RESPONSE_CODE = "response_code"
 TASK_ID = "task_id"
+# A picture's media id: taken out of ``extra`` by the channel, which fetches the picture
+# (``media/get``) before the event is stored.
+MEDIA_ID = "media_id"
 
 
 class PayloadError(ValueError):
@@ -55,6 +58,8 @@ def callback_to_event(fields: dict[str, str]) -> InboundEvent | ExternalContactC
     msg_type = fields.get("MsgType", "")
     if msg_type == "text":
         return _text_event(fields, corp, user)
+    if msg_type == "image":
+        return _image_event(fields, corp, user)
     if msg_type != "event":
         return None
     event = fields.get("Event", "")
@@ -83,6 +88,19 @@ def _text_event(fields: dict[str, str], corp: str, user: str) -> InboundEvent | 
         sender_id=user,
         text=text,
         is_direct=True,
+    )
+
+
+def _image_event(fields: dict[str, str], corp: str, user: str) -> InboundEvent:
+    """A picture a member sent the app (WeCom's app messages carry no other files)."""
+    _required(fields, "ToUserName", "FromUserName", "MsgId", "MediaId")
+    return InboundEvent(
+        kind=EventKind.MESSAGE,
+        address=Address(CHANNEL, user, corp),
+        event_id=fields["MsgId"],
+        sender_id=user,
+        is_direct=True,
+        extra={MEDIA_ID: fields["MediaId"]},
     )
 
 

@@ -13,6 +13,7 @@ from bot.events import Unreadable
 from bot.pipeline.tables import (
     OUTBOX,
     ActionTokenRow,
+    FileRow,
     InboxRow,
     InboxStatus,
     OutboxRow,
@@ -130,8 +131,9 @@ def _without_secrets(raw: str) -> dict[str, Any]:
 
 def prune(session: Session, before: datetime, dead_before: datetime) -> int:
     """Delete finished pipeline rows: handled events and sent or dropped messages older than
-    ``before``, failed events and dead messages older than ``dead_before``; returns how many
-    rows went. (An event stays while a message it caused is kept.)"""
+    ``before``, failed events and dead messages older than ``dead_before``, and files older than
+    ``before`` (a card about an older request still names its file); returns how many rows
+    went. (An event stays while a message it caused is kept.)"""
     o, i = OutboxRow, InboxRow
     old_outbox = select(o.id).where(
         or_(
@@ -156,5 +158,7 @@ def prune(session: Session, before: datetime, dead_before: datetime) -> int:
             i.id.not_in(referenced),
         )
     )
-    counts: list[int] = [r.rowcount for r in (tokens, outbox, inbox)]  # type: ignore[attr-defined]
+    files = session.execute(delete(FileRow).where(FileRow.created_at < before))
+    results = (tokens, outbox, inbox, files)
+    counts: list[int] = [r.rowcount for r in results]  # type: ignore[attr-defined]
     return sum(counts)

@@ -17,6 +17,7 @@ from sqlalchemy.sql.dml import Insert
 
 from bot.events import Address, Unreadable
 from bot.logging import get_logger
+from bot.pipeline.files import file_ids, load_bytes, store_attachments, with_bytes
 from bot.pipeline.tables import (
     OUTBOX,
     ActionTokenRow,
@@ -121,6 +122,8 @@ class OutboxWriter:
         context: Mapping[str, str] | None,
     ) -> int:
         self.written += 1
+        if message.attachments:  # a text-only message costs nothing more
+            message = store_attachments(self.session, address, message, self.now)
         row = {
             "channel": address.channel,
             "workspace": address.workspace,
@@ -239,6 +242,7 @@ def claim_due(
                 claimed.append(_delivery(row, targets))
             except Unreadable as exc:
                 unreadable[row.id] = str(exc)
+        claimed = _with_files(session, claimed, unreadable)
         if claimed:
             until = now + lease
             session.execute(
@@ -268,6 +272,27 @@ def _delivery(row: Row[Any], targets: dict[int, str | None]) -> Delivery:
         edit_of=row.edit_of,
         edit_target=targets.get(row.edit_of) if row.edit_of else None,
     )
+
+
+def _with_files(
+    session: Session, claimed: list[Delivery], unreadable: dict[int, str]
+) -> list[Delivery]:
+    """The deliveries with their files' bytes loaded (one query, only when some carry files);
+    one whose file is gone joins ``unreadable``."""
+    ids = file_ids(d.message for d in claimed)
+    if not ids:
+        return claimed
+    data = load_bytes(session, ids)
+    loaded: list[Delivery] = []
+    for delivery in claimed:
+        if not delivery.message.attachments:
+            loaded.append(delivery)
+            continue
+        try:
+            loaded.append(replace(delivery, message=with_bytes(delivery.message, data)))
+        except Unreadable as exc:
+            unreadable[delivery.id] = str(exc)
+    return loaded
 
 
 def _park(session: Session, unreadable: dict[int, str]) -> None:

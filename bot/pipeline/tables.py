@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -192,3 +193,27 @@ class SeenSignatureRow(Base):
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256, hex
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class FileRow(Base):
+    """The bytes of a file sent or received in a conversation (see ``bot.pipeline.files``).
+
+    Outbox messages refer to their files by id (in the payload), so a message and its files are
+    written in one transaction; ``conversation_key`` says who may download it (web chat).
+    """
+
+    __tablename__ = "files"
+    __table_args__ = (Index("ix_files_conversation", "conversation_key", "id"),)
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    conversation_key: Mapped[str] = mapped_column(String(400))
+    direction: Mapped[str] = mapped_column(String(3))  # "out" (sent by Bizbot) or "in"
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+FILES = cast(Table, FileRow.__table__)

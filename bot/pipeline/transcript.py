@@ -120,15 +120,18 @@ def _member_lines(
         query = query.where(place.before(InboxRow.received_at, MEMBER, InboxRow.id))
     rows = session.execute(query.order_by(InboxRow.id.desc()).limit(limit))
     return [
-        Line(
-            at,
-            "member",
-            f"in-{row_id}",
-            {"type": "text", "text": payload.get("text", "")},
-            f"m{row_id}",
-        )
+        Line(at, "member", f"in-{row_id}", _member_message(payload), f"m{row_id}")
         for row_id, at, payload in rows
     ]
+
+
+def _member_message(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a member sent, as a text line with the files that were kept (refused ones: none)."""
+    message: dict[str, Any] = {"type": "text", "text": payload.get("text", "")}
+    files = [f for f in payload.get("files", ()) if isinstance(f, dict) and f.get("id")]
+    if files:
+        message["files"] = files
+    return message
 
 
 def _place(session: Session, address: Address, cursor: str) -> _Place:

@@ -13,6 +13,7 @@ from bot.picking import PICK_ACTION
 from bot.pipeline.prompts import close_prompt
 from bot.reader import Reading
 from bot.replies import Action, Button, ButtonStyle, Card, Message, Reply
+from commands.approvals.cards import ATTACHED
 from commands.approvals.common import cause_of, label_of, problem_text
 from commands.approvals.publish import Publisher, publish
 from commands.approvals.reading import read_answer, read_form
@@ -110,6 +111,8 @@ def start_form(ctx: CommandContext, template: Versioned, text: str) -> Message |
         return Reply(refused)
     inputs = inputs_for(ctx.session, ctx.actor.timezone, ctx.now)
     values, problems = read_pairs(spec, typed.pairs, inputs, {})
+    if ctx.files:  # a receipt sent with the command: it stays with the request
+        values[ATTACHED] = [f.to_wire() for f in ctx.files]
     problems += [_unreadable(key, text) for key, text in typed.reading.unreadable.items()]
     if problems:
         return _ask_again(ctx, template, values, problems)
@@ -179,6 +182,7 @@ def submit(ctx: CommandContext, template: Versioned, values: dict[str, Any]) -> 
             card.buttons,
             card.footer,
             card.status,
+            attachments=card.attachments,
         ),
         subject=subject_of(outcome.after.id),
     )

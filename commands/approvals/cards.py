@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.i18n import _, t
-from bot.replies import Action, Button, ButtonStyle, Card, CardStatus
+from bot.replies import Action, Attachment, Button, ButtonStyle, Card, CardStatus
 from bot.replies import Field as CardField
 from commands.approvals.present import (
     Names,
@@ -88,6 +88,10 @@ def request_card(view: View, *, buttons: tuple[Button, ...] = (), headline: str 
             or "—",
         )
     )
+    files = attached(state)
+    if files:
+        names = "\n".join(f"📎 {f.name}" for f in files)
+        fields.append(CardField(view.t(_("Attachments")), names))
     history = timeline(view.log, state, view.locale, view.reader.timezone, view.names, view.now)
     if history:
         fields.append(CardField(view.t(_("History")), "\n".join(history[-HISTORY_ON_CARD:])))
@@ -97,6 +101,19 @@ def request_card(view: View, *, buttons: tuple[Button, ...] = (), headline: str 
         fields=tuple(fields),
         buttons=buttons,
         status=CARD_STATUS.get(Status(state.status), CardStatus.INFO),
+        attachments=files,
+    )
+
+
+ATTACHED = "_files"  # the request's field holding the files sent with it (a receipt)
+
+
+def attached(state: RequestState) -> tuple[Attachment, ...]:
+    """The files sent with the request, as the cards carry them (every reader may see them)."""
+    return tuple(
+        Attachment(f["name"], f["type"], size=int(f["size"]), file_id=int(f["id"]))
+        for f in state.fields.get(ATTACHED) or ()
+        if isinstance(f, dict) and f.get("id")
     )
 
 

@@ -28,6 +28,20 @@ CARD_SEND = "/v1.0/im/v1.0/robot/interactiveCards/send"
 CARD_UPDATE = "/v1.0/im/robots/interactiveCards"
 WEBHOOK = "/robot/sendBySession"
 OPEN_CONNECTION = "/v1.0/gateway/connections/open"
+FILE_DOWNLOAD = "/v1.0/robot/messageFiles/download"
+MEDIA_UPLOAD = "/media/upload"  # on oapi.dingtalk.com; the fake serves both hosts
+MAX_MEDIA = 20 * 1024 * 1024
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp")
+
+
+@dataclass
+class Media:
+    """A file uploaded with /media/upload."""
+
+    media_id: str
+    kind: str
+    name: str
+    data: bytes
 
 
 @dataclass
@@ -56,8 +70,13 @@ class FakeDingTalk:
         self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.acks: list[dict[str, Any]] = []
         self.opened: list[dict[str, Any]] = []
+        self.media: dict[str, Media] = {}
         self.base_url = ""
-        self.app = web.Application()
+        self.app = web.Application(client_max_size=MAX_MEDIA + 1024 * 1024)
+        self.app.router.add_post(MEDIA_UPLOAD, self._media_upload)
+        self.app.router.add_post(FILE_DOWNLOAD, self._file_download)
+        self.app.router.add_get("/member-files/{code}", self._member_file)
+        self.member_files: dict[str, bytes] = {}  # downloadCode -> what a member sent
         self.app.router.add_post(TOKEN_PATH, self._token)
         for path in (BATCH_SEND, GROUP_SEND, CARD_SEND):
             self.app.router.add_post(path, self._api)
@@ -116,6 +135,47 @@ class FakeDingTalk:
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
         self._record(request, body, "")
         return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _file_download(self, request: web.Request) -> web.Response:
+        """A short-lived URL for a member's file, for the app token and its own robot."""
+        token = request.headers.get("x-acs-dingtalk-access-token", "")
+        if token not in self.valid_tokens:
+            body = {"code": "InvalidAuthentication", "message": "token is not authorized"}
+            return web.json_response(body, status=401)
+        body = await request.json()
+        self._record(request, body, token)
+        code = body.get("downloadCode", "")
+        if body.get("robotCode") != self.app_key or code not in self.member_files:
+            return web.json_response({"code": "invalidParameter", "message": "bad"}, status=400)
+        return web.json_response({"downloadUrl": f"{self.base_url}/member-files/{code}"})
+
+    async def _member_file(self, request: web.Request) -> web.Response:
+        data = self.member_files.get(request.match_info["code"])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
+
+    async def _media_upload(self, request: web.Request) -> web.Response:
+        """The older API's checks: token in the query, a known type, one ``media`` part."""
+        token = request.query.get("access_token", "")
+        if token not in self.valid_tokens:
+            return web.json_response({"errcode": 40014, "errmsg": "不合法的access_token"})
+        kind = request.query.get("type", "")
+        if kind not in ("image", "voice", "video", "file"):
+            return web.json_response({"errcode": 40004, "errmsg": "不合法的媒体文件类型"})
+        form = await request.post()
+        media = form.get("media")
+        if not isinstance(media, web.FileField):
+            return web.json_response({"errcode": 41001, "errmsg": "缺少media参数"})
+        data = media.file.read()
+        self._record(request, {"type": kind, "name": media.filename, "size": len(data)}, token)
+        if not data or len(data) > MAX_MEDIA:
+            return web.json_response({"errcode": 40006, "errmsg": "不合法的文件大小"})
+        if kind == "image" and not media.filename.lower().endswith(IMAGE_SUFFIXES):
+            return web.json_response({"errcode": 40005, "errmsg": "不合法的文件类型"})
+        media_id = f"@media{len(self.media) + 1}"
+        self.media[media_id] = Media(media_id, kind, media.filename, data)
+        return web.json_response(
+            {"errcode": 0, "errmsg": "ok", "type": kind, "media_id": media_id, "created_at": 1}
+        )
 
     def _record(self, request: web.Request, body: dict[str, Any], token: str) -> None:
         self.calls.append(Call(request.method, request.path, body, token, time.monotonic()))
@@ -216,3 +276,14 @@ def ding_sign(timestamp: str, secret: str) -> str:
     """DingTalk's documented callback signature, computed here independently of the adapter."""
     mac = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256)
     return base64.b64encode(mac.digest()).decode()
+
+
+def file_message(
+    *, msg_id: str, staff_id: str, code: str, name: str = "", picture: bool = False
+) -> dict[str, Any]:
+    """A robot callback for a picture or a file a member sent in the single chat."""
+    body = robot_message("", msg_id=msg_id, staff_id=staff_id, webhook="", expires_ms=0)
+    del body["text"]
+    if picture:
+        return body | {"msgtype": "picture", "content": {"downloadCode": code}}
+    return body | {"msgtype": "file", "content": {"downloadCode": code, "fileName": name}}

@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.slack_requests import BOT_TOKEN
+
 
 @dataclass(frozen=True)
 class Call:
@@ -29,6 +31,20 @@ class Call:
     content_type: str
     at: float  # time.monotonic()
     path: str = ""
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """A file uploaded and shared in a channel."""
+
+    id: str
+    name: str
+    title: str
+    data: bytes
+    channel: str
+
+
+MAX_UPLOAD = 1024**3  # Slack's limit: 1 GB a file
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,11 @@ class FakeSlack:
         self.acked = asyncio.Event()
         self._sockets: list[web.WebSocketResponse] = []
         self._ts = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self.pending_uploads: dict[str, dict[str, Any]] = {}  # file id -> name, length, bytes
+        self.files: dict[str, SharedFile] = {}  # completed uploads, by file id
+        self.member_files: dict[str, bytes] = {}  # files members shared, by file id
+        self.downloads: list[str] = []  # Authorization headers of download requests
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -89,6 +110,8 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/respond/{hook}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{team_file}/download/{name}", self._download)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -150,6 +173,18 @@ class FakeSlack:
             return web.json_response(self._post(call.body))
         if method == "chat.update":
             return web.json_response(self._update(call.body))
+        if call.authorization != f"Bearer {BOT_TOKEN}" and method.startswith(
+            ("files.", "conversations.")
+        ):
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method == "files.getUploadURLExternal":
+            return web.json_response(self._upload_url(call.body))
+        if method == "files.completeUploadExternal":
+            return web.json_response(self._complete(call.body))
+        if method == "conversations.open":
+            return web.json_response(
+                {"ok": True, "channel": {"id": "D" + str(call.body["users"])[1:]}}
+            )
         if method == "apps.connections.open":
             ws_url = self.url.replace("http://", "ws://") + "/socket"
             return web.json_response({"ok": True, "url": ws_url})
@@ -165,9 +200,74 @@ class FakeSlack:
         failure = await self._scripted("response_url")
         return failure or web.Response(text="ok")
 
+    def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Step 1 of an upload: Slack wants the name and the exact length first."""
+        filename, length = body.get("filename"), str(body.get("length", ""))
+        if not filename or not length.isdigit() or int(length) == 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        if int(length) > MAX_UPLOAD:
+            return {"ok": False, "error": "file_too_large"}
+        file_id = f"F{next(self._file_ids):08d}"
+        self.pending_uploads[file_id] = {"name": filename, "length": int(length), "data": None}
+        return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        """Step 2: the bytes, to the URL step 1 gave (it needs no token: the URL is the key)."""
+        pending = self.pending_uploads.get(request.match_info["file_id"])
+        data = await request.read()
+        self.calls.append(Call("upload", {"size": len(data)}, "", request.content_type, 0.0))
+        if pending is None:
+            return web.Response(status=404, text="unknown upload")
+        if len(data) != pending["length"]:
+            return web.Response(status=400, text="length mismatch")
+        pending["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def member_file(self, file_id: str, name: str, data: bytes) -> dict[str, Any]:
+        """A file a member shares: its entry in a ``file_share`` message's ``files``."""
+        self.member_files[file_id] = data
+        url = f"{self.url}/files-pri/T0TEST-{file_id}/download/{name}"
+        return {"id": file_id, "name": name, "size": len(data), "url_private_download": url}
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """``url_private_download``: only with the bot token (files:read), as Slack does."""
+        authorization = request.headers.get("Authorization", "")
+        self.downloads.append(authorization)
+        if authorization != f"Bearer {BOT_TOKEN}":
+            return web.Response(status=302, headers={"Location": "/login"})  # Slack's sign-in
+        file_id = request.match_info["team_file"].split("-", 1)[-1]
+        data = self.member_files.get(file_id)
+        return web.Response(body=data) if data is not None else web.Response(status=404)
+
+    def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Step 3: share the uploaded files in a channel (a conversation id, not a user id)."""
+        channel = str(body.get("channel_id") or "")
+        if channel.startswith(("U", "W")):
+            return {"ok": False, "error": "invalid_channel"}
+        listed = json.loads(body.get("files") or "[]")
+        shared: list[dict[str, Any]] = []
+        for item in listed:
+            pending = self.pending_uploads.get(item.get("id", ""))
+            if pending is None or pending["data"] is None:
+                return {"ok": False, "error": "file_not_found"}
+        for item in listed:
+            pending = self.pending_uploads.pop(item["id"])
+            self.files[item["id"]] = SharedFile(
+                item["id"], pending["name"], item.get("title", ""), pending["data"], channel
+            )
+            shared.append({"id": item["id"], "name": pending["name"], "title": item.get("title")})
+        if channel:
+            ts = f"{1700000000 + next(self._ts)}.000100"
+            message = {"text": body.get("initial_comment") or "", "files": shared}
+            if body.get("thread_ts"):
+                message["thread_ts"] = body["thread_ts"]
+            self.messages[(channel, ts)] = Posted(channel, ts, message, [message])
+        return {"ok": True, "files": shared}
+
     async def _record(self, request: web.Request, method: str) -> Call:
         raw = await request.text()
         body: dict[str, Any] = json.loads(raw) if raw.startswith("{") else dict(parse_qsl(raw))
+        body = {**request.query, **body}  # slack_sdk sends some methods' arguments as a query
         call = Call(
             method=method,
             body=body,

@@ -26,6 +26,19 @@ UPDATE = "/cgi-bin/message/update_template_card"
 EXTERNAL_CONTACT = "/cgi-bin/externalcontact/get"
 NOT_A_CUSTOMER = 84061  # WeCom: no external-contact relationship with this user
 CODE_UNUSABLE = 40098  # the fake's answer for a used or unknown response_code
+MEDIA_UPLOAD = "/cgi-bin/media/upload"
+MEDIA_LIMITS = {"image": 10 * 1024 * 1024, "file": 20 * 1024 * 1024}  # and at least 5 bytes
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+@dataclass
+class Media:
+    """Temporary media uploaded with media/upload."""
+
+    media_id: str
+    kind: str
+    name: str
+    data: bytes
 
 
 @dataclass
@@ -53,7 +66,12 @@ class FakeWeCom:
         self.customers: dict[str, dict[str, Any]] = {}  # external_userid -> externalcontact/get
         self.profile_delay = 0.0
         self.profile_lookups: list[str] = []
-        self.app = web.Application()
+        self.media: dict[str, Media] = {}
+        self.app = web.Application(client_max_size=MEDIA_LIMITS["file"] + 1024 * 1024)
+        self.app.router.add_post(MEDIA_UPLOAD, self._media_upload)
+        self.app.router.add_get("/cgi-bin/media/get", self._media_get)
+        self.member_media: dict[str, bytes] = {}  # media id -> a picture a member sent
+        self.shown_files: list[tuple[str, str, str]] = []  # (user, kind, media id) delivered
         self.app.router.add_get("/cgi-bin/gettoken", self._token)
         self.app.router.add_post(SEND, self._message)
         self.app.router.add_post(UPDATE, self._message)
@@ -113,8 +131,45 @@ class FakeWeCom:
             return web.json_response(self._send(body))
         return web.json_response(self._update(body))
 
+    async def _media_upload(self, request: web.Request) -> web.Response:
+        """WeCom's checks: the token, a type, one ``media`` part with a name, the size limits."""
+        if request.query.get("access_token", "") not in self.valid_tokens:
+            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
+        kind = request.query.get("type", "")
+        if kind not in ("image", "voice", "video", "file"):
+            return web.json_response({"errcode": 40004, "errmsg": "invalid media type"})
+        media = (await request.post()).get("media")
+        if not isinstance(media, web.FileField) or not media.filename:
+            return web.json_response({"errcode": 41001, "errmsg": "missing media"})
+        data = media.file.read()
+        if not 5 <= len(data) <= MEDIA_LIMITS.get(kind, MEDIA_LIMITS["file"]):
+            return web.json_response({"errcode": 40006, "errmsg": "invalid file size"})
+        if kind == "image" and not media.filename.lower().endswith(IMAGE_SUFFIXES):
+            return web.json_response({"errcode": 40005, "errmsg": "invalid file type"})
+        media_id = f"3m{len(self.media) + 1:06d}"
+        self.media[media_id] = Media(media_id, kind, media.filename, data)
+        answer = {"errcode": 0, "errmsg": "ok", "type": kind, "media_id": media_id}
+        return web.json_response(answer | {"created_at": "1380000000"})
+
+    async def _media_get(self, request: web.Request) -> web.Response:
+        """The bytes of a member's picture, or WeCom's JSON error."""
+        if request.query.get("access_token", "") not in self.valid_tokens:
+            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
+        data = self.member_media.get(request.query.get("media_id", ""))
+        if data is None:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        return web.Response(body=data, content_type="image/jpeg")
+
     def _send(self, body: dict[str, Any]) -> dict[str, Any]:
         user = body["touser"]
+        kind = body["msgtype"]
+        if kind in ("image", "file") and body.get(kind, {}).get("media_id") not in self.media:
+            return {"errcode": 40007, "errmsg": "invalid media_id"}
+        if kind in ("image", "file"):
+            shown = (user, kind, body[kind]["media_id"])
+            if body.get("enable_duplicate_check") == 1 and shown in self.shown_files:
+                return {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": "dup"}
+            self.shown_files.append(shown)
         if user in self.invalid_users:
             return {
                 "errcode": 81013,

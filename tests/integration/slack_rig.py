@@ -17,10 +17,12 @@ from sqlalchemy import func, select
 from adapters.slack.channel import SlackChannel, SlackConfig
 from bot.app import Runtime, build_runtime
 from bot.config import Settings
+from bot.filestore import DatabaseFiles
 from bot.pipeline.tables import InboxRow, OutboxRow
 from bot.web import errors_middleware
 from domain.directory.importer import import_org
 from domain.shared.clock import Clock, SystemClock
+from domain.shared.db import open_database
 from tests.fakes import slack_requests as slack
 from tests.fakes.slack import FakeSlack, Posted
 from tests.support import ORG_YAML
@@ -102,8 +104,9 @@ async def start_rig(
     config = SlackConfig(
         bot_token=slack.BOT_TOKEN, signing_secret=slack.SECRET, api_url=fake.api_url, timeout=2.0
     )
-    channel = SlackChannel(config)
-    runtime = build_runtime(settings, [channel.client], clock=clock)
+    db = open_database(settings.database_url.get_secret_value())
+    channel = SlackChannel(config, DatabaseFiles(db, clock or SystemClock()))
+    runtime = build_runtime(settings, [channel.client], db=db, clock=clock)
     now = SystemClock().now()
     await runtime.db.run(lambda s: import_org(s, ORG_YAML, now))
     if workers:

@@ -19,14 +19,18 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
 from structlog.testing import capture_logs
 
 from adapters.dingtalk.channel import DingTalkChannel
 from bot.app import Runtime, dingtalk_channel
 from bot.config import Settings
 from bot.events import InboundEvent
+from bot.filestore import DatabaseFiles
+from bot.pipeline.tables import FileRow, InboxRow
 from bot.ports import Accepted, Channel
 from bot.signatures import DatabaseSeenSignatures
+from domain.shared.clock import SystemClock
 from domain.shared.db import Database, open_database
 from tests.fakes.dingtalk import (
     BATCH_SEND,
@@ -37,6 +41,7 @@ from tests.fakes.dingtalk import (
     card_buttons,
     card_callback,
     ding_sign,
+    file_message,
     robot_message,
     stream_frame,
 )
@@ -136,6 +141,7 @@ async def running_rig(
             seen=DatabaseSeenSignatures(db),
             stream=stream,
             corp_id=corp_id,
+            files=DatabaseFiles(db, SystemClock()),
         )
 
     async with pipeline_behind(settings, channel, aiohttp_client) as (runtime, http):
@@ -391,3 +397,24 @@ async def test_default_settings_receive_over_stream_mode_and_serve_no_callback_r
         assert [call.body["text"]["content"] for call in fake.sent(WEBHOOK)] == ["pong"]
         [opened] = fake.opened
         assert opened["clientId"] == fake.app_key
+
+
+async def test_a_picture_a_member_sends_is_fetched_checked_and_kept(sqlite_rig: Rig) -> None:
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x06" * 400
+    sqlite_rig.fake.member_files["dc1"] = jpeg
+    body = file_message(msg_id="pic1", staff_id=CAROL, code="dc1", picture=True)
+    assert await sqlite_rig.post("/dingtalk/callback", body) == 200
+    row = await sqlite_rig.runtime.db.run(lambda s: s.scalars(select(FileRow)).one())
+    assert (row.content_type, bytes(row.data)) == ("image/jpeg", jpeg)
+    payload = await sqlite_rig.runtime.db.run(lambda s: s.scalars(select(InboxRow.payload)).one())
+    assert payload["files"][0]["id"] == row.id
+    assert "file_download_code" not in payload["extra"]  # the code is never kept
+
+
+async def test_a_program_sent_as_a_file_is_refused(sqlite_rig: Rig) -> None:
+    sqlite_rig.fake.member_files["dc2"] = b"MZ\x90\x00" + b"\x00" * 100
+    body = file_message(msg_id="f1", staff_id=CAROL, code="dc2", name="报销单.pdf")
+    assert await sqlite_rig.post("/dingtalk/callback", body) == 200
+    assert await sqlite_rig.runtime.db.run(lambda s: s.scalars(select(FileRow)).all()) == []
+    said = json.dumps([c.body for c in sqlite_rig.fake.calls], ensure_ascii=False)
+    assert "报销单.pdf" in said

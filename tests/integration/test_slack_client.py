@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -186,3 +187,63 @@ def test_pacing_allows_a_short_burst_then_about_one_a_second() -> None:
     assert paced.pace(Address("slack", "C0OTHER", "T0TEST")) == 0.0  # channels are independent
     now[0] += 10
     assert paced.pace(CHANNEL) == 0.0
+
+
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 4
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x02" * 50
+
+
+async def test_a_text_with_a_file_is_one_upload_through_files_upload_v2(
+    client: SlackClient, fake: FakeSlack
+) -> None:
+    message = Reply("Your statement").with_file("statement.pdf", "application/pdf", PDF)
+    message_id = await client.send(CHANNEL, stored(message), NO_CONTEXT)
+    assert message_id == "C0GENERAL:"
+    [url_call] = fake.of("files.getUploadURLExternal")
+    assert url_call.authorization == f"Bearer {slack.BOT_TOKEN}"
+    assert (url_call.body["filename"], url_call.body["length"]) == ("statement.pdf", str(len(PDF)))
+    [shared] = fake.files.values()
+    assert (shared.name, shared.data, shared.channel) == ("statement.pdf", PDF, "C0GENERAL")
+    [posted] = fake.in_channel("C0GENERAL")
+    assert posted.body["text"] == "Your statement"  # the text goes with the file, in one post
+    assert fake.of("chat.postMessage") == []
+
+
+async def test_a_card_is_posted_then_its_files_in_the_same_dm(
+    client: SlackClient, fake: FakeSlack
+) -> None:
+    card = CARD.with_file("chart.png", "image/png", PNG).with_file("pl.pdf", "application/pdf", PDF)
+    message_id = await client.send(Address("slack", "U0ALICE", "T0TEST"), stored(card), {})
+    card_post, files_post = fake.in_channel("D0ALICE")
+    assert message_id == f"D0ALICE:{card_post.ts}"
+    assert card_post.header == "Approve?" and "files" not in card_post.body
+    assert [f["name"] for f in files_post.body["files"]] == ["chart.png", "pl.pdf"]
+    assert [f.data for f in fake.files.values()] == [PNG, PDF]
+
+
+async def test_a_failed_upload_is_retried_later_and_shares_nothing(
+    client: SlackClient, fake: FakeSlack
+) -> None:
+    fake.fail("files.getUploadURLExternal", status=503)
+    message = Reply("x").with_file("a.pdf", "application/pdf", PDF)
+    with pytest.raises(DeliveryError):
+        await client.send(CHANNEL, stored(message), NO_CONTEXT)
+    assert fake.files == {} and fake.in_channel("C0GENERAL") == []
+    await client.send(CHANNEL, stored(message), NO_CONTEXT)  # the relay's retry
+    assert len(fake.files) == 1 and len(fake.in_channel("C0GENERAL")) == 1
+
+
+async def test_a_revoked_token_cannot_upload(fake: FakeSlack) -> None:
+    wrong = SlackClient("xoxb-revoked", fake.api_url, timeout=0.5)
+    try:
+        with pytest.raises(PermanentDeliveryError):
+            await wrong.send(CHANNEL, stored(Reply("x").with_file("a.png", "image/png", PNG)), {})
+    finally:
+        await wrong.close()
+    assert fake.files == {}
+
+
+def stored(message: Reply | Card) -> Reply | Card:
+    """The message as the relay hands it over: files stored (ids) with their bytes loaded."""
+    files = tuple(f.stored(i + 1) for i, f in enumerate(message.attachments))
+    return replace(message, attachments=files)

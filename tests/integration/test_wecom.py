@@ -6,6 +6,7 @@ What every platform does is tested in test_platform_contract.py; here is what on
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
 from structlog.testing import capture_logs
 
 from adapters.wecom.channel import WeComChannel
@@ -22,7 +24,10 @@ from adapters.wecom.signing import WeComCrypto
 from bot.app import Runtime
 from bot.config import Settings
 from bot.contacts import DirectoryExternalContacts
+from bot.filestore import DatabaseFiles
+from bot.pipeline.tables import FileRow, InboxRow
 from domain.directory.external_contacts import ExternalProfileFields, external_contacts
+from domain.shared.clock import SystemClock
 from tests.fakes.wecom import SEND, UPDATE, FakeWeCom
 from tests.rigs import FakeClock, inbox_count, pipeline_behind
 from tests.unit.test_wecom_crypto import (
@@ -42,6 +47,7 @@ from tests.wecom_messages import (
     TOKEN,
     card_event,
     contact_event,
+    image_message,
     sealed,
     text_message,
 )
@@ -99,6 +105,7 @@ async def running_rig(
             link="http://bizbot.test",
             contacts=DirectoryExternalContacts(db),
             clock=clock,
+            files=DatabaseFiles(db, SystemClock()),
         )
 
     async with pipeline_behind(settings, channel, aiohttp_client) as (runtime, http):
@@ -256,3 +263,24 @@ async def test_without_a_profile_the_change_is_still_stored_in_time(rig: Rig) ->
         "wmGONE",
         "wmSLOW",
     ]
+
+
+async def test_a_picture_a_member_sends_is_fetched_checked_and_kept(sqlite_rig: Rig) -> None:
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x07" * 300
+    sqlite_rig.fake.member_media["MEDIA1"] = jpeg
+    assert await sqlite_rig.post(image_message("bob.li", "MEDIA1", "img1", 1_700_000_000)) == 200
+    row = await sqlite_rig.runtime.db.run(lambda s: s.scalars(select(FileRow)).one())
+    assert (row.content_type, bytes(row.data), row.conversation_key) == (
+        "image/jpeg",
+        jpeg,
+        f"wecom:{CORP_ID}:bob.li",
+    )
+    payload = await sqlite_rig.runtime.db.run(lambda s: s.scalars(select(InboxRow.payload)).one())
+    assert payload["files"][0]["id"] == row.id and payload["extra"] == {}
+
+
+async def test_a_picture_wecom_will_not_give_is_refused_with_a_message(sqlite_rig: Rig) -> None:
+    assert await sqlite_rig.post(image_message("bob.li", "GONE", "img2", 1_700_000_000)) == 200
+    assert await sqlite_rig.runtime.db.run(lambda s: s.scalars(select(FileRow)).all()) == []
+    (sent,) = sqlite_rig.fake.sent(SEND)
+    assert "picture-img2.jpg" in json.dumps(sent.body, ensure_ascii=False)

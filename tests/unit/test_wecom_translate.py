@@ -91,10 +91,12 @@ def test_a_profile_takes_the_adding_members_remark_and_phones() -> None:
 
 
 def test_other_messages_are_ignored_and_missing_fields_refused() -> None:
-    assert callback_to_event({"MsgType": "image"}) is None
+    assert callback_to_event({"MsgType": "voice"}) is None
     assert callback_to_event({"MsgType": "event", "Event": "enter_agent"}) is None
     with pytest.raises(PayloadError):
         callback_to_event(parse_xml(inner_xml({"MsgType": "text", "Content": "hi"})))
+    with pytest.raises(PayloadError):  # pictures are taken (with their media id)
+        callback_to_event({"MsgType": "image"})
 
 
 def test_cards_render_as_template_cards_within_limits() -> None:

@@ -52,11 +52,31 @@
     return card;
   }
 
+  // A message's files: pictures shown, every file a link to its download (members only).
+  function drawFiles(files) {
+    const box = el("div", "files");
+    for (const file of files) {
+      const href = "/files/" + encodeURIComponent(file.id) + "/" + encodeURIComponent(file.name);
+      if (String(file.type).startsWith("image/")) {
+        const img = el("img");
+        img.src = href;
+        img.alt = file.name;
+        box.appendChild(img);
+      }
+      const link = el("a", "file", "📎 " + file.name);
+      link.href = href;
+      link.download = file.name;
+      box.appendChild(link);
+    }
+    return box;
+  }
+
   function drawMessage(id, author, message) {
     const wrap = el("div", "msg " + author + (message.type === "text" ? " text" : ""));
     wrap.dataset.id = id;
     if (message.type === "text") wrap.textContent = message.text;
     else wrap.appendChild(drawCard(message));
+    if (message.files && message.files.length) wrap.appendChild(drawFiles(message.files));
     return wrap;
   }
 
@@ -86,6 +106,32 @@
     bubble.classList.add("pending");
     append(bubble);
     transmit(frame);
+  }
+
+  // A file (a receipt) with the typed text as its caption: POST /api/files, the page's own header
+  // marking it as sent from this page. The bubble shows once the server has stored it.
+  async function sendFile(file) {
+    const caption = input.value.trim();
+    const form = new FormData();
+    const id = newId();
+    form.append("id", id);
+    form.append("text", caption);
+    form.append("file", file, file.name);
+    const answer = await fetch("/api/files", {
+      method: "POST",
+      body: form,
+      headers: { "X-Bizbot-Upload": "1" },
+      credentials: "same-origin",
+    }).catch(() => null);
+    const reply = answer ? await answer.json().catch(() => ({})) : {};
+    if (!answer || !answer.ok) {
+      statusLine.textContent = reply.error || strings.not_saved;
+      return;
+    }
+    input.value = "";
+    const bubble = drawMessage(id, "member", { type: "text", text: caption });
+    bubble.appendChild(el("div", "files", "📎 " + file.name));
+    append(bubble);
   }
 
   function tap(token, button) {
@@ -204,6 +250,11 @@
   }
 
   list.addEventListener("scroll", loadOlder);
+  const picker = document.getElementById("file");
+  picker.addEventListener("change", () => {
+    if (picker.files.length) sendFile(picker.files[0]);
+    picker.value = "";
+  });
   document.getElementById("composer").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
