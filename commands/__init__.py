@@ -5,7 +5,18 @@ from __future__ import annotations
 from bot.context import CommandContext, TimerHandler
 from bot.pipeline.flows import FlowConsumer
 from bot.router import Router
-from commands import approvals, calendar, crm, digest, ding, erp, help, identity, reminders
+from commands import (
+    approvals,
+    calendar,
+    crm,
+    digest,
+    ding,
+    erp,
+    finance,
+    help,
+    identity,
+    reminders,
+)
 from commands.approvals.digest import approvals_waiting
 from commands.calendar.agenda import meetings_today
 from commands.crm import guest_relay
@@ -26,6 +37,7 @@ def register_all(router: Router) -> None:
     calendar.register(router)
     crm.register(router)
     erp.register(router)
+    finance.register(router)
 
 
 def suggest_command(ctx: CommandContext, name: str) -> str | None:
@@ -56,6 +68,7 @@ MEANINGS = {
     "inventory": "stock", "存货": "stock", "products": "product", "商品": "product",
     "物料": "product", "出入库": "moves", "库存调拨": "transfer-stock",
     "报价单": "quote", "出货": "ship", "送货": "ship", "sales-order": "order",
+    "budgets": "budget", "预算表": "budget",
     "language": "lang", "中英文": "lang", "帮忙": "help", "怎么用": "help", "菜单": "help",
 }  # fmt: skip
 
@@ -74,7 +87,7 @@ def timer_handlers() -> dict[str, TimerHandler]:
 
 def flow_consumers() -> list[FlowConsumer]:
     """The durable consumers of domain events (docs/FLOWS.md), run by every serving process."""
-    return [*erp.FLOW_CONSUMERS]
+    return [*erp.FLOW_CONSUMERS, *finance.FLOW_CONSUMERS]
 
 
 def digest_sections() -> list[digest.DigestSection]:

@@ -32,8 +32,6 @@ from domain.shared.quantity import is_exact
 
 ZERO = Decimal(0)
 THRESHOLDS = (80, 100)  # per cent of the budget; the owner is told once of each
-ENTRY_POSTED = "finance.entry_posted"  # the domain event ``post_entry`` records
-ENTRY_SOURCE = "finance.entry"
 MAX_ANCESTORS = 16  # accounts nest a few levels deep; a bound against a parent cycle
 
 
@@ -169,7 +167,8 @@ def crossings(session: Session, entry_id: int) -> list[Crossing]:
 
 def ancestors(session: Session, code: str) -> list[str]:
     """The account's code and its parents' codes, nearest first (empty for no such account)."""
-    parents = dict(session.execute(select(Account.code, Account.parent_code)).tuples().all())
+    rows = session.execute(select(Account.code, Account.parent_code)).all()
+    parents = {code: parent for code, parent in rows}
     chain: list[str] = []
     current: str | None = code if code in parents else None
     while current is not None and len(chain) < MAX_ANCESTORS:
@@ -180,7 +179,7 @@ def ancestors(session: Session, code: str) -> list[str]:
 
 def subtree(session: Session, code: str) -> list[int]:
     """The ids of the account and every account below it."""
-    rows = session.execute(select(Account.id, Account.code, Account.parent_code)).tuples().all()
+    rows = session.execute(select(Account.id, Account.code, Account.parent_code)).all()
     children: dict[str | None, list[tuple[int, str]]] = {}
     for row_id, row_code, parent in rows:
         children.setdefault(parent, []).append((row_id, row_code))
@@ -200,7 +199,7 @@ def _budgets_touched(session: Session, entry: Entry) -> list[Budget]:
         select(EntryLine.department, Account.code)
         .join(Account, Account.id == EntryLine.account_id)
         .where(EntryLine.entry_id == entry.id, EntryLine.department != "")
-    ).tuples()
+    )
     keys = {(dep, code) for dep, account in lines for code in ancestors(session, account)}
     year, month = entry.entry_date.year, entry.entry_date.month
     touched = {}
@@ -282,9 +281,7 @@ def _check(session: Session, request: BudgetRequest) -> None:
     if session.scalar(select(Account.id).where(Account.code == request.account)) is None:
         raise NotFound("There is no account {account}.", account=request.account)
     if not 1 <= request.month <= 12 or not 2000 <= request.year <= 2999:
-        raise DomainError(
-            "{year}-{month} is not a month.", year=request.year, month=request.month
-        )
+        raise DomainError("{year}-{month} is not a month.", year=request.year, month=request.month)
     if request.amount <= 0 or not is_exact(request.amount, 2):
         raise DomainError("A budget is an amount above 0, not {amount}.", amount=request.amount)
     if request.owner_id is not None:
