@@ -66,7 +66,8 @@ def fields(card: Card) -> dict[str, str]:
 
 
 async def test_finance_sets_a_budget_and_everyone_reads_what_they_may(office: Office) -> None:
-    set_card = (await office.say("fiona", "/budget set Sales 5602 2026-11 10000 owner @carol")).message
+    said = await office.say("fiona", "/budget set Sales 5602 2026-11 10000 owner @carol")
+    set_card = said.message
     assert isinstance(set_card, Card), set_card
     assert set_card.title == "Budget set: Sales 5602 Administrative expenses 2026-11"
     assert "Carol Chen" in set_card.body
