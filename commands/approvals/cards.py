@@ -16,10 +16,13 @@ from commands.approvals.present import (
     step_line,
     timeline,
 )
+from commands.finance.budget_cards import money
+from commands.finance.budget_facts import BudgetLine
 from domain.approvals.labels import text_of
 from domain.approvals.state import RequestState, Status
 from domain.approvals.store import LoggedEvent
 from domain.approvals.template import TemplateSpec
+from domain.directory.roles import Permission, allows
 from domain.directory.views import MemberView
 
 BUTTON_TTL = timedelta(days=30)  # approvals wait longer than ordinary buttons live
@@ -54,6 +57,7 @@ class View:
     reader: MemberView
     names: Names
     now: datetime
+    budget: BudgetLine | None = None  # the requester's department's budget left, if any
 
     @property
     def locale(self) -> str:
@@ -81,6 +85,7 @@ def request_card(view: View, *, buttons: tuple[Button, ...] = (), headline: str 
             view.spec, state, view.locale, view.names, view.reader.timezone
         )
     ]
+    fields += budget_fields(view)
     fields.append(
         CardField(
             view.t(_("Steps")),
@@ -97,6 +102,31 @@ def request_card(view: View, *, buttons: tuple[Button, ...] = (), headline: str 
         fields=tuple(fields),
         buttons=buttons,
         status=CARD_STATUS.get(Status(state.status), CardStatus.INFO),
+    )
+
+
+def budget_fields(view: View) -> list[CardField]:
+    """The budget left this month, for readers who may see it: finance, the department's
+    managers, and the request's approvers (who decide with it)."""
+    line = view.budget
+    if line is None or not _sees_budget(view, line):
+        return []
+    label = view.t(
+        _("Budget left ({account}, {period})"),
+        account=line.account_label(view.locale),
+        period=line.period,
+    )
+    return [CardField(label, money(line.left, line.currency, view.locale))]
+
+
+def _sees_budget(view: View, line: BudgetLine) -> bool:
+    reader = view.reader
+    if allows(reader.roles, Permission.FINANCE_READ):
+        return True
+    if allows(reader.roles, Permission.FINANCE_DEPARTMENT) and reader.department == line.department:
+        return True
+    return any(reader.id in node.approvers for node in view.state.nodes) or any(
+        task.approver == reader.id for task in view.state.tasks
     )
 
 

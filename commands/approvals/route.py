@@ -14,6 +14,7 @@ from bot.replies import Card, CardStatus, Message, Reply
 from bot.replies import Field as CardField
 from commands.approvals.common import pairs_of, problem_text, typed_words
 from commands.approvals.present import Names, mode_text, value_text
+from commands.finance.budget_facts import budget_facts
 from domain.approvals.catalog import find_template
 from domain.approvals.conditions import names_in
 from domain.approvals.form import read_pairs
@@ -47,14 +48,15 @@ def route_command(ctx: CommandContext, _args: RouteArgs) -> Message:
                 0, ctx.t(_("Give fields as name=value, not {words}."), words=" ".join(loose))
             )
         return Reply("\n".join(texts))
-    draft = prepare(ctx.session, template, values, ctx.actor.id)
+    draft = prepare(ctx.session, template, values, ctx.actor.id, budget_facts(ctx.session, ctx.now))
     return route_card(ctx, draft)
 
 
 def route_card(ctx: CommandContext, draft: Draft) -> Card:
     """The branches taken (and why), the steps with their approvers, copies and SLA."""
     spec, names = draft.template.spec, Names(ctx.session)
-    known = condition_values(ctx.session, spec, draft.values, ctx.actor.id)
+    facts = budget_facts(ctx.session, ctx.now)
+    known = condition_values(ctx.session, spec, draft.values, ctx.actor.id, facts)
     fields = [
         CardField(
             ctx.t(_("Why")),

@@ -24,6 +24,7 @@ from commands.erp.cards import product_name
 from commands.erp.lines import in_stock_units, product_of, quantity_of, require
 from commands.erp.purchase_cards import request_card
 from commands.erp.purchase_lines import pfield, read_purchase, request_of
+from commands.finance.budget_facts import budget_facts
 from domain.approvals import queries
 from domain.approvals.catalog import find_template
 from domain.approvals.form import read_pairs
@@ -116,7 +117,8 @@ def submit_for_approval(
     values, problems = read_pairs(template.spec, pairs, inputs, {})
     if problems:
         raise DomainError("{number} cannot be submitted for approval.", number=request.number)
-    draft = prepare(ctx.session, template, values, ctx.actor.id)
+    facts = budget_facts(ctx.session, ctx.now)
+    draft = prepare(ctx.session, template, values, ctx.actor.id, facts)
     outcome = submit_request(ctx.session, draft, ctx.actor.id, ctx.now, cause_of(ctx))
     link_approval(ctx.session, request, outcome.after.id)
     out = publish(ctx, outcome) or Publisher(ctx, outcome.after, outcome.template)
