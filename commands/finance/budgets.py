@@ -19,11 +19,10 @@ from sqlalchemy import or_, select
 from bot.context import CommandContext
 from bot.i18n import _
 from bot.reader import Field as ReaderField
-from bot.reader import Kind
+from bot.reader import Kind, Known, Where, read
 from bot.replies import Card, CardStatus, Message
 from bot.router import CommandSpec, Router
-from commands.crm.lines import ask_for
-from commands.erp.lines import Known, read_required
+from commands.crm.lines import ask_for, unusable
 from commands.finance.budget_cards import account_label, budget_fields, budgets_card, period_text
 from domain.directory.models import Department, Member
 from domain.directory.roles import Permission
@@ -130,6 +129,25 @@ def _show(ctx: CommandContext, text: str) -> Message:
     )
     currency = get_org(ctx.session).currency
     return budgets_card(ctx.session, ctx.locale, title, statuses, currency)
+
+
+def read_required(
+    ctx: CommandContext,
+    fields: tuple[ReaderField, ...],
+    text: str,
+    needed: tuple[str, ...],
+    known: Known,
+) -> dict[str, str]:
+    """Read ``text`` with the kernel's reader: anything unusable is refused, all of it at once,
+    and the first of ``needed`` not given is asked for."""
+    reading = read(fields, text, Where(ctx.actor.timezone, ctx.now, known))
+    problems = unusable(ctx, fields, reading)
+    if problems:
+        raise DomainError("{problems}", problems=problems)
+    missing = next((f for f in fields if f.key in needed and f.key not in reading.values), None)
+    if missing is not None:
+        raise ask_for(ctx, missing)
+    return reading.values
 
 
 def _readable_department(ctx: CommandContext, asked: str | None) -> str | None:
