@@ -85,7 +85,9 @@ def level_of(spent: Decimal, amount: Decimal) -> int:
     return max(reached, default=0)
 
 
-def set_budget(session: Session, request: BudgetRequest, actor_id: int, now: datetime) -> Budget:
+def set_budget(
+    session: Session, request: BudgetRequest, actor_id: int | None, now: datetime
+) -> Budget:
     """Set (or change) a month's budget; a new amount re-arms the alerts it no longer reaches."""
     _check(session, request)
     budget = _budget_for_update(session, request)
@@ -94,8 +96,7 @@ def set_budget(session: Session, request: BudgetRequest, actor_id: int, now: dat
         if budget is not None:
             return budget
         budget = _budget_for_update(session, request)  # another transaction made it first
-        if budget is None:
-            raise DomainError("The budget could not be saved; try again.")
+        assert budget is not None
     spent = spent_on(session, budget.department, budget.account_code, budget.year, budget.month)
     budget.alerted = min(budget.alerted, level_of(spent, request.amount))
     budget.amount = request.amount
@@ -250,7 +251,7 @@ def _budget_for_update(session: Session, request: BudgetRequest) -> Budget | Non
 
 
 def _insert(
-    session: Session, request: BudgetRequest, actor_id: int, now: datetime
+    session: Session, request: BudgetRequest, actor_id: int | None, now: datetime
 ) -> Budget | None:
     """A new budget row, or None when a concurrent transaction inserted the same key first."""
     budget = Budget(
@@ -269,6 +270,8 @@ def _insert(
             session.add(budget)
             session.flush()
     except IntegrityError:
+        if _budget_for_update(session, request) is None:
+            raise  # not the unique key: a real fault
         return None
     return budget
 
