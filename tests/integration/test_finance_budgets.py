@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.replies import Card
+from domain.finance.budget_import import read_budget_file, save_budget_file
 from domain.finance.budget_models import Budget
 from domain.finance.budgets import budget_left, crossings
 from domain.finance.charts import install_chart
@@ -163,3 +164,45 @@ async def test_a_redelivered_event_sends_nothing_more(office: Office) -> None:
     assert len(alerts(office, "bob")) == 1
     found = await office.run(lambda s: [crossings(s, i) for i in range(1, 5)])
     assert found == [[], [], [], []]  # the level is claimed: nothing crosses twice
+
+
+BUDGETS_CSV = """\ufeff部门,科目,月份,金额,负责人
+Sales,5602,2026-11,10000,carol
+Sales,5601,2026-12,"2,500.50",
+Finance,5602,2026-11,800,@frank
+"""
+BROKEN_CSV = """department,account,month,amount,owner
+Sales,5602,2026-11,10000,carol
+Nowhere,5602,2026-11,100,
+Sales,9999,2026-13,-1,zed
+Sales,5602,2026-11,500,
+"""
+
+
+async def test_a_budget_file_imports_once_and_a_broken_one_not_at_all(office: Office) -> None:
+    async def imported(data: str) -> tuple[list[str], dict[str, int]]:
+        def work(s: Session) -> tuple[list[str], dict[str, int]]:
+            read = read_budget_file(s, data.encode("utf-8"))
+            if read.problems:
+                return [str(p) for p in read.problems], {}
+            return [], dict(save_budget_file(s, read, office.clock.now()))
+
+        return await office.run(work)
+
+    problems, tally = await imported(BROKEN_CSV)
+    assert problems == [
+        "line 3, department: there is no department Nowhere",
+        "line 4, account: there is no account 9999",
+        "line 4, month: 2026-13 is not a month (2026-12)",
+        "line 4, amount: -1 is not an amount above 0",
+        "line 4, owner: there is no member zed",
+        "line 5, department: the same budget as line 2",
+    ]
+    assert await office.run(lambda s: list(s.scalars(select(Budget)))) == []
+
+    problems, tally = await imported(BUDGETS_CSV)
+    assert problems == [] and tally == {"created": 3}
+    problems, tally = await imported(BUDGETS_CSV)
+    assert tally == {"unchanged": 3}
+    shown = (await office.say("frank", "/budget 2026-12")).message
+    assert isinstance(shown, Card) and "budget CN¥2,500.50" in shown.body
