@@ -153,6 +153,8 @@ async def test_a_redelivered_event_sends_nothing_more(office: Office) -> None:
     await spend(office, "900", key="claim-1")  # the same claim again: posted once
     (card,) = alerts(office, "bob")
     assert card.title == "预算已用 80%：Sales 5602 管理费用 2026-11"
+    assert list(fields(card)) == ["预算", "已支出", "剩余", "已用"]
+    assert card.body == "支出已达到预算的 80%。"
 
     def forget(s: Session) -> None:  # as if the consumer crashed after sending
         s.execute(delete(ConsumedEvent))
