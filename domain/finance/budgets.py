@@ -168,8 +168,18 @@ def crossings(session: Session, entry_id: int) -> list[Crossing]:
 
 def ancestors(session: Session, code: str) -> list[str]:
     """The account's code and its parents' codes, nearest first (empty for no such account)."""
-    rows = session.execute(select(Account.code, Account.parent_code)).all()
-    parents = {code: parent for code, parent in rows}
+    return _chain(_parents(session), code)
+
+
+def _parents(session: Session) -> dict[str, str | None]:
+    """Every account's parent code, by code (the chart is small: one read)."""
+    return {
+        row.code: row.parent_code
+        for row in session.execute(select(Account.code, Account.parent_code))
+    }
+
+
+def _chain(parents: dict[str, str | None], code: str) -> list[str]:
     chain: list[str] = []
     current: str | None = code if code in parents else None
     while current is not None and len(chain) < MAX_ANCESTORS:
@@ -200,8 +210,11 @@ def _budgets_touched(session: Session, entry: Entry) -> list[Budget]:
         select(EntryLine.department, Account.code)
         .join(Account, Account.id == EntryLine.account_id)
         .where(EntryLine.entry_id == entry.id, EntryLine.department != "")
-    )
-    keys = {(dep, code) for dep, account in lines for code in ancestors(session, account)}
+    ).all()
+    if not lines:
+        return []  # no department on any line: no budget can be touched
+    parents = _parents(session)
+    keys = {(dep, code) for dep, account in lines for code in _chain(parents, account)}
     year, month = entry.entry_date.year, entry.entry_date.month
     touched = {}
     for department, code in sorted(keys):
