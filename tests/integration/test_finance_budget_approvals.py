@@ -81,6 +81,10 @@ async def test_over_budget_goes_to_finance_and_the_card_shows_what_is_left(offic
     shown = await office.say("carol", f"/approval {over}")  # the full view too
     assert isinstance(shown.message, Card)
     assert fields(shown.message)[LEFT] == "CN¥200.00"
+    route = await office.say("dan", "/route outlay amount=500 reason=printer")
+    assert "budget_left = not shown" in route.text and "CN¥200" not in route.text
+    route = await office.say("carol", "/route outlay amount=500 reason=printer")
+    assert "budget_left = CN¥200.00" in route.text  # a manager of Sales sees the figure
     mine = await office.say("dan", f"/approval {over}")  # the requester alone: not shown
     assert isinstance(mine.message, Card)
     assert not any(label.startswith("Budget left") for label in fields(mine.message))
@@ -107,7 +111,7 @@ async def test_without_a_budget_nothing_is_shown_and_conditions_hold_safely(
     card = office.card("carol", request_id)
     assert not any(label.startswith("Budget left") for label in fields(card))
     route = await office.say("dan", "/route outlay amount=5000 reason=desk")
-    assert "Within budget" in route.text
+    assert "Within budget" in route.text and "budget_left = no budget" in route.text
 
 
 async def test_the_bundled_purchase_card_shows_the_budget(office: Office) -> None:
