@@ -234,9 +234,7 @@ class Runtime:
         while True:
             await self._quiet(poll)  # count the backlog only when nothing is in hand
             moved = self.progress.next_move()
-            pending, consuming = await self.db.run(
-                lambda s: (backlog(s, channels, key), self.flows.backlog(s))
-            )
+            pending, consuming = await self.db.run(lambda s: self._backlogs(s, channels, key))
             if not pending and not consuming:
                 return
             self.workers.wake()
@@ -247,6 +245,15 @@ class Runtime:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(poll):
                     await moved.wait()
+
+    def _backlogs(self, session: Session, channels: list[str], key: str | None) -> tuple[int, int]:
+        """What is still to handle and deliver, and what the consumers have still to apply.
+        On PostgreSQL each count sees what was committed when it ran, so a cause is counted
+        before its effects and the chat backlog again after the consumers': a consumer pass
+        committing between the counts cannot hide the messages it wrote."""
+        before = backlog(session, channels, key)
+        consuming = self.flows.backlog(session)
+        return before + backlog(session, channels, key), consuming
 
     async def _quiet(self, bound: float) -> None:
         """Until the workers, the consumers and the relay have nothing in hand (or ``bound``

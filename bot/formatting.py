@@ -1,11 +1,13 @@
-"""Dates, times and durations in the reader's language and time zone (Babel)."""
+"""Dates, times, durations and money in the reader's language and time zone (Babel)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton, format_timedelta, get_day_names
+from babel.numbers import format_currency
 
 from bot.i18n import _, normalise_locale, t
 from domain.shared.recurrence import Frequency, Recurrence
@@ -40,3 +42,8 @@ def repeat_text(locale: str, rule: str) -> str:
     names = get_day_names("wide", locale=normalise_locale(locale))
     days = ("、" if locale.startswith("zh") else ", ").join(names[d] for d in r.weekdays)
     return t(locale, _("every {days} at {time}"), days=days, time=at)
+
+
+def money(amount: Decimal, currency: str, locale: str) -> str:
+    """``CN¥8,000.00`` / ``¥8,000.00``."""
+    return format_currency(amount, currency, locale=normalise_locale(locale))

@@ -14,6 +14,7 @@ from domain.erp import price_models as erp_price_models
 from domain.erp import production_models as erp_production_models
 from domain.erp import purchase_models as erp_purchase_models
 from domain.erp import sales_models as erp_sales_models
+from domain.finance import budget_models as finance_budget_models
 from domain.finance import items_models as finance_items_models
 from domain.finance import models as finance_models
 from domain.flows import models as flow_models
@@ -42,6 +43,7 @@ MODEL_MODULES = (
     erp_sales_models,
     finance_models,
     finance_items_models,
+    finance_budget_models,
     domain_events,
     flow_models,
 )

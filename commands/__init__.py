@@ -70,6 +70,7 @@ MEANINGS = {
     "inventory": "stock", "存货": "stock", "products": "product", "商品": "product",
     "物料": "product", "出入库": "moves", "库存调拨": "transfer-stock",
     "报价单": "quote", "出货": "ship", "送货": "ship", "sales-order": "order",
+    "budgets": "budget", "预算表": "budget",
     "language": "lang", "中英文": "lang", "帮忙": "help", "怎么用": "help", "菜单": "help",
 }  # fmt: skip
 

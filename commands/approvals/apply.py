@@ -13,6 +13,7 @@ from bot.picking import PICK_ACTION
 from bot.pipeline.prompts import close_prompt
 from bot.reader import Reading
 from bot.replies import Action, Button, ButtonStyle, Card, Message, Reply
+from commands.approvals.budget_facts import budget_facts
 from commands.approvals.cards import ATTACHED
 from commands.approvals.common import cause_of, label_of, problem_text
 from commands.approvals.publish import Publisher, publish
@@ -169,7 +170,8 @@ def continue_form(
 
 def submit(ctx: CommandContext, template: Versioned, values: dict[str, Any]) -> Message | None:
     """Submit: the request starts, its approvers get their cards, the initiator gets theirs."""
-    draft = prepare(ctx.session, template, values, ctx.actor.id)
+    facts = budget_facts(ctx.session, ctx.now)
+    draft = prepare(ctx.session, template, values, ctx.actor.id, facts)
     outcome = submit_request(ctx.session, draft, ctx.actor.id, ctx.now, cause_of(ctx))
     out = publish(ctx, outcome) or Publisher(ctx, outcome.after, outcome.template)
     card = out.card(ctx.actor.id, queries.INITIATOR)

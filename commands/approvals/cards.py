@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.formatting import money
 from bot.i18n import _, t
 from bot.replies import Action, Attachment, Button, ButtonStyle, Card, CardStatus
 from bot.replies import Field as CardField
+from commands.approvals.budget_facts import BudgetLine
 from commands.approvals.present import (
     Names,
     Origins,
@@ -20,6 +22,7 @@ from domain.approvals.labels import text_of
 from domain.approvals.state import RequestState, Status
 from domain.approvals.store import LoggedEvent
 from domain.approvals.template import TemplateSpec
+from domain.directory.roles import Permission, allows
 from domain.directory.views import MemberView
 
 BUTTON_TTL = timedelta(days=30)  # approvals wait longer than ordinary buttons live
@@ -54,6 +57,7 @@ class View:
     reader: MemberView
     names: Names
     now: datetime
+    budget: BudgetLine | None = None  # the requester's department's budget left, if any
 
     @property
     def locale(self) -> str:
@@ -81,6 +85,7 @@ def request_card(view: View, *, buttons: tuple[Button, ...] = (), headline: str 
             view.spec, state, view.locale, view.names, view.reader.timezone
         )
     ]
+    fields += budget_fields(view)
     fields.append(
         CardField(
             view.t(_("Steps")),
@@ -114,6 +119,31 @@ def attached(state: RequestState) -> tuple[Attachment, ...]:
         Attachment(f["name"], f["type"], size=int(f["size"]), file_id=int(f["id"]))
         for f in state.fields.get(ATTACHED) or ()
         if isinstance(f, dict) and f.get("id")
+    )
+
+
+def budget_fields(view: View) -> list[CardField]:
+    """The budget left this month, for readers who may see it: finance, the department's
+    managers, and the request's approvers (who decide with it)."""
+    line = view.budget
+    if line is None or not _sees_budget(view, line):
+        return []
+    label = view.t(
+        _("Budget left ({account}, {period})"),
+        account=line.account_label(view.locale),
+        period=line.period,
+    )
+    return [CardField(label, money(line.left, line.currency, view.locale))]
+
+
+def _sees_budget(view: View, line: BudgetLine) -> bool:
+    reader = view.reader
+    if allows(reader.roles, Permission.FINANCE_READ):
+        return True
+    if allows(reader.roles, Permission.FINANCE_DEPARTMENT) and reader.department == line.department:
+        return True
+    return any(reader.id in node.approvers for node in view.state.nodes) or any(
+        task.approver == reader.id for task in view.state.tasks
     )
 
 

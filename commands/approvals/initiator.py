@@ -11,6 +11,7 @@ from bot.i18n import _
 from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Message, Reply
 from bot.replies import Field as CardField
 from commands.approvals.answers import state_answer, visible
+from commands.approvals.budget_facts import budget_facts, budget_line
 from commands.approvals.cards import BUTTON_TTL, View, active_step_name, card_for, title_of
 from commands.approvals.common import cause_of, pairs_of, problem_text, typed_words
 from commands.approvals.decide import act, request_number
@@ -147,7 +148,13 @@ def resubmit_values(ctx: CommandContext, request_id: int, values: dict[str, Any]
         request_id,
         "resubmit",
         lambda: services.resubmit(
-            ctx.session, request_id, ctx.actor.id, values, ctx.now, cause_of(ctx)
+            ctx.session,
+            request_id,
+            ctx.actor.id,
+            values,
+            ctx.now,
+            cause_of(ctx),
+            budget_facts(ctx.session, ctx.now),
         ),
     )
     if isinstance(result, Reply):
@@ -209,9 +216,10 @@ def shown(ctx: CommandContext, request_id: int) -> Message | None:
     state = seen.state
     names = Names(ctx.session)
     log = log_of(ctx.session, request_id)
-    view = View(
-        state, seen.template.spec, log, member_view(ctx.session, ctx.actor.id), names, ctx.now
-    )
+    spec = seen.template.spec
+    budget = budget_line(ctx.session, spec.budget_account, state.initiator, ctx.now)
+    reader = member_view(ctx.session, ctx.actor.id)
+    view = View(state, spec, log, reader, names, ctx.now, budget)
     purpose = _purpose(ctx, state)
     card = card_for(view, purpose)
     fields = [f for f in card.fields if f.label != ctx.t(_("History"))]

@@ -13,6 +13,7 @@ from bot.formatting import moment
 from bot.i18n import _, t
 from bot.pipeline.outbox import OutboxWriter
 from bot.replies import Button, Card, CardStatus, Message
+from commands.approvals.budget_facts import budget_line
 from commands.approvals.cards import View, card_for, initiator_buttons, request_card, title_of
 from commands.approvals.present import Names, status_text
 from domain.approvals import queries
@@ -47,6 +48,9 @@ class Publisher:
         self.template = template
         self.names = Names(speaker.session)
         self.log: list[LoggedEvent] = log_of(speaker.session, state.id)
+        self.budget = budget_line(
+            speaker.session, template.spec.budget_account, state.initiator, speaker.now
+        )
         self.names.load(
             [
                 state.initiator,
@@ -58,7 +62,8 @@ class Publisher:
     def view(self, member_id: int) -> View:
         """The request as one member sees it."""
         reader = member_view(self.speaker.session, member_id)
-        return View(self.state, self.template.spec, self.log, reader, self.names, self.speaker.now)
+        spec, now = self.template.spec, self.speaker.now
+        return View(self.state, spec, self.log, reader, self.names, now, self.budget)
 
     def card(self, member_id: int, purpose: str) -> Card:
         """The card for a member's part."""

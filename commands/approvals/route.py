@@ -12,8 +12,9 @@ from bot.context import CommandContext
 from bot.i18n import _
 from bot.replies import Card, CardStatus, Message, Reply
 from bot.replies import Field as CardField
+from commands.approvals.budget_facts import budget_facts
 from commands.approvals.common import pairs_of, problem_text, typed_words
-from commands.approvals.present import Names, mode_text, value_text
+from commands.approvals.present import Names, mode_text, money_text, value_text
 from domain.approvals.catalog import find_template
 from domain.approvals.conditions import names_in
 from domain.approvals.form import read_pairs
@@ -22,6 +23,7 @@ from domain.approvals.planning import NOTE_ADMINS, NOTE_SELF, Choice, PlannedSte
 from domain.approvals.services import Draft, inputs_for, prepare
 from domain.approvals.state import Node
 from domain.approvals.template import TemplateSpec
+from domain.directory.roles import Permission
 from domain.directory.services import get_org
 
 
@@ -47,14 +49,15 @@ def route_command(ctx: CommandContext, _args: RouteArgs) -> Message:
                 0, ctx.t(_("Give fields as name=value, not {words}."), words=" ".join(loose))
             )
         return Reply("\n".join(texts))
-    draft = prepare(ctx.session, template, values, ctx.actor.id)
+    draft = prepare(ctx.session, template, values, ctx.actor.id, budget_facts(ctx.session, ctx.now))
     return route_card(ctx, draft)
 
 
 def route_card(ctx: CommandContext, draft: Draft) -> Card:
     """The branches taken (and why), the steps with their approvers, copies and SLA."""
     spec, names = draft.template.spec, Names(ctx.session)
-    known = condition_values(ctx.session, spec, draft.values, ctx.actor.id)
+    facts = budget_facts(ctx.session, ctx.now)
+    known = condition_values(ctx.session, spec, draft.values, ctx.actor.id, facts)
     fields = [
         CardField(
             ctx.t(_("Why")),
@@ -129,10 +132,22 @@ def _values_of(
                 if value is not None
                 else ctx.t(_("not given"))
             )
+        elif name == "budget_left":
+            shown = _budget_text(ctx, known.get(name), currency)
         else:
             shown = str(known.get(name, "—"))
         parts.append(f"{name} = {shown}")
     return ", ".join(parts)
+
+
+def _budget_text(ctx: CommandContext, left: Decimal | None, currency: str) -> str:
+    """The department's budget left, as money, to those who may read the department's budgets
+    (finance, managers); to others only whether there is one."""
+    if left is None:
+        return ctx.t(_("no budget"))
+    if ctx.may(Permission.FINANCE_READ) or ctx.may(Permission.FINANCE_DEPARTMENT):
+        return money_text(left, ctx.locale, currency)
+    return ctx.t(_("not shown"))
 
 
 def _step_line(ctx: CommandContext, position: int, step: PlannedStep, names: Names) -> str:

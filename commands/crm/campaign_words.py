@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import format_currency, format_percent
+from babel.numbers import format_percent
 
 from bot.i18n import normalise_locale
-
-
-def money(amount: Decimal, currency: str, locale: str) -> str:
-    """``CN¥8,000.00`` / ``¥8,000.00``."""
-    return format_currency(amount, currency, locale=normalise_locale(locale))
 
 
 def percent(value: Decimal | None, locale: str) -> str:

@@ -10,6 +10,7 @@ import structlog
 from pydantic import BaseModel, Field
 
 from bot.context import CommandContext, TimerHandler
+from bot.formatting import money
 from bot.i18n import _
 from bot.parsing import ArgumentError, record_number
 from bot.reader import Kind
@@ -17,7 +18,7 @@ from bot.replies import Card, CardStatus, Message
 from bot.replies import Field as CardField
 from bot.router import CommandSpec, Router
 from commands.crm import leads
-from commands.crm.campaign_words import money, percent
+from commands.crm.campaign_words import percent
 from commands.crm.lines import field, read_line
 from domain.crm.campaigns import (
     CampaignDraft,

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from babel.numbers import format_currency
-
 from bot.context import CommandContext
-from bot.formatting import moment
-from bot.i18n import _, normalise_locale
+from bot.formatting import moment, money
+from bot.i18n import _
 from bot.replies import Action, Button, Card, CardStatus
 from bot.replies import Field as CardField
 from domain.crm.customers import (
@@ -32,11 +28,6 @@ HISTORY_SHOWN = 10
 PURCHASES_SHOWN = 10
 ORDERS_SHOWN = 5
 PURCHASE_HISTORY: PurchaseHistory = WonDealPurchases()  # the ERP replaces this with its orders
-
-
-def money(amount: Decimal, currency: str, locale: str) -> str:
-    """``CN¥8,000.00`` / ``¥8,000.00``."""
-    return format_currency(amount, currency, locale=normalise_locale(locale))
 
 
 def customer_card(

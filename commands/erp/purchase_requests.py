@@ -16,6 +16,7 @@ from bot.i18n import _
 from bot.reader import Kind
 from bot.replies import Card, Message
 from bot.router import CommandSpec, Router
+from commands.approvals.budget_facts import budget_facts
 from commands.approvals.common import cause_of
 from commands.approvals.publish import Publisher, publish
 from commands.crm.lines import ask_for
@@ -116,7 +117,8 @@ def submit_for_approval(
     values, problems = read_pairs(template.spec, pairs, inputs, {})
     if problems:
         raise DomainError("{number} cannot be submitted for approval.", number=request.number)
-    draft = prepare(ctx.session, template, values, ctx.actor.id)
+    facts = budget_facts(ctx.session, ctx.now)
+    draft = prepare(ctx.session, template, values, ctx.actor.id, facts)
     outcome = submit_request(ctx.session, draft, ctx.actor.id, ctx.now, cause_of(ctx))
     link_approval(ctx.session, request, outcome.after.id)
     out = publish(ctx, outcome) or Publisher(ctx, outcome.after, outcome.template)

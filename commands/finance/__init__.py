@@ -1,15 +1,15 @@
 """Finance in chat: payments and receipts matched to open items, receivables and payables
-ageing with statements of account, the consumer that books business events, and payment
-reminders."""
+ageing with statements of account, budgets (``/budget``, ``/预算``) and their spending alerts,
+the consumer that books business events, and payment reminders."""
 
 from __future__ import annotations
 
 from bot.context import TimerHandler
 from bot.pipeline.flows import FlowConsumer
 from bot.router import Router
-from commands.finance import ageing, payments, postings, reminders
+from commands.finance import ageing, budget_alerts, budgets, payments, postings, reminders
 
-FLOW_CONSUMERS: list[FlowConsumer] = [*postings.FLOW_CONSUMERS]
+FLOW_CONSUMERS: list[FlowConsumer] = [*postings.FLOW_CONSUMERS, *budget_alerts.FLOW_CONSUMERS]
 TIMER_HANDLERS: dict[str, TimerHandler] = {**reminders.TIMER_HANDLERS}
 
 
@@ -17,3 +17,4 @@ def register(router: Router) -> None:
     """Register every finance command."""
     payments.register(router)
     ageing.register(router)
+    budgets.register(router)

@@ -164,8 +164,12 @@ def import_templates(session: Session, text: str, now: datetime) -> TemplateImpo
 
 
 def checksum_of(spec: TemplateSpec) -> str:
-    """A fingerprint of a definition: equal definitions are the same version."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    """A fingerprint of a definition: equal definitions are the same version. Optional keys
+    added later (``budget_account``) count only when set, so stored fingerprints still match."""
+    definition = spec.model_dump(mode="json")
+    if definition.get("budget_account") is None:
+        definition.pop("budget_account", None)
+    canonical = json.dumps(definition, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
-INITIATOR_NAMES = frozenset({"initiator", "department", "roles"})  # the initiator's handle, …
+INITIATOR_NAMES = frozenset({"initiator", "department", "roles", "budget_left"})  # handle, …
 FUNCTIONS: dict[str, Any] = {"date": date.fromisoformat, "len": len, "abs": abs}
 CONSTANTS = frozenset({"True", "False", "None", "true", "false"})
 

@@ -10,7 +10,8 @@ nobody else (no manager, an empty role) goes to the org's admins; with no other 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -73,6 +74,16 @@ class Choice:
         return {"route": self.route, "when": self.when, "holds": self.holds, "error": self.error}
 
 
+class BudgetFacts(Protocol):
+    """What is left of a department's budget for an account this month (None: no budget).
+    The finance module answers it; the composition side hands it in, since approvals import
+    no other business module."""
+
+    def budget_left(self, department: str, account: str) -> Decimal | None:
+        """The budget left, negative when overspent; None when there is no budget."""
+        ...
+
+
 @dataclass
 class Plan:
     """The steps, the copies at submit and at finish, and the route decisions."""
@@ -84,9 +95,14 @@ class Plan:
 
 
 def condition_values(
-    session: Session, spec: TemplateSpec, values: dict[str, Any], initiator_id: int
+    session: Session,
+    spec: TemplateSpec,
+    values: dict[str, Any],
+    initiator_id: int,
+    facts: BudgetFacts | None = None,
 ) -> dict[str, Any]:
-    """What conditions see: each field as a Python value, plus the initiator's facts."""
+    """What conditions see: each field as a Python value, plus the initiator's facts and
+    ``budget_left`` (their department's budget left on the template's account, else None)."""
     found: dict[str, Any] = {f.key: to_python(f, values.get(f.key)) for f in spec.fields}
     for f in spec.fields:
         if f.key in values and f.type == "member":
@@ -96,15 +112,28 @@ def condition_values(
     found["initiator"] = initiator.handle if initiator else None
     found["department"] = people.department_name(session, initiator_id)
     found["roles"] = people.roles_of(session, initiator_id)
+    found["budget_left"] = _budget_left(spec, found["department"], facts)
     return found
 
 
+def _budget_left(
+    spec: TemplateSpec, department: str | None, facts: BudgetFacts | None
+) -> Decimal | None:
+    if facts is None or department is None or spec.budget_account is None:
+        return None
+    return facts.budget_left(department, spec.budget_account)
+
+
 def plan_request(
-    session: Session, spec: TemplateSpec, values: dict[str, Any], initiator_id: int
+    session: Session,
+    spec: TemplateSpec,
+    values: dict[str, Any],
+    initiator_id: int,
+    facts: BudgetFacts | None = None,
 ) -> Plan:
     """The steps a request of ``spec`` with ``values`` by ``initiator_id`` goes through."""
     plan = Plan()
-    names = condition_values(session, spec, values, initiator_id)
+    names = condition_values(session, spec, values, initiator_id, facts)
     _walk(session, spec, spec.flow, values, names, initiator_id, plan)
     plan.cc_submit = _unique(plan.cc_submit)
     plan.cc_finish = _unique(plan.cc_finish)

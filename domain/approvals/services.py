@@ -21,7 +21,7 @@ from domain.approvals.fields import Inputs
 from domain.approvals.form import missing_slots, with_computed
 from domain.approvals.labels import _
 from domain.approvals.people import manager_at_level, member_id_by_handle, person
-from domain.approvals.planning import Plan, plan_request
+from domain.approvals.planning import BudgetFacts, Plan, plan_request
 from domain.approvals.state import Event, RequestState, Status, Task, TaskStatus
 from domain.approvals.store import Cause, LostRace, load, new_request_id, save
 from domain.directory.services import get_org
@@ -85,10 +85,18 @@ def inputs_for(session: Session, timezone: str, now: datetime) -> Inputs:
     )
 
 
-def prepare(session: Session, template: Versioned, values: dict[str, Any], initiator: int) -> Draft:
-    """Work out the computed fields and the route of a form."""
+def prepare(
+    session: Session,
+    template: Versioned,
+    values: dict[str, Any],
+    initiator: int,
+    facts: BudgetFacts | None = None,
+) -> Draft:
+    """Work out the computed fields and the route of a form (``facts``: the budgets the
+    conditions' ``budget_left`` reads)."""
     computed = with_computed(template.spec, values, work_calendar(session), money_digits(session))
-    return Draft(template, computed, plan_request(session, template.spec, computed, initiator))
+    plan = plan_request(session, template.spec, computed, initiator, facts)
+    return Draft(template, computed, plan)
 
 
 def plan_data(plan: Plan) -> dict[str, Any]:
@@ -278,11 +286,12 @@ def resubmit(
     values: dict[str, Any],
     now: datetime,
     cause: Cause,
+    facts: BudgetFacts | None = None,
 ) -> Outcome:
     """Submit a returned request again, with corrected values; it is routed anew."""
 
     def decide(state: RequestState, template: Versioned) -> list[Event]:
-        draft = prepare(session, template, values, state.initiator)
+        draft = prepare(session, template, values, state.initiator, facts)
         missing = missing_slots(template.spec, draft.values)
         if missing:
             raise Conflict(_("{field} is missing."), field=missing[0].field.key)

@@ -164,6 +164,7 @@ class TemplateSpec(BaseModel):
     flow: list[FlowItem] = Field(min_length=1, max_length=50)
     sla: SlaSpec | None = None
     leave: LeaveSpec | None = None
+    budget_account: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{1,16}$")
 
     def title(self, locale: str) -> str:
         """The template's name in the reader's language."""

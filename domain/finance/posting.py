@@ -30,12 +30,15 @@ from domain.finance.models import (
 )
 from domain.finance.numbering import next_entry_number
 from domain.finance.periods import period_for_posting
+from domain.shared.domain_events import record_event
 from domain.shared.errors import Conflict, DomainError, NotFound
 from domain.shared.quantity import is_exact
 
 ZERO = Decimal(0)
 AMOUNT_DIGITS = 2  # the books' base currency, to the cent (fen)
 REVERSAL_SOURCE = "finance.reversal"
+ENTRY_POSTED = "finance.entry_posted"  # recorded with each new entry: budgets' alerts react
+ENTRY_SOURCE = "finance.entry"
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ def _post(
         if earlier is None:
             raise
         return Posted(earlier, new=False)
+    record_event(session, ENTRY_POSTED, ENTRY_SOURCE, str(entry.id), {"entry_id": entry.id}, now)
     return Posted(entry, new=True)
 
 
