@@ -261,7 +261,7 @@ def _summed(line: LineDef, figures: Iterable[_Figures]) -> tuple[Decimal, Decima
     chosen = [f for f in figures if matches(line, f.account.code, f.account.type)]
     current = sum((f.raw(line.basis, previous=False) for f in chosen), ZERO)
     previous = sum((f.raw(line.basis, previous=True) for f in chosen), ZERO)
-    return line.sign * current, line.sign * previous
+    return ZERO + line.sign * current, ZERO + line.sign * previous  # ZERO +: no -0.00
 
 
 def _totalled(line: LineDef, values: dict[str, tuple[Decimal, Decimal]]) -> tuple[Decimal, Decimal]:
