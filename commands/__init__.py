@@ -5,7 +5,18 @@ from __future__ import annotations
 from bot.context import CommandContext, TimerHandler
 from bot.pipeline.flows import FlowConsumer
 from bot.router import Router
-from commands import approvals, calendar, crm, digest, ding, erp, help, identity, reminders
+from commands import (
+    approvals,
+    calendar,
+    crm,
+    digest,
+    ding,
+    erp,
+    finance,
+    help,
+    identity,
+    reminders,
+)
 from commands.approvals.digest import approvals_waiting
 from commands.calendar.agenda import meetings_today
 from commands.crm import guest_relay
@@ -26,6 +37,7 @@ def register_all(router: Router) -> None:
     calendar.register(router)
     crm.register(router)
     erp.register(router)
+    finance.register(router)
 
 
 def suggest_command(ctx: CommandContext, name: str) -> str | None:

@@ -126,6 +126,7 @@ class Row:
     en: str
     kind: str  # item | total | heading | account
     values: tuple[Decimal, ...]
+    side: str = ""  # an account's normal side (trial balance rows)
 
     def label(self, locale: str) -> str:
         """The label in the reader's language."""
@@ -150,6 +151,14 @@ class Statement:
             if row.key == key and row.values:
                 return row.values[column]
         raise KeyError(key)
+
+    def out_of_balance(self) -> Decimal:
+        """Σ debit-normal closings − Σ credit-normal closings of a trial balance: zero in
+        balanced books."""
+        return sum(
+            (r.values[3] if r.side == "debit" else -r.values[3] for r in self.rows if r.side),
+            ZERO,
+        )
 
     def title(self, locale: str) -> str:
         """The statement's name in the reader's language."""
@@ -296,7 +305,10 @@ def _trial_balance(
             f.previous_debits,
             f.previous_credits,
         )
-        rows.append(Row(f.account.code, f.account.name_zh, f.account.name_en, "account", values))
+        account = f.account
+        rows.append(
+            Row(account.code, account.name_zh, account.name_en, "account", values, account.side)
+        )
         totals = [
             t + v
             for t, v in zip(
