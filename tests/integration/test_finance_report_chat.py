@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.replies import Card
 from domain.finance.charts import install_chart
 from domain.finance.posting import EntryRequest, LineRequest, post_entry
+from domain.shared.errors import DomainError
 from tests.integration.approvals_rig import Office, running_office
 from tests.integration.erp_rig import NOW
 from tests.integration.test_finance_statements import entries
@@ -127,3 +128,33 @@ async def test_what_is_missing_is_asked_and_bad_words_answered(books: Office) ->
     assert "2026-13 is not a month (YYYY-MM)." in nonsense
     chinese = text_of(await books.say("fay", "/报表 利润表 2026年13月"))
     assert "2026年13月 不是月份" in chinese
+
+
+async def test_books_set_up_and_a_month_closed_in_chat(sqlite_settings: Settings) -> None:
+    async with running_office(sqlite_settings, extra=(), org=ORG) as office:
+        refused = text_of(await office.say("mia", "/账簿 建账 小企业会计准则"))
+        assert refused == "你没有权限使用 /账簿。"
+        asked = text_of(await office.say("fay", "/账簿 建账"))
+        assert "科目表？" in asked
+        made = text_of(await office.say("fay", "/账簿 建账 小企业会计准则"))
+        assert "已按科目表 prc_small 建账：共 69 个科目。" in made
+        again = text_of(await office.say("fred", "/books setup prc_small"))
+        assert again == "The books already use the chart prc_small."
+        other = text_of(await office.say("fred", "/books setup ifrs"))
+        assert "already use the chart prc_small" in other
+        closed = text_of(await office.say("fay", "/期间 结账 2026年11月"))
+        assert "2026-11 已结账" in closed
+
+        def late_entry(session: Session) -> None:
+            late = entries("prc_small")[0]
+            post_entry(session, late, NOW)
+
+        with pytest.raises(DomainError, match="closed"):
+            await office.run(late_entry)
+        reopened = text_of(await office.say("fred", "/period reopen 2026-11"))
+        assert reopened == "Period 2026-11 is open again."
+        await office.run(late_entry)
+        refused_close = text_of(await office.say("mia", "/期间 结账 2026-11"))
+        assert refused_close == "你没有权限使用 /期间。"
+        both = text_of(await office.say("fay", "/期间 结账 2026年10月到11月"))
+        assert "一次只能" in both
