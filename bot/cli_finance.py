@@ -1,6 +1,7 @@
 """``bizbot report``: a financial statement as JSON, XLSX or PDF, for operators and for other
 systems (docs/FINANCE.md, "Outputs"). The operator on the server sees the whole books: there is
-no member here to limit (chat's /report does that)."""
+no member here to limit (chat's /report does that). ``bizbot finance import``: journal entries
+and opening balances from CSV (docs/FINANCE.md, "Import")."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ import typer
 from sqlalchemy.orm import Session
 
 from bot.terminal import err, out
+from domain.finance.importer import import_entries, read_entries
 from domain.finance.render import render_json, render_pdf, render_xlsx
 from domain.finance.statements import Month, Span, Statement, statement
+from domain.shared.clock import SystemClock
+from domain.shared.csvfile import ImportRefused
 from domain.shared.errors import DomainError
 
 Runner = Callable[[Callable[[Session], Any]], Any]
@@ -80,3 +84,31 @@ def register(cli: typer.Typer, migrated: Runner) -> None:
             raise typer.Exit(2) from exc
         output.write_bytes(data)
         out().print(f"{shown.title(locale)} {shown.span}: {output} ({len(data):,} bytes)")
+
+
+def register_import(cli: typer.Typer, migrated: Runner) -> None:
+    """Add ``bizbot finance import`` to the ``bizbot`` command line."""
+    finance_cli = typer.Typer(help="The books: import journal entries.", no_args_is_help=True)
+    cli.add_typer(finance_cli, name="finance")
+
+    @finance_cli.command("import")
+    def finance_import(
+        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    ) -> None:
+        """Import journal entries (and opening balances, as an entry) from a CSV file with the
+        columns entry,date,journal,account,debit,credit[,department,project,memo]: every entry
+        is checked as a posting is, one problem means nothing is imported, and importing the
+        same file again changes nothing."""
+        try:
+            drafts = read_entries(file.read_bytes())
+        except ImportRefused as exc:
+            err().print(f"{file}: {exc}; nothing was imported", markup=False)
+            raise typer.Exit(2) from exc
+        now = SystemClock().now()
+        problems, tally = migrated(lambda s: import_entries(s, drafts, now))
+        if problems:
+            err().print(f"{file}: {len(problems)} problem(s), nothing was imported:", markup=False)
+            for problem in problems:
+                err().print(f"  {problem}", markup=False)
+            raise typer.Exit(1)
+        out().print(f"{file}: {tally.posted} entries posted, {tally.unchanged} already there")
