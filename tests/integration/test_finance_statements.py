@@ -260,16 +260,16 @@ async def test_the_summary_equals_the_lines_after_random_postings(db_url: str) -
 
     try:
         await database.run(posting)
-        kept = await database.run(_summary)
-        assert kept == await database.run(_from_lines)
+        kept = await database.run(summary_rows)
+        assert kept == await database.run(sums_of_lines)
         await database.run(rebuild_balances)
-        assert await database.run(_summary) == kept
+        assert await database.run(summary_rows) == kept
         assert len(kept) > 100
     finally:
         await database.dispose()
 
 
-def _summary(session: Session) -> set[tuple[object, ...]]:
+def summary_rows(session: Session) -> set[tuple[object, ...]]:
     rows = session.execute(
         select(
             Balance.account_id,
@@ -283,7 +283,7 @@ def _summary(session: Session) -> set[tuple[object, ...]]:
     return {tuple(row) for row in rows}
 
 
-def _from_lines(session: Session) -> set[tuple[object, ...]]:
+def sums_of_lines(session: Session) -> set[tuple[object, ...]]:
     rows = session.execute(
         select(
             EntryLine.account_id,
