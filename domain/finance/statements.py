@@ -370,13 +370,13 @@ def general_ledger(
     session: Session, span: Span, department: str | None = None
 ) -> list[AccountLedger]:
     """总账: per account with a balance, its opening, each month's debits, credits and closing,
-    and its closing, read from the balance summary."""
+    and its closing, read from the balance summary (two queries, whatever the accounts)."""
+    monthly = _monthly(session, span, department)
     ledgers = []
     for f in _figures(session, span, department):
-        monthly = _monthly(session, f.account, span, department)
         opening = _on_side(f.account, f.raw("opening", previous=False))
         balance, months = opening, []
-        for month, debits, credits in monthly:
+        for month, debits, credits in monthly.get(f.account.id, []):
             balance += _on_side(f.account, debits - credits)
             months.append(LedgerMonth(month, debits, credits, balance))
         ledgers.append(
@@ -396,30 +396,30 @@ def general_ledger(
 
 
 def _monthly(
-    session: Session, account: Account, span: Span, department: str | None
-) -> list[tuple[Month, Decimal, Decimal]]:
+    session: Session, span: Span, department: str | None
+) -> dict[int, list[tuple[Month, Decimal, Decimal]]]:
+    """Per account id, its debits and credits of each month of the span, in month order."""
     index = Balance.year * 12 + Balance.month - 1
     query = (
         select(
+            Balance.account_id,
             Balance.year,
             Balance.month,
             func.sum(type_coerce(Balance.debit, BigInteger())),
             func.sum(type_coerce(Balance.credit, BigInteger())),
         )
-        .where(
-            Balance.account_id == account.id,
-            index >= span.first.index,
-            index <= span.last.index,
-        )
-        .group_by(Balance.year, Balance.month)
-        .order_by(Balance.year, Balance.month)
+        .where(index >= span.first.index, index <= span.last.index)
+        .group_by(Balance.account_id, Balance.year, Balance.month)
+        .order_by(Balance.account_id, Balance.year, Balance.month)
     )
     if department is not None:
         query = query.where(Balance.department == department)
-    return [
-        (Month(year, month), Decimal(int(d)).scaleb(-2), Decimal(int(c)).scaleb(-2))
-        for year, month, d, c in session.execute(query)
-    ]
+    found: dict[int, list[tuple[Month, Decimal, Decimal]]] = {}
+    for account_id, year, month, debits, credits in session.execute(query):
+        found.setdefault(account_id, []).append(
+            (Month(year, month), Decimal(int(debits)).scaleb(-2), Decimal(int(credits)).scaleb(-2))
+        )
+    return found
 
 
 def account_detail(

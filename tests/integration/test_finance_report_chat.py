@@ -6,12 +6,14 @@ does not exist is answered plainly."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 import structlog
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from adapters.memory.client import Posted
@@ -19,6 +21,8 @@ from bot.config import Settings
 from bot.replies import Card
 from domain.finance.charts import install_chart
 from domain.finance.posting import EntryRequest, LineRequest, post_entry
+from domain.finance.render import render_xlsx
+from domain.finance.statements import Month, Span, statement
 from domain.shared.errors import DomainError
 from tests.integration.approvals_rig import Office, running_office
 from tests.integration.erp_rig import NOW
@@ -158,3 +162,14 @@ async def test_books_set_up_and_a_month_closed_in_chat(sqlite_settings: Settings
         assert refused_close == "你没有权限使用 /期间。"
         both = text_of(await office.say("fay", "/期间 结账 2026年10月到11月"))
         assert "一次只能" in both
+
+
+async def test_the_xlsx_totals_equal_the_cards(books: Office) -> None:
+    card = text_of(await books.say("fay", "/报表 资产负债表 2026-11"))
+    shown = await books.run(lambda s: statement(s, "bs", Span.month(Month(2026, 11))))
+    sheet = load_workbook(io.BytesIO(render_xlsx(shown, "zh_CN")), data_only=True).active
+    cells = {row[0]: row[1] for row in sheet.iter_rows(min_row=6, values_only=True)}
+    for label in ("货币资金", "资产总计", "负债合计", "所有者权益合计"):
+        on_card = re.search(rf"{label}：([-\d,.]+)（", card)
+        assert on_card is not None, (label, card)
+        assert Decimal(on_card[1].replace(",", "")) == Decimal(str(round(cells[label], 2)))
