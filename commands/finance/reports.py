@@ -28,8 +28,7 @@ from commands.crm.lines import ask_for, unusable
 from domain.directory.models import Department
 from domain.directory.roles import Permission
 from domain.finance.models import Balance
-from domain.finance.render import money
-from domain.finance.statements import Month, Span, Statement, statement
+from domain.finance.statements import Month, Span, Statement, money, statement
 from domain.shared.errors import DomainError, Forbidden
 from domain.shared.recurrence import zone
 

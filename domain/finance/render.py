@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from domain.finance.statement_lines import LAYOUTS
-from domain.finance.statements import COLUMNS, Row, Statement
+from domain.finance.statements import COLUMNS, Row, Statement, money
 from domain.shared.errors import DomainError
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
@@ -233,8 +232,3 @@ def _pdf_cells(statement: Statement, row: Row, locale: str) -> list[str]:
     label = row.label(locale) if row.kind != "item" else "  " + row.label(locale)
     cells = [row.key if row.kind == "account" else "", label] if statement.kind == "tb" else [label]
     return cells + [money(value) for value in row.values]
-
-
-def money(value: Decimal) -> str:
-    """An amount as the statements show it: thousands separated, two decimals."""
-    return f"{value:,.2f}"

@@ -471,3 +471,8 @@ def account_detail(
 def cash_codes(chart: str) -> tuple[str, ...]:
     """The accounts the cash-flow statement explains (cash and bank)."""
     return CASH_CODES[chart]
+
+
+def money(value: Decimal) -> str:
+    """An amount as the statements show it: thousands separated, two decimals."""
+    return f"{value:,.2f}"
