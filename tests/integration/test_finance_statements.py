@@ -298,3 +298,53 @@ def sums_of_lines(session: Session) -> set[tuple[object, ...]]:
         .group_by(EntryLine.account_id, Period.year, Period.month, EntryLine.department)
     )
     return {tuple(row) for row in rows}
+
+
+@pytest.mark.parametrize("chart", CHARTS)
+async def test_random_books_balance_at_every_month_end(db_url: str, chart: str) -> None:
+    """Random balanced entries on any leaf accounts (contra, cost and profit accounts too),
+    some in departments, some reversed: at every month end the balance sheet balances, the
+    cash flow ends at the sheet's cash and starts at the month before's, and the trial balance
+    nets to zero; the year's income statement is the sum of its months'."""
+    rng = random.Random(7)
+    database = open_database(db_url)
+    accounts = load_chart(chart).accounts
+    parents = {a.parent for a in accounts}
+    leaves = [a.code for a in accounts if a.code not in parents]
+
+    def posting(session: Session) -> None:
+        install_chart(session, chart)
+        posted = []
+        for _ in range(120):
+            on = date(2026, rng.randint(1, 12), rng.randint(1, 28))
+            codes = rng.sample(leaves, 3)
+            first, second = (D(rng.randint(1, 10**6)).scaleb(-2) for _ in range(2))
+            lines = [
+                LineRequest(codes[0], debit=first + second, department=rng.choice(["", "x"])),
+                LineRequest(codes[1], credit=first),
+                LineRequest(codes[2], credit=second),
+            ]
+            posted.append(post_entry(session, EntryRequest("GJ", on, lines), NOW).entry.id)
+            if rng.random() < 0.1:
+                reverse_entry(session, rng.choice(posted), date(2026, 12, 28), NOW)
+
+    def checking(session: Session) -> None:
+        previous_cash = D(0)
+        months_profit = D(0)
+        for number in range(1, 13):
+            span = Span.month(Month(2026, number))
+            bs, cf = statement(session, "bs", span), statement(session, "cf", span)
+            assert bs.figure("total_assets") == bs.figure("total_liabilities_and_equity")
+            assert cf.figure("cash_opening") == previous_cash
+            assert cf.figure("cash_closing") == bs.figure("cash")
+            assert statement(session, "tb", span).out_of_balance() == 0
+            previous_cash = bs.figure("cash")
+            months_profit += statement(session, "pl", span).figure("net_profit")
+        year = statement(session, "pl", Span(Month(2026, 1), Month(2026, 12)))
+        assert year.figure("net_profit") == months_profit
+
+    try:
+        await database.run(posting)
+        await database.run(checking)
+    finally:
+        await database.dispose()
