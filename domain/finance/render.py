@@ -149,25 +149,21 @@ def _xlsx_row(
         if row.kind != "total":
             sheet.write_number(at, where, float(value), formats["money"])
             continue
-        formula = _formula(statement, row, (column, where), places)
-        if formula is None:
-            sheet.write_number(at, where, float(value), formats["money_total"])
-        else:
-            sheet.write_formula(at, where, formula, formats["money_total"], float(value))
+        if _balance_total(statement, row, column):
+            continue  # balances on both sides do not add up to anything
+        formula = _formula(statement, row, where, places)
+        sheet.write_formula(at, where, formula, formats["money_total"], float(value))
 
 
 def _formula(
     statement: Statement,
     row: Row,
-    column: tuple[int, int],
+    where: int,
     places: dict[str, int],
-) -> str | None:
-    """The Excel formula of a total (``column``: the figure's index and its sheet column):
-    the lines it adds and subtracts, or for the trial balance the column's sum."""
-    index, where = column
+) -> str:
+    """The Excel formula of a total in sheet column ``where``: the lines it adds and
+    subtracts, or for the trial balance the column's sum."""
     if statement.kind == "tb":
-        if statement.columns[index] in ("opening", "closing"):
-            return None
         first = xl_rowcol_to_cell(FIRST_ROW, where)
         last = xl_rowcol_to_cell(places[row.key] - 1, where)
         return f"=SUM({first}:{last})"
@@ -231,4 +227,16 @@ def render_pdf(statement: Statement, locale: str) -> bytes:
 def _pdf_cells(statement: Statement, row: Row, locale: str) -> list[str]:
     label = row.label(locale) if row.kind != "item" else "  " + row.label(locale)
     cells = [row.key if row.kind == "account" else "", label] if statement.kind == "tb" else [label]
-    return cells + [money(value) for value in row.values]
+    return cells + [
+        "" if _balance_total(statement, row, column) else money(value)
+        for column, value in enumerate(row.values)
+    ]
+
+
+def _balance_total(statement: Statement, row: Row, column: int) -> bool:
+    """The trial balance's total row under an opening or closing balance: left empty."""
+    return (
+        statement.kind == "tb"
+        and row.kind == "total"
+        and statement.columns[column] in ("opening", "closing")
+    )
