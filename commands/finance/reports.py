@@ -72,13 +72,14 @@ def report(ctx: CommandContext, args: ReportArgs) -> Card:
     asked = reading.values.get("department")
     if asked is not None and MONTH_SHAPED.match(asked):  # 2026-13: a month that is none
         raise DomainError("{text} is not a month (YYYY-MM).", text=asked)
-    department = _department(ctx, asked)
-    span = _span(ctx, reading.values.get("period"))
+    department = department_allowed(ctx, asked, "report")
+    span = span_of(ctx, reading.values.get("period"))
     return summary_card(ctx, statement(ctx.session, kind, span, department))
 
 
-def _department(ctx: CommandContext, asked: str | None) -> str | None:
-    """The department the actor may see: any (or all) with finance.read; a manager's own."""
+def department_allowed(ctx: CommandContext, asked: str | None, command: str) -> str | None:
+    """The department the actor may see: any (or all) with finance.read; a manager's own.
+    Anything else is refused and logged."""
     if ctx.may(Permission.FINANCE_READ):
         if asked is not None and asked not in _known_departments(ctx):
             raise DomainError("There is no department {department}.", department=asked)
@@ -87,7 +88,7 @@ def _department(ctx: CommandContext, asked: str | None) -> str | None:
     if ctx.may(Permission.FINANCE_DEPARTMENT) and own and asked in (None, own):
         return own
     log.warning(
-        "refused.permission", member=ctx.actor.handle, command="report", department=asked or ""
+        "refused.permission", member=ctx.actor.handle, command=command, department=asked or ""
     )
     if ctx.may(Permission.FINANCE_DEPARTMENT) and own:
         raise Forbidden("You may see the figures of {department} only.", department=own)
@@ -100,7 +101,8 @@ def _known_departments(ctx: CommandContext) -> set[str]:
     return named | set(ctx.session.scalars(select(Balance.department).distinct()))
 
 
-def _span(ctx: CommandContext, period: str | None) -> Span:
+def span_of(ctx: CommandContext, period: str | None) -> Span:
+    """The months the reader gave (``2026-11`` or ``2026-01..2026-03``); this month if none."""
     if period is None:
         today = ctx.now.astimezone(zone(ctx.actor.timezone))
         return Span.month(Month(today.year, today.month))

@@ -173,3 +173,22 @@ async def test_the_xlsx_totals_equal_the_cards(books: Office) -> None:
         on_card = re.search(rf"{label}：([-\d,.]+)（", card)
         assert on_card is not None, (label, card)
         assert Decimal(on_card[1].replace(",", "")) == Decimal(str(round(cells[label], 2)))
+
+
+async def test_an_accounts_lines(books: Office) -> None:
+    bank = text_of(await books.say("fay", "/明细账 银行存款 2026年11月"))
+    assert "1002 银行存款 2026-11（全部门）" in bank
+    assert "期初余额：0.00" in bank
+    assert "2026-11-15 GJ2026-00005 贷 60,000.00 → 440,000.00" in bank
+    assert "借方 580,000.00，贷方 87,000.00；期末余额：493,000.00" in bank
+    assert not LATIN.search(bank.replace("GJ", "")), bank
+    taxes = text_of(await books.say("fred", "/ledger 2221 2026-11"))
+    assert "2221 Taxes payable" in taxes and "closing balance: -2,600.00" in taxes
+    own = text_of(await books.say("mia", "/明细账 1122 2026-11"))
+    assert "（sales）" in own and "期末余额：90,400.00" in own
+    with structlog.testing.capture_logs() as logs:
+        refused = text_of(await books.say("bob", "/明细账 1122 2026-11"))
+    assert "无权查看账簿" in refused
+    assert [e["command"] for e in logs if e["event"] == "refused.permission"] == ["ledger"]
+    unknown = text_of(await books.say("fay", "/明细账 9999 2026-11"))
+    assert "没有科目 9999" in unknown
