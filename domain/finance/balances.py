@@ -23,7 +23,8 @@ Key = tuple[int, int, int, str]  # account id, year, month, department
 
 
 def add_to_balances(session: Session, year: int, month: int, lines: Iterable[EntryLine]) -> None:
-    """Add an entry's lines (already flushed) to the summary of their month."""
+    """Add an entry's lines (already flushed) to the summary of their month: one upsert of
+    a row per account and department, in key order."""
     sums: dict[Key, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for line in lines:
         amounts = sums[(line.account_id, year, month, line.department)]
@@ -31,26 +32,27 @@ def add_to_balances(session: Session, year: int, month: int, lines: Iterable[Ent
         amounts[1] += line.credit
     dialect = session.get_bind().dialect.name
     insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for key in sorted(sums):
-        debit, credit = sums[key]
-        account_id, year_, month_, department = key
-        statement = insert_(Balance).values(
-            account_id=account_id,
-            year=year_,
-            month=month_,
-            department=department,
-            debit=debit,
-            credit=credit,
+    rows = [
+        {
+            "account_id": account_id,
+            "year": year_,
+            "month": month_,
+            "department": department,
+            "debit": sums[(account_id, year_, month_, department)][0],
+            "credit": sums[(account_id, year_, month_, department)][1],
+        }
+        for account_id, year_, month_, department in sorted(sums)
+    ]
+    statement = insert_(Balance).values(rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["account_id", "year", "month", "department"],
+            set_={
+                "debit": Balance.debit + statement.excluded.debit,
+                "credit": Balance.credit + statement.excluded.credit,
+            },
         )
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["account_id", "year", "month", "department"],
-                set_={
-                    "debit": Balance.debit + statement.excluded.debit,
-                    "credit": Balance.credit + statement.excluded.credit,
-                },
-            )
-        )
+    )
 
 
 def rebuild_balances(session: Session) -> None:
