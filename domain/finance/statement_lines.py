@@ -472,7 +472,6 @@ LAYOUTS: dict[str, dict[str, tuple[LineDef, ...]]] = {
     "prc_small": {"bs": PRC_BALANCE_SHEET, "pl": PRC_INCOME_STATEMENT, "cf": PRC_CASH_FLOW},
     "ifrs_basic": {"bs": IFRS_BALANCE_SHEET, "pl": IFRS_INCOME_STATEMENT, "cf": IFRS_CASH_FLOW},
 }
-CASH_CODES = {"prc_small": tuple(PRC_CASH.split()), "ifrs_basic": tuple(IFRS_CASH.split())}
 
 
 def matches(line: LineDef, code: str, account_type: str) -> bool:

@@ -19,8 +19,9 @@ from sqlalchemy import BigInteger, ColumnElement, case, func, select, type_coerc
 from sqlalchemy.orm import Session
 
 from domain.finance.models import Account, Balance, Entry, EntryLine
-from domain.finance.statement_lines import CASH_CODES, LAYOUTS, LineDef, matches
+from domain.finance.statement_lines import LAYOUTS, LineDef, matches
 from domain.shared.errors import DomainError, NotFound
+from domain.shared.money import DEFAULT_DIGITS
 
 ZERO = Decimal(0)
 StatementKind = Literal["bs", "pl", "cf", "tb"]
@@ -248,9 +249,14 @@ def _figures(session: Session, span: Span, department: str | None) -> list[_Figu
     if department is not None:
         query = query.where(Balance.department == department)
     return [
-        _Figures(account, *(Decimal(int(value)).scaleb(-2) for value in sums))
+        _Figures(account, *(_from_minor(value) for value in sums))
         for account, *sums in session.execute(query)
     ]
+
+
+def _from_minor(minor_units: int) -> Decimal:
+    """A sum of stored minor units (fen) as money."""
+    return Decimal(int(minor_units)).scaleb(-DEFAULT_DIGITS)
 
 
 def _lay_out(lines: Sequence[LineDef], figures: list[_Figures]) -> tuple[Row, ...]:
@@ -417,7 +423,7 @@ def _monthly(
     found: dict[int, list[tuple[Month, Decimal, Decimal]]] = {}
     for account_id, year, month, debits, credits in session.execute(query):
         found.setdefault(account_id, []).append(
-            (Month(year, month), Decimal(int(debits)).scaleb(-2), Decimal(int(credits)).scaleb(-2))
+            (Month(year, month), _from_minor(debits), _from_minor(credits))
         )
     return found
 
@@ -466,11 +472,6 @@ def account_detail(
         balance,
         lines=tuple(lines),
     )
-
-
-def cash_codes(chart: str) -> tuple[str, ...]:
-    """The accounts the cash-flow statement explains (cash and bank)."""
-    return CASH_CODES[chart]
 
 
 def money(value: Decimal) -> str:
