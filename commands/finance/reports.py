@@ -51,6 +51,7 @@ KEY_FIGURES = {
     "cf": ("net_operating", "net_investing", "net_financing", "net_change", "cash_closing"),
 }
 MONTH_SHAPED = re.compile(r"^\d{4}(?:[-/.]\d{1,2}|年\d{1,2}月)$")
+LINE_PREFIX = re.compile(r"^(?:[一二三四五六七八九十]+、|减：|加：|Less: |Add: )")  # 四、净利润
 HEADLINE = {"pl": "net_profit", "bs": "total_assets", "cf": "net_change"}
 
 
@@ -127,7 +128,7 @@ def summary_card(ctx: CommandContext, shown: Statement) -> Card:
         lines.append(
             ctx.t(
                 _("{label}: {amount} (previous period {previous})"),
-                label=row.label(locale).lstrip("一二三四五六七八九、").removeprefix("减："),
+                label=LINE_PREFIX.sub("", row.label(locale)),
                 amount=money(row.values[0]),
                 previous=money(row.values[1]),
             )
