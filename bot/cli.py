@@ -23,6 +23,8 @@ from bot.cli_budgets import budgets_cli
 from bot.cli_crm import crm_cli
 from bot.cli_erp import erp_cli
 from bot.cli_events import register as register_event_commands
+from bot.cli_finance import register as register_finance_commands
+from bot.cli_finance import register_import as register_finance_import
 from bot.cli_mrp import mrp_cli
 from bot.cli_timers import register as register_timer_commands
 from bot.config import Settings
@@ -80,6 +82,8 @@ def _run(work: Callable[[Session], T]) -> T:
 register_approval_commands(cli, _run)
 register_timer_commands(cli, _run)
 register_event_commands(cli, _run)
+register_finance_commands(cli, _run)
+register_finance_import(cli, _run)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

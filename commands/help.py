@@ -66,6 +66,7 @@ AREAS = (  # the package a command lives in -> its area on the help card, in thi
     ("commands.digest", _("Time: reminders, meetings, notices")),
     ("commands.approvals", _("Approvals")),
     ("commands.crm", _("Customers and sales")),
+    ("commands.finance", _("Finance")),
 )
 
 

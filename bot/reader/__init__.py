@@ -26,6 +26,7 @@ from enum import StrEnum
 from bot.parsing import normalise, split_words
 from bot.reader.amounts import APPROX, MEASURES, is_english_unit, read_amount, read_count
 from bot.reader.days import read_day, read_days
+from bot.reader.months import read_months
 from bot.timewords import has_cjk
 
 MAX_PHRASE_WORDS = 6  # the longest run of words tried as one day, range or name
@@ -42,6 +43,7 @@ class Kind(StrEnum):
     CHOICE = "choice"
     MEMBER = "member"
     RECORD = "record"  # a customer, contact, deal … by number or by name
+    MONTHS = "months"  # a month or a range of months: ``2026-11``, ``上月``, ``2026年1月到3月``
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +375,17 @@ def _take_days(item: Field, words: list[str], where: Where, _first: bool) -> Tak
     return None
 
 
+def _take_months(_item: Field, words: list[str], where: Where, _first: bool) -> Taken:
+    """A month or a range of months, canonical ``2026-11`` or ``2026-01..2026-03``."""
+    for n in range(min(len(words), MAX_PHRASE_WORDS), 0, -1):
+        found = read_months(_joined(words[:n]), where.tz, where.now)
+        if found is not None:
+            (y1, m1), (y2, m2) = found
+            first, last = f"{y1}-{m1:02d}", f"{y2}-{m2:02d}"
+            return n, first if first == last else f"{first}..{last}"
+    return None
+
+
 def _take_member(item: Field, words: list[str], where: Where, _first: bool) -> Taken:
     if words[0].startswith("@") and len(words[0]) > 1:
         return 1, words[0]
@@ -412,4 +425,5 @@ _TAKERS: dict[Kind, Callable[[Field, list[str], Where, bool], Taken]] = {
     Kind.CHOICE: _take_choice,
     Kind.MEMBER: _take_member,
     Kind.RECORD: _take_record,
+    Kind.MONTHS: _take_months,
 }

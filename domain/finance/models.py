@@ -129,3 +129,20 @@ class EntryLine(Base):
     department: Mapped[str] = mapped_column(String(64), default="")
     project: Mapped[str] = mapped_column(String(64), default="")
     memo: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Balance(Base):
+    """What an account was debited and credited in one month for one department (``""``: none).
+
+    A summary kept by ``post_entry`` and ``reverse_entry`` in the transaction that writes the
+    lines, so the statements read a few thousand rows instead of every line; the lines stay the
+    source of truth (``balances.rebuild_balances`` makes the table again from them)."""
+
+    __tablename__ = "finance_balances"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("finance_accounts.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department: Mapped[str] = mapped_column(String(64), primary_key=True)
+    debit: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    credit: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from domain.finance.balances import add_to_balances
 from domain.finance.models import (
     POSTED,
     RATE_DIGITS,
@@ -278,9 +279,13 @@ def _write(
     )
     session.add(entry)
     session.flush()
-    for position, line in enumerate(request.lines, start=1):
-        session.add(_line(entry.id, position, line, accounts[line.account][0]))
+    lines = [
+        _line(entry.id, position, line, accounts[line.account][0])
+        for position, line in enumerate(request.lines, start=1)
+    ]
+    session.add_all(lines)
     session.flush()
+    add_to_balances(session, period.year, period.month, lines)
     return entry
 
 
