@@ -1,8 +1,9 @@
 """The demo company at work: what `make run` adds to the demo org (``org.yaml``) so that a
 newcomer's first `/help` finds customers and their contacts, deals in several stages, an open
 ticket, requests waiting for Alice (the member the local sign-in offers first, a sales manager),
-meetings and reminders in the coming days, and products in stock in two warehouses
-(``catalog.yaml``).
+meetings and reminders in the coming days, products in stock in two warehouses
+(``catalog.yaml``), and books kept on the PRC small-enterprise chart, so that what the demo
+ships and receives is booked (docs/FINANCE.md).
 
 The tables below are the whole demo. Each row goes through the domain service its command uses
 (``/customer add``, ``/deal add``, ``/ticket new``, ``/leave``, ``/meeting``, ``/remind``), so the
@@ -37,11 +38,13 @@ from domain.crm.tickets import assign_ticket, open_ticket
 from domain.directory.services import find_member, get_org
 from domain.directory.views import MemberView
 from domain.erp.importer import problems_in, read_erp_file, save_erp_file
+from domain.finance.charts import install_chart
 from domain.shared.recurrence import Frequency, Recurrence, local_to_utc, zone
 from domain.timers.reminders import Guard, ReminderRequest, set_reminder
 
 CAUSE = Cause(source="demo")
 CATALOG = Path(__file__).with_name("catalog.yaml")
+DEMO_CHART = "prc_small"  # 小企业会计准则, the demo org being a Chinese small enterprise
 SATURDAY = 5
 
 
@@ -210,6 +213,7 @@ def load_company(session: Session, now: datetime, policies: Policies) -> None:
     for reminder in REMINDERS:
         demo.add_reminder(reminder)
     load_catalog(session, now)
+    install_chart(session, DEMO_CHART)
 
 
 def load_catalog(session: Session, now: datetime) -> None:

@@ -7,8 +7,8 @@ what: finance.read (the finance role, admins) any department or all of them;
 finance.department (managers) their own department only, which is also what they get when they
 name none; everyone else nothing. A refusal is logged (``refused.permission``).
 
-The full statement as XLSX or PDF comes from ``domain.finance.render`` (``render_xlsx``,
-``render_pdf``), for the file attachments of outbound messages to carry."""
+The card carries the full statement as XLSX and PDF (``domain.finance.render``), uploaded
+through each channel's own file API."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from commands.crm.lines import ask_for, unusable
 from domain.directory.models import Department
 from domain.directory.roles import Permission
 from domain.finance.models import Balance
+from domain.finance.render import render_pdf, render_xlsx
 from domain.finance.statements import Month, Span, Statement, money, statement
 from domain.shared.errors import DomainError, Forbidden
 from domain.shared.recurrence import zone
@@ -75,7 +76,21 @@ def report(ctx: CommandContext, args: ReportArgs) -> Card:
         raise DomainError("{text} is not a month (YYYY-MM).", text=asked)
     department = department_allowed(ctx, asked, "report")
     span = span_of(ctx, reading.values.get("period"))
-    return summary_card(ctx, statement(ctx.session, kind, span, department))
+    shown = statement(ctx.session, kind, span, department)
+    return with_files(summary_card(ctx, shown), shown, ctx.locale)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def with_files(card: Card, shown: Statement, locale: str) -> Card:
+    """The card with the full statement as XLSX and PDF, named after it in the reader's
+    language (``利润表-2026-11.xlsx``, ``Income-statement-2026-11-Sales.pdf``)."""
+    words = [shown.title(locale), str(shown.span).replace("..", "-to-"), shown.department or ""]
+    stem = "-".join(w.replace(" ", "-").replace("/", "-") for w in words if w)
+    return card.with_file(f"{stem}.xlsx", XLSX, render_xlsx(shown, locale)).with_file(
+        f"{stem}.pdf", "application/pdf", render_pdf(shown, locale)
+    )
 
 
 def department_allowed(ctx: CommandContext, asked: str | None, command: str) -> str | None:

@@ -21,8 +21,6 @@ from bot.config import Settings
 from bot.replies import Card
 from domain.finance.charts import install_chart
 from domain.finance.posting import EntryRequest, LineRequest, post_entry
-from domain.finance.render import render_xlsx
-from domain.finance.statements import Month, Span, statement
 from domain.shared.errors import DomainError
 from tests.integration.approvals_rig import Office, running_office
 from tests.integration.erp_rig import NOW
@@ -164,10 +162,16 @@ async def test_books_set_up_and_a_month_closed_in_chat(sqlite_settings: Settings
         assert "一次只能" in both
 
 
-async def test_the_xlsx_totals_equal_the_cards(books: Office) -> None:
-    card = text_of(await books.say("fay", "/报表 资产负债表 2026-11"))
-    shown = await books.run(lambda s: statement(s, "bs", Span.month(Month(2026, 11))))
-    sheet = load_workbook(io.BytesIO(render_xlsx(shown, "zh_CN")), data_only=True).active
+async def test_the_xlsx_and_pdf_come_with_the_card_and_agree_with_it(books: Office) -> None:
+    posted = await books.say("fay", "/报表 资产负债表 2026-11")
+    card = text_of(posted)
+    assert isinstance(posted.message, Card)
+    files = {a.name: a for a in posted.message.attachments}
+    assert set(files) == {"资产负债表-2026-11.xlsx", "资产负债表-2026-11.pdf"}
+    assert files["资产负债表-2026-11.pdf"].data.startswith(b"%PDF-")
+    assert files["资产负债表-2026-11.pdf"].content_type == "application/pdf"
+    xlsx = files["资产负债表-2026-11.xlsx"].data
+    sheet = load_workbook(io.BytesIO(xlsx), data_only=True).active
     cells = {row[0]: row[1] for row in sheet.iter_rows(min_row=6, values_only=True)}
     for label in ("货币资金", "资产总计", "负债合计", "所有者权益合计"):
         on_card = re.search(rf"{label}：([-\d,.]+)（", card)
