@@ -1,6 +1,7 @@
 """Payment reminders (``domain.flows.payment_reminders``): the rep's card about an overdue
 invoice, then a polite reminder to the customer's contacts who are chat guests, each in their
-own language, through the chat they use (``commands/crm/reach.tell_contact``)."""
+own language with the invoice as a PDF in that language, through the chat they use
+(``commands/crm/reach.tell_contact``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.replies import Card, CardStatus, Field, Reply
 from commands.crm.reach import tell_contact
 from domain.crm.customers import contacts_of
 from domain.directory.services import get_org
+from domain.finance.invoice_pdf import render_invoice
 from domain.flows import payment_reminders
 from domain.flows.payment_reminders import REP, Due
 from domain.timers.services import TimerView
@@ -61,11 +63,11 @@ def _tell_contacts(ctx: TimerContext, due: Due, subject: str) -> None:
     item = due.item
 
     def compose(locale: str) -> Reply:
-        return Reply(
-            t(locale, GUEST_TEXT, company=org.name, document=item.document,
-              issued=item.issued_on.isoformat(), amount=f"{item.open_amount:,.2f}",
-              currency=item.currency, due=item.due_on.isoformat())
-        )  # fmt: skip
+        text = t(locale, GUEST_TEXT, company=org.name, document=item.document,
+                 issued=item.issued_on.isoformat(), amount=f"{item.open_amount:,.2f}",
+                 currency=item.currency, due=item.due_on.isoformat())  # fmt: skip
+        invoice = render_invoice(ctx.session, item, org.name, locale)
+        return Reply(text).with_file(f"{item.document}.pdf", "application/pdf", invoice)
 
     for contact in contacts_of(ctx.session, due.customer.id):
         tell_contact(

@@ -36,7 +36,7 @@ WORDS = {
     "period": ("期间", "Period"),
     "previous": ("上期", "Previous period"),
     "department": ("部门", "Department"),
-    "all": ("全部门", "All departments"),
+    "all": ("全部部门", "All departments"),
     "unit": ("单位：元", "Amounts in CNY"),
 }
 FIRST_ROW = 5  # the sheet row of the first line, under the title, header and column heads
@@ -175,16 +175,21 @@ def _formula(
     return "=" + "".join(terms).lstrip("+")
 
 
-def render_pdf(statement: Statement, locale: str) -> bytes:
-    """The statement as an A4 PDF with the CJK font embedded; ``DomainError`` without the font."""
+def pdf_font() -> str:
+    """The CJK font's name in reportlab, registered once; ``DomainError`` without the font."""
     if not CJK_FONT.is_file():
         raise DomainError(
             "The PDF needs the font {path} (Debian package fonts-wqy-microhei).",
             path=str(CJK_FONT),
         )
-
     if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(FONT_NAME, str(CJK_FONT), subfontIndex=0))
+    return FONT_NAME
+
+
+def render_pdf(statement: Statement, locale: str) -> bytes:
+    """The statement as an A4 PDF with the CJK font embedded; ``DomainError`` without the font."""
+    pdf_font()
     wide = statement.kind == "tb"
     buffer = io.BytesIO()
     document = SimpleDocTemplate(

@@ -32,7 +32,7 @@ from domain.crm.models import Activity, Contact, Customer, Ticket
 from domain.crm.tickets import open_ticket
 from domain.directory.importer import import_org
 from domain.directory.services import list_members
-from domain.shared.clock import SystemClock
+from domain.shared.clock import Clock, SystemClock
 from tests.fake_telegram import USERNAME, FakeBotApi
 from tests.integration.approvals_rig import button
 from tests.integration.crm_rig import CRM_ORG
@@ -87,7 +87,10 @@ class Shop:
 
 
 @asynccontextmanager
-async def running(settings: Settings, fake: FakeBotApi) -> AsyncIterator[Shop]:
+async def running(
+    settings: Settings, fake: FakeBotApi, clock: Clock | None = None
+) -> AsyncIterator[Shop]:
+    """The shop on Telegram and the memory channel, on ``clock`` (the system's by default)."""
     config = TelegramConfig(fake.token, SECRET, fake.url)
     client = TelegramClient(config.token, config.api_url, timeouts=QUICK, limits=UNPACED)
     channel = TelegramChannel(config, client=client, poll_wait=1)
@@ -99,9 +102,9 @@ async def running(settings: Settings, fake: FakeBotApi) -> AsyncIterator[Shop]:
         }
     )
     memory = MemoryClient("memory")
-    runtime = build_runtime(configured, [channel.client, memory])
+    runtime = build_runtime(configured, [channel.client, memory], clock=clock)
     runtime.dispatcher.policies = replace(runtime.dispatcher.policies, built_in_channel="memory")
-    now = SystemClock().now()
+    now = (clock or SystemClock()).now()
     await runtime.db.run(lambda s: import_org(s, CRM_ORG, now))
     await runtime.start()
     app = build_web(runtime, Hub())
