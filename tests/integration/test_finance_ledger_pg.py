@@ -1,12 +1,15 @@
 """The ledger under concurrency, on PostgreSQL (the row locks are the database's): 50 entries
 posted at once in one journal, with 10 more that roll back after taking a number, get the
-numbers 1 to 50 with no gap and no repeat; and 10 postings of the same business event at once
-post it once, every caller getting that one entry back."""
+numbers 1 to 50 with no gap and no repeat; 100 posted at once by two processes get 1 to 100;
+and 10 postings of the same business event at once post it once, every caller getting that one
+entry back."""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from decimal import Decimal
 
@@ -18,7 +21,7 @@ from domain.finance.charts import install_chart
 from domain.finance.models import Entry
 from domain.finance.posting import EntryRequest, LineRequest, Posted, post_entry
 from domain.finance.reading import trial_balance
-from domain.shared.db import AsyncDatabase
+from domain.shared.db import AsyncDatabase, open_database
 from tests.integration.erp_rig import NOW, racing_database
 
 pytestmark = pytest.mark.pg
@@ -27,6 +30,7 @@ POSTED = 50
 ABANDONED = 10
 DUPLICATES = 10
 DAY = date(2026, 12, 7)
+PER_PROCESS = 5  # and as many in overflow: 20 connections for the two processes
 
 
 class Abandoned(Exception):
@@ -69,6 +73,37 @@ async def test_50_concurrent_postings_in_one_journal_get_50_numbers_without_a_ga
     assert await db.run(lambda s: sorted(s.scalars(select(Entry.number)))) == expected
     books = await db.run(lambda s: trial_balance(s, DAY, DAY))
     assert books.debits == books.credits == Decimal(10 * POSTED)
+
+
+def post_in_this_process(url: str, count: int) -> list[str]:
+    """``count`` cash sales posted at once from this process (a pool of its own); their numbers."""
+
+    async def post_all() -> list[str]:
+        database = open_database(url, pool_size=PER_PROCESS)
+        try:
+            return list(await asyncio.gather(*(database.run(post) for _ in range(count))))
+        finally:
+            await database.dispose()
+
+    def post(s: Session) -> str:
+        return post_entry(s, cash_sale(), NOW).entry.number
+
+    return asyncio.run(post_all())
+
+
+async def test_100_postings_from_2_processes_get_100_numbers_without_a_gap(
+    db: AsyncDatabase,
+) -> None:
+    url = db.engine.url.render_as_string(hide_password=False)
+    loop = asyncio.get_running_loop()
+    spawn = multiprocessing.get_context("spawn")  # two fresh interpreters, each its own pool
+    with ProcessPoolExecutor(2, mp_context=spawn) as processes:
+        halves = await asyncio.gather(
+            *(loop.run_in_executor(processes, post_in_this_process, url, 50) for _ in range(2))
+        )
+    numbers = sorted(number for half in halves for number in half)
+    assert numbers == [f"GJ2026-{n:05d}" for n in range(1, 101)]
+    assert await db.run(lambda s: len(list(s.scalars(select(Entry.number))))) == 100
 
 
 async def test_one_event_posted_10_times_at_once_posts_once(db: AsyncDatabase) -> None:
