@@ -100,7 +100,8 @@ class InboundEvent:
     files: tuple[InboundFile, ...] = ()
 
     def to_wire(self) -> dict[str, Any]:
-        """A JSON-safe dict for the inbox row: ``asdict(self)``, built by hand (it is hot)."""
+        """A JSON-safe dict for the inbox row: ``asdict(self)``, built by hand (it is hot), with
+        ``files`` only when there are some (a text-only event's row is as it was)."""
         address = self.address
         wire: dict[str, Any] = {
             "kind": self.kind,

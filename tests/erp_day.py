@@ -50,6 +50,7 @@ BUYER_COMPARES = [
 PICK = "Order from Acme Metals"
 PR1_CARD = "Purchase request #1 · Pia Buyer"  # alice's approval card (approval #1)
 APPROVED = "Your request is approved."  # and the buyer is told
+TO_ORDER = "Purchase request PR2026-00001 is approved: order it"  # the buyer's card to order
 # 2. The warehouse (will): the 200 arrive, one is rejected.
 WAREHOUSE_RECEIVES = ["/receive PO2026-00001 200 rejected=1", "/stock BOLT-M6"]
 # 3. The rep (sue): a customer, its buyer invited as a guest, a quotation turned into an order

@@ -23,7 +23,7 @@ from domain.flows import subscriptions as subs
 from domain.flows.consumers import Consumer
 from domain.flows.models import Subscription
 from domain.shared.domain_events import DomainEvent
-from domain.shared.errors import Forbidden
+from domain.shared.errors import DomainError, Forbidden
 
 log = structlog.get_logger(__name__)
 CONSUMER = "flows.subscriptions"
@@ -70,9 +70,17 @@ def subscribe(ctx: CommandContext, _args: SubscribeArgs) -> Message:
                     topic=topic.name)  # fmt: skip
         raise Forbidden("You may not read what {topic} tells, so you cannot subscribe to it.",
                         topic=ctx.t(TOPIC_TITLES[topic.name]))  # fmt: skip
-    row = subs.subscribe(
-        ctx.session, topic, condition, _where(ctx), ctx.actor.id, ctx.locale, ctx.now
-    )
+    try:
+        row = subs.subscribe(
+            ctx.session, topic, condition, _where(ctx), ctx.actor.id, ctx.locale, ctx.now
+        )
+    except subs.ConditionRefused as refused:
+        raise DomainError(
+            "{problem} A condition on {topic} may use: {fields}.",
+            problem=ctx.t(refused.message, **refused.params),
+            topic=ctx.t(TOPIC_TITLES[topic.name]),
+            fields=_fields_of(ctx.locale, topic),
+        ) from None
     return Card(
         title=ctx.t(_("Subscribed (#{id}): {topic}"), id=row.id,
                     topic=ctx.t(TOPIC_TITLES[topic.name])),
@@ -83,8 +91,14 @@ def subscribe(ctx: CommandContext, _args: SubscribeArgs) -> Message:
 
 
 def _topics(ctx: CommandContext) -> Card:
+    chinese = ctx.locale.startswith("zh")
     lines = [
-        f"{name}: {ctx.t(TOPIC_TITLES[name])} ({', '.join(topic.fields)})"
+        ctx.t(
+            _("{topic}: {title} ({fields})"),
+            topic=subs.TOPIC_WORD_OF[name] if chinese else name,
+            title=ctx.t(TOPIC_TITLES[name]),
+            fields=_fields_of(ctx.locale, topic),
+        )
         for name, topic in subs.TOPICS.items()
     ]
     return Card(
@@ -92,6 +106,13 @@ def _topics(ctx: CommandContext) -> Card:
         body="\n".join(lines),
         footer=ctx.t(_("For example: {example}"), example=ctx.t(EXAMPLE)),
     )
+
+
+def _fields_of(locale: str, topic: subs.Topic) -> str:
+    """The names a condition on the topic may use, as the reader writes them."""
+    if locale.startswith("zh"):
+        return "、".join(subs.FIELD_WORD_OF[name] for name in topic.fields)
+    return ", ".join(topic.fields)
 
 
 def _condition_line(locale: str, row: Subscription) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.approvals.conditions import evaluate, problems_in
+from domain.approvals.conditions import evaluate, names_in
 from domain.crm.models import Customer, Deal
 from domain.directory.roles import Permission
 from domain.directory.services import member_view
@@ -173,22 +173,26 @@ TOPICS: dict[str, Topic] = {
 
 # what people write for topics and fields in Chinese
 TOPIC_WORDS = {
-    "赢单": "deal.won", "成交": "deal.won", "低于安全库存": "stock.below_safety",
-    "库存预警": "stock.below_safety", "审批通过": "approval.approved",
+    "赢单": "deal.won", "成交": "deal.won", "库存预警": "stock.below_safety",
+    "低于安全库存": "stock.below_safety", "审批通过": "approval.approved",
     "审批驳回": "approval.rejected", "订单确认": "order.confirmed", "发货": "order.delivered",
-    "到货": "goods.received", "收货": "goods.received",
+    "收货": "goods.received", "到货": "goods.received",
 }  # fmt: skip
 FIELD_WORDS = {
     "金额": "amount", "客户": "customer", "部门": "department", "负责人": "owner",
     "销售": "owner", "币种": "currency", "商品": "sku", "物料": "sku", "可用": "available",
     "安全库存": "safety_stock", "供应商": "supplier", "模板": "template", "申请人": "initiator",
     "订单": "order", "运单号": "tracking", "准时": "on_time", "商机": "deal",
+    "申请编号": "request", "商品清单": "skus",
 }  # fmt: skip
+# the word a Chinese reader is shown for each field and topic (the first one listed above)
+FIELD_WORD_OF = {field: word for word, field in reversed(FIELD_WORDS.items())}
+TOPIC_WORD_OF = {topic: word for word, topic in reversed(TOPIC_WORDS.items())}
 EVENT_NAMES = frozenset(name for topic in TOPICS.values() for name in topic.events)
 
 
 class ConditionRefused(DomainError):
-    """A condition that cannot be read; ``problems`` lists what is wrong (English msgids)."""
+    """A condition that cannot be read: not an expression, or naming a field the topic lacks."""
 
 
 def topic_named(word: str) -> Topic:
@@ -215,7 +219,8 @@ def _outside_quotes(text: str) -> str:
 
 def normalised(condition: str, topic: Topic) -> str:
     """The condition as the evaluator reads it: Chinese field names in English, ``=`` as
-    ``==``, full-width signs and quotes as ASCII; refused with its problems if unreadable."""
+    ``==``, full-width signs and quotes as ASCII; ``ConditionRefused`` if it is not an
+    expression or names a field the topic does not have."""
     text = condition.strip()
     for full, ascii_ in (("“", '"'), ("”", '"'), ("‘", "'"), ("’", "'")):
         text = text.replace(full, ascii_)
@@ -224,14 +229,15 @@ def normalised(condition: str, topic: Topic) -> str:
     )
     if not text:
         return ""
-    problems = problems_in(text, set(topic.fields))
-    if problems:
+    try:
+        names = names_in(text)
+    except SyntaxError:
         raise ConditionRefused(
-            "The condition cannot be read: {problems}. Fields of {topic}: {fields}.",
-            problems="; ".join(problems),
-            topic=topic.name,
-            fields=", ".join(topic.fields),
-        )
+            "{condition} is not a condition I can read.", condition=condition
+        ) from None
+    unknown = sorted(names - set(topic.fields))
+    if unknown:
+        raise ConditionRefused("No field is called {names}.", names=", ".join(unknown))
     return text
 
 

@@ -219,6 +219,7 @@ async def buying(pia: WebMember, alice: SlackMember) -> None:
     await until(lambda: bool(alice.cards(day.PR1_CARD)), "alice's approval card")
     await alice.tap(alice.cards(day.PR1_CARD)[0], day.APPROVE)
     await until(lambda: bool(pia.saying(day.APPROVED)), "the buyer told of the approval")
+    await until(lambda: bool(pia.titled(day.TO_ORDER)), "the buyer's card to order it")
     compared = [await pia.say(line) for line in day.BUYER_COMPARES]
     comparison = list(pia.messages)[-1]
     before = len(pia.messages)

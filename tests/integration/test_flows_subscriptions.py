@@ -110,6 +110,15 @@ async def test_redelivery_sends_nothing_more(office: Office) -> None:
     assert len(room_cards(office, "Deal won")) == 1
 
 
+async def test_a_chinese_reader_is_answered_in_chinese_words(office: Office) -> None:
+    topics = await in_room(office, "bob", "/订阅")
+    assert "库存预警：低于安全库存（商品、可用、安全库存、供应商）" in topics.body
+    refused = await in_room(office, "bob", "/订阅 库存预警 价格 > 5")
+    assert refused.text == (
+        "没有叫 价格 的字段。“低于安全库存”的条件可以使用：商品、可用、安全库存、供应商。"
+    )
+
+
 async def test_only_what_the_subscriber_may_read(office: Office) -> None:
     with capture_logs() as logs:
         refused = await in_room(office, "bob", "/订阅 赢单 金额 > 100000")
@@ -120,13 +129,17 @@ async def test_only_what_the_subscriber_may_read(office: Office) -> None:
 
 @pytest.mark.parametrize(
     ("condition", "said"),
-    [("amount > > 5", "cannot be read"), ("price > 5", "unknown name 'price'")],
+    [
+        ("amount > > 5", "amount > > 5 is not a condition I can read."),
+        ("price > 5", "No field is called price."),
+    ],
 )
 async def test_an_unreadable_condition_is_refused_with_the_fields(
     office: Office, condition: str, said: str
 ) -> None:
     refused = await in_room(office, "wang", f"/subscribe deal.won {condition}")
-    assert said in str(refused) and "amount, currency, customer" in str(refused)
+    assert said in str(refused)
+    assert "A condition on Deal won may use: deal, amount, currency, customer" in str(refused)
     assert await subscriptions(office) == 0
 
 

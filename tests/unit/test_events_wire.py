@@ -3,12 +3,12 @@ wrote is read when it can be."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from typing import Any
 
 import pytest
 
-from bot.events import Address, EventKind, InboundEvent, Unreadable
+from bot.events import Address, EventKind, InboundEvent, InboundFile, Unreadable
 from bot.replies import (
     PLACEHOLDER,
     Button,
@@ -37,10 +37,16 @@ def test_to_wire_is_asdict_and_round_trips() -> None:
         extra={"response_url": "https://hooks.slack.com/actions/1"},
     )
     wire = event.to_wire()
-    assert wire == asdict(event)
-    assert set(wire) == {f.name for f in fields(InboundEvent)}  # a new field must be added there
+    whole = asdict(event)
+    assert whole.pop("files") == ()  # written only when there are some
+    assert wire == whole
+    assert set(wire) | {"files"} == {f.name for f in fields(InboundEvent)}  # a new field too
     assert InboundEvent.from_wire(wire) == event
     assert wire["extra"] is not event.extra
+    receipt = InboundFile("receipt.png", "image/png", 2048, 7)
+    with_file = replace(event, files=(receipt,))
+    assert with_file.to_wire()["files"] == [receipt.to_wire()]
+    assert InboundEvent.from_wire(with_file.to_wire()) == with_file
 
 
 def test_messages_round_trip_and_read_what_another_version_wrote() -> None:
