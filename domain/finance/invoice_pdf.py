@@ -11,11 +11,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -70,7 +65,13 @@ def invoice_figures(session: Session, item: OpenItem) -> InvoiceFigures:
 
 
 def render_invoice(session: Session, item: OpenItem, company: str, locale: str) -> bytes:
-    """The invoice of an open customer item as an A4 PDF."""
+    """The invoice of an open customer item as an A4 PDF (reportlab is imported here, when an
+    invoice is made: a serving process that makes none does not carry it)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
+
     font = pdf_font()
     figures = invoice_figures(session, item)
     buffer = io.BytesIO()
@@ -102,6 +103,8 @@ def render_invoice(session: Session, item: OpenItem, company: str, locale: str) 
 
 
 def _style(font: str, rows: int) -> list[Any]:
+    from reportlab.lib import colors
+
     return [
         ("FONTNAME", (0, 0), (-1, -1), font),
         ("FONTSIZE", (0, 0), (-1, -1), 11),

@@ -5,7 +5,10 @@ kept with the line mapping like the accounts' names) plus the few below, so a Ch
 file holds Chinese only. In the XLSX every total is a formula over the lines it adds, with its
 value cached, so a spreadsheet shows the figures without recalculating and a changed line
 changes its totals. The PDF embeds WenQuanYi Micro Hei (Debian package fonts-wqy-microhei):
-without it Chinese cannot be drawn, so a missing font is an error, not a PDF of empty boxes."""
+without it Chinese cannot be drawn, so a missing font is an error, not a PDF of empty boxes.
+
+xlsxwriter and reportlab are imported when a file is made, not with the module: a serving
+process that makes none does not carry them (about 18 MB)."""
 
 from __future__ import annotations
 
@@ -13,16 +16,6 @@ import io
 import json
 from pathlib import Path
 from typing import Any
-
-import xlsxwriter
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
-from xlsxwriter.utility import xl_rowcol_to_cell
 
 from domain.finance.statement_lines import LAYOUTS
 from domain.finance.statements import COLUMNS, Row, Statement, money
@@ -91,6 +84,7 @@ def _first_columns(statement: Statement, locale: str) -> list[str]:
 def render_xlsx(statement: Statement, locale: str) -> bytes:
     """The statement as one sheet named after it (资产负债表 …), money formatted, totals as
     formulas with their values cached."""
+    import xlsxwriter  # only when a file is made (module docstring)
 
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
@@ -163,6 +157,8 @@ def _formula(
 ) -> str:
     """The Excel formula of a total in sheet column ``where``: the lines it adds and
     subtracts, or for the trial balance the column's sum."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
     if statement.kind == "tb":
         first = xl_rowcol_to_cell(FIRST_ROW, where)
         last = xl_rowcol_to_cell(places[row.key] - 1, where)
@@ -177,6 +173,9 @@ def _formula(
 
 def pdf_font() -> str:
     """The CJK font's name in reportlab, registered once; ``DomainError`` without the font."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
     if not CJK_FONT.is_file():
         raise DomainError(
             "The PDF needs the font {path} (Debian package fonts-wqy-microhei).",
@@ -189,6 +188,12 @@ def pdf_font() -> str:
 
 def render_pdf(statement: Statement, locale: str) -> bytes:
     """The statement as an A4 PDF with the CJK font embedded; ``DomainError`` without the font."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
+
     pdf_font()
     wide = statement.kind == "tb"
     buffer = io.BytesIO()
