@@ -51,6 +51,7 @@ PICK = "Order from Acme Metals"
 PR1_CARD = "Purchase request #1 · Pia Buyer"  # alice's approval card (approval #1)
 APPROVED = "Your request is approved."  # and the buyer is told
 TO_ORDER = "Purchase request PR2026-00001 is approved: order it"  # the buyer's card to order
+TO_ORDER_AGAIN = "Purchase request PR2026-00002 is approved: order it"
 # 2. The warehouse (will): the 200 arrive, one is rejected.
 WAREHOUSE_RECEIVES = ["/receive PO2026-00001 200 rejected=1", "/stock BOLT-M6"]
 # 3. The rep (sue): a customer, its buyer invited as a guest, a quotation turned into an order

@@ -253,6 +253,7 @@ async def reordering(will: SlackMember, alice: SlackMember, pia: WebMember) -> N
     await until(lambda: bool(alice.cards(day.PR2_CARD)), "alice's second approval card")
     await alice.tap(alice.cards(day.PR2_CARD)[0], day.APPROVE)
     await until(lambda: bool(will.saying(day.APPROVED)), "the requester told of the approval")
+    await until(lambda: bool(pia.titled(day.TO_ORDER_AGAIN)), "the buyer's card to order it")
     day.check_reordered([await pia.say(line) for line in day.BUYER_LOOKS])
     await until(lambda: not pia.messages[copy]["buttons"], "the buyer's copy of the alert edited")
     assert pia.messages[copy]["body"].startswith("Will Stock drafted purchase request PR2026-00002")
