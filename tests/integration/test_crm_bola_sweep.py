@@ -101,7 +101,9 @@ async def ginas_wecom_customer(office: Office) -> None:
     await office.advance(timedelta(seconds=1))
 
 
-async def test_no_crm_command_shows_or_changes_another_teams_records(sqlite_settings: Settings) -> None:
+async def test_no_crm_command_shows_or_changes_another_teams_records(
+    sqlite_settings: Settings,
+) -> None:
     # the scoping is the same ORM query on either database: swept on SQLite (docs/DEVELOPING.md)
     settings = sqlite_settings
     async with running_shop(settings) as office:

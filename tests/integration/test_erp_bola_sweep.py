@@ -104,7 +104,9 @@ async def others_records(office: Office) -> None:
     assert "8.88" in (await office.say("gina", "/order show SO2026-00001")).text
 
 
-async def test_no_erp_command_shows_or_changes_another_teams_records(sqlite_settings: Settings) -> None:
+async def test_no_erp_command_shows_or_changes_another_teams_records(
+    sqlite_settings: Settings,
+) -> None:
     # the scoping is the same ORM query on either database: swept on SQLite (docs/DEVELOPING.md)
     settings = sqlite_settings
     async with running_office(settings, extra=(), org=ORG) as office:
