@@ -26,7 +26,7 @@ from bot.router import ActionSpec, CommandSpec, Router
 from commands.erp.lines import field, in_stock_units, product_of, read_line, require, warehouse_of
 from commands.erp.paging import PAGE, line_button, page_buttons, page_footer, page_of
 from domain.directory.roles import Permission
-from domain.directory.services import list_members
+from domain.directory.services import holders_else_admins
 from domain.directory.views import MemberView
 from domain.erp import counting
 from domain.erp.count_models import StockTake
@@ -276,9 +276,7 @@ def stale(ctx: CommandContext, target: str, _args: dict[str, Any]) -> Message | 
 
 def approvers(ctx: CommandContext) -> list[MemberView]:
     """Who approves stock takes: the warehouse managers, else the admins."""
-    members = list_members(ctx.session)
-    managers = [m for m in members if {"warehouse", "manager"} <= set(m.roles)]
-    return managers or [m for m in members if "admin" in m.roles]
+    return holders_else_admins(ctx.session, "warehouse", "manager")
 
 
 def _may_decide(ctx: CommandContext, action: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from bot.i18n import _, t
 from bot.pipeline.flows import FlowConsumer, FlowContext
 from bot.replies import Card, CardStatus
-from domain.directory.services import list_members
+from domain.directory.services import holders_else_admins
 from domain.directory.views import MemberView
 from domain.flows import finance_postings
 from domain.flows.consumers import Consumer
@@ -26,10 +26,7 @@ def book(session: Session, event: DomainEvent, context: FlowContext) -> None:
 
 def finance_members(session: Session) -> list[MemberView]:
     """Who keeps the books: the finance role, else the admins."""
-    members = [m for m in list_members(session) if m.active]
-    return [m for m in members if "finance" in m.roles] or [
-        m for m in members if "admin" in m.roles
-    ]
+    return holders_else_admins(session, "finance")
 
 
 def attention_card(locale: str, attention: finance_postings.Attention) -> Card:

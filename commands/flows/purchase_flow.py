@@ -13,7 +13,7 @@ from bot.i18n import _
 from bot.pipeline.flows import FlowConsumer, FlowContext
 from bot.replies import Action, Button, ButtonStyle, Card, CardStatus
 from commands.erp.purchase_cards import PICK_ACTION, request_card
-from domain.directory.services import list_members
+from domain.directory.services import holders_else_admins
 from domain.directory.views import MemberView
 from domain.erp.purchase_models import PurchaseRequest, Supplier
 from domain.erp.purchasing import APPROVED_EVENT
@@ -57,9 +57,7 @@ def approved_card(reader: SpeakingTo, request: PurchaseRequest, suppliers: list[
 
 def buyers(session: Session) -> list[MemberView]:
     """Who buys: the members with the purchasing role, else the admins."""
-    members = list_members(session)
-    chosen = [m for m in members if "purchasing" in m.roles]
-    return chosen or [m for m in members if "admin" in m.roles]
+    return holders_else_admins(session, "purchasing")
 
 
 FLOW_CONSUMERS: list[FlowConsumer] = [

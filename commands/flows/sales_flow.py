@@ -31,7 +31,7 @@ from domain.approvals.services import DECIDED_EVENTS, inputs_for, prepare, submi
 from domain.approvals.sla import subject_of
 from domain.approvals.store import Cause
 from domain.crm.deals import WON_EVENT
-from domain.directory.services import list_members
+from domain.directory.services import holders_else_admins
 from domain.directory.views import MemberView
 from domain.erp.mrp_records import Bucket
 from domain.erp.planning import run_mrp
@@ -160,9 +160,7 @@ def _plan_for_planners(
 
 def planners(session: Session) -> list[MemberView]:
     """Who plans production: the members with the production role, else the admins."""
-    members = list_members(session)
-    chosen = [m for m in members if "production" in m.roles]
-    return chosen or [m for m in members if "admin" in m.roles]
+    return holders_else_admins(session, "production")
 
 
 def _tell_stopped(stopped: sales_flow.Stopped, context: FlowContext) -> None:

@@ -204,6 +204,16 @@ def list_members(session: Session, *, active_only: bool = True) -> list[MemberVi
     return _member_views(session, *criteria, order_by=MEMBERS.c.handle)
 
 
+def holders_else_admins(session: Session, *roles: str) -> list[MemberView]:
+    """The active members holding every one of ``roles``; the admins when nobody does (so a
+    card meant for a role always reaches someone)."""
+    members = list_members(session)
+    wanted = set(roles)
+    return [m for m in members if wanted <= set(m.roles)] or [
+        m for m in members if "admin" in m.roles
+    ]
+
+
 def resolve_sender(
     session: Session, channel: str, workspace: str, platform_user_id: str, *, by_handle: bool
 ) -> MemberView | None:

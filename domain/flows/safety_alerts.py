@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from domain.directory.services import list_members
+from domain.directory.services import holders_else_admins, list_members
 from domain.directory.views import MemberView
 from domain.erp.models import Product, SafetyWatch
 from domain.erp.purchase_models import PurchaseRequest
@@ -41,10 +41,8 @@ class Drafted:
 
 def alert_recipients(session: Session) -> list[MemberView]:
     """The warehouse managers (else the admins) and the buyers, each once."""
-    members = list_members(session)
-    managers = [m for m in members if {"warehouse", "manager"} <= set(m.roles)]
-    managers = managers or [m for m in members if "admin" in m.roles]
-    buyers = [m for m in members if "purchasing" in m.roles]
+    managers = holders_else_admins(session, "warehouse", "manager")
+    buyers = [m for m in list_members(session) if "purchasing" in m.roles]
     chosen = {m.id: m for m in [*managers, *buyers]}
     return list(chosen.values())
 
