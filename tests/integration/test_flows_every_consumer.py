@@ -37,7 +37,7 @@ from domain.erp.warehouses import add_warehouse, main_location, warehouse_by_cod
 from domain.finance.charts import install_chart
 from domain.finance.models import Entry
 from domain.finance.posting import EntryRequest, LineRequest, post_entry
-from domain.flows.models import ConsumedEvent, ConsumerPosition, ConsumerStatus
+from domain.flows.models import ConsumedEvent, ConsumerPosition, ConsumerStatus, LeaveBlock
 from domain.shared.db import Database
 from domain.shared.domain_events import DomainEventRow, record_event
 from tests.integration.approvals_rig import Office, running_office
@@ -132,6 +132,11 @@ async def purchase_approved(office: Office) -> None:
     await office.say("alice", f"/approve {approval}")
 
 
+async def leave_approved(office: Office) -> None:
+    request = await office.submit("sue", "/leave type=sick dates=2026-12-01..2026-12-02 reason=flu")
+    await office.say("alice", f"/approve {request}")
+
+
 async def subscribed_deal_won(office: Office) -> None:
     await office.send(say("alice", "/subscribe deal.won amount > 1000", conversation=ROOM))
     await deal_won(office)
@@ -173,6 +178,7 @@ CASES: dict[str, Case] = {
     ),
     "flows.purchase.approved": Case(purchase_approved, "erp-pr-approved:", ("pia",)),
     "flows.subscriptions": Case(subscribed_deal_won, "subscription:", (ROOM,)),
+    "flows.leave.calendar": Case(leave_approved, "leave:", (), count(LeaveBlock)),
 }
 
 
