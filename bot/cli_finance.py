@@ -14,6 +14,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from bot.terminal import err, out
+from domain.finance.bar_chart import render_png
 from domain.finance.importer import import_entries, read_entries
 from domain.finance.render import render_json, render_pdf, render_xlsx
 from domain.finance.statements import Month, Span, Statement, statement
@@ -26,6 +27,7 @@ RENDERERS: dict[str, Callable[[Statement, str], bytes]] = {
     "json": render_json,
     "xlsx": render_xlsx,
     "pdf": render_pdf,
+    "png": render_png,
 }
 
 
@@ -44,6 +46,7 @@ class Format(StrEnum):
     JSON = "json"
     XLSX = "xlsx"
     PDF = "pdf"
+    PNG = "png"
 
 
 def span_of(period: str | None, first: str | None, last: str | None) -> Span:
@@ -64,7 +67,9 @@ def register(cli: typer.Typer, migrated: Runner) -> None:
     def report(
         kind: Annotated[Kind, typer.Argument(help="pl, bs, cf or tb.")],
         output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
-        file_format: Annotated[Format, typer.Option("--format", help="json, xlsx or pdf.")],
+        file_format: Annotated[
+            Format, typer.Option("--format", help="json, xlsx, pdf or png (the chart).")
+        ],
         period: Annotated[str | None, typer.Option("--period", help="One month: 2026-11.")] = None,
         first: Annotated[str | None, typer.Option("--from", help="First month.")] = None,
         last: Annotated[str | None, typer.Option("--to", help="Last month.")] = None,

@@ -162,12 +162,18 @@ async def test_books_set_up_and_a_month_closed_in_chat(sqlite_settings: Settings
         assert "一次只能" in both
 
 
-async def test_the_xlsx_and_pdf_come_with_the_card_and_agree_with_it(books: Office) -> None:
+async def test_the_chart_xlsx_and_pdf_come_with_the_card_and_agree_with_it(books: Office) -> None:
     posted = await books.say("fay", "/报表 资产负债表 2026-11")
     card = text_of(posted)
     assert isinstance(posted.message, Card)
     files = {a.name: a for a in posted.message.attachments}
-    assert set(files) == {"资产负债表-2026-11.xlsx", "资产负债表-2026-11.pdf"}
+    assert list(files) == [
+        "资产负债表-2026-11.png",
+        "资产负债表-2026-11.xlsx",
+        "资产负债表-2026-11.pdf",
+    ]
+    chart = files["资产负债表-2026-11.png"]
+    assert chart.is_image and chart.data.startswith(b"\x89PNG")  # shown, not a download
     assert files["资产负债表-2026-11.pdf"].data.startswith(b"%PDF-")
     assert files["资产负债表-2026-11.pdf"].content_type == "application/pdf"
     xlsx = files["资产负债表-2026-11.xlsx"].data
