@@ -75,7 +75,7 @@ class AccountRow:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class AccountTally:
     """What the import did: accounts added, and accounts already there as the file says."""
 
     added: int = 0
@@ -102,7 +102,7 @@ def _row(row: Row, found: dict[str, str]) -> AccountRow:
     return AccountRow(row.line, **{key: cells.get(key, "") for key in COLUMNS})
 
 
-def import_accounts(session: Session, rows: list[AccountRow]) -> tuple[list[Problem], Outcome]:
+def import_accounts(session: Session, rows: list[AccountRow]) -> tuple[list[Problem], AccountTally]:
     """Check every row against the books and the rows above it; add the new accounts only if
     no row has a problem."""
     chart = installed_chart(session)  # BooksNotSetUp: there is nothing to add to
@@ -111,10 +111,10 @@ def import_accounts(session: Session, rows: list[AccountRow]) -> tuple[list[Prob
     for row in rows:
         check.row(row)
     if check.problems:
-        return check.problems, Outcome()
+        return check.problems, AccountTally()
     session.add_all(check.new)
     session.flush()
-    return [], Outcome(added=len(check.new), unchanged=check.unchanged)
+    return [], AccountTally(added=len(check.new), unchanged=check.unchanged)
 
 
 class _Check:
@@ -128,7 +128,7 @@ class _Check:
         self.problems: list[Problem] = []
         self.new: list[Account] = []
         self.added: dict[str, Account] = {}
-        self.lines: dict[str, int] = {}
+        self.seen: dict[str, int] = {}
         self.unchanged = 0
 
     def problem(self, row: AccountRow, column: str, message: str) -> None:
@@ -137,10 +137,10 @@ class _Check:
     def row(self, row: AccountRow) -> None:
         if not self._cells_usable(row):
             return
-        if row.code in self.lines:
-            self.problem(row, "code", f"{row.code} is listed on line {self.lines[row.code]} too")
+        if row.code in self.seen:
+            self.problem(row, "code", f"{row.code} is listed on line {self.seen[row.code]} too")
             return
-        self.lines[row.code] = row.line
+        self.seen[row.code] = row.line
         existing = self.books.get(row.code)
         if existing is not None:
             self._same(row, existing)
