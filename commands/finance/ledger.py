@@ -1,5 +1,6 @@
 """/ledger (/明细账) ACCOUNT [PERIOD] [DEPARTMENT]: one account's lines over a month or a range,
-with the opening balance, the running balance after each line and the closing balance.
+with the opening balance, the running balance after each line and the closing balance; the
+first lines on the card, every line in the XLSX and PDF that come with it.
 
 The account by code (``1122``, sub-accounts included) or by name in either language (应收账款,
 Accounts receivable). Who sees what is /report's rule: finance.read any department, a manager
@@ -17,7 +18,8 @@ from bot.reader import Kind, Where, read
 from bot.replies import Card
 from bot.router import CommandSpec, Router
 from commands.crm.lines import ask_for, unusable
-from commands.finance.reports import MONTH_SHAPED, department_allowed, span_of
+from commands.finance.reports import MONTH_SHAPED, XLSX, department_allowed, span_of
+from domain.finance.ledger_files import LedgerFile, render_ledger_pdf, render_ledger_xlsx, word
 from domain.finance.models import Account
 from domain.finance.statements import DetailLine, account_detail, money
 from domain.shared.errors import DomainError
@@ -74,7 +76,19 @@ def ledger(ctx: CommandContext, args: LedgerArgs) -> Card:
         period=str(span),
         department=department or ctx.t(_("all departments")),
     )
-    return Card(title=title, body="\n".join(lines))
+    card = Card(title=title, body="\n".join(lines))
+    return with_files(card, LedgerFile(detail, span, department), ctx.locale)
+
+
+def with_files(card: Card, shown: LedgerFile, locale: str) -> Card:
+    """The card with every line of the account as XLSX and PDF, named after it in the reader's
+    language (``明细账-1002-2026-11.xlsx``, ``Account-detail-1122-2026-11-Sales.pdf``)."""
+    words = [word("title", locale), shown.detail.code, str(shown.span).replace("..", "-to-")]
+    words.append(shown.department or "")
+    stem = "-".join(w.replace(" ", "-").replace("/", "-") for w in words if w)
+    return card.with_file(f"{stem}.xlsx", XLSX, render_ledger_xlsx(shown, locale)).with_file(
+        f"{stem}.pdf", "application/pdf", render_ledger_pdf(shown, locale)
+    )
 
 
 def _account(ctx: CommandContext, text: str) -> Account | None:
