@@ -63,7 +63,7 @@ async def test_closing_a_year_keeps_the_statements_right(books: Database) -> Non
     await books.run(lambda s: reopen_period(s, 2026, 12))
 
     closed = await close(books)
-    chart = await books.run(lambda s: s.scalar(select(Account.chart).limit(1)))
+    chart = await books.run(lambda s: s.scalars(select(Account.chart).limit(1)).one())
     prc = chart == "prc_small"
     assert closed.new and closed.profit == Decimal(26600)
     assert len(closed.entries) == (2 if prc else 1)
