@@ -32,6 +32,7 @@ from bot.router import CommandSpec, Router
 from commands.crm.lines import ask_for, unusable
 from commands.finance.lines import account_named
 from domain.directory.roles import Permission
+from domain.directory.services import get_org
 from domain.finance.closing import CLOSING_SOURCE
 from domain.finance.models import Account, Entry
 from domain.finance.posting import (
@@ -108,6 +109,7 @@ def entry(ctx: CommandContext, _args: EntryArgs) -> Message:
         memo=memo[:200],
         source=MANUAL_SOURCE,
         source_id=message_key(ctx),
+        currency=get_org(ctx.session).currency,
     )
     return entry_card(ctx, _posted(ctx, lambda: post_entry(ctx.session, request, ctx.now)))
 
