@@ -9,7 +9,6 @@ their own only, everyone else nothing (refused and logged)."""
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
 
 from bot.context import CommandContext
 from bot.i18n import _
@@ -18,9 +17,9 @@ from bot.reader import Kind, Where, read
 from bot.replies import Card
 from bot.router import CommandSpec, Router
 from commands.crm.lines import ask_for, unusable
+from commands.finance.lines import account_named
 from commands.finance.reports import MONTH_SHAPED, XLSX, department_allowed, span_of
 from domain.finance.ledger_files import LedgerFile, render_ledger_pdf, render_ledger_xlsx, word
-from domain.finance.models import Account
 from domain.finance.statements import DetailLine, account_detail, money
 from domain.shared.errors import DomainError
 
@@ -40,14 +39,16 @@ class LedgerArgs(BaseModel):
 
 def ledger(ctx: CommandContext, args: LedgerArgs) -> Card:
     """/ledger ACCOUNT [PERIOD] [DEPARTMENT]: an account's lines and balances."""
-    where = Where(ctx.actor.timezone, ctx.now, lambda _f, text: _account(ctx, text) is not None)
+    where = Where(
+        ctx.actor.timezone, ctx.now, lambda _f, text: account_named(ctx.session, text) is not None
+    )
     reading = read(FIELDS, args.rest, where)
     problems = unusable(ctx, FIELDS, reading)
     if problems:
         raise DomainError("{problems}", problems=problems)
     if "account" not in reading.values:
         raise ask_for(ctx, FIELDS[0])
-    account = _account(ctx, reading.values["account"])
+    account = account_named(ctx.session, reading.values["account"])
     if account is None:
         raise DomainError("There is no account {account}.", account=reading.values["account"])
     asked = reading.values.get("department")
@@ -89,15 +90,6 @@ def with_files(card: Card, shown: LedgerFile, locale: str) -> Card:
     return card.with_file(f"{stem}.xlsx", XLSX, render_ledger_xlsx(shown, locale)).with_file(
         f"{stem}.pdf", "application/pdf", render_ledger_pdf(shown, locale)
     )
-
-
-def _account(ctx: CommandContext, text: str) -> Account | None:
-    """An account by its code or its name in either language."""
-    wanted = text.strip()
-    query = select(Account).where(
-        or_(Account.code == wanted, Account.name_zh == wanted, Account.name_en.ilike(wanted))
-    )
-    return ctx.session.scalars(query.order_by(Account.code).limit(1)).first()
 
 
 def _line(ctx: CommandContext, line: DetailLine) -> str:
