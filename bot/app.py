@@ -14,7 +14,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,13 +25,8 @@ from sqlalchemy.orm import Session
 from adapters.console.client import ConsoleClient
 from adapters.console.repl import run_console
 from adapters.console.translate import address_of as console_address
-from adapters.dingtalk.channel import DingTalkChannel
-from adapters.slack.channel import SlackChannel, SlackConfig
-from adapters.telegram import channel as telegram
-from adapters.telegram.channel import TelegramChannel, TelegramConfig
 from adapters.webchat.client import Hub, WebChatClient
 from adapters.webchat.routes import WebChat, setup_routes
-from adapters.wecom.channel import WeComChannel
 from bot import migrate
 from bot.calendar_feed import add_calendar_feed
 from bot.config import Settings
@@ -89,6 +84,11 @@ from scheduler.jobs import JobRunner, PeriodicJob, hourly
 from scheduler.runner import build_scheduler
 from scheduler.tick import TimerTick
 
+if TYPE_CHECKING:  # the platforms' adapters (and their SDKs) load only when configured
+    from adapters.dingtalk.channel import DingTalkChannel
+    from adapters.slack.channel import SlackChannel
+    from adapters.wecom.channel import WeComChannel
+
 log = get_logger("bizbot.app")
 
 DEMO_ORG = Path(__file__).parent / "demo" / "org.yaml"
@@ -110,9 +110,7 @@ def platform_channels(settings: Settings, db: Database) -> list[Channel]:
     """The configured chat platforms (constructing them does no I/O)."""
     builders: dict[str, Callable[[], Channel]] = {
         "slack": lambda: slack_channel(settings, DatabaseFiles(db, SystemClock())),
-        "telegram": lambda: TelegramChannel(
-            TelegramConfig.from_settings(settings), files=DatabaseFiles(db, SystemClock())
-        ),
+        "telegram": lambda: telegram_channel(settings, DatabaseFiles(db, SystemClock())),
         "dingtalk": lambda: dingtalk_channel(
             settings, DatabaseSeenSignatures(db), DatabaseFiles(db, SystemClock())
         ),
@@ -127,6 +125,8 @@ def dingtalk_channel(
     settings: Settings, seen: SeenSignatures, files: Files | None = None
 ) -> DingTalkChannel:
     """DingTalk, from ``BIZBOT_DINGTALK_*``: Stream mode unless ``BIZBOT_DINGTALK_STREAM=0``."""
+    from adapters.dingtalk.channel import DingTalkChannel
+
     return DingTalkChannel(
         app_key=settings.dingtalk_app_key,
         app_secret=_secret(settings.dingtalk_app_secret),
@@ -143,6 +143,8 @@ def wecom_channel(
     settings: Settings, contacts: ExternalContacts | None, files: Files | None = None
 ) -> WeComChannel:
     """WeCom, from ``BIZBOT_WECOM_*``."""
+    from adapters.wecom.channel import WeComChannel
+
     return WeComChannel(
         corp_id=settings.wecom_corp_id,
         agent_id=settings.wecom_agent_id,
@@ -158,6 +160,8 @@ def wecom_channel(
 
 def slack_channel(settings: Settings, files: Files | None = None) -> SlackChannel:
     """Slack, from the ``BIZBOT_SLACK_*`` settings (``files``: where members' files are kept)."""
+    from adapters.slack.channel import SlackChannel, SlackConfig
+
     return SlackChannel(
         SlackConfig(
             bot_token=_secret(settings.slack_bot_token),
@@ -167,6 +171,13 @@ def slack_channel(settings: Settings, files: Files | None = None) -> SlackChanne
         ),
         files,
     )
+
+
+def telegram_channel(settings: Settings, files: Files | None = None) -> Channel:
+    """Telegram, from ``BIZBOT_TELEGRAM_*``."""
+    from adapters.telegram.channel import TelegramChannel, TelegramConfig
+
+    return TelegramChannel(TelegramConfig.from_settings(settings), files=files)
 
 
 def _secret(value: SecretStr | None) -> str:
@@ -545,6 +556,9 @@ async def _listen(runner: web.AppRunner, settings: Settings) -> None:
 
 async def set_telegram_webhook(settings: Settings, url: str, *, drop_pending: bool) -> None:
     """``bizbot telegram set-webhook URL``: register the webhook with the secret token."""
+    from adapters.telegram import channel as telegram
+    from adapters.telegram.channel import TelegramConfig
+
     config = TelegramConfig.from_settings(settings)
     await telegram.set_webhook(config, url, drop_pending=drop_pending)
 
