@@ -63,7 +63,7 @@ def _news(session: Session, event: DomainEvent) -> GuestNews | None:
     payload = event.payload
     if event.name == QUOTED:
         priced = ", ".join(
-            f"{x['sku']} × {x['quantity']} @ {x['unit_price']} {payload['currency']}"
+            f"{x['sku']} × {x['quantity']} @ {Decimal(x['unit_price']):,.2f} {payload['currency']}"
             for x in payload["lines"]
         )
         facts = {"quote": str(payload["quote"]), "lines": priced}
