@@ -1,7 +1,8 @@
 """The customer's filtered view (issue 16 point 3): each contact of the customer who is a chat
-guest hears, in their own chat and language, that their order is confirmed, shipped (with the
-tracking number), invoiced (with the invoice as a PDF) and paid; what they may hear is decided
-in one place, ``domain.flows.customer_view.guest_news``. Consumer ``flows.customer_view``."""
+guest hears, in their own chat and language, that their order is confirmed, invoiced (with the
+invoice as a PDF) and paid; what they may hear is decided in one place,
+``domain.flows.customer_view.guest_news``. Quotations and shipments are told by the ERP's own
+commands (``commands/erp/sales_news.py``). Consumer ``flows.customer_view``."""
 
 from __future__ import annotations
 
@@ -15,33 +16,22 @@ from bot.replies import Message, Reply
 from commands.crm.reach import tell_contact
 from domain.crm.customers import contacts_of
 from domain.directory.services import get_org
-from domain.erp.sales import CONFIRMED, DELIVERED, QUOTED
+from domain.erp.sales import CONFIRMED
 from domain.finance.invoice_pdf import render_invoice
 from domain.finance.open_items import INVOICE_PAID
 from domain.finance.posting import ENTRY_POSTED
 from domain.flows.consumers import Consumer
-from domain.flows.customer_view import (
-    INVOICE,
-    ORDER_CONFIRMED,
-    PAID,
-    QUOTE_SENT,
-    SHIPPED,
-    GuestNews,
-    guest_news,
-)
+from domain.flows.customer_view import INVOICE, ORDER_CONFIRMED, PAID, GuestNews, guest_news
 from domain.shared.domain_events import DomainEvent
 
 TEXTS = {
-    QUOTE_SENT: _("{company}: here is our quotation {quote}: {lines}."),
     ORDER_CONFIRMED: _("{company}: your order {order} is confirmed: {lines}."),
-    SHIPPED: _("{company}: your order {order} has shipped: {lines}."),
     INVOICE: _(
         "{company}: invoice {document} for your order {order}, {amount} {currency}, "
         "is due on {due}. It is attached."
     ),
     PAID: _("{company}: thank you, invoice {document} ({amount} {currency}) is paid."),
 }
-TRACKING = _("Tracking number: {tracking}.")
 
 
 def tell_customer(session: Session, event: DomainEvent, context: FlowContext) -> None:
@@ -59,9 +49,6 @@ def tell_customer(session: Session, event: DomainEvent, context: FlowContext) ->
 def _composer(session: Session, news: GuestNews, company: str) -> Callable[[str], Message]:
     def compose(locale: str) -> Message:
         text = t(locale, TEXTS[news.kind], company=company, **news.facts)
-        if news.facts.get("tracking"):
-            space = "" if locale.startswith("zh") else " "
-            text += space + t(locale, TRACKING, tracking=news.facts["tracking"])
         reply = Reply(text)
         if news.kind == INVOICE and news.invoice is not None:
             pdf = render_invoice(session, news.invoice, company, locale)
@@ -71,5 +58,5 @@ def _composer(session: Session, news: GuestNews, company: str) -> Callable[[str]
     return compose
 
 
-EVENTS = frozenset({QUOTED, CONFIRMED, DELIVERED, ENTRY_POSTED, INVOICE_PAID})
+EVENTS = frozenset({CONFIRMED, ENTRY_POSTED, INVOICE_PAID})
 FLOW_CONSUMERS: list[FlowConsumer] = [Consumer("flows.customer_view", EVENTS, tell_customer)]

@@ -22,12 +22,7 @@ from sqlalchemy.orm import Session
 
 from domain.erp.models import COST_DIGITS, RATE_DIGITS, Product, StockMove
 from domain.erp.numbering import next_number
-from domain.erp.sales_events import (
-    cancelled_payload,
-    confirmed_payload,
-    delivered_payload,
-    quoted_payload,
-)
+from domain.erp.sales_events import cancelled_payload, confirmed_payload, delivered_payload
 from domain.erp.sales_models import Delivery, DeliveryLine, SalesDocument, SalesLine
 from domain.erp.stock import (
     MoveRequest,
@@ -47,7 +42,6 @@ OPEN_ORDER = ("confirmed", "partial")
 CONFIRMED = "order.confirmed"
 DELIVERED = "order.delivered"
 CANCELLED = "order.cancelled"
-QUOTED = "quote.created"
 LARGEST = Decimal(10**9)  # a quantity or price beyond this is a typing slip (and would overflow)
 
 
@@ -115,9 +109,6 @@ def create_document(
         line.document_id, line.position = document.id, position
         session.add(line)
     session.flush()
-    if kind == "quote":
-        payload = quoted_payload(session, document)
-        record_event(session, QUOTED, "erp_sales_quote", document.number, payload, now)
     return document
 
 

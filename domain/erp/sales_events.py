@@ -1,5 +1,4 @@
-"""What the sales' domain events carry: ``quote.created`` (the quotation, its customer, and per
-line the product, quantity and price), ``order.confirmed`` (the order, its customer, and per
+"""What the sales' domain events carry: ``order.confirmed`` (the order, its customer, and per
 line the product, quantity, price, tax rate, reserved and backordered) and ``order.delivered``
 (per delivery: the tracking number and per line the product's kind, the quantity, price, tax
 rate and cost, the value of the move that took the goods out) and ``order.cancelled`` (what
@@ -64,26 +63,6 @@ def delivered_payload(
         **_head(session, order),
         "delivery_id": delivery.id,
         "tracking": delivery.tracking,
-        "lines": lines,
-    }
-
-
-def quoted_payload(session: Session, quote: SalesDocument) -> dict[str, object]:
-    """The payload of ``quote.created``."""
-    lines = [
-        {
-            "sku": _product(session, line.product_id).sku,
-            "quantity": plain(line.quantity),
-            "unit_price": str(line.unit_price),
-        }
-        for line in _lines_of(session, quote.id)
-    ]
-    return {
-        "quote": quote.number,
-        "quote_id": quote.id,
-        "customer_id": quote.customer_id,
-        "customer": quote.customer_name,
-        "currency": quote.currency,
         "lines": lines,
     }
 

@@ -1,10 +1,12 @@
 """What a customer's contacts who are chat guests may hear of their business (issue 16 point 3):
-quote sent, order confirmed, shipped (with the tracking number), invoice, paid.
+quote sent, order confirmed, shipped (with the tracking number), invoice, paid (``GUEST_KINDS``).
 
-``guest_news`` is the one place that decides it: an event becomes news only as one of
-``GUEST_KINDS``, and the news carries only the facts its kind allows (``ALLOWED_FACTS``), taken
-from the customer's own documents. Costs, margins, notes and other customers are never among
-them, whatever the event carries (a delivery's payload has the cost of each line).
+The ERP's commands tell a quotation (``/quote`` … "Send to customer") and a shipment (``/ship``)
+themselves (``commands/erp/sales_news.py``), and the payment reminders an overdue invoice. The
+rest comes from domain events, and ``guest_news`` decides it: an event becomes news only as one
+of the kinds, carrying only the facts its kind allows (``ALLOWED_FACTS``), taken from the
+customer's own documents. Costs, margins, notes and other customers are never among them,
+whatever the event carries.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from domain.erp.sales import CONFIRMED, DELIVERED, QUOTED
+from domain.erp.sales import CONFIRMED
 from domain.finance.items_models import CUSTOMER, OpenItem
 from domain.finance.open_items import INVOICE_PAID
 from domain.flows.sales_steps import invoice_of
@@ -24,10 +26,8 @@ QUOTE_SENT, ORDER_CONFIRMED, SHIPPED, INVOICE, PAID = (
     "quote_sent", "order_confirmed", "shipped", "invoice", "paid",
 )  # fmt: skip
 GUEST_KINDS = frozenset({QUOTE_SENT, ORDER_CONFIRMED, SHIPPED, INVOICE, PAID})
-ALLOWED_FACTS: dict[str, frozenset[str]] = {
-    QUOTE_SENT: frozenset({"quote", "lines"}),
+ALLOWED_FACTS: dict[str, frozenset[str]] = {  # of the kinds told from events
     ORDER_CONFIRMED: frozenset({"order", "lines"}),
-    SHIPPED: frozenset({"order", "lines", "tracking"}),
     INVOICE: frozenset({"document", "order", "amount", "currency", "due"}),
     PAID: frozenset({"document", "amount", "currency"}),
 }
@@ -44,36 +44,22 @@ class GuestNews:
     invoice: OpenItem | None = None  # for the invoice's PDF
 
 
-def guest_may_see(kind: str) -> bool:
-    """Whether a kind of news may go to a customer's guests at all."""
-    return kind in GUEST_KINDS
-
-
 def guest_news(session: Session, event: DomainEvent) -> GuestNews | None:
     """What the customer's guests may be told of an event; None for anything else."""
     found = _news(session, event)
-    if found is None or not guest_may_see(found.kind):
+    if found is None or found.kind not in GUEST_KINDS:
         return None
-    allowed = ALLOWED_FACTS[found.kind]
+    allowed = ALLOWED_FACTS.get(found.kind, frozenset())
     facts = {key: value for key, value in found.facts.items() if key in allowed}
     return GuestNews(found.kind, found.customer_id, found.reference, facts, found.invoice)
 
 
 def _news(session: Session, event: DomainEvent) -> GuestNews | None:
     payload = event.payload
-    if event.name == QUOTED:
-        priced = ", ".join(
-            f"{x['sku']} × {x['quantity']} @ {Decimal(x['unit_price']):,.2f} {payload['currency']}"
-            for x in payload["lines"]
-        )
-        facts = {"quote": str(payload["quote"]), "lines": priced}
-        return GuestNews(QUOTE_SENT, int(payload["customer_id"]), facts["quote"], facts)
-    if event.name in (CONFIRMED, DELIVERED):
-        kind = ORDER_CONFIRMED if event.name == CONFIRMED else SHIPPED
-        facts = {"order": str(payload["order"]), "lines": _lines(payload["lines"])}
-        if payload.get("tracking"):
-            facts["tracking"] = str(payload["tracking"])
-        return GuestNews(kind, int(payload["customer_id"]), facts["order"], facts)
+    if event.name == CONFIRMED:
+        lines = ", ".join(f"{x['sku']} × {x['quantity']}" for x in payload["lines"])
+        facts = {"order": str(payload["order"]), "lines": lines}
+        return GuestNews(ORDER_CONFIRMED, int(payload["customer_id"]), facts["order"], facts)
     if event.name == INVOICE_PAID:
         facts = {
             "document": str(payload["document"]),
@@ -92,7 +78,3 @@ def _news(session: Session, event: DomainEvent) -> GuestNews | None:
         "due": item.due_on.isoformat(),
     }
     return GuestNews(INVOICE, item.party_id, item.document, facts, item)
-
-
-def _lines(lines: list[dict[str, str]]) -> str:
-    return ", ".join(f"{line['sku']} × {line['quantity']}" for line in lines)

@@ -28,7 +28,7 @@ from bot.replies import Card, as_text, from_wire
 from commands import flow_consumers
 from domain.crm.models import Contact, Customer, GuestAccount
 from domain.erp.catalog import add_product
-from domain.erp.sales import cancel_document, ship_order
+from domain.erp.sales import cancel_document
 from domain.erp.sales_models import SalesDocument
 from domain.erp.stock import post_move
 from domain.erp.warehouses import add_warehouse, main_location
@@ -36,12 +36,15 @@ from domain.finance.charts import install_chart
 from domain.finance.items_models import CUSTOMER
 from domain.finance.open_items import Party, PaymentRequest, record_payment
 from domain.flows.consumers import consume
-from domain.flows.customer_view import GUEST_KINDS
+from domain.flows.customer_view import GUEST_KINDS, INVOICE, QUOTE_SENT, SHIPPED
 from domain.flows.models import DealRoom, SalesRun
-from tests.integration.approvals_rig import Office, member_id, running_office
+from tests.integration.approvals_rig import Office, button, member_id, running_office
 from tests.integration.erp_rig import receipt
-from tests.integration.test_flows_sales import ORG
+from tests.integration.test_flows_sales import ORG as SALES_ORG
 
+ORG = SALES_ORG + (
+    "  - {handle: will, name: Will Stock, department: Management, roles: [warehouse], locale: en}\n"
+)
 NOTE = "floor price 1.50, do not tell them"
 GUEST, OTHER_GUEST = "9001", "9002"
 
@@ -79,9 +82,11 @@ def _guest(s: Session, office: Office, customer: str, user: str, locale: str) ->
 
 
 async def ordered(office: Office, deal: str = "Bolts") -> SalesDocument:
-    """Quote Acme 40 bolts at 2.00 (with an internal note), win the deal, approve the
-    contract: the confirmed order."""
-    await office.say("sue", f"/quote Acme BOLT-M6 40 price=2 note={NOTE}")
+    """Quote Acme 40 bolts at 2.00 (with an internal note) and send the quotation to the
+    customer, win the deal, approve the contract: the confirmed order."""
+    quoted = await office.say("sue", f"/quote Acme BOLT-M6 40 price=2 note={NOTE}")
+    assert isinstance(quoted.message, Card)
+    await office.tap("sue", button(quoted.message, "Send to customer").token)
     await office.say("sue", f"/deal add Acme {deal} amount=90 close=2026-12-31")
     await office.say("sue", "/deal won 1")
     run = await office.run(lambda s: s.get_one(SalesRun, 1))
@@ -108,15 +113,16 @@ async def rows_to(office: Office, conversation: str) -> list[tuple[str, str]]:
 async def test_the_room_hears_each_step_once_and_the_guest_only_their_own_news(
     works: Office,
 ) -> None:
-    await works.say("sue", "/quote Zenith BOLT-M6 5 price=3")  # another customer's business
+    zenith = await works.say("sue", "/quote Zenith BOLT-M6 5 price=3")  # another customer
+    assert isinstance(zenith.message, Card)
+    await works.tap("sue", button(zenith.message, "Send to customer").token)
     order = await ordered(works)
     memory = cast(MemoryRoomsClient, works.memory)
     assert memory.rooms == {"deal-1": ("sue", "alice", "fiona", "pat")}  # owner, manager, ...
     sue = await member_id(works, "sue")
     now = works.clock.now()
 
-    await works.run(lambda s: ship_order(s, order.id, None, "SF1234567", "ship-1", sue, now))
-    await works.runtime.settle()
+    await works.say("will", f"/ship {order.number} tracking=SF1234567")
 
     def pay(s: Session) -> None:
         party = Party(CUSTOMER, order.customer_id, order.customer_name)
@@ -149,20 +155,29 @@ async def test_the_room_hears_each_step_once_and_the_guest_only_their_own_news(
     assert len(await rows_to(works, "deal-1")) == len(room)
 
     heard = await rows_to(works, GUEST)
-    kinds = [subject.split(":")[1] for subject, _text in heard]
+    kinds = [kind_of(subject) for subject, _text in heard]
     assert kinds == ["quote_sent", "order_confirmed", "shipped", "invoice", "paid"]
     assert set(kinds) <= GUEST_KINDS
     forbidden = ("1.37", "54.8", "25.2", NOTE, "floor", "Zenith")  # cost, its sum, margin ...
     for _subject, text in heard:
         assert not any(word in text for word in forbidden), text
-        assert "Test Works：" in text  # Chinese, as the contact reads
+        assert "Test Works" in text or "您的订单" in text  # Chinese, as the contact reads
+        assert not any(english in text for english in ("order", "Order", "invoice", "paid"))
     assert "运单号：SF1234567。" in heard[2][1]
     (invoice,) = [p for p in works.chat.conversation(GUEST) if "SJ2026-00001" in p.text
                   and p.message.attachments]  # fmt: skip
     assert invoice.message.attachments[0].name == "SJ2026-00001.pdf"
-    other = await rows_to(works, OTHER_GUEST)
-    assert [s.split(":")[1] for s, _t in other] == ["quote_sent"]
-    assert "Acme" not in other[0][1]
+    (other,) = await rows_to(works, OTHER_GUEST)  # Zenith's guest: their own quotation only
+    assert kind_of(other[0]) == QUOTE_SENT and "Acme" not in other[1] and "SO2026" not in other[1]
+
+
+def kind_of(subject: str) -> str:
+    """What kind of news a message to a guest is, by its subject: the flow's own
+    (``customer-view:KIND:…``), the ERP's quotation and shipment, the payment reminder."""
+    source = subject.split(":")
+    return {"erp_quote": QUOTE_SENT, "erp_delivery": SHIPPED, "finance": INVOICE}.get(
+        source[0], source[1] if source[0] == "customer-view" else "?"
+    )
 
 
 async def test_a_cancelled_order_stops_the_flow_and_says_what_was_undone(works: Office) -> None:
