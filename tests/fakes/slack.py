@@ -119,6 +119,7 @@ class FakeSlack:
         """Serve on 127.0.0.1 on a free port."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk GETs conversations.list
         app.router.add_post("/respond/{hook}", self._respond)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/files-pri/{team_file}/download/{name}", self._download)
