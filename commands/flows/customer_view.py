@@ -10,12 +10,15 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from bot.context import SpeakingTo
 from bot.i18n import _, t
 from bot.pipeline.flows import FlowConsumer, FlowContext
 from bot.replies import Message, Reply
 from commands.crm.reach import tell_contact
+from commands.erp.cards import product_name
 from domain.crm.customers import contacts_of
 from domain.directory.services import get_org
+from domain.erp.models import Product
 from domain.erp.sales import CONFIRMED
 from domain.finance.invoice_pdf import render_invoice
 from domain.finance.open_items import INVOICE_PAID
@@ -25,7 +28,7 @@ from domain.flows.customer_view import INVOICE, ORDER_CONFIRMED, PAID, GuestNews
 from domain.shared.domain_events import DomainEvent
 
 TEXTS = {
-    ORDER_CONFIRMED: _("{company}: your order {order} is confirmed: {lines}."),
+    ORDER_CONFIRMED: _("{company}: your order {order} is confirmed: {goods}."),
     INVOICE: _(
         "{company}: invoice {document} for your order {order}, {amount} {currency}, "
         "is due on {due}. It is attached."
@@ -48,7 +51,8 @@ def tell_customer(session: Session, event: DomainEvent, context: FlowContext) ->
 
 def _composer(session: Session, news: GuestNews, company: str) -> Callable[[str], Message]:
     def compose(locale: str) -> Message:
-        text = t(locale, TEXTS[news.kind], company=company, **news.facts)
+        goods = _goods(session, news, locale)
+        text = t(locale, TEXTS[news.kind], company=company, goods=goods, **news.facts)
         reply = Reply(text)
         if news.kind == INVOICE and news.invoice is not None:
             pdf = render_invoice(session, news.invoice, company, locale)
@@ -56,6 +60,17 @@ def _composer(session: Session, news: GuestNews, company: str) -> Callable[[str]
         return reply
 
     return compose
+
+
+def _goods(session: Session, news: GuestNews, locale: str) -> str:
+    """An order's goods as the customer reads them: name × quantity and unit."""
+    reader = SpeakingTo(session, locale)
+    joiner = "、" if locale.startswith("zh") else ", "
+    said = []
+    for product_id, quantity in news.goods:
+        product = session.get_one(Product, product_id)
+        said.append(f"{product_name(reader, product) or product.sku} × {quantity} {product.uom}")
+    return joiner.join(said)
 
 
 EVENTS = frozenset({CONFIRMED, ENTRY_POSTED, INVOICE_PAID})

@@ -27,7 +27,7 @@ QUOTE_SENT, ORDER_CONFIRMED, SHIPPED, INVOICE, PAID = (
 )  # fmt: skip
 GUEST_KINDS = frozenset({QUOTE_SENT, ORDER_CONFIRMED, SHIPPED, INVOICE, PAID})
 ALLOWED_FACTS: dict[str, frozenset[str]] = {  # of the kinds told from events
-    ORDER_CONFIRMED: frozenset({"order", "lines"}),
+    ORDER_CONFIRMED: frozenset({"order"}),  # and its goods: products and quantities
     INVOICE: frozenset({"document", "order", "amount", "currency", "due"}),
     PAID: frozenset({"document", "amount", "currency"}),
 }
@@ -41,6 +41,7 @@ class GuestNews:
     customer_id: int
     reference: str  # the order or the invoice it is about
     facts: dict[str, str]
+    goods: tuple[tuple[int, str], ...] = ()  # product id, quantity: an order's lines
     invoice: OpenItem | None = None  # for the invoice's PDF
 
 
@@ -51,15 +52,18 @@ def guest_news(session: Session, event: DomainEvent) -> GuestNews | None:
         return None
     allowed = ALLOWED_FACTS.get(found.kind, frozenset())
     facts = {key: value for key, value in found.facts.items() if key in allowed}
-    return GuestNews(found.kind, found.customer_id, found.reference, facts, found.invoice)
+    return GuestNews(
+        found.kind, found.customer_id, found.reference, facts, found.goods, found.invoice
+    )
 
 
 def _news(session: Session, event: DomainEvent) -> GuestNews | None:
     payload = event.payload
     if event.name == CONFIRMED:
-        lines = ", ".join(f"{x['sku']} × {x['quantity']}" for x in payload["lines"])
-        facts = {"order": str(payload["order"]), "lines": lines}
-        return GuestNews(ORDER_CONFIRMED, int(payload["customer_id"]), facts["order"], facts)
+        goods = tuple((int(x["product_id"]), str(x["quantity"])) for x in payload["lines"])
+        number = str(payload["order"])
+        customer = int(payload["customer_id"])
+        return GuestNews(ORDER_CONFIRMED, customer, number, {"order": number}, goods)
     if event.name == INVOICE_PAID:
         facts = {
             "document": str(payload["document"]),
@@ -77,4 +81,4 @@ def _news(session: Session, event: DomainEvent) -> GuestNews | None:
         "currency": item.currency,
         "due": item.due_on.isoformat(),
     }
-    return GuestNews(INVOICE, item.party_id, item.document, facts, item)
+    return GuestNews(INVOICE, item.party_id, item.document, facts, invoice=item)
