@@ -65,7 +65,7 @@ def want_room(
     )
 
 
-def room_address(room: DealRoom) -> Address:
+def _room_address(room: DealRoom) -> Address:
     """Where to say something in the room now (held while it is being opened)."""
     if room.status == rooms.OPENING:
         return held_address(room.name)
@@ -78,8 +78,10 @@ def announce(context: FlowContext, deal_id: int, message: Message, *, subject: s
     room = rooms.room_of(context.session, deal_id)
     if room is None:
         return None
+    if room.status == rooms.DIRECT:  # the owner's own chat, wherever they are now
+        return context.notify(room.owner_id, message, subject=subject)
     return context.outbox.send(
-        room_address(room), message, recipient_id=room.owner_id, subject=subject
+        _room_address(room), message, recipient_id=room.owner_id, subject=subject
     )
 
 
