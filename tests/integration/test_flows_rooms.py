@@ -11,6 +11,7 @@ meanwhile."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import cast
@@ -51,7 +52,20 @@ GUEST, OTHER_GUEST = "9001", "9002"
 
 @pytest.fixture
 async def works(sqlite_settings: Settings) -> AsyncIterator[Office]:
-    quiet = sqlite_settings.model_copy(update={"flow_poll_seconds": 300})
+    async with _works(sqlite_settings) as office:
+        yield office
+
+
+@pytest.fixture
+async def works_on_both(settings: Settings) -> AsyncIterator[Office]:
+    """The works on SQLite and PostgreSQL (the room opener's claims lock rows there)."""
+    async with _works(settings) as office:
+        yield office
+
+
+@asynccontextmanager
+async def _works(settings: Settings) -> AsyncIterator[Office]:
+    quiet = settings.model_copy(update={"flow_poll_seconds": 300})
     async with running_office(quiet, extra=(), org=ORG, rooms=True) as office:
         await office.run(lambda s: _stock_and_books(s, office))
         await office.say("sue", "/customer add Acme Ltd")
@@ -194,7 +208,8 @@ async def test_a_cancelled_order_stops_the_flow_and_says_what_was_undone(works: 
     assert run.stage == "cancelled"
 
 
-async def test_a_room_that_fails_is_tried_again_under_its_name(works: Office) -> None:
+async def test_a_room_that_fails_is_tried_again_under_its_name(works_on_both: Office) -> None:
+    works = works_on_both
     memory = cast(MemoryRoomsClient, works.memory)
     memory.room_failures.append(DeliveryError("platform down"))
     await works.say("sue", "/quote Acme BOLT-M6 40 price=2")
