@@ -2,11 +2,12 @@
 
 A flow's step records the room (``domain.flows.rooms.want_room``) and queues what it says there
 on the held address ``room:<name>`` (``held_address``): the relay has no client for the channel
-``room``, so those rows wait. This loop claims each room due, asks its channel's client to open
-it (``bot.ports.RoomOpener``; the name makes a retry find the room made before), and in one
-transaction records the room and moves its held messages to it. A channel that cannot open rooms
-(a ``PermanentDeliveryError``, or no ``open_room`` at all), or a room that failed
-``max_attempts`` times, falls back to the owner's own chat, where the held messages go instead.
+``room``, so those rows wait. This loop claims each room due on a channel whose client here can
+open rooms (``bot.ports.RoomOpener``; a process without that channel leaves the room to one
+with it), asks it to open the room (the name makes a retry find the room made before), and in
+one transaction records the room and moves its held messages to it. A platform that refuses
+(``PermanentDeliveryError``), or a room that failed ``max_attempts`` times, falls back to the
+owner's own chat, where the held messages go instead.
 """
 
 from __future__ import annotations
@@ -44,7 +45,13 @@ def held_address(name: str) -> Address:
 
 def opening_channels(clients: dict[str, ChannelClient]) -> frozenset[str]:
     """The channels whose clients can open rooms."""
-    return frozenset(name for name, client in clients.items() if isinstance(client, RoomOpener))
+    return frozenset(openers(clients))
+
+
+def openers(clients: dict[str, ChannelClient]) -> dict[str, RoomOpener]:
+    """The clients that can open rooms, by channel."""
+    found: dict[str, object] = dict(clients)
+    return {name: c for name, c in found.items() if isinstance(c, RoomOpener)}
 
 
 def release_held(session: Session, name: str, to: Address) -> int:
@@ -89,7 +96,7 @@ class Rooms:
         pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._db = db
-        self._clients = clients
+        self._openers = openers(clients)  # a room on another channel is another process's
         self._clock = clock
         self._metrics = metrics
         self._policies = policies
@@ -109,8 +116,9 @@ class Rooms:
         self.idle.clear()
 
     def start(self) -> None:
-        """Start the loop."""
-        self._task = asyncio.create_task(self._loop(), name="rooms")
+        """Start the loop (nothing to do when no channel here opens rooms)."""
+        if self._openers:
+            self._task = asyncio.create_task(self._loop(), name="rooms")
 
     async def stop(self) -> None:
         """Stop the loop; a room being opened stays claimed until its lease ends, then is
@@ -123,8 +131,10 @@ class Rooms:
         self.idle.set()
 
     def backlog(self, session: Session) -> int:
-        """Rooms waiting to be opened now (in the caller's transaction)."""
-        return rooms.due_count(session, self._clock.now())
+        """Rooms waiting to be opened now by this process (in the caller's transaction)."""
+        if not self._openers:
+            return 0
+        return rooms.due_count(session, self._clock.now(), sorted(self._openers))
 
     async def run_once(self) -> int:
         """Open the rooms due now; how many were settled or retried."""
@@ -137,19 +147,15 @@ class Rooms:
         return len(claimed)
 
     def _claim(self, session: Session, skip_locked: bool) -> list[_Claimed]:
-        now = self._clock.now()
+        now, channels = self._clock.now(), sorted(self._openers)
         return [
             _Claimed(r.deal_id, r.name, r.channel, _request(r), r.owner_id)
-            for r in rooms.claim_due(session, now, BATCH, skip_locked=skip_locked)
+            for r in rooms.claim_due(session, now, BATCH, channels, skip_locked=skip_locked)
         ]
 
     async def _open(self, room: _Claimed) -> None:
-        client: object = self._clients.get(room.channel)
-        if not isinstance(client, RoomOpener):
-            await self._db.run(lambda s: self._fall_back(s, room, "the channel opens no rooms"))
-            return
         try:
-            address = await client.open_room(room.request)
+            address = await self._openers[room.channel].open_room(room.request)
         except PermanentDeliveryError as exc:
             refused = str(exc)
             await self._db.run(lambda s: self._fall_back(s, room, refused))

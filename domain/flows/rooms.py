@@ -18,10 +18,10 @@ channel up by name), so a deal never gets two rooms where the platform can look 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.flows.models import DealRoom
@@ -79,11 +79,18 @@ def want_room(
     return room
 
 
-def claim_due(session: Session, now: datetime, limit: int, *, skip_locked: bool) -> list[DealRoom]:
-    """Rooms to open now, leased for ``CLAIM_LEASE`` so another pass does not take them too."""
+def claim_due(
+    session: Session, now: datetime, limit: int, channels: Collection[str], *, skip_locked: bool
+) -> list[DealRoom]:
+    """Rooms on these channels to open now, leased for ``CLAIM_LEASE`` so that another pass
+    does not take them too."""
     query = (
         select(DealRoom)
-        .where(DealRoom.status == OPENING, DealRoom.next_attempt_at <= now)
+        .where(
+            DealRoom.status == OPENING,
+            DealRoom.next_attempt_at <= now,
+            DealRoom.channel.in_(channels),
+        )
         .order_by(DealRoom.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=skip_locked)
@@ -95,12 +102,12 @@ def claim_due(session: Session, now: datetime, limit: int, *, skip_locked: bool)
     return rooms
 
 
-def due_count(session: Session, now: datetime) -> int:
-    """How many rooms wait to be opened now."""
-    query = select(DealRoom.deal_id).where(
-        DealRoom.status == OPENING, DealRoom.next_attempt_at <= now
+def due_count(session: Session, now: datetime, channels: Collection[str]) -> int:
+    """How many rooms on these channels wait to be opened now."""
+    query = select(func.count()).where(
+        DealRoom.status == OPENING, DealRoom.next_attempt_at <= now, DealRoom.channel.in_(channels)
     )
-    return len(session.scalars(query).all())
+    return int(session.scalar(query) or 0)
 
 
 def opened(
