@@ -63,14 +63,15 @@ async def test_the_sales_flow_in_its_deal_room_and_the_customers_view(served: Se
     fiona, will = SlackMember(served, "U0FIONA", "C0F"), SlackMember(served, "U0WILL", "C0W")
     guest = TelegramUser(served, GUEST, count(1))
     await fiona.say("/books setup prc_small")
-    await invited(sue, guest)
+    await invited(SlackMember(served, "U0SUE", "C0CRM"), guest)  # a channel each: Slack's pace
     quoted = await sue.say(f"/quote Delta BOLT-M6 40 price=0.58 note={NOTE}")
     assert "QT2026-00001" in quoted, quoted
     before = len(guest.received())
     await sue.tap(slack.in_channel("C0SALES")[-1], "Send to customer")
     await until(lambda: len(guest.received()) > before, "the quotation to the customer")
-    await sue.say("/deal add Delta Bolts amount=27 close=2026-12-31")
-    await sue.say("/deal won 1")
+    deals = SlackMember(served, "U0SUE", "C0DEALS")
+    await deals.say("/deal add Delta Bolts amount=27 close=2026-12-31")
+    await deals.say("/deal won 1")
     await until(lambda: "deal-1" in slack.channels, "the deal room")
     room = slack.channels["deal-1"]
     assert room.members == ["U0SUE", "U0ALICE", "U0FIONA", "U0PAT"]
@@ -85,7 +86,8 @@ async def test_the_sales_flow_in_its_deal_room_and_the_customers_view(served: Se
     await until(lambda: len(said()) == 4, "shipped and invoiced in the room")
     amount = re.search(r"SO2026-00001: ([\d,.]+) CNY", said()[3])
     assert amount, said()
-    await fiona.say(f"/receipt Delta {amount.group(1)} invoice=SJ2026-00001")
+    cash = SlackMember(served, "U0FIONA", "C0CASH")
+    await cash.say(f"/receipt Delta {amount.group(1)} invoice=SJ2026-00001")
     await until(lambda: len(said()) == 5, "paid in the room")
     await until(lambda: len(guest.received()) == 6, "the customer's news")  # + the welcome
 
