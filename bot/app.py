@@ -13,6 +13,7 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -44,6 +45,7 @@ from bot.pipeline.flows import Flows
 from bot.pipeline.inbox import store_events
 from bot.pipeline.progress import Progress
 from bot.pipeline.relay import Relay
+from bot.pipeline.rooms import Rooms, opening_channels
 from bot.pipeline.worker import Workers
 from bot.ports import (
     Accepted,
@@ -212,6 +214,7 @@ class Runtime:
     inbox: GroupCommit[InboundEvent, Accepted]
     progress: Progress
     flows: Flows
+    rooms: Rooms
 
     async def start(self) -> None:
         """Start accepting, handling and delivering."""
@@ -219,12 +222,14 @@ class Runtime:
         self.workers.start(self.settings.workers if self.db.dialect == "postgresql" else 1)
         self.relay.start()
         self.flows.start()
+        self.rooms.start()
 
     async def stop(self) -> None:
         """Finish what was acknowledged to the pipeline, then stop."""
         await self.inbox.stop()
         await self.workers.stop()
         await self.flows.stop()
+        await self.rooms.stop()
         await self.relay.stop()
 
     async def ingest(self, event: InboundEvent) -> Accepted:
@@ -252,6 +257,7 @@ class Runtime:
             self.relay.wake()
             if consuming:
                 self.flows.wake()
+                self.rooms.wake()
             # a row due later (a retry, a paced send) moves nothing: look again after a poll
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(poll):
@@ -263,13 +269,13 @@ class Runtime:
         before its effects and the chat backlog again after the consumers': a consumer pass
         committing between the counts cannot hide the messages it wrote."""
         before = backlog(session, channels, key)
-        consuming = self.flows.backlog(session)
+        consuming = self.flows.backlog(session) + self.rooms.backlog(session)
         return before + backlog(session, channels, key), consuming
 
     async def _quiet(self, bound: float) -> None:
         """Until the workers, the consumers and the relay have nothing in hand (or ``bound``
         seconds)."""
-        idle = (self.workers.idle, self.flows.idle, self.relay.idle)
+        idle = (self.workers.idle, self.flows.idle, self.rooms.idle, self.relay.idle)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(bound):
                 while not all(event.is_set() for event in idle):
@@ -340,6 +346,7 @@ def build_runtime(
             guest_commands_per_minute=settings.guest_commands_per_minute,
             guest_relay_after_hours=settings.guest_relay_after_hours,
             stranger_events_per_minute=settings.stranger_events_per_minute,
+            room_channels=opening_channels(by_channel),
         ),
         guest_resolver=guest_resolver,
         guest_message_handler=guest_messages,
@@ -356,6 +363,17 @@ def build_runtime(
         on_replies=relay.wake,
         on_progress=progress.moved,
     )
+    rooms = Rooms(
+        db,
+        by_channel,
+        clock,
+        metrics,
+        lambda: dispatcher.policies,
+        poll_interval=settings.flow_poll_seconds,
+        max_attempts=settings.flow_max_attempts,
+        on_messages=relay.wake,
+        on_progress=progress.moved,
+    )
     flows = Flows(
         db,
         flow_consumers(),
@@ -365,7 +383,7 @@ def build_runtime(
         action_ttl=timedelta(hours=settings.action_ttl_hours),
         poll_interval=settings.flow_poll_seconds,
         backoff=Backoff(max_attempts=settings.flow_max_attempts),
-        on_messages=relay.wake,
+        on_messages=partial(_wake_all, relay, rooms),
         on_progress=progress.moved,
     )
     workers.on_domain_events(flows.wake)
@@ -388,7 +406,14 @@ def build_runtime(
         inbox,
         progress,
         flows,
+        rooms,
     )
+
+
+def _wake_all(*loops: Relay | Rooms) -> None:
+    """A consumer pass queued messages (for the relay) and maybe rooms (for the opener)."""
+    for loop in loops:
+        loop.wake()
 
 
 def build_web(runtime: Runtime, hub: Hub) -> web.Application:
