@@ -13,8 +13,9 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,13 +26,8 @@ from sqlalchemy.orm import Session
 from adapters.console.client import ConsoleClient
 from adapters.console.repl import run_console
 from adapters.console.translate import address_of as console_address
-from adapters.dingtalk.channel import DingTalkChannel
-from adapters.slack.channel import SlackChannel, SlackConfig
-from adapters.telegram import channel as telegram
-from adapters.telegram.channel import TelegramChannel, TelegramConfig
 from adapters.webchat.client import Hub, WebChatClient
 from adapters.webchat.routes import WebChat, setup_routes
-from adapters.wecom.channel import WeComChannel
 from bot import migrate
 from bot.calendar_feed import add_calendar_feed
 from bot.config import Settings
@@ -49,6 +45,7 @@ from bot.pipeline.flows import Flows
 from bot.pipeline.inbox import store_events
 from bot.pipeline.progress import Progress
 from bot.pipeline.relay import Relay
+from bot.pipeline.rooms import Rooms, opening_channels
 from bot.pipeline.worker import Workers
 from bot.ports import (
     Accepted,
@@ -89,6 +86,11 @@ from scheduler.jobs import JobRunner, PeriodicJob, hourly
 from scheduler.runner import build_scheduler
 from scheduler.tick import TimerTick
 
+if TYPE_CHECKING:  # the platforms' adapters (and their SDKs) load only when configured
+    from adapters.dingtalk.channel import DingTalkChannel
+    from adapters.slack.channel import SlackChannel
+    from adapters.wecom.channel import WeComChannel
+
 log = get_logger("bizbot.app")
 
 DEMO_ORG = Path(__file__).parent / "demo" / "org.yaml"
@@ -110,9 +112,7 @@ def platform_channels(settings: Settings, db: Database) -> list[Channel]:
     """The configured chat platforms (constructing them does no I/O)."""
     builders: dict[str, Callable[[], Channel]] = {
         "slack": lambda: slack_channel(settings, DatabaseFiles(db, SystemClock())),
-        "telegram": lambda: TelegramChannel(
-            TelegramConfig.from_settings(settings), files=DatabaseFiles(db, SystemClock())
-        ),
+        "telegram": lambda: telegram_channel(settings, DatabaseFiles(db, SystemClock())),
         "dingtalk": lambda: dingtalk_channel(
             settings, DatabaseSeenSignatures(db), DatabaseFiles(db, SystemClock())
         ),
@@ -127,6 +127,8 @@ def dingtalk_channel(
     settings: Settings, seen: SeenSignatures, files: Files | None = None
 ) -> DingTalkChannel:
     """DingTalk, from ``BIZBOT_DINGTALK_*``: Stream mode unless ``BIZBOT_DINGTALK_STREAM=0``."""
+    from adapters.dingtalk.channel import DingTalkChannel
+
     return DingTalkChannel(
         app_key=settings.dingtalk_app_key,
         app_secret=_secret(settings.dingtalk_app_secret),
@@ -143,6 +145,8 @@ def wecom_channel(
     settings: Settings, contacts: ExternalContacts | None, files: Files | None = None
 ) -> WeComChannel:
     """WeCom, from ``BIZBOT_WECOM_*``."""
+    from adapters.wecom.channel import WeComChannel
+
     return WeComChannel(
         corp_id=settings.wecom_corp_id,
         agent_id=settings.wecom_agent_id,
@@ -158,6 +162,8 @@ def wecom_channel(
 
 def slack_channel(settings: Settings, files: Files | None = None) -> SlackChannel:
     """Slack, from the ``BIZBOT_SLACK_*`` settings (``files``: where members' files are kept)."""
+    from adapters.slack.channel import SlackChannel, SlackConfig
+
     return SlackChannel(
         SlackConfig(
             bot_token=_secret(settings.slack_bot_token),
@@ -167,6 +173,13 @@ def slack_channel(settings: Settings, files: Files | None = None) -> SlackChanne
         ),
         files,
     )
+
+
+def telegram_channel(settings: Settings, files: Files | None = None) -> Channel:
+    """Telegram, from ``BIZBOT_TELEGRAM_*``."""
+    from adapters.telegram.channel import TelegramChannel, TelegramConfig
+
+    return TelegramChannel(TelegramConfig.from_settings(settings), files=files)
 
 
 def _secret(value: SecretStr | None) -> str:
@@ -201,6 +214,7 @@ class Runtime:
     inbox: GroupCommit[InboundEvent, Accepted]
     progress: Progress
     flows: Flows
+    rooms: Rooms
 
     async def start(self) -> None:
         """Start accepting, handling and delivering."""
@@ -208,12 +222,14 @@ class Runtime:
         self.workers.start(self.settings.workers if self.db.dialect == "postgresql" else 1)
         self.relay.start()
         self.flows.start()
+        self.rooms.start()
 
     async def stop(self) -> None:
         """Finish what was acknowledged to the pipeline, then stop."""
         await self.inbox.stop()
         await self.workers.stop()
         await self.flows.stop()
+        await self.rooms.stop()
         await self.relay.stop()
 
     async def ingest(self, event: InboundEvent) -> Accepted:
@@ -241,6 +257,7 @@ class Runtime:
             self.relay.wake()
             if consuming:
                 self.flows.wake()
+                self.rooms.wake()
             # a row due later (a retry, a paced send) moves nothing: look again after a poll
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(poll):
@@ -252,13 +269,13 @@ class Runtime:
         before its effects and the chat backlog again after the consumers': a consumer pass
         committing between the counts cannot hide the messages it wrote."""
         before = backlog(session, channels, key)
-        consuming = self.flows.backlog(session)
+        consuming = self.flows.backlog(session) + self.rooms.backlog(session)
         return before + backlog(session, channels, key), consuming
 
     async def _quiet(self, bound: float) -> None:
         """Until the workers, the consumers and the relay have nothing in hand (or ``bound``
         seconds)."""
-        idle = (self.workers.idle, self.flows.idle, self.relay.idle)
+        idle = (self.workers.idle, self.flows.idle, self.rooms.idle, self.relay.idle)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(bound):
                 while not all(event.is_set() for event in idle):
@@ -329,6 +346,7 @@ def build_runtime(
             guest_commands_per_minute=settings.guest_commands_per_minute,
             guest_relay_after_hours=settings.guest_relay_after_hours,
             stranger_events_per_minute=settings.stranger_events_per_minute,
+            room_channels=opening_channels(by_channel),
         ),
         guest_resolver=guest_resolver,
         guest_message_handler=guest_messages,
@@ -345,6 +363,17 @@ def build_runtime(
         on_replies=relay.wake,
         on_progress=progress.moved,
     )
+    rooms = Rooms(
+        db,
+        by_channel,
+        clock,
+        metrics,
+        lambda: dispatcher.policies,
+        poll_interval=settings.flow_poll_seconds,
+        max_attempts=settings.flow_max_attempts,
+        on_messages=relay.wake,
+        on_progress=progress.moved,
+    )
     flows = Flows(
         db,
         flow_consumers(),
@@ -354,7 +383,7 @@ def build_runtime(
         action_ttl=timedelta(hours=settings.action_ttl_hours),
         poll_interval=settings.flow_poll_seconds,
         backoff=Backoff(max_attempts=settings.flow_max_attempts),
-        on_messages=relay.wake,
+        on_messages=partial(_wake_all, relay, rooms),
         on_progress=progress.moved,
     )
     workers.on_domain_events(flows.wake)
@@ -377,7 +406,14 @@ def build_runtime(
         inbox,
         progress,
         flows,
+        rooms,
     )
+
+
+def _wake_all(*loops: Relay | Rooms) -> None:
+    """A consumer pass queued messages (for the relay) and maybe rooms (for the opener)."""
+    for loop in loops:
+        loop.wake()
 
 
 def build_web(runtime: Runtime, hub: Hub) -> web.Application:
@@ -545,6 +581,9 @@ async def _listen(runner: web.AppRunner, settings: Settings) -> None:
 
 async def set_telegram_webhook(settings: Settings, url: str, *, drop_pending: bool) -> None:
     """``bizbot telegram set-webhook URL``: register the webhook with the secret token."""
+    from adapters.telegram import channel as telegram
+    from adapters.telegram.channel import TelegramConfig
+
     config = TelegramConfig.from_settings(settings)
     await telegram.set_webhook(config, url, drop_pending=drop_pending)
 

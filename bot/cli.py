@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from bot import app as composition
 from bot import migrate
 from bot.cli_approvals import register as register_approval_commands
-from bot.cli_budgets import budgets_cli
 from bot.cli_crm import crm_cli
 from bot.cli_erp import erp_cli
 from bot.cli_events import register as register_event_commands
@@ -54,7 +53,6 @@ cli.add_typer(org_cli, name="org")
 cli.add_typer(outbox_cli, name="outbox")
 cli.add_typer(crm_cli, name="crm")
 cli.add_typer(erp_cli, name="erp")
-cli.add_typer(budgets_cli, name="budgets")
 cli.add_typer(mrp_cli, name="mrp")
 telegram_cli = typer.Typer(help="Telegram: connect the bot.", no_args_is_help=True)
 cli.add_typer(telegram_cli, name="telegram")

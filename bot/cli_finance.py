@@ -1,7 +1,8 @@
-"""``bizbot report``: a financial statement as JSON, XLSX or PDF, for operators and for other
-systems (docs/FINANCE.md, "Outputs"). The operator on the server sees the whole books: there is
-no member here to limit (chat's /report does that). ``bizbot finance import``: journal entries
-and opening balances from CSV (docs/FINANCE.md, "Import")."""
+"""``bizbot report``: a financial statement as JSON, XLSX, PDF or its chart as PNG, for
+operators and for other systems (docs/FINANCE.md, "Outputs"). The operator on the server sees
+the whole books: there is no member here to limit (chat's /report does that).
+``bizbot finance import``: accounts, journal entries and opening balances, and budgets from CSV
+(docs/FINANCE.md, "Import")."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import typer
 from sqlalchemy.orm import Session
 
 from bot.terminal import err, out
-from domain.finance.importer import import_entries, read_entries
+from domain.finance.bar_chart import render_png
+from domain.finance.import_files import Outcome, finance_file, import_files
 from domain.finance.render import render_json, render_pdf, render_xlsx
 from domain.finance.statements import Month, Span, Statement, statement
 from domain.shared.clock import SystemClock
@@ -26,6 +28,7 @@ RENDERERS: dict[str, Callable[[Statement, str], bytes]] = {
     "json": render_json,
     "xlsx": render_xlsx,
     "pdf": render_pdf,
+    "png": render_png,
 }
 
 
@@ -38,12 +41,20 @@ class Kind(StrEnum):
     TB = "tb"
 
 
+class Chart(StrEnum):
+    """The shipped charts of accounts (``domain.finance.charts.CHARTS``)."""
+
+    PRC_SMALL = "prc_small"
+    IFRS_BASIC = "ifrs_basic"
+
+
 class Format(StrEnum):
     """The files a statement is written as."""
 
     JSON = "json"
     XLSX = "xlsx"
     PDF = "pdf"
+    PNG = "png"
 
 
 def span_of(period: str | None, first: str | None, last: str | None) -> Span:
@@ -64,7 +75,9 @@ def register(cli: typer.Typer, migrated: Runner) -> None:
     def report(
         kind: Annotated[Kind, typer.Argument(help="pl, bs, cf or tb.")],
         output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
-        file_format: Annotated[Format, typer.Option("--format", help="json, xlsx or pdf.")],
+        file_format: Annotated[
+            Format, typer.Option("--format", help="json, xlsx, pdf or png (the chart).")
+        ],
         period: Annotated[str | None, typer.Option("--period", help="One month: 2026-11.")] = None,
         first: Annotated[str | None, typer.Option("--from", help="First month.")] = None,
         last: Annotated[str | None, typer.Option("--to", help="Last month.")] = None,
@@ -88,27 +101,46 @@ def register(cli: typer.Typer, migrated: Runner) -> None:
 
 def register_import(cli: typer.Typer, migrated: Runner) -> None:
     """Add ``bizbot finance import`` to the ``bizbot`` command line."""
-    finance_cli = typer.Typer(help="The books: import journal entries.", no_args_is_help=True)
+    finance_cli = typer.Typer(
+        help="The books: import accounts, journal entries and budgets.", no_args_is_help=True
+    )
     cli.add_typer(finance_cli, name="finance")
 
     @finance_cli.command("import")
     def finance_import(
-        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+        files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+        chart: Annotated[
+            Chart | None,
+            typer.Option("--chart", help="Install this shipped chart first (sets up the books)."),
+        ] = None,
     ) -> None:
-        """Import journal entries (and opening balances, as an entry) from a CSV file with the
-        columns entry,date,journal,account,debit,credit[,department,project,memo]: every entry
-        is checked as a posting is, one problem means nothing is imported, and importing the
-        same file again changes nothing."""
-        try:
-            drafts = read_entries(file.read_bytes())
-        except ImportRefused as exc:
-            err().print(f"{file}: {exc}; nothing was imported", markup=False)
-            raise typer.Exit(2) from exc
+        """Import CSV files, each told by its header: accounts (code,name_zh[,name_en,type,
+        parent,side]: sub-accounts added to the chart), journal entries and opening balances
+        (entry,date,journal,account,debit,credit[,department,project,memo]) and budgets
+        (department,account,month,amount[,owner]). Accounts go first, then entries, then
+        budgets, in one transaction: a file with problems lists them and nothing of any file
+        is imported; importing the same files again changes nothing."""
+        read = []
+        for file in files:
+            try:
+                read.append(finance_file(str(file), file.read_bytes()))
+            except ImportRefused as exc:
+                err().print(f"{file}: {exc}; nothing was imported", markup=False)
+                raise typer.Exit(2) from exc
         now = SystemClock().now()
-        problems, tally = migrated(lambda s: import_entries(s, drafts, now))
-        if problems:
-            err().print(f"{file}: {len(problems)} problem(s), nothing was imported:", markup=False)
-            for problem in problems:
+        key = chart.value if chart is not None else None
+        try:
+            outcome: Outcome = migrated(lambda s: import_files(s, read, now, key))
+        except DomainError as exc:
+            err().print(f"bizbot finance import: {exc}; nothing was imported", markup=False)
+            raise typer.Exit(2) from exc
+        if outcome.problems:
+            err().print(
+                f"{outcome.stopped_at}: {len(outcome.problems)} problem(s), nothing was imported:",
+                markup=False,
+            )
+            for problem in outcome.problems:
                 err().print(f"  {problem}", markup=False)
             raise typer.Exit(1)
-        out().print(f"{file}: {tally.posted} entries posted, {tally.unchanged} already there")
+        for line in outcome.said:
+            out().print(line, markup=False)

@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_polling: bool = False
     telegram_bot_username: str = ""
+    telegram_staff_group: str = ""  # a supergroup with topics enabled: deal rooms are its topics
 
     @classmethod
     def settings_customise_sources(

@@ -45,6 +45,7 @@ class Policies:
     guest_commands_per_minute: int = 20  # per guest conversation; then one notice, then silence
     guest_relay_after_hours: bool = False  # off hours, a guest's message goes to the rep's manager
     stranger_events_per_minute: int = 10  # per unbound sender; then one notice, then silence
+    room_channels: frozenset[str] = frozenset()  # channels whose clients open rooms (deal rooms)
 
     def delivers_to(self, channel: str) -> bool:
         """Whether notifications can go to a channel (the console, for one, gets none)."""

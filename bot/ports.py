@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
@@ -57,6 +57,29 @@ class ChannelClient(Protocol):
 
         Calling it books the slot: a caller that gets 0 may send now.
         """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRequest:
+    """A conversation to open for a group of people (a deal room): ``name`` is stable, so that
+    opening it again finds the room made before instead of making a second one."""
+
+    name: str  # e.g. ``deal-12``: lower case, digits and hyphens
+    title: str
+    members: tuple[str, ...]  # the members' user ids on the room's platform
+    workspace: str = ""
+
+
+@runtime_checkable
+class RoomOpener(Protocol):
+    """A channel client that can open a conversation for several members (optional)."""
+
+    async def open_room(self, room: RoomRequest) -> Address:
+        """Open the room named ``room.name``, or find the one opened before under that name,
+        and make sure the members are in it; where to send to it. ``PermanentDeliveryError``
+        when this platform or installation cannot (then the flow falls back to direct
+        messages); other ``DeliveryError`` s are retried."""
         ...
 
 

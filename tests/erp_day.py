@@ -156,8 +156,11 @@ def check_reordered(answers: list[str]) -> None:
 
 
 def check_guest_told(told: list[str]) -> None:
-    """Step 5: the contact was told of each shipment, in Chinese, with no price or cost."""
-    assert told == [
+    """Step 5: the contact was told of the order (by the flows, so in no fixed order with the
+    shipments) and of each shipment, in Chinese, with no price or cost."""
+    confirmed = "Test Trading：您的订单 SO2026-00001 已确认：六角螺栓 M6 × 250 pcs。"
+    assert confirmed in told, told
+    assert [text for text in told if text != confirmed] == [
         "您的订单 SO2026-00001 已发货：六角螺栓 M6 × 150 pcs。运单号：SF1001。",
         "您的订单 SO2026-00001 已发货：六角螺栓 M6 × 100 pcs。运单号：SF1002。",
     ], told

@@ -1,8 +1,8 @@
 """A fake Telegram Bot API on 127.0.0.1, for contract tests and the benchmark.
 
 It answers what PTB's ``Bot`` sends (form-encoded, JSON inside structured fields) for getMe,
-sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery, setWebhook,
-deleteWebhook and getUpdates; records every call; applies Telegram's own checks (64-byte
+sendMessage, createForumTopic, editMessageText, editMessageReplyMarkup, answerCallbackQuery,
+setWebhook, deleteWebhook and getUpdates; records every call; applies Telegram's own checks (64-byte
 ``callback_data``, 4096 characters, HTML entities, "message is not modified"); and can inject
 429 with ``retry_after``, 5xx, slow answers and permanent errors (tests/telegram_updates.py
 builds the updates Telegram would send). Run alone for the benchmark:
@@ -91,6 +91,7 @@ class Stored:
     parse_mode: str | None
     reply_markup: dict[str, Any] | None
     edits: int = 0
+    thread_id: int | None = None  # the forum topic it was sent to
 
 
 @dataclass
@@ -122,6 +123,8 @@ class FakeBotApi:
     messages: dict[tuple[int, int], Stored] = field(default_factory=dict)
     documents: list[Document] = field(default_factory=list)
     member_files: dict[str, bytes] = field(default_factory=dict)  # file_id -> what members sent
+    forums: set[int] = field(default_factory=set)  # supergroups with topics enabled
+    topics: list[tuple[int, int, str]] = field(default_factory=list)  # chat, thread id, name
     webhook: dict[str, Any] = field(default_factory=dict)
     last_call_at: float = 0.0
     _faults: list[tuple[str, int | None, Fault]] = field(default_factory=list)
@@ -202,6 +205,7 @@ class FakeBotApi:
         answer = {
             "getMe": lambda p: bot_user(),
             "sendMessage": self._send,
+            "createForumTopic": self._create_topic,
             "getFile": self._get_file,
             "sendPhoto": lambda p: self._send_file("photo", p),
             "sendDocument": lambda p: self._send_file("document", p),
@@ -219,8 +223,20 @@ class FakeBotApi:
         chat_id = _required(p, "chat_id")
         text, markup = _checked(p)
         stored = Stored(chat_id, next(self._ids), text, p.get("parse_mode"), markup)
+        stored.thread_id = int(p["message_thread_id"]) if p.get("message_thread_id") else None
         self.messages[(chat_id, stored.message_id)] = stored
         return message_json(stored)
+
+    def _create_topic(self, p: dict[str, Any]) -> dict[str, Any]:
+        """createForumTopic: only in the supergroups with topics (``forums``)."""
+        chat_id, name = _required(p, "chat_id"), str(p.get("name", ""))
+        if chat_id not in self.forums:
+            raise ApiError(400, "Bad Request: the chat is not a forum")
+        if not 1 <= len(name) <= 128:
+            raise ApiError(400, "Bad Request: invalid forum topic name specified")
+        thread = next(self._ids)
+        self.topics.append((chat_id, thread, name))
+        return {"message_thread_id": thread, "name": name, "icon_color": 7322096}
 
     def _get_file(self, p: dict[str, Any]) -> dict[str, Any]:
         """getFile: a path to download from (files over 20 MB cannot be downloaded by bots)."""

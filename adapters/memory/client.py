@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.events import Address
+from bot.ports import RoomRequest
 from bot.replies import Card, Message, as_text
 
 CHANNEL = "memory"
@@ -87,3 +88,23 @@ class MemoryClient:
     def cards(self, conversation: str) -> list[Card]:
         """The cards a conversation shows now."""
         return [p.message for p in self.conversation(conversation) if isinstance(p.message, Card)]
+
+
+class MemoryRoomsClient(MemoryClient):
+    """A memory channel that also opens rooms (deal rooms): one per name, as Slack finds a
+    channel by its name. Queue exceptions in ``room_failures`` to make openings fail."""
+
+    def __init__(self, channel: str = CHANNEL) -> None:
+        super().__init__(channel)
+        self.rooms: dict[str, tuple[str, ...]] = {}  # name -> members
+        self.openings = 0
+        self.room_failures: deque[Exception] = deque()
+
+    async def open_room(self, room: RoomRequest) -> Address:
+        """Open the room (or find it), with its members in it."""
+        self.openings += 1
+        if self.room_failures:
+            raise self.room_failures.popleft()
+        members = self.rooms.get(room.name, ())
+        self.rooms[room.name] = tuple(dict.fromkeys((*members, *room.members)))
+        return Address(self.channel, room.name, room.workspace)

@@ -30,6 +30,8 @@ BOT_SCOPES = (
     "im:history",
     "files:read",
     "files:write",
+    "groups:read",  # deal rooms: find a private channel made before by its name
+    "groups:write",  # deal rooms: create private channels and invite members
 )
 MAX_FILES = 10  # files kept from one message (Slack allows up to 10 per message)
 

@@ -30,7 +30,7 @@ from adapters.slack.translate import CHANNEL
 from bot.events import Address
 from bot.logging import get_logger
 from bot.pacing import Limit, Pacer
-from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater
+from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater, RoomRequest
 from bot.replies import Attachment, Card, Message
 
 log = get_logger("bizbot.slack")
@@ -39,6 +39,8 @@ FILES_ORIGIN = "https://files.slack.com"
 DEFAULT_RETRY_AFTER = 1.0
 # chat.postMessage: about one message per second per channel, short bursts allowed.
 PER_CONVERSATION = (Limit(3, 3.0),)
+# Answers of conversations.invite that mean the members are in the room already.
+ALREADY_IN = frozenset({"already_in_channel", "cant_invite_self"})
 # The bot is not in the channel of a slash command: answer through the command's response_url.
 UNREACHABLE = frozenset({"channel_not_found", "not_in_channel"})
 TRANSIENT = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
@@ -169,6 +171,49 @@ class SlackClient:
             raise PermanentDeliveryError("slack: message has no ts and there is no response_url")
         await self._respond(url, {**arguments, "replace_original": True})
 
+    async def open_room(self, room: RoomRequest) -> Address:
+        """A private channel named ``room.name`` (conversations.create; when the name is taken,
+        the one made before, found with conversations.list), with the members invited."""
+        web = self._api()
+        try:
+            created = await web.conversations_create(name=room.name, is_private=True)
+            channel = str(created["channel"]["id"])
+        except SlackApiError as exc:
+            if _error_code(exc) != "name_taken":
+                raise _refusal(exc) from exc
+            channel = await self._channel_named(room.name)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"slack: {type(exc).__name__}: {exc}") from exc
+        if room.members:
+            await self._invite(channel, room.members)
+        return Address(CHANNEL, channel, room.workspace)
+
+    async def _channel_named(self, name: str) -> str:
+        """The id of the channel called ``name`` that the bot can see (a room it made)."""
+        cursor = ""
+        while True:
+            page = await self._call(
+                self._api().conversations_list(
+                    types="public_channel,private_channel", exclude_archived=True,
+                    limit=200, cursor=cursor or None,
+                )
+            )  # fmt: skip
+            for found in page.get("channels") or []:
+                if found.get("name") == name:
+                    return str(found["id"])
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                raise PermanentDeliveryError(f"slack: {name} is taken by a channel we cannot see")
+
+    async def _invite(self, channel: str, members: tuple[str, ...]) -> None:
+        try:
+            await self._api().conversations_invite(channel=channel, users=",".join(members))
+        except SlackApiError as exc:
+            if _error_code(exc) not in ALREADY_IN:
+                raise _refusal(exc) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"slack: {type(exc).__name__}: {exc}") from exc
+
     async def _send_with_files(
         self, address: Address, message: Message, context: Mapping[str, str]
     ) -> str:
@@ -259,12 +304,7 @@ class SlackClient:
         try:
             return await call
         except SlackApiError as exc:
-            response = exc.response
-            data = response.data if isinstance(response.data, dict) else {}
-            code = str(data.get("error") or "")
-            raise delivery_error(
-                response.status_code, code, response.headers.get("Retry-After")
-            ) from exc
+            raise _refusal(exc) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"slack: {type(exc).__name__}: {exc}") from exc
 
@@ -280,6 +320,17 @@ class SlackClient:
         if answer.status_code != 200:
             code = (answer.body or "").strip()[:100]
             raise delivery_error(answer.status_code, code, answer.headers.get("Retry-After"))
+
+
+def _error_code(exc: SlackApiError) -> str:
+    data = exc.response.data if isinstance(exc.response.data, dict) else {}
+    return str(data.get("error") or "")
+
+
+def _refusal(exc: SlackApiError) -> DeliveryError:
+    """The kernel's view of a Slack API error."""
+    status, retry_after = exc.response.status_code, exc.response.headers.get("Retry-After")
+    return delivery_error(status, _error_code(exc), retry_after)
 
 
 def _origin(url: str) -> str:

@@ -46,6 +46,7 @@ class TelegramConfig:
     secret_token: str = ""
     api_url: str = "https://api.telegram.org/bot"
     polling: bool = False
+    staff_group: str = ""  # a supergroup with topics: deal rooms are topics in it
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TelegramConfig:
@@ -56,6 +57,7 @@ class TelegramConfig:
             secret_token=secret.get_secret_value() if secret else "",
             api_url=settings.telegram_api_url,
             polling=settings.telegram_polling,
+            staff_group=settings.telegram_staff_group,
         )
 
     def check(self) -> None:
@@ -91,7 +93,9 @@ class TelegramChannel:
         config.check()
         self._files = files
         self.config = config
-        self.api = client or TelegramClient(config.token, config.api_url)
+        self.api = client or TelegramClient(
+            config.token, config.api_url, staff_group=config.staff_group
+        )
         self.client: ChannelClient = self.api
         self.me = BotIdentity(bot_id_of(config.token))
         self._poll_wait = poll_wait

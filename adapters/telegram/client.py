@@ -34,7 +34,7 @@ from adapters.telegram.translate import ALLOWED_UPDATES, CHANNEL
 from bot.events import Address
 from bot.logging import get_logger
 from bot.pacing import Limit, Pacer
-from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater
+from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater, RoomRequest
 from bot.replies import Attachment, Message, Reply
 
 log = get_logger("bizbot.telegram")
@@ -46,6 +46,8 @@ EDIT_TARGET_GONE = ("message to edit not found", "message can't be edited")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 WEBHOOK_CONNECTIONS = 40
 MAX_CAPTION = 1024  # characters of a photo's or document's caption
+MAX_TOPIC_NAME = 128  # createForumTopic's limit
+TOPIC_MARK = "/"  # a deal room's conversation: GROUP/TOPIC
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # sendPhoto's limit; larger pictures go as documents
 PER_CHAT, PER_GROUP, OVERALL = Limit(1, 1.0), Limit(20, 60.0), Limit(30, 1.0)
 
@@ -91,8 +93,10 @@ class TelegramClient:
         timeouts: Timeouts = Timeouts(),
         limits: TelegramLimits = TelegramLimits(),
         clock: Callable[[], float] = time.monotonic,
+        staff_group: str = "",
     ) -> None:
         quiet_token_logging()
+        self._staff_group = staff_group
         self._requests = (_request(1, timeouts), _request(in_flight, timeouts))
         self.bot = Bot(
             token,
@@ -119,6 +123,7 @@ class TelegramClient:
         sent = await self._call(
             self.bot.send_message,
             chat_id=chat_of(address),
+            message_thread_id=topic_of(address),
             text=out.text,
             parse_mode=out.parse_mode,
             reply_markup=out.keyboard,
@@ -146,8 +151,23 @@ class TelegramClient:
             chat_of(address),
             InputFile(file.data, filename=file.name),
             caption=caption or None,
+            message_thread_id=topic_of(address),
         )
         return message_ref(sent.chat_id, sent.message_id)
+
+    async def open_room(self, room: RoomRequest) -> Address:
+        """A forum topic in the staff supergroup (``BIZBOT_TELEGRAM_STAFF_GROUP``): a bot cannot
+        create groups. ``PermanentDeliveryError`` without one, so the flow falls back to direct
+        messages. Telegram cannot look a topic up by its name: a retry after a crash between
+        Telegram's answer and our record makes a second, empty topic."""
+        if not self._staff_group:
+            raise PermanentDeliveryError("telegram: no staff group to open topics in")
+        group = Address(CHANNEL, self._staff_group, room.workspace)
+        topic = await self._call(
+            self.bot.create_forum_topic, chat_id=chat_of(group), name=room.title[:MAX_TOPIC_NAME]
+        )
+        conversation = f"{self._staff_group}{TOPIC_MARK}{topic.message_thread_id}"
+        return Address(CHANNEL, conversation, room.workspace)
 
     async def edit(
         self, address: Address, message_id: str, message: Message, context: Mapping[str, str]
@@ -174,7 +194,7 @@ class TelegramClient:
     def pace(self, address: Address) -> float:
         """Book a send slot: per chat, per group (negative chat ids), and for the whole bot."""
         limits = self._limits
-        chat = address.conversation
+        chat = str(chat_of(address))  # a forum topic shares its group's limits
         per_chat = (limits.per_chat, limits.per_group) if is_group(chat) else (limits.per_chat,)
         return self._pacer.reserve((f"chat:{chat}", per_chat), ("bot", (limits.overall,)))
 
@@ -300,9 +320,16 @@ def parse_message_ref(ref: str) -> tuple[int, int]:
 
 
 def chat_of(address: Address) -> int | str:
-    """The chat id of a conversation (numeric, or an ``@channel`` name)."""
-    conversation = address.conversation
+    """The chat id of a conversation (numeric, or an ``@channel`` name; a forum topic's is its
+    group's)."""
+    conversation = address.conversation.partition(TOPIC_MARK)[0]
     return int(conversation) if conversation.lstrip("-").isdigit() else conversation
+
+
+def topic_of(address: Address) -> int | None:
+    """The forum topic of a conversation (``GROUP/TOPIC``, a deal room), if it is one."""
+    topic = address.conversation.partition(TOPIC_MARK)[2]
+    return int(topic) if topic.isdigit() else None
 
 
 def is_group(conversation: str) -> bool:

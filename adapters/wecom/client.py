@@ -1,5 +1,6 @@
 """Calling WeCom with a cached token: ``message/send`` and ``message/update_template_card`` to
-answer, and ``externalcontact/get`` to learn who an external contact is.
+answer, ``externalcontact/get`` to learn who an external contact is, and ``appchat/create``,
+``appchat/get`` and ``appchat/send`` for group chats (deal rooms: ``appchat:CHATID``).
 
 The ``access_token`` (``gettoken`` with the corp id and the app secret) is cached until shortly
 before it expires, and fetched again when the API answers 40014/42001/40001.
@@ -8,6 +9,7 @@ before it expires, and fetched again when the API answers 40014/42001/40001.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -21,7 +23,13 @@ from adapters.wecom.translate import CHANNEL, RESPONSE_CODE, TASK_ID, profile_fr
 from bot.events import Address
 from bot.logging import get_logger
 from bot.pacing import Limit, Pacer
-from bot.ports import DeliveryError, ExternalProfile, PermanentDeliveryError, RetryLater
+from bot.ports import (
+    DeliveryError,
+    ExternalProfile,
+    PermanentDeliveryError,
+    RetryLater,
+    RoomRequest,
+)
 from bot.replies import Attachment, Card, Message
 
 log = get_logger("bizbot.wecom")
@@ -37,6 +45,8 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MEDIA_REMEMBERED = 256  # media ids kept for retries, newest first out last
 DUPLICATE_WINDOW = 1800  # seconds: message/send drops the same message sent again within it
 KEEP_CODE = TOKEN_INVALID | {SYSTEM_BUSY}  # the card update failed, but its code is still good
+APPCHAT = "appchat:"  # a group chat's conversation: appchat:CHATID
+MAX_CHAT_NAME = 50  # appchat/create's limit, in characters
 # Per app and member, from WeCom's message/send frequency rules.
 PER_MEMBER = (Limit(30, 60.0), Limit(1000, 3600.0))
 
@@ -92,6 +102,10 @@ class WeComClient:
             for file in message.attachments:
                 await self._send_file(address.conversation, file)
             return first
+        if address.conversation.startswith(APPCHAT):
+            chat = {"chatid": address.conversation.removeprefix(APPCHAT)}
+            await self._call("appchat/send", chat | render.chat_body(message))
+            return ""  # appchat/send answers no message id: a group message is not edited
         user = address.conversation
         body = {"touser": user, "agentid": self._agent_id, **render.message_body(message)}
         data = await self._call("message/send", body)
@@ -99,6 +113,31 @@ class WeComClient:
         if user in invalid:
             raise PermanentDeliveryError(f"WeCom does not know user {user}")
         return str(data.get("msgid", ""))
+
+    async def open_room(self, room: RoomRequest) -> Address:
+        """A group chat of the members (at least two) whose ``chatid`` is the room's name in
+        the letters WeCom allows: a retry finds it with appchat/get instead of making another."""
+        chat_id = re.sub(r"[^0-9A-Za-z]", "", room.name)[:32]
+        if len(room.members) < 2 or not chat_id:
+            raise PermanentDeliveryError("WeCom: a group chat needs two members and a name")
+        if not await self._chat_exists(chat_id):
+            body = {
+                "name": room.title[:MAX_CHAT_NAME],
+                "owner": room.members[0],
+                "userlist": list(room.members),
+                "chatid": chat_id,
+            }
+            await self._call("appchat/create", body)
+        return Address(CHANNEL, f"{APPCHAT}{chat_id}", room.workspace)
+
+    async def _chat_exists(self, chat_id: str) -> bool:
+        try:
+            await self._call("appchat/get", None, {"chatid": chat_id})
+        except PermanentDeliveryError:
+            raise
+        except WeComError:  # no such chat (or WeCom is busy: creating then fails, and is retried)
+            return False
+        return True
 
     async def edit(
         self, address: Address, message_id: str, message: Message, context: Mapping[str, str]
@@ -164,11 +203,14 @@ class WeComClient:
             media_id = await self._upload(kind, file)
             if file.file_id is not None:
                 self._remember_media(file.file_id, media_id)
+        media: dict[str, Any] = {"msgtype": kind, kind: {"media_id": media_id}}
+        if user.startswith(APPCHAT):
+            await self._call("appchat/send", {"chatid": user.removeprefix(APPCHAT)} | media)
+            return
         body = {
             "touser": user,
             "agentid": self._agent_id,
-            "msgtype": kind,
-            kind: {"media_id": media_id},
+            **media,
             "enable_duplicate_check": 1,
             "duplicate_check_interval": DUPLICATE_WINDOW,
         }

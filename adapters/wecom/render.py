@@ -52,6 +52,14 @@ def message_body(message: Message, task_id: str = "") -> dict[str, Any]:
     return {"msgtype": "template_card", "template_card": template_card(message, task_id, "")}
 
 
+def chat_body(message: Message) -> dict[str, Any]:
+    """The ``msgtype`` part of ``appchat/send`` (a group chat has no template cards): text, or
+    the card as markdown."""
+    if isinstance(message, Reply):
+        return {"msgtype": "text", "text": {"content": message.text}}
+    return {"msgtype": "markdown", "markdown": {"content": markdown_text(message)}}
+
+
 def template_card(card: Card, task_id: str, link: str) -> dict[str, Any]:
     """A ``button_interaction`` card (buttons keyed by token), or ``text_notice`` without them."""
     body: dict[str, Any] = {

@@ -1,8 +1,8 @@
 """Finance in chat: the statements (/report, /报表), an account's lines (/ledger, /明细账),
-setting up the books (/books, /账簿) and closing months (/period, /期间); payments and receipts
-matched to open items, receivables and payables ageing with statements of account, budgets
-(/budget, /预算) and their spending alerts, the consumer that books business events, and
-payment reminders."""
+setting up the books (/books, /账簿), closing months and years (/period, /期间), manual
+entries (/entry, /记账); payments and receipts matched to open items, receivables and payables
+ageing with statements of account, budgets (/budget, /预算) and their spending alerts, the
+consumer that books business events, and payment reminders."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from commands.finance import (
     books,
     budget_alerts,
     budgets,
+    entries,
     ledger,
     payments,
     postings,
@@ -29,6 +30,7 @@ def register(router: Router) -> None:
     """Register every finance command."""
     reports.register(router)
     books.register(router)
+    entries.register(router)
     ledger.register(router)
     payments.register(router)
     ageing.register(router)

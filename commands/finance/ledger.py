@@ -1,5 +1,6 @@
 """/ledger (/明细账) ACCOUNT [PERIOD] [DEPARTMENT]: one account's lines over a month or a range,
-with the opening balance, the running balance after each line and the closing balance.
+with the opening balance, the running balance after each line and the closing balance; the
+first lines on the card, every line in the XLSX and PDF that come with it.
 
 The account by code (``1122``, sub-accounts included) or by name in either language (应收账款,
 Accounts receivable). Who sees what is /report's rule: finance.read any department, a manager
@@ -8,7 +9,6 @@ their own only, everyone else nothing (refused and logged)."""
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
 
 from bot.context import CommandContext
 from bot.i18n import _
@@ -17,8 +17,9 @@ from bot.reader import Kind, Where, read
 from bot.replies import Card
 from bot.router import CommandSpec, Router
 from commands.crm.lines import ask_for, unusable
-from commands.finance.reports import MONTH_SHAPED, department_allowed, span_of
-from domain.finance.models import Account
+from commands.finance.lines import account_named
+from commands.finance.reports import MONTH_SHAPED, XLSX, department_allowed, span_of
+from domain.finance.ledger_files import LedgerFile, render_ledger_pdf, render_ledger_xlsx, word
 from domain.finance.statements import DetailLine, account_detail, money
 from domain.shared.errors import DomainError
 
@@ -38,14 +39,16 @@ class LedgerArgs(BaseModel):
 
 def ledger(ctx: CommandContext, args: LedgerArgs) -> Card:
     """/ledger ACCOUNT [PERIOD] [DEPARTMENT]: an account's lines and balances."""
-    where = Where(ctx.actor.timezone, ctx.now, lambda _f, text: _account(ctx, text) is not None)
+    where = Where(
+        ctx.actor.timezone, ctx.now, lambda _f, text: account_named(ctx.session, text) is not None
+    )
     reading = read(FIELDS, args.rest, where)
     problems = unusable(ctx, FIELDS, reading)
     if problems:
         raise DomainError("{problems}", problems=problems)
     if "account" not in reading.values:
         raise ask_for(ctx, FIELDS[0])
-    account = _account(ctx, reading.values["account"])
+    account = account_named(ctx.session, reading.values["account"])
     if account is None:
         raise DomainError("There is no account {account}.", account=reading.values["account"])
     asked = reading.values.get("department")
@@ -74,16 +77,19 @@ def ledger(ctx: CommandContext, args: LedgerArgs) -> Card:
         period=str(span),
         department=department or ctx.t(_("all departments")),
     )
-    return Card(title=title, body="\n".join(lines))
+    card = Card(title=title, body="\n".join(lines))
+    return with_files(card, LedgerFile(detail, span, department), ctx.locale)
 
 
-def _account(ctx: CommandContext, text: str) -> Account | None:
-    """An account by its code or its name in either language."""
-    wanted = text.strip()
-    query = select(Account).where(
-        or_(Account.code == wanted, Account.name_zh == wanted, Account.name_en.ilike(wanted))
+def with_files(card: Card, shown: LedgerFile, locale: str) -> Card:
+    """The card with every line of the account as XLSX and PDF, named after it in the reader's
+    language (``明细账-1002-2026-11.xlsx``, ``Account-detail-1122-2026-11-Sales.pdf``)."""
+    words = [word("title", locale), shown.detail.code, str(shown.span).replace("..", "-to-")]
+    words.append(shown.department or "")
+    stem = "-".join(w.replace(" ", "-").replace("/", "-") for w in words if w)
+    return card.with_file(f"{stem}.xlsx", XLSX, render_ledger_xlsx(shown, locale)).with_file(
+        f"{stem}.pdf", "application/pdf", render_ledger_pdf(shown, locale)
     )
-    return ctx.session.scalars(query.order_by(Account.code).limit(1)).first()
 
 
 def _line(ctx: CommandContext, line: DetailLine) -> str:

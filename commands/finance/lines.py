@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
 from bot.context import CommandContext
 from bot.i18n import _
 from bot.picking import Ambiguous, Option, pick_card, replaced
 from bot.reader import Field, Kind
 from commands.erp.lines import Known
+from domain.finance.models import Account
 from domain.finance.open_items import Party, find_parties
 from domain.shared.errors import NotFound
 
@@ -21,6 +25,15 @@ NAMES: dict[str, tuple[str, ...]] = {
     "date": ("日期", "收款日期", "付款日期", "on"),
     "ref": ("凭证号", "流水号", "备注", "reference", "note"),
 }
+
+
+def account_named(session: Session, text: str) -> Account | None:
+    """An account by its code or its name in either language."""
+    wanted = text.strip()
+    query = select(Account).where(
+        or_(Account.code == wanted, Account.name_zh == wanted, Account.name_en.ilike(wanted))
+    )
+    return session.scalars(query.order_by(Account.code).limit(1)).first()
 
 
 def field(key: str, kind: Kind = Kind.TEXT, *, positional: bool = False) -> Field:

@@ -9,6 +9,7 @@ from bot.context import TimerContext, TimerHandler
 from bot.i18n import _, t
 from bot.replies import Card, CardStatus, Field, Reply
 from commands.crm.reach import tell_contact
+from commands.flows.sales_steps import remind_in_room
 from domain.crm.customers import contacts_of
 from domain.directory.services import get_org
 from domain.finance.invoice_pdf import render_invoice
@@ -32,6 +33,7 @@ def fire(ctx: TimerContext, timer: TimerView) -> None:
     if due.stage == REP:
         rep = ctx.member(due.customer.owner_id)
         ctx.notify(rep.id, rep_card(rep.locale, due), subject=subject)
+        remind_in_room(ctx, due)
     else:
         _tell_contacts(ctx, due, subject)
     payment_reminders.next_reminder(ctx.session, due, ctx.now)

@@ -7,8 +7,9 @@ what: finance.read (the finance role, admins) any department or all of them;
 finance.department (managers) their own department only, which is also what they get when they
 name none; everyone else nothing. A refusal is logged (``refused.permission``).
 
-The card carries the full statement as XLSX and PDF (``domain.finance.render``), uploaded
-through each channel's own file API."""
+The card carries a chart of its figures as a PNG picture (``domain.finance.bar_chart``),
+shown with the card, and the full statement as XLSX and PDF (``domain.finance.render``),
+uploaded through each channel's own file API."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from bot.router import CommandSpec, Router
 from commands.crm.lines import ask_for, unusable
 from domain.directory.models import Department
 from domain.directory.roles import Permission
+from domain.finance.bar_chart import KEY_FIGURES, LINE_PREFIX, render_png
 from domain.finance.models import Balance
 from domain.finance.render import render_pdf, render_xlsx
 from domain.finance.statements import Month, Span, Statement, money, statement
@@ -46,13 +48,7 @@ FIELDS = (
     ReaderField("period", Kind.MONTHS, ("期间", "月份", "month")),
     ReaderField("department", Kind.TEXT, ("部门", "dept")),
 )
-KEY_FIGURES = {
-    "pl": ("revenue", "cost_of_sales", "operating_profit", "net_profit"),
-    "bs": ("cash", "total_assets", "total_liabilities", "total_equity"),
-    "cf": ("net_operating", "net_investing", "net_financing", "net_change", "cash_closing"),
-}
 MONTH_SHAPED = re.compile(r"^\d{4}(?:[-/.]\d{1,2}|年\d{1,2}月)$")
-LINE_PREFIX = re.compile(r"^(?:[一二三四五六七八九十]+、|减：|加：|Less: |Add: )")  # 四、净利润
 HEADLINE = {"pl": "net_profit", "bs": "total_assets", "cf": "net_change"}
 
 
@@ -84,12 +80,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def with_files(card: Card, shown: Statement, locale: str) -> Card:
-    """The card with the full statement as XLSX and PDF, named after it in the reader's
-    language (``利润表-2026-11.xlsx``, ``Income-statement-2026-11-Sales.pdf``)."""
+    """The card with its chart as a picture and the full statement as XLSX and PDF, named
+    after it in the reader's language (``利润表-2026-11.png``, ``Balance-sheet-2026-11-Sales.pdf``).
+    The picture comes first: the channels that post files after the card show it right under."""
     words = [shown.title(locale), str(shown.span).replace("..", "-to-"), shown.department or ""]
     stem = "-".join(w.replace(" ", "-").replace("/", "-") for w in words if w)
-    return card.with_file(f"{stem}.xlsx", XLSX, render_xlsx(shown, locale)).with_file(
-        f"{stem}.pdf", "application/pdf", render_pdf(shown, locale)
+    return (
+        card.with_file(f"{stem}.png", "image/png", render_png(shown, locale))
+        .with_file(f"{stem}.xlsx", XLSX, render_xlsx(shown, locale))
+        .with_file(f"{stem}.pdf", "application/pdf", render_pdf(shown, locale))
     )
 
 

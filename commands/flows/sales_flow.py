@@ -24,18 +24,20 @@ from bot.pipeline.flows import FlowConsumer, FlowContext
 from bot.replies import Card, CardStatus
 from commands.approvals.publish import Publisher, publish
 from commands.erp.planning import plan_card
+from commands.flows import deal_rooms
 from domain.approvals import queries
 from domain.approvals.catalog import find_template
 from domain.approvals.form import read_pairs
 from domain.approvals.services import DECIDED_EVENTS, inputs_for, prepare, submit_request
 from domain.approvals.sla import subject_of
+from domain.approvals.state import Node
 from domain.approvals.store import Cause
 from domain.crm.deals import WON_EVENT
 from domain.directory.services import holders_else_admins
 from domain.directory.views import MemberView
 from domain.erp.mrp_records import Bucket
 from domain.erp.planning import run_mrp
-from domain.flows import sales_flow
+from domain.flows import rooms, sales_flow
 from domain.flows.consumers import Consumer
 from domain.shared.domain_events import DomainEvent
 from domain.shared.errors import DomainError
@@ -80,6 +82,28 @@ def contract_for_won_deal(session: Session, event: DomainEvent, context: FlowCon
         subject=subject_of(outcome.after.id),
     )
     queries.remember_card(session, outcome.after.id, owner.id, ref, queries.INITIATOR, context.now)
+    _open_room(session, won, outcome.after.nodes, context)
+
+
+def _open_room(
+    session: Session, won: sales_flow.Won, nodes: tuple[Node, ...], context: FlowContext
+) -> None:
+    """The deal's room, with the contract's approvers in it, told the flow started."""
+    approvers = [a for node in nodes for a in node.approvers]
+    deal = won.deal
+    room = deal_rooms.want_room(
+        session, context, deal.id, deal.name, won.customer.name, won.run.owner_id, approvers
+    )
+    if room.status == rooms.DIRECT:  # the owner's own chat: the request's card said it all
+        return
+    title = t(
+        room.locale,
+        _("Deal #{deal} {name} is won: contract approval #{id} was submitted in {owner}'s name."),
+        deal=deal.id, name=deal.name, id=won.run.request_id,
+        owner=context.member(won.run.owner_id).name,
+    )  # fmt: skip
+    deal_rooms.announce(context, deal.id, Card(title, status=CardStatus.INFO),
+                        subject=f"sales-run:{deal.id}:won")  # fmt: skip
 
 
 def _summary(locale: str, won: sales_flow.Won) -> str:
@@ -110,8 +134,8 @@ def _tell_ordered(session: Session, ordered: sales_flow.Ordered, context: FlowCo
     if ordered.order is None:
         title = t(locale, _("Contract #{id} is approved. There is no open quotation to order "
                             "from: make the order with /order."), id=run.request_id)  # fmt: skip
-        context.notify(run.owner_id, Card(title, status=CardStatus.WARNING),
-                       subject=f"sales-run:{run.deal_id}")  # fmt: skip
+        deal_rooms.tell(context, run.deal_id, run.owner_id, Card(title, status=CardStatus.WARNING),
+                        subject=f"sales-run:{run.deal_id}")  # fmt: skip
         return
     order = ordered.order
     body = (
@@ -126,7 +150,9 @@ def _tell_ordered(session: Session, ordered: sales_flow.Ordered, context: FlowCo
         number=order.number,
         customer=order.customer_name,
     )
-    context.notify(
+    deal_rooms.tell(
+        context,
+        run.deal_id,
         run.owner_id,
         Card(title, body, status=CardStatus.WARNING if ordered.short else CardStatus.SUCCESS),
         subject=f"sales-run:{run.deal_id}",
@@ -174,8 +200,8 @@ def _tell_stopped(stopped: sales_flow.Stopped, context: FlowContext) -> None:
           "nothing was ordered, and the quotation stays open."),
         id=run.request_id, by=by, reason=reason, deal=run.deal_id,
     )  # fmt: skip
-    context.notify(run.owner_id, Card(title, status=CardStatus.DANGER),
-                   subject=f"sales-run:{run.deal_id}")  # fmt: skip
+    deal_rooms.tell(context, run.deal_id, run.owner_id, Card(title, status=CardStatus.DANGER),
+                    subject=f"sales-run:{run.deal_id}")  # fmt: skip
 
 
 DECISIONS = frozenset({DECIDED_EVENTS["approved"], DECIDED_EVENTS["rejected"]})

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.directory.orgfile import Problem, problem_at
+from domain.directory.services import get_org
 from domain.erp.catalog import (
     add_product,
     check_product_values,
@@ -446,7 +447,7 @@ def _save_product(session: Session, line: ProductLine, now: datetime) -> str:
     found = product_by_sku(session, line.sku)
     values = line.values()
     if found is None:
-        add_product(session, line.sku, values, "CNY", now)
+        add_product(session, line.sku, values, get_org(session).currency, now)
         return "created"
     changed = {k: v for k, v in values.items() if getattr(found, k) != v}
     if not changed:

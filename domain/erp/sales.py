@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from domain.erp.models import COST_DIGITS, RATE_DIGITS, Product, StockMove
 from domain.erp.numbering import next_number
-from domain.erp.sales_events import confirmed_payload, delivered_payload
+from domain.erp.sales_events import cancelled_payload, confirmed_payload, delivered_payload
 from domain.erp.sales_models import Delivery, DeliveryLine, SalesDocument, SalesLine
 from domain.erp.stock import (
     MoveRequest,
@@ -41,6 +41,7 @@ FIRST_STATUS = {"quote": "open", "order": "draft"}
 OPEN_ORDER = ("confirmed", "partial")
 CONFIRMED = "order.confirmed"
 DELIVERED = "order.delivered"
+CANCELLED = "order.cancelled"
 LARGEST = Decimal(10**9)  # a quantity or price beyond this is a typing slip (and would overflow)
 
 
@@ -160,15 +161,22 @@ def cancel_document(session: Session, document_id: int, now: datetime) -> bool:
     document = locked_document(session, document_id)
     if document.status not in ("open", "draft", *OPEN_ORDER):
         return False
+    released: dict[int, Decimal] = {}  # product id -> what was reserved and is free again
     if document.kind == "order":
         for line in _by_product(session, document.id):
             locked_balance(session, line.product_id, document.location_id)
             fresh = _locked_line(session, line.id)
             if fresh.reserved > 0:
                 release(session, fresh.product_id, document.location_id, fresh.reserved, now)
+                released[fresh.product_id] = released.get(fresh.product_id, Decimal(0)) + (
+                    fresh.reserved
+                )
                 fresh.reserved = Decimal(0)
     document.status, document.updated_at = "cancelled", now
     session.flush()
+    if document.kind == "order":
+        payload = cancelled_payload(session, document, released)
+        record_event(session, CANCELLED, "erp_sales_order", document.number, payload, now)
     return True
 
 

@@ -1,7 +1,8 @@
 """What the sales' domain events carry: ``order.confirmed`` (the order, its customer, and per
 line the product, quantity, price, tax rate, reserved and backordered) and ``order.delivered``
 (per delivery: the tracking number and per line the product's kind, the quantity, price, tax
-rate and cost, the value of the move that took the goods out)."""
+rate and cost, the value of the move that took the goods out) and ``order.cancelled`` (what
+was reserved for it and is free again, by SKU, and what had been delivered and stays so)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,22 @@ def delivered_payload(
         "delivery_id": delivery.id,
         "tracking": delivery.tracking,
         "lines": lines,
+    }
+
+
+def cancelled_payload(
+    session: Session, order: SalesDocument, released: dict[int, Decimal]
+) -> dict[str, object]:
+    """The payload of ``order.cancelled``."""
+    delivered: dict[str, Decimal] = {}
+    for line in _lines_of(session, order.id):
+        if line.delivered > 0:
+            sku = _product(session, line.product_id).sku
+            delivered[sku] = delivered.get(sku, Decimal(0)) + line.delivered
+    return {
+        **_head(session, order),
+        "released": {_product(session, p).sku: plain(q) for p, q in released.items()},
+        "delivered": {sku: plain(q) for sku, q in delivered.items()},
     }
 
 

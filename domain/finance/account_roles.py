@@ -34,6 +34,8 @@ ROLES: dict[str, tuple[str, str]] = {
     "cost_of_sales": ("5401", "5000"),  # 主营业务成本 / cost of sales
     "expense": ("5602", "6100"),  # 管理费用 / administrative expenses: expense claims
     "scrap_loss": ("5711", "6200"),  # 营业外支出 / other expenses: production scrap
+    "profit_for_year": ("3103", "3100"),  # 本年利润 / retained earnings: year-end closing
+    "retained_earnings": ("3104", "3100"),  # 利润分配 (未分配利润) / retained earnings
 }
 CHART_COLUMN = {"prc_small": 0, "ifrs_basic": 1}
 MATERIAL_TYPES = frozenset({"raw", "consumable"})  # the ERP's product types kept as materials

@@ -1,6 +1,6 @@
-"""Budgets from a CSV file (``bizbot budgets import``): one budget a row, with the columns
-``department, account, month, amount[, owner]`` (or 部门, 科目, 月份, 金额, 负责人). Every row is
-checked first and every problem listed; one problem means nothing is written. Importing the
+"""Budgets from a CSV file (``bizbot finance import budgets.csv``): one budget a row, with the
+columns ``department, account, month, amount[, owner]`` (or 部门, 科目, 月份, 金额, 负责人). Every
+row is checked first and every problem listed; one problem means nothing is written. Importing the
 same file again changes nothing (a budget whose amount and owner are as in the file is left as
 it is, its alerts untouched)."""
 
@@ -31,6 +31,7 @@ COLUMNS = {
     "owner": ("owner", "负责人"),
 }
 REQUIRED = ("department", "account", "month", "amount")
+MONTH_COLUMNS = COLUMNS["month"]  # a CSV header with one of these is a budgets file
 MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
 
 
@@ -45,10 +46,7 @@ class BudgetFile:
 def read_budget_file(session: Session, data: bytes) -> BudgetFile:
     """Read and check every row; ``ImportRefused`` if the file cannot be read at all."""
     header, rows = read_csv(data)
-    names = _columns(header)
-    missing = [c for c in REQUIRED if c not in names]
-    if missing:
-        raise ImportRefused(f"the header needs the columns {', '.join(missing)}")
+    names = budget_columns(header)
     budgets, problems = [], []
     seen: dict[tuple[str, str, int, int], int] = {}
     for row in rows:
@@ -82,13 +80,16 @@ def save_budget_file(session: Session, file: BudgetFile, now: datetime) -> Count
     return tally
 
 
-def _columns(header: list[str]) -> dict[str, str]:
-    """Each column's key by the name the file gives it."""
+def budget_columns(header: list[str]) -> dict[str, str]:
+    """Each column's key by the name the file gives it; ``ImportRefused`` if one is missing."""
     found = {}
     for key, names in COLUMNS.items():
         name = next((h for h in header if h in names), None)
         if name is not None:
             found[key] = name
+    missing = [c for c in REQUIRED if c not in found]
+    if missing:
+        raise ImportRefused(f"the header needs the columns {', '.join(missing)}")
     return found
 
 

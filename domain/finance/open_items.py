@@ -34,9 +34,12 @@ from domain.finance.items_models import (
     Payment,
 )
 from domain.finance.posting import EntryRequest, LineRequest, Posted, post_entry
+from domain.shared.domain_events import record_event
 from domain.shared.errors import Conflict, DomainError, NotFound
 from domain.shared.money import Money
 from domain.shared.quantity import is_exact
+
+INVOICE_PAID = "finance.invoice_paid"
 
 ZERO = Decimal(0)
 DEFAULT_TERMS_DAYS = 30  # when the party's terms say nothing: due 30 days after the document
@@ -219,6 +222,7 @@ def record_payment(session: Session, request: PaymentRequest, now: datetime) -> 
                 payment_id=payment.id, item_id=item.id, amount=amount, applied_on=request.paid_on
             )
         )
+        _settled(session, item, request.paid_on, now)
     session.flush()
     return Recorded(payment, [(i.document, m) for i, m in matched], new=True)
 
@@ -420,7 +424,25 @@ def _use_credit(session: Session, item: OpenItem, now: datetime) -> None:
                 payment_id=payment.id, item_id=item.id, amount=amount, applied_on=item.issued_on
             )
         )
+        _settled(session, item, item.issued_on, now)
     session.flush()
+
+
+def _settled(session: Session, item: OpenItem, paid_on: date, now: datetime) -> None:
+    """Record ``finance.invoice_paid`` once when a customer invoice is paid in full."""
+    if item.open_amount > 0 or item.party_kind != CUSTOMER:
+        return
+    payload = {
+        "item": item.id,
+        "document": item.document,
+        "reference": item.reference,
+        "customer_id": item.party_id,
+        "customer": item.party_name,
+        "amount": str(item.amount),
+        "currency": item.currency,
+        "paid_on": paid_on.isoformat(),
+    }
+    record_event(session, INVOICE_PAID, "finance_open_item", str(item.id), payload, now)
 
 
 def _post_credit_use(

@@ -171,16 +171,23 @@ def _formula(
     return "=" + "".join(terms).lstrip("+")
 
 
+def cjk_font_file() -> Path:
+    """The CJK font the PDF and the chart are drawn with; ``DomainError`` without it."""
+    if not CJK_FONT.is_file():
+        raise DomainError(
+            "The statements' PDF and chart need the font {path} "
+            "(Debian package fonts-wqy-microhei).",
+            path=str(CJK_FONT),
+        )
+    return CJK_FONT
+
+
 def pdf_font() -> str:
     """The CJK font's name in reportlab, registered once; ``DomainError`` without the font."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    if not CJK_FONT.is_file():
-        raise DomainError(
-            "The PDF needs the font {path} (Debian package fonts-wqy-microhei).",
-            path=str(CJK_FONT),
-        )
+    cjk_font_file()
     if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(FONT_NAME, str(CJK_FONT), subfontIndex=0))
     return FONT_NAME

@@ -18,6 +18,7 @@ from typing import Literal, cast
 from sqlalchemy import BigInteger, ColumnElement, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from domain.finance.closing import CLOSING_SOURCE
 from domain.finance.models import Account, Balance, Entry, EntryLine
 from domain.finance.statement_lines import LAYOUTS, LineDef, matches
 from domain.shared.errors import DomainError, NotFound
@@ -203,6 +204,8 @@ def statement(session: Session, kind: str, span: Span, department: str | None = 
         raise DomainError("There is no statement {kind}.", kind=kind)
     chart = books_chart(session)
     figures = _figures(session, span, department)
+    if kind in ("pl", "cf"):  # the year's profit, not the year closed into equity
+        figures = _without_closing(session, span, department, figures)
     if kind == "tb":
         return _trial_balance(chart, span, department, figures)
     rows = _lay_out(LAYOUTS[chart][kind], figures)
@@ -252,6 +255,48 @@ def _figures(session: Session, span: Span, department: str | None) -> list[_Figu
         _Figures(account, *(_from_minor(value) for value in sums))
         for account, *sums in session.execute(query)
     ]
+
+
+def _without_closing(
+    session: Session, span: Span, department: str | None, figures: list[_Figures]
+) -> list[_Figures]:
+    """The figures with the year-end closing entries' lines taken out (they are few: one
+    query over their lines)."""
+    previous = span.previous()
+    starts = previous.first.first_day(), span.first.first_day()
+    query = (
+        select(Entry.entry_date, EntryLine.account_id, EntryLine.debit, EntryLine.credit)
+        .join(Entry, Entry.id == EntryLine.entry_id)
+        .where(Entry.source == CLOSING_SOURCE, Entry.entry_date <= span.last.last_day())
+    )
+    if department is not None:
+        query = query.where(EntryLine.department == department)
+    closing: dict[int, list[Decimal]] = {}
+    for on, account_id, debit, credit in session.execute(query):
+        sums = closing.setdefault(account_id, [ZERO] * 5)
+        if on < starts[0]:
+            sums[0] += debit - credit
+        else:
+            column = 1 if on < starts[1] else 3
+            sums[column] += debit
+            sums[column + 1] += credit
+    if not closing:
+        return figures
+    return [_less(f, closing.get(f.account.id)) for f in figures]
+
+
+def _less(figures: _Figures, closing: list[Decimal] | None) -> _Figures:
+    if closing is None:
+        return figures
+    before, previous_debits, previous_credits, debits, credits = closing
+    return _Figures(
+        figures.account,
+        figures.before - before,
+        figures.previous_debits - previous_debits,
+        figures.previous_credits - previous_credits,
+        figures.debits - debits,
+        figures.credits - credits,
+    )
 
 
 def _from_minor(minor_units: int) -> Decimal:

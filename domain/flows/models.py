@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.shared.db import Base, UTCDateTime
@@ -96,6 +96,32 @@ class SalesRun(Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DealRoom(Base):
+    """The one conversation where a deal's flow is announced (``deal-<id>``). Recorded before
+    it is opened on the platform (``opening``), so that a retry after a crash looks the room up
+    by its name instead of making a second one; then ``open`` there, or ``direct``: the owner's
+    own chat, where the platform cannot open rooms. ``conversation`` is empty while opening."""
+
+    __tablename__ = "flow_deal_rooms"
+    __table_args__ = (Index("ix_flow_deal_rooms_due", "status", "next_attempt_at"),)
+
+    deal_id: Mapped[int] = mapped_column(RowId, ForeignKey("crm_deals.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    locale: Mapped[str] = mapped_column(String(16))  # the room speaks its owner's language
+    channel: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(128), default="")
+    conversation: Mapped[str] = mapped_column(String(255), default="")
+    members: Mapped[list[str]] = mapped_column(JSON, default=list)  # user ids on the channel
+    status: Mapped[str] = mapped_column(String(16))  # opening | open | direct
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class LeaveBlock(Base):

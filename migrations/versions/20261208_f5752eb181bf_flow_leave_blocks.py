@@ -1,7 +1,7 @@
 """flow leave blocks: an approved leave's block on the member's calendar, one per request
 
 Revision ID: f5752eb181bf
-Revises: 7c1e5b2d9a40
+Revises: 36321d9ec4dc
 Create Date: 2026-12-08 00:53:01.835989
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f5752eb181bf"
-down_revision: str | None = "7c1e5b2d9a40"
+down_revision: str | None = "36321d9ec4dc"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

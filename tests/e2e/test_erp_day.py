@@ -207,7 +207,9 @@ async def test_an_erp_day_across_roles_and_channels(served: Served) -> None:
             "the safety-stock cards",
         )
         day.check_shipping([await will.say(line) for line in day.WAREHOUSE_SHIPS])
-        await until(lambda: len(guest.received()) == 3, "the contact told of both shipments")
+        await until(
+            lambda: len(guest.received()) == 4, "the contact told of the order, both shipments"
+        )
         day.check_guest_told([telegram_text(m) for m in guest.received()[1:]])
         await reordering(will, alice, pia)
     day.check_books(await query(served.db_url, day.books))

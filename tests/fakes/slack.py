@@ -84,6 +84,15 @@ class Posted:
         ]
 
 
+@dataclass
+class FakeChannel:
+    """A channel the bot made, and who was invited to it."""
+
+    id: str
+    name: str
+    members: list[str] = field(default_factory=list)
+
+
 class FakeSlack:
     """The fake's state and its aiohttp application."""
 
@@ -102,6 +111,7 @@ class FakeSlack:
         self.files: dict[str, SharedFile] = {}  # completed uploads, by file id
         self.member_files: dict[str, bytes] = {}  # files members shared, by file id
         self.downloads: list[str] = []  # Authorization headers of download requests
+        self.channels: dict[str, FakeChannel] = {}  # channels the bot made, by name
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -109,6 +119,7 @@ class FakeSlack:
         """Serve on 127.0.0.1 on a free port."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk GETs conversations.list
         app.router.add_post("/respond/{hook}", self._respond)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/files-pri/{team_file}/download/{name}", self._download)
@@ -181,6 +192,10 @@ class FakeSlack:
             return web.json_response(self._upload_url(call.body))
         if method == "files.completeUploadExternal":
             return web.json_response(self._complete(call.body))
+        if method.startswith(
+            ("conversations.create", "conversations.invite", "conversations.list")
+        ):
+            return web.json_response(self._conversations(method, call.body))
         if method == "conversations.open":
             return web.json_response(
                 {"ok": True, "channel": {"id": "D" + str(call.body["users"])[1:]}}
@@ -193,6 +208,29 @@ class FakeSlack:
                 {"ok": True, "team_id": "T0TEST", "user_id": "U0BOT", "bot_id": "B0BOT"}
             )
         return web.json_response({"ok": False, "error": "unknown_method"})
+
+    def _conversations(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        """conversations.create (``name_taken`` for a name made before), .invite
+        (``already_in_channel`` when everyone is in), .list (two channels a page)."""
+        if method == "conversations.create":
+            name = str(body["name"])
+            if name in self.channels:
+                return {"ok": False, "error": "name_taken"}
+            made = self.channels[name] = FakeChannel(f"C{len(self.channels) + 100}", name)
+            return {"ok": True, "channel": {"id": made.id, "name": name}}
+        if method == "conversations.invite":
+            found = next((c for c in self.channels.values() if c.id == body["channel"]), None)
+            if found is None:
+                return {"ok": False, "error": "channel_not_found"}
+            users = [u for u in str(body["users"]).split(",") if u not in found.members]
+            if not users:
+                return {"ok": False, "error": "already_in_channel"}
+            found.members += users
+            return {"ok": True, "channel": {"id": found.id}}
+        every = [{"id": c.id, "name": c.name} for c in self.channels.values()]
+        start = int(body.get("cursor") or 0)
+        more = {"next_cursor": str(start + 2) if start + 2 < len(every) else ""}
+        return {"ok": True, "channels": every[start : start + 2], "response_metadata": more}
 
     async def _respond(self, request: web.Request) -> web.StreamResponse:
         call = await self._record(request, "response_url")

@@ -1,5 +1,6 @@
-"""A fake WeCom API (``/cgi-bin``): gettoken, message/send, message/update_template_card, and
-externalcontact/get for the customers in ``customers``.
+"""A fake WeCom API (``/cgi-bin``): gettoken, message/send, message/update_template_card,
+externalcontact/get for the customers in ``customers``, and group chats (appchat/create, get,
+send; ``chats``).
 
 Answers follow WeCom's documented shapes (research/protocols.md §4.4, §4.5). Knobs:
 ``fail_next`` queues ``(http status, body)`` answers for the next message calls,
@@ -24,6 +25,10 @@ from tests.fakes.failures import Failure
 SEND = "/cgi-bin/message/send"
 UPDATE = "/cgi-bin/message/update_template_card"
 EXTERNAL_CONTACT = "/cgi-bin/externalcontact/get"
+CHAT_CREATE, CHAT_GET, CHAT_SEND = (
+    "/cgi-bin/appchat/create", "/cgi-bin/appchat/get", "/cgi-bin/appchat/send",
+)  # fmt: skip
+CHAT_EXISTS, NO_CHAT = 86215, 86003  # the fake's answers: the chatid is taken; no such chat
 NOT_A_CUSTOMER = 84061  # WeCom: no external-contact relationship with this user
 CODE_UNUSABLE = 40098  # the fake's answer for a used or unknown response_code
 MEDIA_UPLOAD = "/cgi-bin/media/upload"
@@ -76,6 +81,10 @@ class FakeWeCom:
         self.app.router.add_post(SEND, self._message)
         self.app.router.add_post(UPDATE, self._message)
         self.app.router.add_get(EXTERNAL_CONTACT, self._external_contact)
+        self.chats: dict[str, dict[str, Any]] = {}  # chatid -> name, owner, userlist, messages
+        self.app.router.add_post(CHAT_CREATE, self._chat)
+        self.app.router.add_get(CHAT_GET, self._chat)
+        self.app.router.add_post(CHAT_SEND, self._chat)
 
     def expire_tokens(self) -> None:
         """Every token issued so far now answers errcode 42001."""
@@ -181,6 +190,28 @@ class FakeWeCom:
             self.cards[card["task_id"]] = card
         answer = {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": f"msg{len(self.calls)}"}
         return answer | {"response_code": f"send_{secrets.token_hex(4)}"}
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        """appchat/create (at least two members, a chatid not taken), get, send."""
+        if request.query.get("access_token", "") not in self.valid_tokens:
+            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
+        body = await request.json() if request.method == "POST" else dict(request.query)
+        self.calls.append(Call(request.path, body, request.query["access_token"], time.monotonic()))
+        chat = self.chats.get(str(body.get("chatid", "")))
+        if request.path == CHAT_CREATE:
+            if chat is not None:
+                return web.json_response({"errcode": CHAT_EXISTS, "errmsg": "chatid exists"})
+            if len(body.get("userlist") or []) < 2:
+                return web.json_response({"errcode": 86216, "errmsg": "too few members"})
+            self.chats[body["chatid"]] = {**body, "messages": []}
+            return web.json_response({"errcode": 0, "errmsg": "ok", "chatid": body["chatid"]})
+        if chat is None:
+            return web.json_response({"errcode": NO_CHAT, "errmsg": "chat not found"})
+        if request.path == CHAT_SEND:
+            chat["messages"].append(body)
+            return web.json_response({"errcode": 0, "errmsg": "ok"})
+        info = {k: chat[k] for k in ("chatid", "name", "owner", "userlist")}
+        return web.json_response({"errcode": 0, "errmsg": "ok", "chat_info": info})
 
     def _update(self, body: dict[str, Any]) -> dict[str, Any]:
         task = self.codes.pop(body.get("response_code", ""), None)

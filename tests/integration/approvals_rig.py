@@ -12,7 +12,7 @@ from typing import TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from adapters.memory.client import MemoryClient, Posted
+from adapters.memory.client import MemoryClient, MemoryRoomsClient, Posted
 from bot.app import build_runtime, build_tick
 from bot.config import Settings
 from bot.pipeline.tables import OutboxRow
@@ -126,11 +126,17 @@ def button(card: Card, label: str) -> Button:
 
 
 async def open_office(
-    settings: Settings, extra: tuple[str, ...] = (EXPENSE, COMMITTEE), org: str = ORG
+    settings: Settings,
+    extra: tuple[str, ...] = (EXPENSE, COMMITTEE),
+    org: str = ORG,
+    *,
+    rooms: bool = False,
 ) -> Office:
-    """Start an office on an org file (the caller stops it)."""
+    """Start an office on an org file (the caller stops it); with ``rooms`` its memory channel
+    opens rooms (deal rooms)."""
     clock = FakeClock(START)
-    memory, platform = MemoryClient("memory"), MemoryClient("chat")
+    memory = MemoryRoomsClient("memory") if rooms else MemoryClient("memory")
+    platform = MemoryClient("chat")
     runtime = build_runtime(settings, [memory, platform], clock=clock)
     runtime.dispatcher.policies = replace(runtime.dispatcher.policies, built_in_channel="memory")
 
@@ -149,10 +155,14 @@ async def open_office(
 
 @asynccontextmanager
 async def running_office(
-    settings: Settings, extra: tuple[str, ...] = (EXPENSE, COMMITTEE), org: str = ORG
+    settings: Settings,
+    extra: tuple[str, ...] = (EXPENSE, COMMITTEE),
+    org: str = ORG,
+    *,
+    rooms: bool = False,
 ) -> AsyncIterator[Office]:
     """An office for the length of a test."""
-    opened = await open_office(settings, extra, org)
+    opened = await open_office(settings, extra, org, rooms=rooms)
     try:
         yield opened
     finally:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.crm.models import Customer
-from domain.directory.models import Member
+from domain.directory.models import Member, Org
 from domain.erp.catalog import product_by_sku
 from domain.erp.levels import stock_by_warehouse
 from domain.erp.models import Product, StockMove, Warehouse
@@ -116,6 +116,28 @@ async def test_a_catalog_with_opening_stock_imports_once(
     file.write_text(CATALOG.replace("cost: 1200,", "cost: 1250,"), encoding="utf-8")
     edited = run_cli("erp", "import", file, env=env)
     assert "products: 2 unchanged, 1 updated" in edited.stdout, describe(edited)
+
+
+def keep_books_in_usd(session: Session) -> None:
+    session.add(
+        Org(id=1, name="Acme Inc.", timezone="America/New_York", locale="en", currency="USD")
+    )
+
+
+async def test_products_are_priced_in_the_orgs_currency(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    """A US org's imported products are in dollars: an order takes the product's currency, and
+    finance books only orders in the books' currency."""
+    env = database(tmp_path, sqlite_template)
+    url = env["BIZBOT_DATABASE_URL"]
+    await query(url, keep_books_in_usd)
+    file = tmp_path / "catalog.yaml"
+    file.write_text(CATALOG, encoding="utf-8")
+
+    assert run_cli("erp", "import", file, env=env).returncode == 0
+    currencies = await query(url, lambda s: set(s.scalars(select(Product.currency))))
+    assert currencies == {"USD"}
 
 
 async def test_every_problem_is_listed_with_its_line_and_nothing_is_written(

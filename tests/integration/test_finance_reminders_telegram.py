@@ -85,12 +85,14 @@ async def test_the_guest_gets_the_invoice_pdf_on_telegram_once_after_the_rep(
             await bind_ann(shop, world.ann)
             await shop.runtime.db.run(lambda s: deliver(s, world.ann, clock))
             await shop.settle()
+            (issued,) = api.documents  # the invoice itself, when it is issued (docs/FLOWS.md)
+            assert "invoice SJ2026-00001 for your order SO2026-00001" in issued.caption
 
             await advance(shop, clock, timedelta(days=31, hours=2))  # a day past due
             assert len(overdue_cards(shop)) == 1  # the rep first
-            assert api.documents == []
+            assert api.documents == [issued]
             await advance(shop, clock, timedelta(days=3))
-            (sent,) = api.documents
+            (_issued, sent) = api.documents
             assert (sent.chat_id, sent.kind, sent.name) == (GUEST, "document", "SJ2026-00001.pdf")
             assert "a friendly reminder that invoice SJ2026-00001" in sent.caption
             assert sent.data.startswith(b"%PDF-")
@@ -99,6 +101,6 @@ async def test_the_guest_gets_the_invoice_pdf_on_telegram_once_after_the_rep(
                 for shown in ("Invoice number", "SJ2026-00001", "1,000.00", "130.00", "1,130.00"):
                     assert shown in text, (shown, text)
             await advance(shop, clock, timedelta(days=20))
-            assert len(api.documents) == 1 and len(overdue_cards(shop)) == 1
+            assert len(api.documents) == 2 and len(overdue_cards(shop)) == 1
     finally:
         await api.close()

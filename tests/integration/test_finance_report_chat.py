@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -162,12 +164,18 @@ async def test_books_set_up_and_a_month_closed_in_chat(sqlite_settings: Settings
         assert "一次只能" in both
 
 
-async def test_the_xlsx_and_pdf_come_with_the_card_and_agree_with_it(books: Office) -> None:
+async def test_the_chart_xlsx_and_pdf_come_with_the_card_and_agree_with_it(books: Office) -> None:
     posted = await books.say("fay", "/报表 资产负债表 2026-11")
     card = text_of(posted)
     assert isinstance(posted.message, Card)
     files = {a.name: a for a in posted.message.attachments}
-    assert set(files) == {"资产负债表-2026-11.xlsx", "资产负债表-2026-11.pdf"}
+    assert list(files) == [
+        "资产负债表-2026-11.png",
+        "资产负债表-2026-11.xlsx",
+        "资产负债表-2026-11.pdf",
+    ]
+    chart = files["资产负债表-2026-11.png"]
+    assert chart.is_image and chart.data.startswith(b"\x89PNG")  # shown, not a download
     assert files["资产负债表-2026-11.pdf"].data.startswith(b"%PDF-")
     assert files["资产负债表-2026-11.pdf"].content_type == "application/pdf"
     xlsx = files["资产负债表-2026-11.xlsx"].data
@@ -180,12 +188,15 @@ async def test_the_xlsx_and_pdf_come_with_the_card_and_agree_with_it(books: Offi
 
 
 async def test_an_accounts_lines(books: Office) -> None:
-    bank = text_of(await books.say("fay", "/明细账 银行存款 2026年11月"))
+    posted = await books.say("fay", "/明细账 银行存款 2026年11月")
+    bank = text_of(posted)
     assert "1002 银行存款 2026-11（全部部门）" in bank
     assert "期初余额：0.00" in bank
     assert "2026-11-15 GJ2026-00005 贷 60,000.00 → 440,000.00" in bank
     assert "借方 580,000.00，贷方 87,000.00；期末余额：493,000.00" in bank
     assert not LATIN.search(bank.replace("GJ", "")), bank
+    assert isinstance(posted.message, Card)
+    assert_ledger_files(posted.message, bank)
     taxes = text_of(await books.say("fred", "/ledger 2221 2026-11"))
     assert "2221 Taxes payable" in taxes and "closing balance: -2,600.00" in taxes
     own = text_of(await books.say("mia", "/明细账 1122 2026-11"))
@@ -196,3 +207,29 @@ async def test_an_accounts_lines(books: Office) -> None:
     assert [e["command"] for e in logs if e["event"] == "refused.permission"] == ["ledger"]
     unknown = text_of(await books.say("fay", "/明细账 9999 2026-11"))
     assert "没有科目 9999" in unknown
+
+
+def assert_ledger_files(card: Card, text: str) -> None:
+    """The card's XLSX has every line with the card's running balances, as formulas whose
+    values are cached, and its PDF the same figures in Chinese."""
+    files = {a.name: a.data for a in card.attachments}
+    assert set(files) == {"明细账-1002-2026-11.xlsx", "明细账-1002-2026-11.pdf"}
+    sheet = load_workbook(io.BytesIO(files["明细账-1002-2026-11.xlsx"]), data_only=True).active
+    assert sheet.title == "明细账" and sheet["A1"].value == "明细账 1002 银行存款"
+    rows = list(sheet.iter_rows(min_row=7, values_only=True))
+    assert rows[0][2] == "期初余额" and rows[-1][2] == "本期合计"
+    on_card = re.findall(r"(GJ2026-\d+) [借贷] [\d,.]+ → ([-\d,.]+)", text)
+    in_sheet = [(row[1], f"{row[6]:,.2f}") for row in rows[1:-1]]
+    assert in_sheet == on_card and len(on_card) >= 3
+    assert rows[-1][4:] == (580000, 87000, 493000)
+    formulas = load_workbook(io.BytesIO(files["明细账-1002-2026-11.xlsx"])).active
+    assert str(formulas.cell(8, 7).value).startswith("=G7+")  # the balance runs on
+    if shutil.which("pdftotext") is None:
+        return
+    pdf = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"],
+        input=files["明细账-1002-2026-11.pdf"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    assert "明细账 1002 银行存款" in pdf and "493,000.00" in pdf and "本期合计" in pdf

@@ -1,4 +1,4 @@
-"""``bizbot report`` on the hand-checked month: JSON, XLSX and PDF files with the statement's
+"""``bizbot report`` on the hand-checked month: JSON, XLSX, PDF and PNG files with the statement's
 figures; a range with --from/--to; a month that is none and books not set up are refused with a
 clear message and exit code 2, and no file is written."""
 
@@ -9,8 +9,10 @@ import json
 from pathlib import Path
 
 from openpyxl import load_workbook
+from PIL import Image
 from sqlalchemy.orm import Session
 
+from domain.finance.bar_chart import HEIGHT, WIDTH
 from domain.finance.charts import install_chart
 from domain.finance.posting import post_entry
 from domain.shared.db import open_database
@@ -54,6 +56,10 @@ async def test_report_files(sqlite_url: str, tmp_path: Path) -> None:
     done = run_cli("report", "cf", "--period", "2026-11", "--format", "pdf", "-o", pdf, env=env)
     assert done.returncode == 0, done.stderr
     assert pdf.read_bytes().startswith(b"%PDF")
+    chart = tmp_path / "tb.png"
+    done = run_cli("report", "tb", "--period", "2026-11", "--format", "png", "-o", chart, env=env)
+    assert done.returncode == 0, done.stderr
+    assert Image.open(chart).size == (WIDTH, HEIGHT)
 
 
 async def test_bad_periods_and_empty_books_are_refused(sqlite_url: str, tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from bot.pipeline.flows import FlowConsumer, Flows
 from bot.pipeline.tables import OutboxRow
 from commands import flow_consumers
 from domain.approvals.models import ApprovalRequest
+from domain.crm.models import Contact, GuestAccount
 from domain.erp.catalog import add_product, product_by_sku
 from domain.erp.purchase_models import PurchaseRequest
 from domain.erp.sales_models import SalesDocument
@@ -45,6 +46,7 @@ from tests.integration.erp_rig import delivery, receipt
 
 T = TypeVar("T")
 ROOM = "sales-room"
+GUEST = "9001"  # the customer's contact, a chat guest
 ORG = """
 org: {name: Test Works, timezone: Asia/Shanghai, locale: zh_CN, currency: CNY}
 departments:
@@ -96,6 +98,26 @@ async def contract_approved(office: Office) -> None:
     request = await office.count(select(func.max(ApprovalRequest.id)))
     await office.say("alice", f"/approve {request}")
     await office.say("fiona", f"/approve {request}")
+
+
+async def order_shipped(office: Office) -> None:
+    await contract_approved(office)
+    await runner(office, consumer("flows.sales.order")).run_once()
+    await office.say("wendy", "/ship SO2026-00001 tracking=SF1234567")
+
+
+async def order_confirmed_to_a_guest(office: Office) -> None:
+    def guest(s: Session) -> None:
+        now = office.clock.now()
+        contact = Contact(customer_id=1, name="Buyer", locale="en", created_at=now, updated_at=now)
+        s.add(contact)
+        s.flush()
+        s.add(GuestAccount(contact_id=contact.id, channel="chat", platform_user_id=GUEST,
+                           conversation_id=GUEST, created_at=now))  # fmt: skip
+
+    await office.run(guest)
+    await office.say("sue", "/order Acme BOLT-M6 5 price=2")
+    await office.say("sue", "/order confirm SO2026-00001")
 
 
 async def below_safety(office: Office) -> None:
@@ -176,6 +198,8 @@ CASES: dict[str, Case] = {
         ("sue",),
         count(SalesDocument, SalesDocument.kind == "order"),
     ),
+    "flows.sales.after": Case(order_shipped, "sales-run:1:shipped", ("sue",)),
+    "flows.customer_view": Case(order_confirmed_to_a_guest, "customer-view:", (GUEST,)),
     "flows.purchase.approved": Case(purchase_approved, "erp-pr-approved:", ("pia",)),
     "flows.subscriptions": Case(subscribed_deal_won, "subscription:", (ROOM,)),
     "flows.leave.calendar": Case(leave_approved, "leave:", (), count(LeaveBlock)),
