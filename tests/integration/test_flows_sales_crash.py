@@ -1,14 +1,16 @@
 """The sales flow survives a crash after each step (issue 16 must-show): the process is killed
 the instant a step commits, before anything else it would do (its replies, the next consumer,
-the next step), and restarted; the flow completes and every effect happens once: one contract
-request, one order, one reservation, one material plan per planner, one announcement per step,
-one answer per command.
+the next step), and restarted; the flow completes and every effect happens once. The steps:
+deal won, contract submitted, each approval, order confirmed, shipped, invoice booked, shipped
+and invoiced said, paid, paid said. The effects: one contract request, one order, one
+reservation (shipped once), one material plan for the planner, one invoice, every announcement
+and every command's answer once.
 
 The kill is simulated in process, on SQLite: a serving process's only durable state is the
 database, so what a kill loses is exactly what was not committed. The process's database is
 wrapped so that, once the step's transaction has committed, the process never reaches the
 database again: the committing call never returns (no reply is sent, no consumer woken), every
-later transaction of that process is rolled back before it commits, and its loops are then
+later transaction of that process is rolled back before it commits, and its tasks are then
 cancelled. A new runtime on the same database and the same platforms is the restart. That is
 what ``kill -9`` leaves behind, without a Python start-up per step; the crash points of the
 real process (``bot/faults.py``) are covered by test_crash_recovery.py and
@@ -37,9 +39,13 @@ from domain.crm.deals import WON_EVENT
 from domain.directory.importer import import_org
 from domain.erp.catalog import add_product
 from domain.erp.models import Product, StockBalance
+from domain.erp.sales import DELIVERED
 from domain.erp.sales_models import SalesDocument, SalesLine
 from domain.erp.stock import post_move
 from domain.erp.warehouses import add_warehouse, main_location
+from domain.finance.charts import install_chart
+from domain.finance.items_models import CUSTOMER, OpenItem
+from domain.finance.open_items import INVOICE_PAID, Party, PaymentRequest, record_payment
 from domain.flows.models import SalesRun
 from domain.shared.db import Database, open_database
 from domain.shared.domain_events import DomainEventRow
@@ -56,8 +62,8 @@ departments:
   - {name: Management, head: alice}
 members:
   - {handle: alice, name: Alice Admin, department: Management, roles: [admin, manager], locale: en}
-  - {handle: sue, name: Sue Sales, department: Management, manager: alice, roles: [sales],
-     locale: en}
+  - {handle: sue, name: Sue Sales, department: Management, manager: alice,
+     roles: [sales, warehouse], locale: en}
   - {handle: fiona, name: Fiona Finance, department: Management, manager: alice,
      roles: [finance], locale: en}
   - {handle: pat, name: 潘 Pat, department: Management, manager: alice, roles: [production],
@@ -84,6 +90,13 @@ class Step:
     name: str
     said: tuple[str, str] | None  # (handle, text with {request})
     reached: Reached
+    done: Callable[[Session], None] | None = None  # a transaction outside chat (a payment)
+
+
+def pay(session: Session) -> None:
+    """Acme pays the invoice (as a bank statement import records it)."""
+    party = Party(CUSTOMER, 1, "Acme Ltd")
+    record_payment(session, PaymentRequest("pay-1", party, START.date(), Decimal(80)), START)
 
 
 WON = select(DomainEventRow.id).where(DomainEventRow.name == WON_EVENT)
@@ -97,6 +110,14 @@ STEPS = [
     Step("contract approved", ("fiona", "/approve {request}"), found(APPROVED)),
     Step("order confirmed", None, found(select(SalesRun.deal_id).where(
         SalesRun.stage == "ordered"))),
+    Step("shipped", ("sue", "/ship SO2026-00001 tracking=SF1234567"), found(select(
+        DomainEventRow.id).where(DomainEventRow.name == DELIVERED))),
+    Step("invoice booked", None, found(select(OpenItem.id))),
+    Step("shipped and invoiced said", None, found(select(SalesRun.deal_id).where(
+        SalesRun.stage == "invoiced"))),
+    Step("paid", None, found(select(DomainEventRow.id).where(
+        DomainEventRow.name == INVOICE_PAID)), done=pay),
+    Step("paid said", None, found(select(SalesRun.deal_id).where(SalesRun.stage == "paid"))),
 ]  # fmt: skip
 
 
@@ -203,6 +224,7 @@ class Works:
 def office(session: Session) -> None:
     import_org(session, ORG, START)
     ensure_bundled(session, START)
+    install_chart(session, "prc_small")
     now = START
     place = main_location(session, add_warehouse(session, "SH", "上海仓"))
     bolt = add_product(session, "BOLT-M6", {"name_en": "Bolt", "cost": Decimal(1)}, "CNY", now)
@@ -227,11 +249,13 @@ async def test_a_kill_after_each_step_and_a_restart_complete_the_flow_once(
     await works.stop()
     runtime = await works.start(STEPS[0].reached)
 
-    request = 0
+    request, calls = 0, []
     for number, step in enumerate(STEPS):
         if step.said is not None:
             handle, text = step.said
             await works.say(handle, text.format(request=request))
+        if step.done is not None:  # its call never returns: the process dies in its commit
+            calls.append(asyncio.ensure_future(runtime.db.run(step.done)))
         await works.until_killed()
         await works.reap()
         following = STEPS[number + 1].reached if number + 1 < len(STEPS) else None
@@ -243,9 +267,12 @@ async def test_a_kill_after_each_step_and_a_restart_complete_the_flow_once(
     done = await runtime.db.run(effects)
     await works.stop()
 
-    assert done.contracts == 1 and done.runs == [("ordered", request)]
-    assert done.orders == [("SO2026-00001", "confirmed")]
-    assert done.reserved == {"BOLT-M6": (Decimal(40), Decimal(40))}  # once, not twice
+    assert done.contracts == 1 and done.runs == [("paid", request)]
+    assert done.orders == [("SO2026-00001", "partial")]  # the stools are backordered
+    # reserved once and shipped once: nothing left reserved, 40 out of the 100 on the shelf
+    assert done.lines == {"BOLT-M6": (0, 40), "STOOL-1": (0, 0)}
+    assert done.shelf == {"BOLT-M6": (60, 0), "STOOL-1": (0, 0)}
+    assert all(call.cancelled() for call in calls)  # the payment's process died in its commit
     assert done.unsent == 0
     for handle, sends in done.sends.items():  # every message reached the platform once
         assert len(works.memory.conversation(handle)) == sends, handle
@@ -254,6 +281,14 @@ async def test_a_kill_after_each_step_and_a_restart_complete_the_flow_once(
     started = f"Deal #1 Stools is won: contract approval #{request} was submitted in your name."
     ordered = f"Contract #{request} is approved: order SO2026-00001 for Acme Ltd is confirmed."
     assert titles.count(started) == 1 and titles.count(ordered) == 1
+    texts = works.texts("sue")
+    for said in (
+        "Order SO2026-00001 was shipped: BOLT-M6 × 40.",
+        "Invoice SJ2026-00001 for order SO2026-00001: 80.00 CNY",
+        "Invoice SJ2026-00001 for order SO2026-00001 is paid.",
+    ):
+        assert sum(text.startswith(said) for text in texts) == 1, (said, texts)
+    assert done.invoices == 1
     assert sum("Deal won" in text for text in works.texts("sue")) == 1
     plans = [c for c in works.cards("pat") if "SO2026-00001" in c.body]
     assert len(plans) == 1 and plans[0].buttons
@@ -266,9 +301,11 @@ class Effects:
     contracts: int
     runs: list[tuple[str, int | None]]
     orders: list[tuple[str, str]]
-    reserved: dict[str, tuple[Decimal, Decimal]]  # SKU → (on the order's lines, on the shelf)
+    lines: dict[str, tuple[int, int]]  # SKU → (reserved, delivered) on the order's lines
+    shelf: dict[str, tuple[int, int]]  # SKU → (on hand, reserved) in the warehouse
     sends: dict[str, int]  # conversation → messages queued for it
     unsent: int
+    invoices: int
 
 
 def effects(session: Session) -> Effects:
@@ -278,23 +315,23 @@ def effects(session: Session) -> Effects:
             select(func.count()).where(ApprovalRequest.template_key == "contract")
         ) or 0
     )  # fmt: skip
+    done.invoices = int(session.scalar(select(func.count()).select_from(OpenItem)) or 0)
     done.runs = [(r.stage, r.request_id) for r in session.scalars(select(SalesRun))]
     orders = session.scalars(select(SalesDocument).where(SalesDocument.kind == "order")).all()
     done.orders = [(o.number, o.status) for o in orders]
-    on_lines = session.execute(
-        select(SalesLine.product_id, func.sum(SalesLine.reserved))
+    lines = session.execute(
+        select(Product.sku, SalesLine.reserved, SalesLine.delivered)
+        .join(SalesLine, SalesLine.product_id == Product.id)
         .join(SalesDocument, SalesDocument.id == SalesLine.document_id)
         .where(SalesDocument.kind == "order")
-        .group_by(SalesLine.product_id)
     ).all()
-    done.reserved = {}
-    for product_id, reserved in on_lines:
-        if reserved:
-            sku = session.get_one(Product, product_id).sku
-            shelf = session.scalar(
-                select(func.sum(StockBalance.reserved)).where(StockBalance.product_id == product_id)
-            )
-            done.reserved[sku] = (Decimal(reserved), Decimal(shelf or 0))
+    done.lines = {sku: (int(reserved), int(delivered)) for sku, reserved, delivered in lines}
+    shelf = session.execute(
+        select(Product.sku, StockBalance.on_hand, StockBalance.reserved).join(
+            StockBalance, StockBalance.product_id == Product.id
+        )
+    ).all()
+    done.shelf = {sku: (int(on_hand), int(reserved)) for sku, on_hand, reserved in shelf}
     rows = session.execute(
         select(OutboxRow.conversation, func.count())
         .where(OutboxRow.kind == "send", OutboxRow.channel == "memory")
