@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.context import CommandContext
 from bot.i18n import _, normalise_locale, t
@@ -17,11 +19,12 @@ from commands.approvals.absence import away_lines, with_away
 from commands.calendar.cards import ANSWER_NAMES, clock
 from commands.digest import DigestDay, Section
 from domain.calendar.access import may_read_calendar, share_calendar, shared_with, unshare_calendar
-from domain.calendar.busy import ORGANISER, AgendaEntry, Slot, agenda, busy_blocks
+from domain.calendar.busy import ORGANISER, AgendaEntry, Slot, agenda, busy_times, merged
 from domain.calendar.models import Response
 from domain.directory.roles import Permission
 from domain.directory.services import find_member
 from domain.directory.views import MemberView
+from domain.flows.models import LeaveBlock
 from domain.shared.errors import DomainError
 from domain.shared.recurrence import local_to_utc
 
@@ -68,12 +71,21 @@ def show_agenda(ctx: CommandContext, args: AgendaArgs) -> Message:
     window = _window(span, ctx.actor, ctx.now)
     reads_all = ctx.may(Permission.READ_CALENDARS)
     away = away_lines(ctx, owner.id, window.starts_at, window.ends_at)  # approved leave
+    blocks = leave_blocks(ctx.session, owner.id)  # the leave's own line says it better
     if may_read_calendar(ctx.session, ctx.actor.id, owner.id, reads_every_calendar=reads_all):
-        card = _agenda_card(ctx, owner, span, window, agenda(ctx.session, owner.id, window))
-        return with_away(card, away)
+        entries = [e for e in agenda(ctx.session, owner.id, window) if e.event.id not in blocks]
+        return with_away(_agenda_card(ctx, owner, span, window, entries), away)
     log.info("calendar.busy_only", member=ctx.actor.handle, owner=owner.handle)
-    card = _busy_card(ctx, owner, span, window, busy_blocks(ctx.session, owner.id, window))
-    return with_away(card, away)
+    busy = busy_times(ctx.session, [owner.id], window)
+    shown = merged(Slot(b.starts_at, b.ends_at) for b in busy if b.event_id not in blocks)
+    return with_away(_busy_card(ctx, owner, span, window, shown), away)
+
+
+def leave_blocks(session: Session, member_id: int) -> set[int]:
+    """The calendar events that block a member's approved leave (domain/flows/leave_flow.py):
+    calendar apps show them, the agenda shows the leave's line instead."""
+    query = select(LeaveBlock.event_id).where(LeaveBlock.member_id == member_id)
+    return set(session.scalars(query))
 
 
 def _span_and_member(args: AgendaArgs) -> tuple[str, str | None]:
@@ -220,7 +232,11 @@ def unshare(ctx: CommandContext, args: ShareArgs) -> Message:
 
 def meetings_today(day: DigestDay) -> Section | None:
     """The digest's section: the member's meetings on their local day."""
-    entries = agenda(day.session, day.member.id, Slot(day.start, day.end))
+    blocks = leave_blocks(day.session, day.member.id)  # not a meeting
+    entries = [
+        e for e in agenda(day.session, day.member.id, Slot(day.start, day.end))
+        if e.event.id not in blocks
+    ]  # fmt: skip
     if not entries:
         return None
     zone = ZoneInfo(day.member.timezone)

@@ -162,8 +162,9 @@ def _reader(ctx: CommandContext, person: Person) -> MemberView:
 
 def _warn_of_clashes(ctx: CommandContext, event: EventView) -> None:
     people = {p.id: p for p in [event.organiser, *(a.person for a in event.attendees)]}
-    found = clashes(ctx.session, event)
     away = away_during(ctx, list(people), event.starts_at, event.ends_at)
+    on_leave = {leave.member_id for leave in away}  # their leave's block says no more than that
+    found = [busy for busy in clashes(ctx.session, event) if busy.member_id not in on_leave]
     if found or away:
         ctx.reply(Reply(clash_text(found, away, people, ctx.actor, event.id, ctx.now)))
 

@@ -1,5 +1,6 @@
-"""How tickets look in chat: the card with its timeline, list lines, and the cards sent to the
-team lead, the assignee, watchers and the customer."""
+"""How tickets look in chat: the card with its timeline (and the orders the ticket names, read
+from the ERP: domain/flows/ticket_orders.py), list lines, and the cards sent to the team lead,
+the assignee, watchers and the customer."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from sqlalchemy.orm import Session
 from bot.formatting import moment
 from bot.i18n import _, t
 from bot.replies import Action, Button, ButtonStyle, Card, CardStatus, Field
+from commands.erp.sales_cards import STATUS_LABELS as SALES_STATUS
 from domain.crm.models import Contact, Customer
 from domain.crm.tickets import EventView, TicketView
 from domain.directory.services import member_views
 from domain.directory.views import MemberView
+from domain.flows.ticket_orders import OrderOnTicket, orders_named
+from domain.shared.quantity import plain
 
 STATUS = {
     "new": _("new"),
@@ -98,7 +102,10 @@ def ticket_card(
         fields.append(Field(t(loc, _("Rating")), f"{ticket.rating}/5"))
     body = ""
     if events is not None:
-        body = "\n".join(_event_line(e, loc, tz, now, people) for e in events[-SHOWN_EVENTS:])
+        named = [ticket.subject, *(e.body for e in events)]
+        orders = orders_named(session, ticket.customer_id, named)
+        timeline = [_event_line(e, loc, tz, now, people) for e in events[-SHOWN_EVENTS:]]
+        body = "\n".join([*_order_lines(orders, loc, tz, now), *timeline])
     return Card(
         title=t(loc, _("Ticket #{id}: {subject}"), id=ticket.id, subject=ticket.subject),
         body=body,
@@ -145,6 +152,28 @@ def ticket_buttons(ticket: TicketView, reader: MemberView) -> tuple[Button, ...]
         )
         buttons.insert(0, mine)
     return tuple(buttons)
+
+
+def _order_lines(orders: list[OrderOnTicket], loc: str, tz: str, now: datetime) -> list[str]:
+    """The orders a ticket names: status, what each line is at, and the shipments."""
+    shown: list[str] = []
+    for order in orders:
+        status = t(loc, SALES_STATUS.get(order.status, order.status))
+        shown.append(t(loc, _("📦 Order {number} · {status}"), number=order.number, status=status))
+        for line in order.lines:
+            name = (line.name_zh or line.name_en) if loc.startswith("zh") else line.name_en
+            shown.append("    " + t(
+                loc, _("{sku} {name} × {qty}: reserved {reserved}, delivered {delivered}"),
+                sku=line.sku, name=name or line.name_zh, qty=plain(line.quantity),
+                reserved=plain(line.reserved), delivered=plain(line.delivered),
+            ))  # fmt: skip
+        for at, tracking in order.shipments:
+            when = moment(at, loc, tz, now=now)
+            shown.append("    " + t(loc, _("Shipped {when}, tracking {tracking}"), when=when,
+                                    tracking=tracking or "—"))  # fmt: skip
+        if not order.shipments:
+            shown.append("    " + t(loc, _("Not shipped yet")))
+    return shown
 
 
 def _event_line(

@@ -74,3 +74,13 @@ def absences_between(
     return [
         AbsenceView(r.member_id, r.first_day, r.last_day, r.leave_type, r.request_id) for r in rows
     ]
+
+
+def absence_of_request(session: Session, request_id: int) -> AbsenceView | None:
+    """The absence an approved leave request recorded (None: none, or withdrawn since)."""
+    row = session.scalar(
+        select(Absence).where(Absence.request_id == request_id, Absence.cancelled_at.is_(None))
+    )
+    if row is None:
+        return None
+    return AbsenceView(row.member_id, row.first_day, row.last_day, row.leave_type, row.request_id)

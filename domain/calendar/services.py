@@ -87,6 +87,40 @@ def create_meeting(session: Session, request: MeetingRequest, now: datetime) -> 
     return event_view(session, event.id)
 
 
+def block_time(
+    session: Session,
+    member_id: int,
+    title: str,
+    span: tuple[datetime, datetime],
+    now: datetime,
+    *,
+    notes: str = "",
+) -> int:
+    """Mark a member busy for a span of any length (an approved leave): an event they organise,
+    without attendees or alarm, shown on their agenda, their busy time and their feed."""
+    event = CalendarEvent(
+        title=title.strip()[:MAX_TITLE],
+        starts_at=span[0],
+        ends_at=span[1],
+        notes=notes,
+        organiser_id=member_id,
+        status=EventStatus.SCHEDULED,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(event)
+    session.flush()
+    return event.id
+
+
+def unblock_time(session: Session, event_id: int, now: datetime) -> None:
+    """Take a block off the calendar (the leave was withdrawn); nothing if it is gone already."""
+    event = session.get(CalendarEvent, event_id)
+    if event is not None and event.status == EventStatus.SCHEDULED:
+        _transition(session, event, now, status=EventStatus.CANCELLED)
+
+
 def _check(session: Session, request: MeetingRequest, now: datetime) -> None:
     if not request.title.strip():
         raise DomainError("Give the meeting a title.")

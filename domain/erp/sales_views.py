@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.erp.models import Product
-from domain.erp.sales_models import DeliveryLine, SalesDocument, SalesLine
+from domain.erp.sales_models import Delivery, DeliveryLine, SalesDocument, SalesLine
 from domain.shared.money import quantize
 
 OPEN_STATUSES = ("open", "draft", "confirmed", "partial")
@@ -130,3 +130,9 @@ def shipped_products(session: Session, delivery_id: int) -> list[tuple[Product, 
         .order_by(SalesLine.position)
     )
     return [(product, quantity) for product, quantity in session.execute(query).all()]
+
+
+def deliveries_of(session: Session, order_id: int) -> list[Delivery]:
+    """An order's shipments, oldest first."""
+    query = select(Delivery).where(Delivery.document_id == order_id)
+    return list(session.scalars(query.order_by(Delivery.id)))

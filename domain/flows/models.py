@@ -122,3 +122,15 @@ class DealRoom(Base):
     last_error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LeaveBlock(Base):
+    """An approved leave's block on the member's calendar (one per leave request): the calendar
+    event that shows them away, cancelled when the leave is withdrawn."""
+
+    __tablename__ = "flow_leave_blocks"
+
+    request_id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    event_id: Mapped[int] = mapped_column(RowId, ForeignKey("calendar_events.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

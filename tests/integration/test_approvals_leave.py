@@ -141,7 +141,7 @@ async def test_an_approved_leave_with_a_deputy_delegates_the_approvals(office: O
     assert warning.text.splitlines() == [
         "⚠ Some people are busy then:",
         "• Carol Chen (@carol): on leave Dec 1, 2026 – Dec 3, 2026",
-        "The meeting stands; to find another time: /meeting move 1 WHEN",
+        "The meeting stands; to find another time: /meeting move 2 WHEN",  # #1: her leave
     ]
     monday = await office.say("dan", "/meeting Prep today 4pm for 30m with @carol")
     assert "on leave" not in monday.text  # the day before her leave: no warning
