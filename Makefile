@@ -77,7 +77,8 @@ bench-ledger: $(VENV)/.dev-installed
 messages: $(VENV)/.dev-installed
 	mkdir -p var
 	$(BIN)/pybabel extract --no-default-keywords -k _ -k t:2 -k gettext:2 -k DomainError -k NotFound \
-	  -k Conflict -k Forbidden -k ArgumentError -k FrameError -k EntryProblem --no-location -o var/bizbot.pot \
+	  -k Conflict -k Forbidden -k ArgumentError -k FrameError -k EntryProblem -k Attention -k ConditionRefused -k msgid \
+	  --no-location -o var/bizbot.pot \
 	  bot adapters commands domain scheduler
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i var/bizbot.pot -d bot/locale -D bizbot -l zh_CN
 

@@ -19,12 +19,14 @@ from sqlalchemy.orm import Session
 from domain.erp.models import Product
 from domain.erp.mrp_forecasts import Forecast, Period, PeriodKind
 from domain.erp.production_models import Forecast as ForecastRow
-from domain.shared.errors import DomainError
+from domain.shared.errors import DomainError, msgid
 from domain.shared.quantity import is_exact
 
 MIXED = {
-    PeriodKind.WEEK: "{sku} is forecast by week; set its weeks to 0 before giving a month.",
-    PeriodKind.MONTH: "{sku} is forecast by month; set its months to 0 before giving a week.",
+    PeriodKind.WEEK: msgid("{sku} is forecast by week; set its weeks to 0 before giving a month."),
+    PeriodKind.MONTH: msgid(
+        "{sku} is forecast by month; set its months to 0 before giving a week."
+    ),
 }
 LONGEST = timedelta(days=31)  # no period is longer
 

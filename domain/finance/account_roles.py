@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.finance.models import Account
-from domain.shared.errors import DomainError
+from domain.shared.errors import DomainError, msgid
 
 # role -> (prc_small code, ifrs_basic code)
 ROLES: dict[str, tuple[str, str]] = {
@@ -46,7 +46,7 @@ class BooksNotSetUp(DomainError):
     the books are set up, rather than being dropped."""
 
     def __init__(self) -> None:
-        super().__init__("The books are not set up: install a chart of accounts first.")
+        super().__init__(msgid("The books are not set up: install a chart of accounts first."))
 
 
 def installed_chart(session: Session) -> str:

@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 
+def msgid(text: str) -> str:
+    """Marks an English msgid kept for later (``make messages`` extracts it); returns it."""
+    return text
+
+
 class DomainError(Exception):
     """A business rule refused the request. ``message`` is an English msgid, ``params`` fill it."""
 
