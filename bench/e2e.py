@@ -63,6 +63,8 @@ SLACK_DEADLINE = 3.0  # seconds Slack waits for the 200 before it shows the memb
 REPLY_TIMEOUT = 120.0  # after the last request, how long replies may take before they are lost
 QUIET = 1.0  # after the last reply, how long to listen for duplicates
 ACK_TIMEOUT = 10.0  # an acknowledgement slower than this is lost
+# No answer, a broken one, or a broken connection: the request counts as lost.
+ANSWER_FAILED = (TimeoutError, ValueError, IndexError, asyncio.IncompleteReadError, OSError)
 
 
 def user_id(index: int) -> str:
@@ -179,7 +181,7 @@ async def closed_loop_connection(
             writer.write(request)
             try:
                 status = await asyncio.wait_for(read_status(reader), ACK_TIMEOUT)
-            except (TimeoutError, ValueError, IndexError, asyncio.IncompleteReadError):
+            except ANSWER_FAILED:
                 acks.lost += 1
                 return
             done = time.perf_counter()
@@ -224,7 +226,9 @@ async def burst(port: int, members: int, count: int, connections: int) -> tuple[
     t0 = time.perf_counter()
     acks.first_at = t0
 
-    async def one(share: list[tuple[str, bytes]], conn: Any) -> None:
+    async def one(
+        share: list[tuple[str, bytes]], conn: tuple[asyncio.StreamReader, asyncio.StreamWriter]
+    ) -> None:
         reader, writer = conn
         writer.write(b"".join(request for _, request in share))  # pipelined: all sent at t0
         try:
@@ -235,7 +239,7 @@ async def burst(port: int, members: int, count: int, connections: int) -> tuple[
                     acks.sent[channel] += 1
                 else:
                     acks.errors += 1
-        except (TimeoutError, ValueError, IndexError, asyncio.IncompleteReadError):
+        except ANSWER_FAILED:
             pass  # the rest of this connection's share is lost: counted below
         finally:
             writer.close()
@@ -250,7 +254,8 @@ class FakeSlack:
 
     ``chat.postMessage`` and ``chat.update`` answer ``{"ok": true, "channel", "ts"}`` as Slack
     does; ``conversations.open`` answers a user's DM channel; anything else ``unknown_method``.
-    ``response_url`` posts (``/no-response-url``) are counted as misdirected replies.
+    The requests' ``response_url`` leads nowhere (a path the server under test does not serve),
+    so a reply sent that way fails and shows up as a missing reply.
     """
 
     def __init__(self) -> None:
