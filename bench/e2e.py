@@ -10,7 +10,7 @@ generator and the fake Slack Web API it hosts, on CPU 1):
 - ``bizbot``: ``python -m bot serve`` in the production configuration (workers, relay and flows
   running, the real ``SlackChannel`` on ``POST /slack/events``, delivery through slack_sdk to the
   fake Slack) after ``python -m bot org import`` of an org of ``--members`` members, each bound
-  to a Slack user id. Two phases on the same server:
+  to a Slack user id. Three phases on the same server:
 
   - **steady**: ``--connections`` keep-alive connections, each sending the next signed request
     as soon as the previous one was acknowledged (a closed loop, like ``bench.slack``); every
@@ -18,6 +18,9 @@ generator and the fake Slack Web API it hosts, on CPU 1):
     in that member's direct-message channel. Measured: acks/s and ack latency (time to the
     HTTP 200) inside the window, and replies/s the fake Slack received from the first request
     to the last reply.
+  - **open loop**: ``--offered`` requests a second for ``--duration`` seconds, whatever the
+    answers (on up to 256 connections), each ack timed from when its request was due: the ack
+    latency at a fixed offered rate while the server processes at full rate.
   - **burst**: ``--burst`` requests written at once, each on its own connection as Slack sends
     them (opened beforehand; fewer ``--burst-connections`` pipeline several requests each):
     how many were acknowledged within Slack's 3 seconds of the burst, late, lost.
@@ -63,6 +66,7 @@ SLACK_DEADLINE = 3.0  # seconds Slack waits for the 200 before it shows the memb
 REPLY_TIMEOUT = 120.0  # after the last request, how long replies may take before they are lost
 QUIET = 1.0  # after the last reply, how long to listen for duplicates
 ACK_TIMEOUT = 10.0  # an acknowledgement slower than this is lost
+OFFERED_CONNECTIONS = 256  # keep-alive connections the open loop sends on
 # No answer, a broken one, or a broken connection: the request counts as lost.
 ANSWER_FAILED = (TimeoutError, ValueError, IndexError, asyncio.IncompleteReadError, OSError)
 
@@ -249,6 +253,45 @@ async def burst(port: int, members: int, count: int, connections: int) -> tuple[
     return acks, waits
 
 
+async def offered(port: int, members: int, rate: float, seconds: float) -> tuple[Acks, list[float]]:
+    """``rate`` requests a second for ``seconds``, whatever the answers (an open loop).
+
+    Each ack is timed from when its request was due, so a request that waited for a free
+    connection counts its wait too.
+    """
+    count = int(rate * seconds)
+    requests = Requests(port, members).build(count)
+    idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(OFFERED_CONNECTIONS):
+        idle.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+    acks = Acks()
+    waits: list[float] = []
+    t0 = acks.first_at = time.perf_counter()
+
+    async def one(number: int, channel: str, request: bytes) -> None:
+        due = t0 + number / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        reader, writer = await idle.get()
+        try:
+            writer.write(request)
+            status = await asyncio.wait_for(read_status(reader), ACK_TIMEOUT)
+        except ANSWER_FAILED:
+            writer.close()  # counted as lost below; the connection is not reused
+            return
+        waits.append(time.perf_counter() - due)
+        if status == 200:
+            acks.sent[channel] += 1
+        else:
+            acks.errors += 1
+        idle.put_nowait((reader, writer))
+
+    await asyncio.gather(*(one(n, ch, r) for n, (ch, r) in enumerate(requests)))
+    while not idle.empty():
+        idle.get_nowait()[1].close()
+    acks.lost = count - acks.total - acks.errors
+    return acks, waits
+
+
 class FakeSlack:
     """Slack's Web API as the reply path calls it, counting the replies each channel received.
 
@@ -355,6 +398,10 @@ class Round:
     requests: int = 0
     replies_per_s: float = 0.0
     reply_cpu_us: float = 0.0  # bizbot server CPU per request, from first request to last reply
+    offered: float = 0.0  # requests a second offered in the open-loop phase
+    offered_p50_ms: float = 0.0
+    offered_p99_ms: float = 0.0
+    offered_lost: int = 0
     burst: int = 0
     burst_on_time: int = 0
     burst_late: int = 0
@@ -457,8 +504,16 @@ async def run_bizbot(
         figures.requests = steady.total
         steady_ok = exactly_once(steady, fake.replies, fake.wrong)
         before = Counter(fake.replies)
+        loop, delays = await offered(port, args.members, args.offered, args.duration)
+        await fake.settle(steady.total + loop.total, loop.first_at)
+        figures.offered = args.offered
+        figures.offered_p50_ms = 1000 * percentile(delays, 0.5)
+        figures.offered_p99_ms = 1000 * percentile(delays, 0.99)
+        figures.offered_lost = loop.lost + loop.errors
+        offered_ok = exactly_once(loop, fake.replies - before, fake.wrong)
+        before = Counter(fake.replies)
         sudden, waits = await burst(port, args.members, args.burst, args.burst_connections)
-        expected = steady.total + sudden.total
+        expected = steady.total + loop.total + sudden.total
         seconds = await fake.settle(expected, sudden.first_at)
         figures.burst_replies_per_s = sudden.total / seconds if seconds else 0.0
         figures.burst = args.burst
@@ -467,12 +522,12 @@ async def run_bizbot(
         figures.burst_lost = sudden.lost + sudden.errors
         figures.burst_max_s = max(waits, default=0.0)
         burst_ok = exactly_once(sudden, fake.replies - before, fake.wrong)
-        figures.exactly_once = steady_ok and burst_ok
+        figures.exactly_once = steady_ok and offered_ok and burst_ok
         figures.other_calls = dict(fake.other)
     finally:
         await asyncio.to_thread(server.stop)
     rows = await procs.pipeline_counts(url)
-    total = steady.total + sudden.total
+    total = steady.total + loop.total + sudden.total
     figures.durable = rows == {"inbox": {"done": total}, "outbox": {"sent": total}}
     if not figures.durable:
         print(f"database: {rows}, expected {total} done and sent", file=sys.stderr)
@@ -527,6 +582,9 @@ def table(rounds: list[Round], database: str, connections: int) -> str:
         f" | {ratio} |",
         f"| server CPU µs per request (bizbot: per reply) | {col('bare_cpu_us')}"
         f" | {col('reply_cpu_us')} | {spread([r.cpu_ratio for r in rounds], 3)} |",
+        f"| acks at {rounds[0].offered:,.0f}/s offered (open loop): p50 / p99 ms"
+        f" | | {col('offered_p50_ms', 1)} / {col('offered_p99_ms', 1)} | |",
+        f"| open loop: lost | | {col('offered_lost')} | |",
         f"| burst of {burst:,}: acked within 3 s | | {col('burst_on_time')} | |",
         f"| burst: acked late / lost | | {col('burst_late')} / {col('burst_lost')} | |",
         f"| burst: slowest ack s | | {col('burst_max_s', 2)} | |",
@@ -550,6 +608,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--pool", type=int, default=20_000, help="requests built per steady phase")
+    parser.add_argument("--offered", type=float, default=1000.0, help="requests/s, open loop")
     parser.add_argument("--burst", type=int, default=5000)
     parser.add_argument(
         "--burst-connections", type=int, default=0, help="default: one per request, as Slack"
@@ -560,6 +619,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args.burst_connections = args.burst_connections or args.burst
     if not (1 <= args.rounds <= 20 and 0 < args.duration <= 60 and 1 <= args.members <= 100_000):
         parser.error("keep the run bounded: 1-20 rounds, up to 60 s, up to 100,000 members")
+    if not 1 <= args.offered * args.duration <= 50_000:
+        parser.error("the open loop: 1 to 50,000 requests (--offered times --duration)")
     if not 1 <= args.burst_connections <= args.burst <= 50_000:
         parser.error("the burst: 1 <= --burst-connections <= --burst <= 50,000")
     return args
