@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := chromium fonts-wqy-microhei poppler-utils
 
-.PHONY: run test test-quick system-deps lint typecheck test-only bench bench-stock bench-mrp bench-ledger messages clean
+.PHONY: run test test-quick system-deps lint typecheck test-only bench bench-e2e bench-stock bench-mrp bench-ledger messages clean
 
 # Tests run on every core (pytest-xdist); the 15 slowest are listed at the end of every run.
 PYTEST_PARALLEL ?= -n auto
@@ -55,6 +55,11 @@ test: system-deps lint typecheck test-only
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.pipeline
+
+# Slack end to end: signed /biz whoami from 3,000 members -> bizbot serve -> replies received by a
+# fake Slack, with the bare aiohttp baseline and a 5,000-request burst (docs/PERFORMANCE.md).
+bench-e2e: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.e2e
 
 # The ERP stock ledger at 1,000,000 moves: the /stock read and posting (docs/PERFORMANCE.md).
 bench-stock: $(VENV)/.dev-installed
