@@ -10,7 +10,24 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, Update, and_, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    CTE,
+    Alias,
+    ColumnElement,
+    Row,
+    ScalarSelect,
+    Select,
+    String,
+    Update,
+    and_,
+    bindparam,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -19,12 +36,12 @@ from bot.events import Address, Unreadable
 from bot.logging import get_logger
 from bot.pipeline.files import file_ids, load_bytes, store_attachments, with_bytes
 from bot.pipeline.tables import (
+    OPEN_ROWS,
     OUTBOX,
     ActionTokenRow,
     OutboxRow,
     OutboxStatus,
     as_text,
-    first_open,
     is_postgresql,
     stored_json,
 )
@@ -220,40 +237,57 @@ def claim_due(
     claimer: str,
     skip_locked: bool,
     conversations: frozenset[str] | None = None,
+    after: str = "",
 ) -> list[Delivery]:
     """Claim the first due row of each conversation that has nothing earlier still in flight.
 
-    ``conversations`` limits the claim to some conversation keys (a console delivers only its own).
-    Each row is read on its own: one this version cannot read (see ``bot.replies.from_wire``)
-    is dead-lettered with the reason, and the claim goes on to the rows behind it.
+    On PostgreSQL conversations are taken in turn by key, from the one after ``after`` (the
+    last one the caller claimed) round to the start again, so each gets its turn and a claim
+    reads only as many queues as it passes; on SQLite, which reads every queue's head anyway,
+    the oldest due heads first. ``conversations`` limits the claim to some conversation keys (a
+    console delivers only its own). Each row is read on its own: one this version cannot read
+    (see ``bot.replies.from_wire``) is dead-lettered with the reason, and the claim goes on to
+    the rows behind it.
     """
-    query = _due(is_postgresql(session), skip_locked, conversations is not None)
+    postgresql = is_postgresql(session)
+    query = _due(postgresql, skip_locked, conversations is not None)
     params: dict[str, Any] = {"now": now, "channels": channels}
     if conversations is not None:
         params["conversations"] = sorted(conversations)
     deliveries: list[Delivery] = []
-    while len(deliveries) < limit:
-        rows = session.execute(query.limit(limit - len(deliveries)), params).all()
-        targets = _edit_targets(session, [r.edit_of for r in rows if r.edit_of])
-        unreadable: dict[int, str] = {}
-        claimed: list[Delivery] = []
-        for row in rows:
-            try:
-                claimed.append(_delivery(row, targets))
-            except Unreadable as exc:
-                unreadable[row.id] = str(exc)
-        claimed = _with_files(session, claimed, unreadable)
-        if claimed:
-            until = now + lease
-            session.execute(
-                _mark_sending(),
-                [{"row_id": d.id, "until": until, "claimer": claimer} for d in claimed],
-            )
-        deliveries += claimed
-        if not unreadable:
-            break
-        _park(session, unreadable)
+    for start in dict.fromkeys((after, "")) if postgresql else ("",):
+        while len(deliveries) < limit:
+            batch = query.limit(limit - len(deliveries))
+            claimed, parked = _claim_rows(session, batch, params | {"after": start})
+            if claimed:
+                until = now + lease
+                session.execute(
+                    _mark_sending(),
+                    [{"row_id": d.id, "until": until, "claimer": claimer} for d in claimed],
+                )
+            deliveries += claimed
+            if not parked:
+                break
     return deliveries
+
+
+def _claim_rows(
+    session: Session, query: Select[Any], params: dict[str, Any]
+) -> tuple[list[Delivery], bool]:
+    """The due heads the query finds, read; whether it parked rows this version cannot read."""
+    rows = session.execute(query, params).all()
+    targets = _edit_targets(session, [r.edit_of for r in rows if r.edit_of])
+    unreadable: dict[int, str] = {}
+    claimed: list[Delivery] = []
+    for row in rows:
+        try:
+            claimed.append(_delivery(row, targets))
+        except Unreadable as exc:
+            unreadable[row.id] = str(exc)
+    claimed = _with_files(session, claimed, unreadable)
+    if unreadable:
+        _park(session, unreadable)
+    return claimed, bool(unreadable)
 
 
 def _delivery(row: Row[Any], targets: dict[int, str | None]) -> Delivery:
@@ -305,9 +339,6 @@ def _park(session: Session, unreadable: dict[int, str]) -> None:
     )
 
 
-OPEN = (OutboxStatus.PENDING, OutboxStatus.SENDING)
-
-
 @cache
 def _insert_message() -> Insert:
     """The new row's id comes from the driver (SQLite's lastrowid, RETURNING on PostgreSQL)."""
@@ -316,39 +347,77 @@ def _insert_message() -> Insert:
 
 @cache
 def _due(postgresql: bool, skip_locked: bool, scoped: bool) -> Select[Any]:
-    """Due rows that are the first open (pending or sending) row of their conversation.
+    """Due rows that are the first open (pending or sending) row of their conversation, of the
+    conversations after ``:after``: on PostgreSQL in the order of their keys, on SQLite by id.
 
-    The same set as "due, and nothing earlier in its conversation still open" (see
-    ``first_open``). The outer conditions are re-checked by PostgreSQL on each row it locks.
+    The same set as "due, and nothing earlier in its conversation still open", found from the
+    queues' heads alone (``_heads``), so rows waiting behind a head cost nothing. The outer
+    conditions are re-checked by PostgreSQL on each row it locks.
     """
     o = OUTBOX.c
     now = bindparam("now", type_=UTCDateTime())
-    first = first_open(OUTBOX, OPEN, postgresql=postgresql)
+    heads = _heads()
     due = or_(
         and_(o.status == OutboxStatus.PENDING, o.next_attempt_at <= now),
         and_(o.status == OutboxStatus.SENDING, o.lease_until < now),
     )
-    query = (
-        select(
-            o.id,
-            o.channel,
-            o.conversation,
-            o.workspace,
-            o.kind,
-            as_text(o.payload).label("payload"),
-            as_text(o.context).label("context"),
-            o.attempts,
-            o.created_at,
-            o.edit_of,
-        )
-        .where(o.channel.in_(bindparam("channels", expanding=True)), due, first)
-        .order_by(o.id)
-    )
+    query = select(
+        o.id,
+        o.channel,
+        o.conversation,
+        o.workspace,
+        o.kind,
+        as_text(o.payload).label("payload"),
+        as_text(o.context).label("context"),
+        o.attempts,
+        o.created_at,
+        o.edit_of,
+    ).where(o.channel.in_(bindparam("channels", expanding=True)), due)
+    if postgresql:  # the walk is read lazily, and stops at the LIMIT
+        query = query.select_from(heads.join(OUTBOX, o.id == heads.c.id))
+    else:  # SQLite walks every head first anyway (joined, it would scan the outbox)
+        query = query.where(o.id.in_(select(heads.c.id))).order_by(o.id)
     if scoped:
         query = query.where(o.conversation_key.in_(bindparam("conversations", expanding=True)))
     if skip_locked:
         query = query.with_for_update(skip_locked=True, of=OUTBOX)
     return query
+
+
+ONE = literal_column("1")  # a LIMIT written out: PostgreSQL plans a bound one less well
+
+
+def _heads() -> CTE:
+    """The first open row of each conversation that has open rows, by conversation key, from
+    the first key after ``:after``.
+
+    A loose index scan of ``ix_outbox_open`` (open rows by conversation key, then id): from one
+    head, a single seek finds the next conversation's head, the first entry after the head's
+    key. So a claim costs a step per conversation it passes, however long their queues (it
+    used to read every open row).
+    """
+    first, after, current = (OUTBOX.alias(name) for name in ("first_head", "next_head", "head"))
+    start = first.c.conversation_key > bindparam("after", type_=String)
+    queues = select(_first_open(first, start).label("id")).cte("queues", recursive=True)
+    key = (
+        select(current.c.conversation_key)
+        .where(current.c.id == queues.c.id)
+        .correlate_except(current)
+        .scalar_subquery()
+    )
+    step = _first_open(after, after.c.conversation_key > key)
+    return queues.union_all(select(step).where(queues.c.id.is_not(None)))
+
+
+def _first_open(rows: Alias, *where: ColumnElement[bool]) -> ScalarSelect[int]:
+    """The open row first by conversation key, then id (an index seek in ``ix_outbox_open``)."""
+    return (
+        select(rows.c.id)
+        .where(text(OPEN_ROWS), *where)
+        .order_by(rows.c.conversation_key, rows.c.id)
+        .limit(ONE)
+        .scalar_subquery()
+    )
 
 
 @cache

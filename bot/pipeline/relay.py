@@ -73,6 +73,7 @@ class Relay:
         self.idle = asyncio.Event()  # nothing claimable and nothing in flight since the last wake
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._turn = ""  # the conversation claimed last: the next claim starts after it
         self._outcomes = GroupCommit(db, self._record, name="outbox-outcomes")
 
     def wake(self) -> None:
@@ -138,8 +139,11 @@ class Relay:
                 claimer=self.claimer,
                 skip_locked=self._db.dialect == "postgresql",
                 conversations=self._conversations,
+                after=self._turn,
             )
         )
+        if deliveries:
+            self._turn = deliveries[-1].address.key
         for delivery in deliveries:
             task = asyncio.create_task(self._deliver(delivery))
             self._inflight.add(task)
