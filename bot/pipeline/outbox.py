@@ -12,7 +12,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     CTE,
-    Alias,
     ColumnElement,
     Row,
     ScalarSelect,
@@ -20,7 +19,9 @@ from sqlalchemy import (
     String,
     Update,
     and_,
+    any_,
     bindparam,
+    func,
     insert,
     literal_column,
     or_,
@@ -31,6 +32,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from bot.events import Address, Unreadable
 from bot.logging import get_logger
@@ -257,8 +261,8 @@ def claim_due(
     deliveries: list[Delivery] = []
     for start in dict.fromkeys((after, "")) if postgresql else ("",):
         while len(deliveries) < limit:
-            batch = query.limit(limit - len(deliveries))
-            claimed, parked = _claim_rows(session, batch, params | {"after": start})
+            room = {"after": start, "room": limit - len(deliveries)}
+            claimed, parked = _claim_rows(session, query, params | room)
             if claimed:
                 until = now + lease
                 session.execute(
@@ -347,47 +351,83 @@ def _insert_message() -> Insert:
 
 @cache
 def _due(postgresql: bool, skip_locked: bool, scoped: bool) -> Select[Any]:
-    """Due rows that are the first open (pending or sending) row of their conversation, of the
-    conversations after ``:after``: on PostgreSQL in the order of their keys, on SQLite by id.
+    """Up to ``:room`` due rows that are the first open (pending or sending) row of their
+    conversation, of the conversations after ``:after``.
 
     The same set as "due, and nothing earlier in its conversation still open", found from the
-    queues' heads alone (``_heads``), so rows waiting behind a head cost nothing. The outer
-    conditions are re-checked by PostgreSQL on each row it locks.
+    queues' heads alone (``_heads``), so rows waiting behind a head cost nothing. PostgreSQL
+    walks the heads in key order only until it has ``:room`` due ones and returns them in that
+    order, locked (it re-checks the conditions on each row it locks); SQLite walks them all
+    and returns the oldest.
     """
     o = OUTBOX.c
-    now = bindparam("now", type_=UTCDateTime())
-    heads = _heads()
-    due = or_(
-        and_(o.status == OutboxStatus.PENDING, o.next_attempt_at <= now),
-        and_(o.status == OutboxStatus.SENDING, o.lease_until < now),
+    heads = _heads(postgresql)
+    if postgresql:
+        head = OUTBOX.alias("due_head")
+        due_head = (  # a scalar subquery: a look-up by id for each head, whatever the statistics
+            select(head.c.id)
+            .where(head.c.id == heads.c.id, *_wanted(head, postgresql, scoped))
+            .scalar_subquery()
+        )
+        walked = select(heads.c.id).where(due_head.is_not(None)).limit(bindparam("room"))
+        first = o.id == any_(func.array(walked.scalar_subquery()))
+        order = o.conversation_key
+    else:
+        first, order = o.id.in_(select(heads.c.id)), o.id
+    query = (
+        select(
+            o.id,
+            o.channel,
+            o.conversation,
+            o.workspace,
+            o.kind,
+            as_text(o.payload).label("payload"),
+            as_text(o.context).label("context"),
+            o.attempts,
+            o.created_at,
+            o.edit_of,
+        )
+        .where(first, *_wanted(OUTBOX, postgresql, scoped))
+        .order_by(order)
+        .limit(bindparam("room"))
     )
-    query = select(
-        o.id,
-        o.channel,
-        o.conversation,
-        o.workspace,
-        o.kind,
-        as_text(o.payload).label("payload"),
-        as_text(o.context).label("context"),
-        o.attempts,
-        o.created_at,
-        o.edit_of,
-    ).where(o.channel.in_(bindparam("channels", expanding=True)), due)
-    if postgresql:  # the walk is read lazily, and stops at the LIMIT
-        query = query.select_from(heads.join(OUTBOX, o.id == heads.c.id))
-    else:  # SQLite walks every head first anyway (joined, it would scan the outbox)
-        query = query.where(o.id.in_(select(heads.c.id))).order_by(o.id)
-    if scoped:
-        query = query.where(o.conversation_key.in_(bindparam("conversations", expanding=True)))
     if skip_locked:
         query = query.with_for_update(skip_locked=True, of=OUTBOX)
     return query
 
 
-ONE = literal_column("1")  # a LIMIT written out: PostgreSQL plans a bound one less well
+def _wanted(rows: NamedFromClause, postgresql: bool, scoped: bool) -> list[ColumnElement[bool]]:
+    """Due, on one of ``:channels`` (and of ``:conversations`` when ``scoped``).
+
+    The status is written so that no index can serve it (``status || ''``, SQLite's
+    ``+status``): without statistics on the table, both planners would otherwise read every
+    due row through an index on the status and test it against the heads, instead of looking
+    the heads up by id.
+    """
+    c = rows.c
+    now = bindparam("now", type_=UTCDateTime())
+    status = (
+        c.status.concat(literal_column("''"))
+        if postgresql
+        else UnaryExpression(c.status, operator=custom_op("+"))
+    )
+    wanted = [
+        c.channel.in_(bindparam("channels", expanding=True)),
+        or_(
+            and_(status == OutboxStatus.PENDING, c.next_attempt_at <= now),
+            and_(status == OutboxStatus.SENDING, c.lease_until < now),
+        ),
+    ]
+    if scoped:
+        wanted.append(c.conversation_key.in_(bindparam("conversations", expanding=True)))
+    return wanted
 
 
-def _heads() -> CTE:
+# a LIMIT written out, not bound: PostgreSQL plans a bound one less well
+ONE: ColumnElement[int] = literal_column("1")
+
+
+def _heads(postgresql: bool) -> CTE:
     """The first open row of each conversation that has open rows, by conversation key, from
     the first key after ``:after``.
 
@@ -397,23 +437,24 @@ def _heads() -> CTE:
     used to read every open row).
     """
     first, after, current = (OUTBOX.alias(name) for name in ("first_head", "next_head", "head"))
+    is_open = text(OPEN_ROWS["postgresql" if postgresql else "sqlite"])
     start = first.c.conversation_key > bindparam("after", type_=String)
-    queues = select(_first_open(first, start).label("id")).cte("queues", recursive=True)
+    queues = select(_first_open(first, is_open, start).label("id")).cte("queues", recursive=True)
     key = (
         select(current.c.conversation_key)
         .where(current.c.id == queues.c.id)
         .correlate_except(current)
         .scalar_subquery()
     )
-    step = _first_open(after, after.c.conversation_key > key)
+    step = _first_open(after, is_open, after.c.conversation_key > key)
     return queues.union_all(select(step).where(queues.c.id.is_not(None)))
 
 
-def _first_open(rows: Alias, *where: ColumnElement[bool]) -> ScalarSelect[int]:
+def _first_open(rows: NamedFromClause, *where: ColumnElement[bool]) -> ScalarSelect[int]:
     """The open row first by conversation key, then id (an index seek in ``ix_outbox_open``)."""
     return (
         select(rows.c.id)
-        .where(text(OPEN_ROWS), *where)
+        .where(*where)
         .order_by(rows.c.conversation_key, rows.c.id)
         .limit(ONE)
         .scalar_subquery()

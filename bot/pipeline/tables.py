@@ -72,9 +72,14 @@ class InboxRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-# An outbox row still to send (pending) or being sent: the predicate of ix_outbox_open, which
-# a query must repeat word for word, values written out, for either database to use that index.
-OPEN_ROWS = "status IN ('pending', 'sending')"
+# An outbox row still to send (pending) or being sent: the predicate of ix_outbox_open, which a
+# query must repeat word for word, values written out, for the database to use that index. On
+# SQLite the column is written ``+status``: that keeps its planner, when it has no statistics,
+# from reading the term through ix_outbox_due and sorting every open row at each step.
+OPEN_ROWS = {
+    "postgresql": "status IN ('pending', 'sending')",
+    "sqlite": "+status IN ('pending', 'sending')",
+}
 
 
 class OutboxRow(Base):
@@ -89,8 +94,8 @@ class OutboxRow(Base):
             "ix_outbox_open",
             "conversation_key",
             "id",
-            sqlite_where=text(OPEN_ROWS),
-            postgresql_where=text(OPEN_ROWS),
+            sqlite_where=text(OPEN_ROWS["sqlite"]),
+            postgresql_where=text(OPEN_ROWS["postgresql"]),
         ),
         Index("ix_outbox_subject", "subject"),
         Index("ix_outbox_cause", "cause_id"),

@@ -15,7 +15,7 @@ down_revision: str | None = "7c1e5b2d9a40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OPEN_ROWS = "status IN ('pending', 'sending')"
+OPEN_ROWS = "status IN ('pending', 'sending')"  # on SQLite "+status": bot.pipeline.tables
 
 
 def upgrade() -> None:
@@ -25,7 +25,7 @@ def upgrade() -> None:
             "ix_outbox_open",
             ["conversation_key", "id"],
             unique=False,
-            sqlite_where=sa.text(OPEN_ROWS),
+            sqlite_where=sa.text(f"+{OPEN_ROWS}"),
             postgresql_where=sa.text(OPEN_ROWS),
         )
 
