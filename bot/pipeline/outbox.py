@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
-from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.elements import TextClause, UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 from sqlalchemy.sql.selectable import NamedFromClause
 
@@ -450,7 +450,9 @@ def _heads(postgresql: bool) -> CTE:
     return queues.union_all(select(step).where(queues.c.id.is_not(None)))
 
 
-def _first_open(rows: NamedFromClause, *where: ColumnElement[bool]) -> ScalarSelect[int]:
+def _first_open(
+    rows: NamedFromClause, *where: ColumnElement[bool] | TextClause
+) -> ScalarSelect[int]:
     """The open row first by conversation key, then id (an index seek in ``ix_outbox_open``)."""
     return (
         select(rows.c.id)
