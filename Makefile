@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := chromium fonts-wqy-microhei poppler-utils
 
-.PHONY: run test test-quick system-deps lint typecheck test-only bench bench-stock bench-mrp bench-ledger messages clean
+.PHONY: run test test-quick system-deps lint typecheck test-only bench bench-relay bench-stock bench-mrp bench-ledger messages clean
 
 # Tests run on every core (pytest-xdist); the 15 slowest are listed at the end of every run.
 PYTEST_PARALLEL ?= -n auto
@@ -55,6 +55,12 @@ test: system-deps lint typecheck test-only
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.pipeline
+
+# 10,000 timer cards over 100 conversations through the relay, beside one blocked long queue:
+# send lateness against the same cards spread one per conversation (docs/PERFORMANCE.md).
+bench-relay: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.relay --db sqlite
+	$(BIN)/python -m bench.relay --db postgresql
 
 # The ERP stock ledger at 1,000,000 moves: the /stock read and posting (docs/PERFORMANCE.md).
 bench-stock: $(VENV)/.dev-installed
