@@ -16,7 +16,7 @@ from bot.logging import get_logger
 from bot.metrics import Metrics
 from bot.pipeline.backoff import FailureStreak
 from bot.pipeline.batching import GroupCommit
-from bot.pipeline.outbox import Delivery, Outcome, claim_due, concealing, record_outcomes
+from bot.pipeline.delivery import Delivery, Outcome, claim_due, concealing, record_outcomes
 from bot.ports import ChannelClient, PermanentDeliveryError, RetryLater
 from domain.shared.clock import Clock
 from domain.shared.db import Database

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from adapters.memory.translate import say
 from bot.events import Address
+from bot.pipeline.delivery import Delivery, Outcome, claim_due, record_outcomes
 from bot.pipeline.inbox import claim_pending, finish, finish_many, store_events
-from bot.pipeline.outbox import Delivery, OutboxWriter, Outcome, claim_due, record_outcomes
+from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.tables import InboxRow, OutboxRow
 from bot.replies import Reply
 from domain.directory.importer import import_org
