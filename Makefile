@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := chromium fonts-wqy-microhei poppler-utils
 
-.PHONY: run test test-quick system-deps lint typecheck test-only bench bench-e2e bench-stock bench-mrp bench-ledger messages clean
+.PHONY: run test test-quick system-deps lint typecheck test-only bench bench-e2e bench-relay bench-stock bench-mrp bench-ledger messages clean
 
 # Tests run on every core (pytest-xdist); the 15 slowest are listed at the end of every run.
 PYTEST_PARALLEL ?= -n auto
@@ -60,6 +60,12 @@ bench: $(VENV)/.dev-installed
 # fake Slack, with the bare aiohttp baseline and a 5,000-request burst (docs/PERFORMANCE.md).
 bench-e2e: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.e2e
+
+# 10,000 timer cards over 100 conversations through the relay, beside one blocked long queue:
+# send lateness against the same cards spread one per conversation (docs/PERFORMANCE.md).
+bench-relay: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.relay --db sqlite
+	$(BIN)/python -m bench.relay --db postgresql
 
 # The ERP stock ledger at 1,000,000 moves: the /stock read and posting (docs/PERFORMANCE.md).
 bench-stock: $(VENV)/.dev-installed

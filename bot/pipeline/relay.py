@@ -16,7 +16,7 @@ from bot.logging import get_logger
 from bot.metrics import Metrics
 from bot.pipeline.backoff import FailureStreak
 from bot.pipeline.batching import GroupCommit
-from bot.pipeline.outbox import Delivery, Outcome, claim_due, concealing, record_outcomes
+from bot.pipeline.delivery import Delivery, Outcome, claim_due, concealing, record_outcomes
 from bot.ports import ChannelClient, PermanentDeliveryError, RetryLater
 from domain.shared.clock import Clock
 from domain.shared.db import Database
@@ -73,6 +73,7 @@ class Relay:
         self.idle = asyncio.Event()  # nothing claimable and nothing in flight since the last wake
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._turn = ""  # the conversation claimed last: the next claim starts after it
         self._outcomes = GroupCommit(db, self._record, name="outbox-outcomes")
 
     def wake(self) -> None:
@@ -138,8 +139,11 @@ class Relay:
                 claimer=self.claimer,
                 skip_locked=self._db.dialect == "postgresql",
                 conversations=self._conversations,
+                after=self._turn,
             )
         )
+        if deliveries:
+            self._turn = deliveries[-1].address.key
         for delivery in deliveries:
             task = asyncio.create_task(self._deliver(delivery))
             self._inflight.add(task)

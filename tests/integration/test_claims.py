@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -12,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from adapters.memory.translate import say
 from bot.events import Address
+from bot.pipeline.delivery import Delivery, Outcome, claim_due, record_outcomes
 from bot.pipeline.inbox import claim_pending, finish, finish_many, store_events
-from bot.pipeline.outbox import OutboxWriter, Outcome, claim_due, record_outcomes
+from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.tables import InboxRow, OutboxRow
 from bot.replies import Reply
 from domain.directory.importer import import_org
@@ -227,3 +231,129 @@ async def test_senders_are_resolved_with_their_roles_and_exact_workspace_first(
         return member.roles
 
     assert await db.run(carol_with_a_new_role) == ("hr", "manager", "sales")
+
+
+def interleaved(session: Session, counts: dict[str, int]) -> None:
+    """Queue ``counts[c]`` messages "c 0", "c 1", ... per conversation, written in turns."""
+    writer = OutboxWriter(session, NOW, None, timedelta(hours=1))
+    for i in range(max(counts.values())):
+        for conversation, count in counts.items():
+            if i < count:
+                address = Address("memory", conversation)
+                writer.send(address, Reply(f"{conversation} {i}"), recipient_id=None)
+
+
+def claim_after(session: Session, turn: str, limit: int, claimer: str = "me") -> list[Delivery]:
+    return claim_due(
+        session,
+        channels=["memory"],
+        now=NOW,
+        limit=limit,
+        lease=LEASE,
+        claimer=claimer,
+        skip_locked=session.get_bind().dialect.name == "postgresql",
+        after=turn,
+    )
+
+
+def sent_all(session: Session, deliveries: list[Delivery], claimer: str = "me") -> None:
+    outcomes = [Outcome(d.id, sent=True) for d in deliveries]
+    record_outcomes(session, outcomes, NOW, claimer)
+
+
+def text_of(delivery: Delivery) -> str:
+    assert isinstance(delivery.message, Reply)
+    return delivery.message.text
+
+
+async def test_a_long_queue_goes_out_in_order_and_once_and_the_others_get_their_turn(
+    db: Database,
+) -> None:
+    counts = {"a": 40, "b": 3, "c": 1}
+    await db.run(lambda s: interleaved(s, counts))
+    claims: list[list[str]] = []
+    turn = ""
+    while deliveries := await db.run(partial(claim_after, turn=turn, limit=2)):
+        keys = [d.address.key for d in deliveries]
+        assert len(set(keys)) == len(keys)  # one message of a conversation at a time
+        claims.append([text_of(d) for d in deliveries])
+        turn = keys[-1]
+        await db.run(lambda s: sent_all(s, deliveries))
+
+    assert claims[:3] == [["a 0", "b 0"], ["c 0", "a 1"], ["b 1", "a 2"]]
+    delivered = [text for claim in claims for text in claim]
+    for conversation, count in counts.items():
+        mine = [t for t in delivered if t.startswith(f"{conversation} ")]
+        assert mine == [f"{conversation} {i}" for i in range(count)]  # in order, each once
+    assert len(delivered) == sum(counts.values())
+
+
+@pytest.mark.pg
+async def test_claims_on_postgresql_take_the_conversations_in_turn_after_the_last_one(
+    pg_template: str,
+) -> None:
+    url = await create_pg_database(template=pg_template)
+    database = open_database(url)
+    try:
+        await database.run(lambda s: interleaved(s, {"a": 2, "b": 2, "c": 2}))
+        after_b = Address("memory", "b").key
+        deliveries = await database.run(lambda s: claim_after(s, after_b, limit=3))
+        assert [text_of(d) for d in deliveries] == ["c 0", "a 0", "b 0"]
+    finally:
+        await database.dispose()
+        await drop_pg_database(url)
+
+
+@pytest.mark.pg
+async def test_a_second_claimer_skips_the_queues_whose_heads_another_holds(
+    pg_template: str,
+) -> None:
+    url = await create_pg_database(template=pg_template)
+    engine = create_async_engine(normalise_url(url))
+    try:
+        async with engine.connect() as first, engine.connect() as second:
+            await first.run_sync(lambda c: interleaved(Session(c), {"a": 3, "b": 3, "c": 3}))
+            await first.commit()
+            held = await first.run_sync(lambda c: claim_after(Session(c), "", 2, "first"))
+            assert [text_of(d) for d in held] == ["a 0", "b 0"]
+            other = await second.run_sync(lambda c: claim_after(Session(c), "", 9, "second"))
+            assert [text_of(d) for d in other] == ["c 0"]  # not a 1 or b 1: a 0, b 0 are held
+            await second.commit()
+            await first.commit()
+            again = await second.run_sync(lambda c: claim_after(Session(c), "", 9, "second"))
+            assert again == []  # a 0 and b 0 are being sent, c 0 too
+    finally:
+        await engine.dispose()
+        await drop_pg_database(url)
+
+
+@pytest.mark.pg
+async def test_two_claimers_racing_send_every_message_once_in_order(pg_template: str) -> None:
+    url = await create_pg_database(template=pg_template)
+    claimers = [open_database(url), open_database(url)]
+    counts = {f"c{n}": 12 for n in range(6)}
+    delivered: dict[str, list[tuple[str, str]]] = defaultdict(list)
+
+    async def relay(database: Database, name: str) -> None:
+        turn = ""
+        claim = partial(claim_after, limit=3, claimer=name)
+        while deliveries := await database.run(partial(claim, turn=turn)):
+            turn = deliveries[-1].address.key
+            for delivery in deliveries:
+                delivered[delivery.address.conversation].append((text_of(delivery), name))
+                await asyncio.sleep(0)  # the other claimer runs meanwhile
+            await database.run(lambda s: sent_all(s, deliveries, name))
+
+    try:
+        await claimers[0].run(lambda s: interleaved(s, counts))
+        await asyncio.gather(relay(claimers[0], "one"), relay(claimers[1], "two"))
+        left = await claimers[0].run(lambda s: claim_after(s, "", 100, "three"))
+    finally:
+        for database in claimers:
+            await database.dispose()
+        await drop_pg_database(url)
+
+    assert left == []
+    for conversation, count in counts.items():
+        texts = [t for t, _ in delivered[conversation]]
+        assert texts == [f"{conversation} {i}" for i in range(count)]

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from adapters.memory.translate import say
 from bot.events import Address
+from bot.pipeline.delivery import claim_due
 from bot.pipeline.inbox import claim_pending, store_events
-from bot.pipeline.outbox import OutboxWriter, claim_due
+from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.tables import INBOX, OUTBOX, InboxRow, OutboxRow
 from bot.replies import Card, CardStatus, Reply
 from domain.shared.clock import SystemClock

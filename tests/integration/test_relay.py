@@ -23,7 +23,8 @@ from bot.app import Runtime, build_runtime
 from bot.config import Settings
 from bot.events import Address
 from bot.pipeline.admin import drop_outbox, retry_outbox
-from bot.pipeline.outbox import OutboxWriter, claim_due
+from bot.pipeline.delivery import claim_due
+from bot.pipeline.outbox import OutboxWriter
 from bot.pipeline.tables import OutboxRow
 from bot.ports import DeliveryError, PermanentDeliveryError, RetryLater
 from bot.replies import Card, Message, Reply
