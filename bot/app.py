@@ -58,7 +58,7 @@ from bot.ports import (
 from bot.router import Router
 from bot.signatures import DatabaseSeenSignatures, forget_expired_signatures
 from bot.web import add_ops_routes, errors_middleware
-from bot.webauth import DirectoryWebAuth, PipelineHistory
+from bot.webauth import DirectoryWebAuth, PipelineHistory, TableRoomMembers
 from commands import (
     flow_consumers,
     guest_messages,
@@ -427,6 +427,7 @@ def build_web(runtime: Runtime, hub: Hub) -> web.Application:
         history=PipelineHistory(runtime.db),
         hub=hub,
         files=DatabaseFiles(runtime.db, runtime.clock),
+        rooms=TableRoomMembers(runtime.db, runtime.clock),
         local_login=settings.local_login,
         public_url=settings.public_url,
         secure_cookies=settings.base_url().startswith("https://"),
@@ -531,7 +532,8 @@ async def serve(settings: Settings) -> None:
     hub = Hub()
     db = open_database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
     channels = platform_channels(settings, db)
-    runtime = build_runtime(settings, [WebChatClient(hub), *(c.client for c in channels)], db=db)
+    web_chat = WebChatClient(hub, TableRoomMembers(db, SystemClock()))
+    runtime = build_runtime(settings, [web_chat, *(c.client for c in channels)], db=db)
     async with AsyncExitStack() as started:
         started.push_async_callback(runtime.db.dispose)
         await prepare_database(settings, runtime.db, runtime.clock)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -80,6 +80,28 @@ class RoomOpener(Protocol):
         and make sure the members are in it; where to send to it. ``PermanentDeliveryError``
         when this platform or installation cannot (then the flow falls back to direct
         messages); other ``DeliveryError`` s are retried."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class JoinedRoom:
+    """A room a member is in, on a channel that keeps its rooms itself (the web chat)."""
+
+    conversation: str
+    title: str
+
+
+class RoomMembers(Protocol):
+    """Who is in the rooms of a channel that has no platform to keep them (the web chat)."""
+
+    async def add(
+        self, channel: str, conversation: str, title: str, members: Sequence[str]
+    ) -> None:
+        """Put the members in the room (those already in it stay); return once committed."""
+        ...
+
+    async def rooms_of(self, channel: str, member: str) -> list[JoinedRoom]:
+        """The rooms on ``channel`` that ``member`` (their user id there) is in."""
         ...
 
 

@@ -1,14 +1,20 @@
-"""The web chat's sign-in and history, implemented on the directory and the pipeline tables."""
+"""The web chat's sign-in, history and room members, implemented on the directory and the
+pipeline tables."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from bot.events import Address
 from bot.i18n import normalise_locale
+from bot.pipeline.tables import RoomMemberRow
 from bot.pipeline.transcript import conversation_history
-from bot.ports import WebUser
+from bot.ports import JoinedRoom, WebUser
 from domain.crm import invites
 from domain.directory import services as directory
 from domain.directory.views import MemberView
@@ -111,3 +117,49 @@ class PipelineHistory:
             }
             for line in lines
         ]
+
+
+class TableRoomMembers:
+    """RoomMembers on the ``room_members`` table."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def add(
+        self, channel: str, conversation: str, title: str, members: Sequence[str]
+    ) -> None:
+        """Put the members in the room; the room keeps its latest title."""
+        now = self._clock.now()
+        await self._db.run(
+            lambda s: add_room_members(s, channel, conversation, title, members, now)
+        )
+
+    async def rooms_of(self, channel: str, member: str) -> list[JoinedRoom]:
+        """The member's rooms on the channel, oldest first."""
+        query = (
+            select(RoomMemberRow.conversation, RoomMemberRow.title)
+            .where(RoomMemberRow.channel == channel, RoomMemberRow.member == member)
+            .order_by(RoomMemberRow.added_at, RoomMemberRow.conversation)
+        )
+        rows = await self._db.run(lambda s: list(s.execute(query)))
+        return [JoinedRoom(conversation, title) for conversation, title in rows]
+
+
+def add_room_members(
+    session: Session,
+    channel: str,
+    conversation: str,
+    title: str,
+    members: Sequence[str],
+    now: datetime,
+) -> None:
+    """Add the members not yet in the room (adding one twice changes nothing)."""
+    in_room = (RoomMemberRow.channel == channel, RoomMemberRow.conversation == conversation)
+    present = set(session.scalars(select(RoomMemberRow.member).where(*in_room)))
+    session.execute(update(RoomMemberRow).where(*in_room).values(title=title[:200]))
+    for member in dict.fromkeys(members):
+        if member not in present:
+            session.add(RoomMemberRow(channel=channel, conversation=conversation, member=member,
+                                      title=title[:200], added_at=now))  # fmt: skip
+    session.flush()

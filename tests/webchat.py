@@ -21,7 +21,10 @@ from adapters.webchat.signin import COOKIE
 from bot.app import Runtime, build_runtime, build_web
 from bot.config import Settings
 from bot.pipeline.tables import InboxRow, OutboxRow
+from bot.webauth import TableRoomMembers
 from domain.directory.importer import import_org
+from domain.shared.clock import SystemClock
+from domain.shared.db import open_database
 from tests.support import ORG_YAML
 
 FRAME_TIMEOUT = 30.0  # a generous bound on one frame, not a timing assertion
@@ -121,7 +124,10 @@ def form_token(page: str) -> str:
 async def web_chat_pipeline(settings: Settings) -> AsyncIterator[tuple[Runtime, Hub]]:
     """A running pipeline with only the web chat channel, on the test org."""
     hub = Hub()
-    runtime = build_runtime(settings, [WebChatClient(hub)])
+    db = open_database(settings.database_url.get_secret_value())
+    runtime = build_runtime(
+        settings, [WebChatClient(hub, TableRoomMembers(db, SystemClock()))], db=db
+    )
     now = runtime.clock.now()
     await runtime.db.run(lambda s: import_org(s, ORG_YAML, now))
     await runtime.start()

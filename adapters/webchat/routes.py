@@ -14,13 +14,30 @@ from aiohttp import BodyPartReader, WSMsgType, web
 from adapters.webchat.client import Hub
 from adapters.webchat.guard import add_security_headers
 from adapters.webchat.signin import COOKIE, STATIC, SignIn, html_lang, page
-from adapters.webchat.translate import FrameError, address_of, file_event, frame_to_event
+from adapters.webchat.translate import (
+    CHANNEL,
+    FrameError,
+    address_of,
+    file_event,
+    frame_to_event,
+)
+from bot.events import Address
 from bot.i18n import _, t
 from bot.logging import get_logger
-from bot.ports import MAX_INBOUND_BYTES, Files, History, Ingest, WebAuth, WebUser
+from bot.ports import (
+    MAX_INBOUND_BYTES,
+    Files,
+    History,
+    Ingest,
+    JoinedRoom,
+    RoomMembers,
+    WebAuth,
+    WebUser,
+)
 from bot.replies import IMAGE_TYPES
 
 HISTORY_LIMIT = 100
+ROOMS_IN_HISTORY = 10  # the rooms joined last whose lines a (re)connecting tab is sent
 MAX_FRAME = 64 * 1024
 MAX_UPLOAD_PARTS = 8
 UPLOAD_HEADER = "X-Bizbot-Upload"
@@ -50,6 +67,7 @@ class WebChat:
     public_url: str
     secure_cookies: bool
     files: Files | None = None  # downloads and uploads; None: messages show file names only
+    rooms: RoomMembers | None = None  # the deal rooms members are in; None: no rooms
 
 
 def setup_routes(app: web.Application, chat: WebChat) -> None:
@@ -109,11 +127,15 @@ class _Handlers:
         self._check_origin(request)
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME)
         await ws.prepare(request)
-        conversation = address_of(user.handle).conversation
-        self.chat.hub.join(conversation, ws)
+        self.chat.hub.join(address_of(user.handle).conversation, ws)
         try:
+            rooms = await self._join_rooms(user, ws)
             history = await self.chat.history(address_of(user.handle), HISTORY_LIMIT)
-            await ws.send_json({"type": "history", "lines": history})
+            history += await self._room_lines(rooms[-ROOMS_IN_HISTORY:])
+            history.sort(key=lambda line: str(line["at"]))
+            history = history[-HISTORY_LIMIT:]  # the member's older lines load on scrolling up
+            rooms_seen = [{"room": r.conversation, "title": r.title} for r in rooms]
+            await ws.send_json({"type": "history", "lines": history, "rooms": rooms_seen})
             async for message in ws:
                 if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                     continue
@@ -125,8 +147,27 @@ class _Handlers:
                 data = message.data if message.type is WSMsgType.TEXT else ""
                 await ws.send_json(await self._take(user, data))
         finally:
-            self.chat.hub.leave(conversation, ws)
+            self.chat.hub.leave(ws)
         return ws
+
+    async def _join_rooms(self, user: WebUser, ws: web.WebSocketResponse) -> list[JoinedRoom]:
+        """Put the tab in the member's rooms (after their own chat, so that a room opened
+        meanwhile reaches it either way)."""
+        if self.chat.rooms is None:
+            return []
+        rooms = await self.chat.rooms.rooms_of(CHANNEL, user.handle)
+        for room in rooms:
+            self.chat.hub.name_room(room.conversation, room.title)
+            self.chat.hub.join(room.conversation, ws)
+        return rooms
+
+    async def _room_lines(self, rooms: list[JoinedRoom]) -> list[dict[str, Any]]:
+        """The rooms' last lines, each marked with its room (its title labels it on the page)."""
+        lines: list[dict[str, Any]] = []
+        for room in rooms:
+            said = await self.chat.history(Address(CHANNEL, room.conversation), HISTORY_LIMIT)
+            lines += [{**line, "room": room.conversation, "title": room.title} for line in said]
+        return lines
 
     def _check_origin(self, request: web.Request) -> None:
         """Refuse WebSockets opened by other sites (cross-site WebSocket hijacking): a browser's

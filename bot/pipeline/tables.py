@@ -214,6 +214,20 @@ class SeenSignatureRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class RoomMemberRow(Base):
+    """A member of a room on a channel that keeps its rooms itself (the web chat's deal rooms):
+    whose sockets and history get the room's messages."""
+
+    __tablename__ = "room_members"
+    __table_args__ = (Index("ix_room_members_member", "channel", "member"),)
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    conversation: Mapped[str] = mapped_column(String(256), primary_key=True)
+    member: Mapped[str] = mapped_column(String(256), primary_key=True)  # their user id there
+    title: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class FileRow(Base):
     """The bytes of a file sent or received in a conversation (see ``bot.pipeline.files``).
 

@@ -58,7 +58,11 @@ async def test_the_web_link_signs_a_guest_in_once_to_a_chat_of_their_own(site: S
     assert "guest~" not in shown  # their internal handle is never shown to them
 
     async with await site.socket() as ws:
-        assert await next_frame(ws) == {"type": "history", "lines": []}  # nobody else's lines
+        assert await next_frame(ws) == {
+            "type": "history",
+            "lines": [],
+            "rooms": [],
+        }  # nobody else's lines
         await ws.send_json(say("/tickets"))
         frames = await frames_until(ws, of_type("message"))
         assert "no service tickets" in frames[-1]["message"]["text"]

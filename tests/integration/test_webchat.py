@@ -184,7 +184,7 @@ async def test_help_card_and_its_language_button_over_the_websocket(sqlite_site:
     await sqlite_site.login("alice")
     async with await sqlite_site.socket() as ws:
         hello = await next_frame(ws)
-        assert hello == {"type": "history", "lines": []}
+        assert hello == {"type": "history", "lines": [], "rooms": []}
         sent = say("/help")
         await ws.send_json(sent)
         frames = await frames_until(ws, of_type("message"))

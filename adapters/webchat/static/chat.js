@@ -12,6 +12,7 @@
   let early = null; // message/update frames that came before this connection's history
   let oldest = ""; // the cursor of the oldest line shown: older lines load when scrolled to the top
   let loadingOlder = false;
+  const rooms = new Map(); // room conversation -> its title (a deal room the member is in)
 
   function newId() {
     const bytes = new Uint8Array(12);
@@ -71,10 +72,13 @@
     return box;
   }
 
-  function drawMessage(id, author, message) {
-    const wrap = el("div", "msg " + author + (message.type === "text" ? " text" : ""));
+  // A room's message (room: its conversation) is labelled with the room's title: typing still
+  // talks to the bot directly, the room only shows what the flow says there.
+  function drawMessage(id, author, message, room) {
+    const wrap = el("div", "msg " + author + (message.type === "text" ? " text" : "") + (room ? " room" : ""));
     wrap.dataset.id = id;
-    if (message.type === "text") wrap.textContent = message.text;
+    if (room) wrap.appendChild(el("div", "room-title", rooms.get(room) || room));
+    if (message.type === "text") wrap.appendChild(document.createTextNode(message.text));
     else wrap.appendChild(drawCard(message));
     if (message.files && message.files.length) wrap.appendChild(drawFiles(message.files));
     return wrap;
@@ -86,9 +90,9 @@
     if (atBottom || node.classList.contains("member")) list.scrollTop = list.scrollHeight;
   }
 
-  function replace(id, message) {
+  function replace(id, message, room) {
     const old = list.querySelector('[data-id="' + CSS.escape(id) + '"]');
-    const node = drawMessage(id, "bot", message);
+    const node = drawMessage(id, "bot", message, room);
     if (!old) return append(node);
     old.replaceWith(node);
     const card = node.querySelector(".card");
@@ -160,10 +164,14 @@
     }
   }
 
-  function showHistory(lines) {
+  // The member's own chat and their rooms' last lines, by time; older lines load for their own
+  // chat only.
+  function showHistory(lines, joined) {
     list.textContent = "";
-    oldest = lines.length ? lines[0].cursor : "";
-    for (const line of lines) append(drawMessage(line.id, line.author, line.message));
+    for (const room of joined || []) rooms.set(room.room, room.title);
+    const own = lines.filter((line) => !line.room);
+    oldest = own.length ? own[0].cursor : "";
+    for (const line of lines) append(drawMessage(line.id, line.author, line.message, line.room));
     for (const frame of pending.values()) {
       if (frame.type !== "say") continue;
       const bubble = drawMessage(frame.id, "member", { type: "text", text: frame.text });
@@ -197,9 +205,10 @@
   }
 
   function show(frame) {
-    if (frame.type === "update") replace(frame.id, frame.message);
+    if (frame.room && frame.title) rooms.set(frame.room, frame.title);
+    if (frame.type === "update") replace(frame.id, frame.message, frame.room);
     else if (!list.querySelector('[data-id="' + CSS.escape(frame.id) + '"]')) {
-      append(drawMessage(frame.id, frame.author, frame.message));
+      append(drawMessage(frame.id, frame.author, frame.message, frame.room));
     }
   }
 
@@ -208,14 +217,15 @@
     if (frame.type === "history") {
       // The server joins us to the conversation before it reads the history, so a reply can
       // arrive first; it is shown after the history (which clears the list), unless already in it.
-      showHistory(frame.lines);
+      showHistory(frame.lines, frame.rooms);
       const held = early || [];
       early = null;
       held.forEach(show);
     } else if (frame.type === "message" || frame.type === "update") {
       if (early) early.push(frame);
       else show(frame);
-    } else if (frame.type === "ack") acknowledged(frame);
+    } else if (frame.type === "room") rooms.set(frame.room, frame.title);
+    else if (frame.type === "ack") acknowledged(frame);
     else if (frame.type === "error") failed(frame);
   }
 
