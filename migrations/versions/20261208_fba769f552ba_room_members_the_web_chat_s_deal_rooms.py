@@ -1,7 +1,7 @@
 """room members: who is in the web chat's deal rooms (a channel that keeps its rooms itself)
 
 Revision ID: fba769f552ba
-Revises: f5752eb181bf
+Revises: 851143a230a0
 Create Date: 2026-12-08 01:22:06.018455
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "fba769f552ba"
-down_revision: str | None = "f5752eb181bf"
+down_revision: str | None = "851143a230a0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
