@@ -84,8 +84,11 @@ def lines_about(number: int) -> list[str]:
     return lines + [guard.format(n=number) for guard in GUARDS]
 
 
-async def test_no_approvals_command_shows_or_changes_anothers_request(settings: Settings) -> None:
-    async with running_office(settings) as office:
+async def test_no_approvals_command_shows_or_changes_anothers_request(
+    sqlite_settings: Settings,
+) -> None:
+    # who sees a request is the same ORM query on either database: SQLite (docs/DEVELOPING.md)
+    async with running_office(sqlite_settings) as office:
         numbers = await requests_of_others(office)
         before = await others_rows(office, "erin")
         erin = Sweep(office, "erin", "en")
