@@ -30,7 +30,7 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from adapters.telegram.render import render
-from adapters.telegram.translate import ALLOWED_UPDATES, CHANNEL
+from adapters.telegram.translate import ALLOWED_UPDATES, CHANNEL, TOPIC_MARK
 from bot.events import Address
 from bot.logging import get_logger
 from bot.pacing import Limit, Pacer
@@ -47,7 +47,6 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 WEBHOOK_CONNECTIONS = 40
 MAX_CAPTION = 1024  # characters of a photo's or document's caption
 MAX_TOPIC_NAME = 128  # createForumTopic's limit
-TOPIC_MARK = "/"  # a deal room's conversation: GROUP/TOPIC
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # sendPhoto's limit; larger pictures go as documents
 PER_CHAT, PER_GROUP, OVERALL = Limit(1, 1.0), Limit(20, 60.0), Limit(30, 1.0)
 

@@ -11,12 +11,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import CallbackQuery, Chat, Message, Update
+from telegram import CallbackQuery, Chat, MaybeInaccessibleMessage, Message, Update
 
 from bot.events import Address, EventKind, InboundEvent
 from bot.ports import GUEST_JOIN_COMMAND, GUEST_LINK_PREFIX
 
 CHANNEL = "telegram"
+TOPIC_MARK = "/"  # a forum topic's conversation (a deal room): GROUP/TOPIC
 ALLOWED_UPDATES = ("message", "callback_query")
 TOKEN_FORMAT = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")
 COMMAND_PREFIXES = ("/", "／")
@@ -101,7 +102,7 @@ def _say(update_id: int, message: Message, me: BotIdentity) -> InboundEvent | No
         return None
     return InboundEvent(
         kind=EventKind.COMMAND if is_command else EventKind.MESSAGE,
-        address=Address(CHANNEL, str(message.chat.id)),
+        address=address_of(message),
         event_id=_event_id(me, update_id),
         sender_id=str(sender.id),
         text=start_as_help_or_bind(text) if is_command else text,
@@ -117,7 +118,7 @@ def _tap(update_id: int, query: CallbackQuery, me: BotIdentity) -> InboundEvent 
         return None  # inline-mode messages and games carry no token of ours
     return InboundEvent(
         kind=EventKind.ACTION,
-        address=Address(CHANNEL, str(origin.chat.id)),
+        address=address_of(origin),
         event_id=_event_id(me, update_id),
         sender_id=str(query.from_user.id),
         action_token=query.data,
@@ -125,6 +126,15 @@ def _tap(update_id: int, query: CallbackQuery, me: BotIdentity) -> InboundEvent 
         locale_hint=query.from_user.language_code or "",
         is_direct=origin.chat.type == Chat.PRIVATE,
     )
+
+
+def address_of(message: MaybeInaccessibleMessage) -> Address:
+    """The conversation of a message: its chat, or in a forum (a deal room) the chat's topic
+    (``GROUP/TOPIC``), so that the answer goes to the topic it was asked in."""
+    chat = str(message.chat.id)
+    if isinstance(message, Message) and message.is_topic_message and message.message_thread_id:
+        return Address(CHANNEL, f"{chat}{TOPIC_MARK}{message.message_thread_id}")
+    return Address(CHANNEL, chat)
 
 
 def start_as_help_or_bind(text: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from adapters.telegram.translate import (
@@ -12,7 +14,7 @@ from adapters.telegram.translate import (
     parse_update,
     to_event,
 )
-from bot.events import Address, EventKind
+from bot.events import Address, EventKind, InboundEvent
 from tests.fake_telegram import BOT_ID, TOKEN, USERNAME
 from tests.telegram_updates import callback_update, message_update
 
@@ -77,6 +79,26 @@ def test_button_tap_carries_the_token_and_is_answerable() -> None:
     assert event.address == Address("telegram", str(GROUP)) and not event.is_direct
     assert callback_query_id(update) == "q-9"
     assert callback_query_id(parse_update(message_update(1, 1001, "/x"))) is None
+
+
+def in_topic(update: dict[str, Any], topic: int, key: str = "message") -> dict[str, Any]:
+    """The update as sent in a forum topic of a supergroup (a deal room)."""
+    message = update[key] if key == "message" else update[key]["message"]
+    message.update(message_thread_id=topic, is_topic_message=True)
+    message["chat"]["is_forum"] = True
+    return update
+
+
+def test_a_command_in_a_forum_topic_is_answered_in_that_topic() -> None:
+    typed = event_of(in_topic(message_update(1, 1001, "/ping", chat_id=GROUP), 45))
+    tapped = event_of(
+        in_topic(callback_update(2, 1001, "tok", chat_id=GROUP, message_id=7), 45, "callback_query")
+    )
+    general = event_of(message_update(3, 1001, "/ping", chat_id=GROUP))
+    assert isinstance(typed, InboundEvent) and isinstance(tapped, InboundEvent)
+    assert typed.address == tapped.address == Address("telegram", f"{GROUP}/45")
+    assert isinstance(general, InboundEvent)
+    assert general.address == Address("telegram", str(GROUP))
 
 
 def test_taps_without_data_are_not_events_but_still_answerable() -> None:
