@@ -144,12 +144,12 @@ def _close_year(ctx: CommandContext, text: str) -> Message:
         profit=f"{closed.profit:,.2f}",
         year=year,
     )
-    if not closed.new:
+    if closed.again:
         body += "\n" + ctx.t(_("The year was closed before; nothing more was posted."))
     return Card(
         title=ctx.t(_("Year {year} closed"), year=year),
         body=body,
-        status=CardStatus.SUCCESS if closed.new else CardStatus.INFO,
+        status=CardStatus.INFO if closed.again else CardStatus.SUCCESS,
     )
 
 

@@ -35,13 +35,14 @@ ZERO = Decimal(0)
 
 @dataclass(frozen=True)
 class YearClosed:
-    """The closing entries of a year (found or posted), whether this call posted them, and
-    the year's net profit closed."""
+    """The closing entries of a year (found or posted), whether this call posted them, whether
+    the year had been closed before, and the year's net profit closed."""
 
     year: int
     entries: tuple[Entry, ...]
     new: bool
     profit: Decimal
+    again: bool = False
 
 
 def close_year(
@@ -54,9 +55,13 @@ def close_year(
     earlier = _closing_entries(session, year)
     if earlier:
         _close_months(session, year, actor_id, now)
-        return YearClosed(year, earlier, new=False, profit=_profit_closed(session, year, chart))
+        profit = _profit_closed(session, year, chart)
+        return YearClosed(year, earlier, new=False, profit=profit, again=True)
     if _december_closed(session, year):
-        raise DomainError("{year}-12 is closed: reopen it to close the year.", year=year)
+        if any(_profit_balances(session, year).values()):
+            raise DomainError("{year}-12 is closed: reopen it to close the year.", year=year)
+        _close_months(session, year, actor_id, now)  # a year with nothing to close, closed before
+        return YearClosed(year, (), new=False, profit=ZERO, again=True)
     profit_code = code_for(chart, "profit_for_year")
     retained_code = code_for(chart, "retained_earnings")
     posted = []

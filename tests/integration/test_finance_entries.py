@@ -121,3 +121,11 @@ async def test_closing_a_year_in_chat(books: Office) -> None:
     assert "会计期间 2025-03 已结账" in late
     asked = text_of(await books.say("fay", "/期间 年结"))
     assert "年度？" in asked
+
+
+async def test_a_year_with_nothing_to_close_closes_once_and_again_says_so(books: Office) -> None:
+    first = text_of(await books.say("fay", "/期间 年结 2024年"))
+    assert "2024 年已年结" in first and "此前已年结" not in first
+    again = text_of(await books.say("fay", "/期间 年结 2024年"))
+    assert "2024 年已年结" in again and "此前已年结" in again
+    assert await books.count(select(func.count()).select_from(EntryLine)) == 0
