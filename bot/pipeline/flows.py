@@ -10,7 +10,6 @@ its outbox messages and the rows saying which events it applied commit together.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from functools import partial
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.context import BatchMemo, Policies, TimerContext
 from bot.logging import get_logger
 from bot.metrics import Metrics
-from bot.pipeline.backoff import FailureStreak
+from bot.pipeline.loop import WakeableLoop
 from bot.pipeline.outbox import OutboxWriter
 from domain.flows.consumers import Backoff, Consumer, Pass, consume, pending_count
 from domain.shared.clock import Clock
@@ -32,7 +31,7 @@ FlowContext = TimerContext  # what a consumer's handler gets besides the session
 FlowConsumer = Consumer[FlowContext]
 
 
-class Flows:
+class Flows(WakeableLoop):
     """Runs the consumers: a loop woken by committed events, with a modest poll as a backstop."""
 
     def __init__(
@@ -53,40 +52,19 @@ class Flows:
         names = [c.name for c in consumers]
         if len(set(names)) != len(names):
             raise ValueError(f"two consumers share a name (a name is a position): {names}")
+        super().__init__("flows", metrics, poll_interval, pause)  # woken: events committed
         self.consumers = list(consumers)
         self._db = db
         self._clock = clock
-        self._metrics = metrics
         self._policies = policies
         self._action_ttl = action_ttl
-        self._poll = poll_interval
         self._backoff = backoff
         self._on_messages = on_messages
         self._on_progress = on_progress
-        self._pause = pause
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.idle = asyncio.Event()
-        self.idle.set()
 
-    def wake(self) -> None:
-        """Domain events were committed."""
-        self._wake.set()
-        self.idle.clear()
-
-    def start(self) -> None:
-        """Start the loop (nothing to do without consumers)."""
-        if self.consumers:
-            self._task = asyncio.create_task(self._loop(), name="flows")
-
-    async def stop(self) -> None:
-        """Stop the loop; a pass in progress rolls back and is done again later."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        self.idle.set()
+    def has_work(self) -> bool:
+        """Nothing to do without consumers."""
+        return bool(self.consumers)
 
     async def run_once(self) -> int:
         """One pass of every consumer, each in its own transaction; events given an outcome."""
@@ -127,22 +105,3 @@ class Flows:
             self._metrics.errors.labels("flow").inc()
         if done.applied:
             self._on_messages()
-
-    async def _loop(self) -> None:
-        failures = FailureStreak(log, "flows", first_wait=self._poll)
-        while True:
-            self._wake.clear()
-            try:
-                touched = await self.run_once()
-            except Exception as exc:  # noqa: BLE001 - logged once per streak
-                self._metrics.errors.labels("flows").inc()
-                await self._pause(failures.failed(exc))  # new events do not cut it short
-                continue
-            failures.succeeded()
-            if touched:
-                continue
-            if not self._wake.is_set():
-                self.idle.set()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._poll):
-                    await self._wake.wait()

@@ -13,7 +13,6 @@ owner's own chat, where the held messages go instead.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ from bot.context import Policies, address_of
 from bot.events import Address
 from bot.logging import get_logger
 from bot.metrics import Metrics
-from bot.pipeline.backoff import FailureStreak
+from bot.pipeline.loop import WakeableLoop
 from bot.pipeline.tables import OutboxRow
 from bot.ports import ChannelClient, PermanentDeliveryError, RoomOpener, RoomRequest
 from domain.flows import rooms
@@ -78,7 +77,7 @@ class _Claimed:
     owner_id: int
 
 
-class Rooms:
+class Rooms(WakeableLoop):
     """Opens wanted rooms: woken when the flows queued messages, polling as a backstop."""
 
     def __init__(
@@ -95,40 +94,19 @@ class Rooms:
         on_progress: Callable[[], None] = lambda: None,
         pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        super().__init__("rooms", metrics, poll_interval, pause)  # woken: flows queued messages
         self._db = db
         self._openers = openers(clients)  # a room on another channel is another process's
         self._clock = clock
-        self._metrics = metrics
         self._policies = policies
-        self._poll = poll_interval
         self._max_attempts = max_attempts
         self._on_messages = on_messages
         self._on_progress = on_progress
-        self._pause = pause
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.idle = asyncio.Event()
-        self.idle.set()
 
-    def wake(self) -> None:
-        """A flow may have wanted a room."""
-        self._wake.set()
-        self.idle.clear()
-
-    def start(self) -> None:
-        """Start the loop (nothing to do when no channel here opens rooms)."""
-        if self._openers:
-            self._task = asyncio.create_task(self._loop(), name="rooms")
-
-    async def stop(self) -> None:
-        """Stop the loop; a room being opened stays claimed until its lease ends, then is
-        opened again under the same name."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        self.idle.set()
+    def has_work(self) -> bool:
+        """Nothing to do when no channel here opens rooms. (Stopped while opening a room, the
+        room stays claimed until its lease ends, then is opened again under the same name.)"""
+        return bool(self._openers)
 
     def backlog(self, session: Session) -> int:
         """Rooms waiting to be opened now by this process (in the caller's transaction)."""
@@ -186,25 +164,6 @@ class Rooms:
             release_held(session, room.name, owner)
             log.info("rooms.direct", room=room.name, reason=reason)
             self._on_messages()
-
-    async def _loop(self) -> None:
-        failures = FailureStreak(log, "rooms", first_wait=self._poll)
-        while True:
-            self._wake.clear()
-            try:
-                done = await self.run_once()
-            except Exception as exc:  # noqa: BLE001 - logged once per streak
-                self._metrics.errors.labels("rooms").inc()
-                await self._pause(failures.failed(exc))
-                continue
-            failures.succeeded()
-            if done:
-                continue
-            if not self._wake.is_set():
-                self.idle.set()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._poll):
-                    await self._wake.wait()
 
 
 def _request(room: DealRoom) -> RoomRequest:
